@@ -1,0 +1,56 @@
+package dev.paygate.authorization;
+
+import dev.paygate.grpc.CallMetadata;
+import dev.paygate.grpc.UnaryCalls;
+import dev.paygate.idempotency.IdempotencyKey;
+import dev.paygate.v1.Authorization;
+import dev.paygate.v1.AuthorizationServiceGrpc;
+import dev.paygate.v1.CaptureAuthorizationRequest;
+import dev.paygate.v1.CreateAuthorizationRequest;
+import dev.paygate.v1.GetAuthorizationRequest;
+import dev.paygate.v1.ListAuthorizationsRequest;
+import dev.paygate.v1.ListAuthorizationsResponse;
+import dev.paygate.v1.VoidAuthorizationRequest;
+import io.grpc.stub.StreamObserver;
+import jakarta.inject.Singleton;
+
+/** gRPC transport for {@code paygate.v1.AuthorizationService}; the rules live in {@link Authorizations}. */
+@Singleton
+public class AuthorizationEndpoint extends AuthorizationServiceGrpc.AuthorizationServiceImplBase {
+
+    private final Authorizations authorizations;
+
+    public AuthorizationEndpoint(Authorizations authorizations) {
+        this.authorizations = authorizations;
+    }
+
+    @Override
+    public void getAuthorization(GetAuthorizationRequest request, StreamObserver<Authorization> observer) {
+        UnaryCalls.respond(observer, () -> authorizations.get(request.getName()));
+    }
+
+    @Override
+    public void listAuthorizations(ListAuthorizationsRequest request,
+                                   StreamObserver<ListAuthorizationsResponse> observer) {
+        UnaryCalls.respond(observer, () -> authorizations.list(request));
+    }
+
+    @Override
+    public void createAuthorization(CreateAuthorizationRequest request, StreamObserver<Authorization> observer) {
+        UnaryCalls.respond(observer, () -> authorizations.create(request, key(request.getRequestId())));
+    }
+
+    @Override
+    public void captureAuthorization(CaptureAuthorizationRequest request, StreamObserver<Authorization> observer) {
+        UnaryCalls.respond(observer, () -> authorizations.capture(request, key(request.getRequestId())));
+    }
+
+    @Override
+    public void voidAuthorization(VoidAuthorizationRequest request, StreamObserver<Authorization> observer) {
+        UnaryCalls.respond(observer, () -> authorizations.voidAuthorization(request, key(request.getRequestId())));
+    }
+
+    private static String key(String requestId) {
+        return IdempotencyKey.resolve(requestId, CallMetadata.IDEMPOTENCY_KEY.get());
+    }
+}

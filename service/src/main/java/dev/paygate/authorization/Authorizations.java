@@ -1,0 +1,382 @@
+package dev.paygate.authorization;
+
+import dev.paygate.account.Accounts;
+import dev.paygate.account.ResourceNames;
+import dev.paygate.error.ApiException;
+import dev.paygate.error.ErrorReason;
+import dev.paygate.idempotency.IdempotencyStore;
+import dev.paygate.money.Moneys;
+import dev.paygate.persistence.Database;
+import dev.paygate.persistence.Tx;
+import dev.paygate.risk.RiskRules;
+import dev.paygate.v1.Account;
+import dev.paygate.v1.Authorization;
+import dev.paygate.v1.Authorization.DeclineReason;
+import dev.paygate.v1.Authorization.State;
+import dev.paygate.v1.CaptureAuthorizationRequest;
+import dev.paygate.v1.CreateAuthorizationRequest;
+import dev.paygate.v1.ListAuthorizationsRequest;
+import dev.paygate.v1.ListAuthorizationsResponse;
+import dev.paygate.v1.VoidAuthorizationRequest;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.inject.Singleton;
+import java.math.BigDecimal;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Authorizes, captures and voids payments. Invariants, each kept under the account row lock:
+ * <ul>
+ *   <li>an approval never makes held + captured exceed the credit limit;</li>
+ *   <li>only APPROVED authorizations hold credit, and each leaves APPROVED exactly once
+ *       (capture, void or expiry), releasing exactly its amount;</li>
+ *   <li>a keyed mutation is processed once: retries get the stored first response.</li>
+ * </ul>
+ */
+@Singleton
+public class Authorizations {
+
+    private static final int DEFAULT_PAGE_SIZE = 50;
+    private static final String COLUMNS = "id, account_id, amount, currency_code, merchant_id, merchant_category_code,"
+            + " state, decline_reason, captured_amount, create_time, update_time, expire_time";
+
+    private final Database database;
+    private final Accounts accounts;
+    private final IdempotencyStore idempotency;
+    private final RiskRules risk;
+    private final HoldProperties holds;
+    private final Clock clock;
+    private final MeterRegistry meters;
+
+    public Authorizations(Database database, Accounts accounts, IdempotencyStore idempotency, RiskRules risk,
+                          HoldProperties holds, Clock clock, MeterRegistry meters) {
+        this.database = database;
+        this.accounts = accounts;
+        this.idempotency = idempotency;
+        this.risk = risk;
+        this.holds = holds;
+        this.clock = clock;
+        this.meters = meters;
+    }
+
+    public Authorization create(CreateAuthorizationRequest request, String key) {
+        String accountId = ResourceNames.accountId(request.getParent());
+        Authorization result = database.inTransaction(tx -> {
+            Account account = accounts.lock(tx, accountId);
+            Optional<Authorization> replay = idempotency.replay(tx, accountId, key, "CreateAuthorization", request,
+                    Authorization.parser());
+            if (replay.isPresent()) {
+                return replay.get();
+            }
+            Authorization input = request.getAuthorization();
+            BigDecimal amount = Moneys.amount(input.getAmount());
+            OffsetDateTime now = now();
+            Optional<DeclineReason> decline = declineReason(tx, account, input, amount, now);
+            Authorization.Builder created = Authorization.newBuilder()
+                    .setName(ResourceNames.authorization(accountId, UUID.randomUUID().toString()))
+                    .setAmount(input.getAmount())
+                    .setMerchantId(input.getMerchantId())
+                    .setMerchantCategoryCode(input.getMerchantCategoryCode())
+                    .setCreateTime(Accounts.timestamp(now))
+                    .setUpdateTime(Accounts.timestamp(now));
+            OffsetDateTime expireTime = null;
+            if (decline.isPresent()) {
+                created.setState(State.DECLINED).setDeclineReason(decline.get());
+            } else {
+                expireTime = now.plus(holds.getTtl());
+                created.setState(State.APPROVED).setExpireTime(Accounts.timestamp(expireTime));
+                accounts.adjust(tx, accountId, amount, BigDecimal.ZERO);
+            }
+            Authorization authorization = created.build();
+            insert(tx, accountId, authorization, amount, now, expireTime);
+            idempotency.remember(tx, accountId, key, "CreateAuthorization", request, authorization);
+            return authorization;
+        });
+        meters.counter("paygate.authorizations", "state", result.getState().name(),
+                "decline_reason", result.getDeclineReason().name()).increment();
+        return result;
+    }
+
+    private Optional<DeclineReason> declineReason(Tx tx, Account account, Authorization input, BigDecimal amount,
+                                                  OffsetDateTime now) throws SQLException {
+        if (account.getState() != Account.State.OPEN) {
+            return Optional.of(DeclineReason.ACCOUNT_CLOSED);
+        }
+        if (!input.getAmount().getCurrencyCode().equals(account.getCurrencyCode())) {
+            return Optional.of(DeclineReason.CURRENCY_MISMATCH);
+        }
+        String accountId = ResourceNames.accountId(account.getName());
+        Optional<DeclineReason> risky = risk.evaluate(account.getName(), amount, input.getMerchantCategoryCode(),
+                window -> countSince(tx, accountId, now.minus(window)));
+        if (risky.isPresent()) {
+            return risky;
+        }
+        if (amount.compareTo(Accounts.available(account)) > 0) {
+            return Optional.of(DeclineReason.INSUFFICIENT_FUNDS);
+        }
+        return Optional.empty();
+    }
+
+    public Authorization capture(CaptureAuthorizationRequest request, String key) {
+        String accountId = ResourceNames.accountId(request.getName());
+        return database.inTransaction(tx -> {
+            accounts.lock(tx, accountId);
+            Optional<Authorization> replay = idempotency.replay(tx, accountId, key, "CaptureAuthorization", request,
+                    Authorization.parser());
+            if (replay.isPresent()) {
+                return replay.get();
+            }
+            Authorization current = requireApproved(tx, request.getName(), "captured");
+            BigDecimal authorized = Moneys.amount(current.getAmount());
+            BigDecimal captured = authorized;
+            if (request.hasAmount()) {
+                if (!request.getAmount().getCurrencyCode().equals(current.getAmount().getCurrencyCode())) {
+                    throw ApiException.invalidField("amount.currency_code",
+                            "must be the authorization's currency " + current.getAmount().getCurrencyCode());
+                }
+                captured = Moneys.amount(request.getAmount());
+                if (captured.compareTo(authorized) > 0) {
+                    throw ApiException.invalidField("amount", "must not exceed the authorized amount "
+                            + authorized.stripTrailingZeros().toPlainString());
+                }
+            }
+            // The whole hold is released; only the captured part moves to captured.
+            accounts.adjust(tx, accountId, authorized.negate(), captured);
+            Authorization updated = transition(tx, current, State.CAPTURED, captured);
+            idempotency.remember(tx, accountId, key, "CaptureAuthorization", request, updated);
+            meters.counter("paygate.authorizations.captured").increment();
+            return updated;
+        });
+    }
+
+    public Authorization voidAuthorization(VoidAuthorizationRequest request, String key) {
+        String accountId = ResourceNames.accountId(request.getName());
+        return database.inTransaction(tx -> {
+            accounts.lock(tx, accountId);
+            Optional<Authorization> replay = idempotency.replay(tx, accountId, key, "VoidAuthorization", request,
+                    Authorization.parser());
+            if (replay.isPresent()) {
+                return replay.get();
+            }
+            Authorization current = requireApproved(tx, request.getName(), "voided");
+            accounts.adjust(tx, accountId, Moneys.amount(current.getAmount()).negate(), BigDecimal.ZERO);
+            Authorization updated = transition(tx, current, State.VOIDED, null);
+            idempotency.remember(tx, accountId, key, "VoidAuthorization", request, updated);
+            meters.counter("paygate.authorizations.voided").increment();
+            return updated;
+        });
+    }
+
+    /**
+     * Releases the hold of an APPROVED authorization past its expiry. Returns false when it is no
+     * longer APPROVED (captured, voided or expired by another replica meanwhile).
+     */
+    boolean expire(String accountId, String authorizationId) {
+        return database.inTransaction(tx -> {
+            accounts.lock(tx, accountId);
+            Optional<Authorization> current = find(tx, accountId, authorizationId);
+            if (current.isEmpty() || current.get().getState() != State.APPROVED
+                    || current.get().getExpireTime().getSeconds() > clock.instant().getEpochSecond()) {
+                return false;
+            }
+            accounts.adjust(tx, accountId, Moneys.amount(current.get().getAmount()).negate(), BigDecimal.ZERO);
+            transition(tx, current.get(), State.EXPIRED, null);
+            return true;
+        });
+    }
+
+    /** Up to {@code limit} APPROVED holds past expiry, as (account id, authorization id) pairs. */
+    List<String[]> findExpired(int limit) {
+        return database.inTransaction(tx -> tx.with("SELECT account_id, id FROM authorizations"
+                + " WHERE state = ? AND expire_time <= ? ORDER BY expire_time", statement -> {
+            statement.setString(1, State.APPROVED.name());
+            statement.setObject(2, now());
+            statement.setMaxRows(limit);
+            List<String[]> expired = new ArrayList<>();
+            try (ResultSet row = statement.executeQuery()) {
+                while (row.next()) {
+                    expired.add(new String[] {row.getString(1), row.getString(2)});
+                }
+            }
+            return expired;
+        }));
+    }
+
+    public Authorization get(String name) {
+        String accountId = ResourceNames.accountId(name);
+        return database.inTransaction(tx -> find(tx, accountId, ResourceNames.authorizationId(name)))
+                .orElseThrow(() -> ApiException.notFound(ErrorReason.AUTHORIZATION_NOT_FOUND, name));
+    }
+
+    public ListAuthorizationsResponse list(ListAuthorizationsRequest request) {
+        String accountId = ResourceNames.accountId(request.getParent());
+        int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : request.getPageSize();
+        String filter = request.getState() == State.STATE_UNSPECIFIED ? "" : request.getState().name();
+        PageToken after = request.getPageToken().isEmpty() ? null : PageToken.decode(request.getPageToken(), filter);
+        return database.inTransaction(tx -> {
+            if (accounts.find(tx, accountId).isEmpty()) {
+                throw ApiException.notFound(ErrorReason.ACCOUNT_NOT_FOUND, request.getParent());
+            }
+            StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM authorizations WHERE account_id = ?");
+            if (!filter.isEmpty()) {
+                sql.append(" AND state = ?");
+            }
+            if (after != null) {
+                sql.append(" AND (create_time < ? OR (create_time = ? AND id < ?))");
+            }
+            sql.append(" ORDER BY create_time DESC, id DESC");
+            return tx.with(sql.toString(), statement -> {
+                int i = 1;
+                statement.setString(i++, accountId);
+                if (!filter.isEmpty()) {
+                    statement.setString(i++, filter);
+                }
+                if (after != null) {
+                    OffsetDateTime position = after.createTime().atOffset(ZoneOffset.UTC);
+                    statement.setObject(i++, position);
+                    statement.setObject(i++, position);
+                    statement.setString(i++, after.id());
+                }
+                // One extra row tells whether another page exists.
+                statement.setMaxRows(pageSize + 1);
+                ListAuthorizationsResponse.Builder response = ListAuthorizationsResponse.newBuilder();
+                List<OffsetDateTime> times = new ArrayList<>();
+                try (ResultSet row = statement.executeQuery()) {
+                    while (row.next()) {
+                        response.addAuthorizations(toAuthorization(row));
+                        times.add(row.getObject("create_time", OffsetDateTime.class));
+                    }
+                }
+                if (response.getAuthorizationsCount() > pageSize) {
+                    response.removeAuthorizations(pageSize);
+                    Authorization last = response.getAuthorizations(pageSize - 1);
+                    response.setNextPageToken(new PageToken(filter, times.get(pageSize - 1).toInstant(),
+                            ResourceNames.authorizationId(last.getName())).encode());
+                }
+                return response.build();
+            });
+        });
+    }
+
+    private Authorization requireApproved(Tx tx, String name, String verb) throws SQLException {
+        Authorization current = find(tx, ResourceNames.accountId(name), ResourceNames.authorizationId(name))
+                .orElseThrow(() -> ApiException.notFound(ErrorReason.AUTHORIZATION_NOT_FOUND, name));
+        if (current.getState() != State.APPROVED) {
+            throw ApiException.failedPrecondition(ErrorReason.AUTHORIZATION_NOT_APPROVED,
+                    name + " is " + current.getState() + "; only an APPROVED authorization can be " + verb,
+                    Map.of("state", current.getState().name()));
+        }
+        if (current.getExpireTime().getSeconds() <= clock.instant().getEpochSecond()) {
+            throw ApiException.failedPrecondition(ErrorReason.AUTHORIZATION_EXPIRED,
+                    name + " expired; its hold is being released and it can no longer be " + verb,
+                    Map.of("state", State.EXPIRED.name()));
+        }
+        return current;
+    }
+
+    private Authorization transition(Tx tx, Authorization current, State state, BigDecimal capturedAmount)
+            throws SQLException {
+        OffsetDateTime now = now();
+        tx.with("UPDATE authorizations SET state = ?, captured_amount = ?, update_time = ? WHERE id = ? AND state = ?",
+                statement -> {
+                    statement.setString(1, state.name());
+                    statement.setBigDecimal(2, capturedAmount);
+                    statement.setObject(3, now);
+                    statement.setString(4, ResourceNames.authorizationId(current.getName()));
+                    statement.setString(5, State.APPROVED.name());
+                    if (statement.executeUpdate() != 1) {
+                        throw new IllegalStateException("authorization changed outside the account lock: " + current.getName());
+                    }
+                    return null;
+                });
+        Authorization.Builder updated = current.toBuilder().setState(state).setUpdateTime(Accounts.timestamp(now));
+        if (capturedAmount != null) {
+            updated.setCapturedAmount(Moneys.money(capturedAmount, current.getAmount().getCurrencyCode()));
+        }
+        return updated.build();
+    }
+
+    private void insert(Tx tx, String accountId, Authorization authorization, BigDecimal amount, OffsetDateTime now,
+                        OffsetDateTime expireTime) throws SQLException {
+        tx.with("INSERT INTO authorizations (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)", statement -> {
+            statement.setString(1, ResourceNames.authorizationId(authorization.getName()));
+            statement.setString(2, accountId);
+            statement.setBigDecimal(3, amount);
+            statement.setString(4, authorization.getAmount().getCurrencyCode());
+            statement.setString(5, authorization.getMerchantId());
+            statement.setString(6, authorization.getMerchantCategoryCode());
+            statement.setString(7, authorization.getState().name());
+            statement.setString(8, authorization.getState() == State.DECLINED
+                    ? authorization.getDeclineReason().name() : null);
+            statement.setObject(9, now);
+            statement.setObject(10, now);
+            statement.setObject(11, expireTime);
+            return statement.executeUpdate();
+        });
+    }
+
+    private Optional<Authorization> find(Tx tx, String accountId, String id) throws SQLException {
+        return tx.with("SELECT " + COLUMNS + " FROM authorizations WHERE id = ? AND account_id = ?", statement -> {
+            statement.setString(1, id);
+            statement.setString(2, accountId);
+            try (ResultSet row = statement.executeQuery()) {
+                return row.next() ? Optional.of(toAuthorization(row)) : Optional.empty();
+            }
+        });
+    }
+
+    private int countSince(Tx tx, String accountId, OffsetDateTime since) {
+        try {
+            return tx.with("SELECT COUNT(*) FROM authorizations WHERE account_id = ? AND create_time > ?",
+                    (PreparedStatement statement) -> {
+                        statement.setString(1, accountId);
+                        statement.setObject(2, since);
+                        try (ResultSet row = statement.executeQuery()) {
+                            row.next();
+                            return row.getInt(1);
+                        }
+                    });
+        } catch (SQLException e) {
+            throw new IllegalStateException("velocity count failed", e);
+        }
+    }
+
+    private OffsetDateTime now() {
+        return OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS);
+    }
+
+    private static Authorization toAuthorization(ResultSet row) throws SQLException {
+        String currency = row.getString("currency_code");
+        Authorization.Builder authorization = Authorization.newBuilder()
+                .setName(ResourceNames.authorization(row.getString("account_id"), row.getString("id")))
+                .setAmount(Moneys.money(row.getBigDecimal("amount"), currency))
+                .setMerchantId(row.getString("merchant_id"))
+                .setMerchantCategoryCode(row.getString("merchant_category_code"))
+                .setState(State.valueOf(row.getString("state")))
+                .setCreateTime(Accounts.timestamp(row.getObject("create_time", OffsetDateTime.class)))
+                .setUpdateTime(Accounts.timestamp(row.getObject("update_time", OffsetDateTime.class)));
+        String declineReason = row.getString("decline_reason");
+        if (declineReason != null) {
+            authorization.setDeclineReason(DeclineReason.valueOf(declineReason));
+        }
+        BigDecimal captured = row.getBigDecimal("captured_amount");
+        if (captured != null) {
+            authorization.setCapturedAmount(Moneys.money(captured, currency));
+        }
+        OffsetDateTime expire = row.getObject("expire_time", OffsetDateTime.class);
+        if (expire != null) {
+            authorization.setExpireTime(Accounts.timestamp(expire));
+        }
+        return authorization.build();
+    }
+}

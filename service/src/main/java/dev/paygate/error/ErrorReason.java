@@ -1,0 +1,32 @@
+package dev.paygate.error;
+
+/**
+ * The stable {@code ErrorInfo.reason} values of domain {@link #DOMAIN}. Clients may branch on
+ * them, so a value is never renamed or reused.
+ */
+public enum ErrorReason {
+    /** A request field is malformed or violates a constraint; see BadRequest. */
+    INVALID_ARGUMENT,
+    ACCOUNT_NOT_FOUND,
+    AUTHORIZATION_NOT_FOUND,
+    /** Capture or void of an authorization that is not APPROVED. */
+    AUTHORIZATION_NOT_APPROVED,
+    /** Capture or void of an APPROVED authorization whose hold has expired. */
+    AUTHORIZATION_EXPIRED,
+    /** An idempotency key was reused with a different request. */
+    IDEMPOTENCY_KEY_REUSED,
+    /** Two concurrent transactions collided; the request was not processed. */
+    CONCURRENT_MODIFICATION,
+    /** The database could not be reached; the request was not processed. */
+    DATABASE_UNAVAILABLE,
+    /** The remaining deadline is below the service minimum; nothing was done. */
+    DEADLINE_TOO_SHORT,
+    /** The deadline passed while the request was being processed; its transaction rolled back. */
+    DEADLINE_EXCEEDED,
+    /** The caller cancelled; the transaction rolled back. */
+    CALL_CANCELLED,
+    /** An unexpected failure; see the service log for the request id. */
+    INTERNAL;
+
+    public static final String DOMAIN = "paygate.dev";
+}

@@ -1,0 +1,27 @@
+package dev.paygate.grpc;
+
+import io.grpc.Context;
+import io.grpc.Metadata;
+
+/** Request metadata that handlers read from the gRPC {@link Context}. */
+public final class CallMetadata {
+
+    /** Set by Envoy (generated when missing), or by the client. */
+    public static final Metadata.Key<String> REQUEST_ID_HEADER =
+            Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER);
+    /** W3C trace context, passed through to the logs. */
+    public static final Metadata.Key<String> TRACEPARENT_HEADER =
+            Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
+    /** REST clients send {@code Idempotency-Key}; Envoy forwards it as this metadata entry. */
+    public static final Metadata.Key<String> IDEMPOTENCY_KEY_HEADER =
+            Metadata.Key.of("idempotency-key", Metadata.ASCII_STRING_MARSHALLER);
+    /** The route budget Envoy announces to REST calls, which carry no grpc-timeout. */
+    public static final Metadata.Key<String> ENVOY_TIMEOUT_HEADER =
+            Metadata.Key.of("x-envoy-expected-rq-timeout-ms", Metadata.ASCII_STRING_MARSHALLER);
+
+    public static final Context.Key<String> REQUEST_ID = Context.keyWithDefault("paygate-request-id", "");
+    public static final Context.Key<String> IDEMPOTENCY_KEY = Context.keyWithDefault("paygate-idempotency-key", "");
+
+    private CallMetadata() {
+    }
+}

@@ -1,0 +1,127 @@
+package dev.paygate.grpc;
+
+import dev.paygate.error.ApiException;
+import dev.paygate.error.ErrorReason;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Deadline;
+import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.StatusRuntimeException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micronaut.core.order.Ordered;
+import jakarta.inject.Singleton;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Every call runs under a deadline: the caller's gRPC deadline; else the budget Envoy announces
+ * in {@code x-envoy-expected-rq-timeout-ms}; else the configured default. A call whose budget is
+ * already below the minimum fails fast with DEADLINE_EXCEEDED before any database work.
+ *
+ * <p>The budget each call saw is recorded in {@code paygate.call.budget} by source, so operators
+ * (and the end-to-end tests) can see that edge timeouts really reach the service.
+ */
+@Singleton
+public class DeadlineInterceptor implements ServerInterceptor, Ordered {
+
+    /** Where a call's deadline came from. */
+    enum Source { GRPC_TIMEOUT, ENVOY_ROUTE, SERVICE_DEFAULT }
+
+    // One timer thread fires every call's deadline; cancellation work itself is tiny.
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "paygate-deadline-timer");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final DeadlineProperties properties;
+    private final MeterRegistry meters;
+
+    public DeadlineInterceptor(DeadlineProperties properties, MeterRegistry meters) {
+        this.properties = properties;
+        this.meters = meters;
+    }
+
+    @Override
+    public int getOrder() {
+        return RequestMetadataInterceptor.ORDER + 1;
+    }
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                                                       ServerCallHandler<Q, R> next) {
+        String method = call.getMethodDescriptor().getFullMethodName();
+        Deadline deadline = Context.current().getDeadline();
+        Source source = Source.GRPC_TIMEOUT;
+        if (deadline == null) {
+            Long envoyBudget = parseMillis(headers.get(CallMetadata.ENVOY_TIMEOUT_HEADER));
+            if (envoyBudget != null) {
+                deadline = Deadline.after(envoyBudget, TimeUnit.MILLISECONDS);
+                source = Source.ENVOY_ROUTE;
+            } else {
+                deadline = Deadline.after(properties.getDefaultBudget().toMillis(), TimeUnit.MILLISECONDS);
+                source = Source.SERVICE_DEFAULT;
+            }
+        }
+        long remainingMillis = deadline.timeRemaining(TimeUnit.MILLISECONDS);
+        DistributionSummary.builder("paygate.call.budget")
+                .description("Deadline budget a call arrived with, by where it came from")
+                .baseUnit("milliseconds")
+                .tags("method", method, "source", source.name().toLowerCase())
+                .register(meters)
+                .record(Math.max(remainingMillis, 0));
+        if (remainingMillis < properties.getMinimumBudget().toMillis()) {
+            Counter.builder("paygate.call.deadline.rejected")
+                    .description("Calls refused because their remaining deadline was below the minimum")
+                    .tags("method", method)
+                    .register(meters)
+                    .increment();
+            StatusRuntimeException error = GrpcErrors.toStatus(ApiException.deadlineExceeded(
+                    ErrorReason.DEADLINE_TOO_SHORT,
+                    "remaining deadline " + remainingMillis + " ms is below the minimum of "
+                            + properties.getMinimumBudget().toMillis() + " ms; nothing was done"));
+            call.close(error.getStatus(), error.getTrailers());
+            return new ServerCall.Listener<>() { };
+        }
+        Context.CancellableContext context = Context.current().withDeadline(deadline, timer);
+        ServerCall.Listener<Q> listener = Contexts.interceptCall(context, call, headers, next);
+        // Release the deadline timer as soon as the call is over.
+        return new SimpleForwardingServerCallListener<>(listener) {
+            @Override
+            public void onComplete() {
+                try {
+                    super.onComplete();
+                } finally {
+                    context.cancel(null);
+                }
+            }
+
+            @Override
+            public void onCancel() {
+                try {
+                    super.onCancel();
+                } finally {
+                    context.cancel(null);
+                }
+            }
+        };
+    }
+
+    private static Long parseMillis(String value) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        try {
+            long millis = Long.parseLong(value.trim());
+            return millis > 0 ? millis : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+}

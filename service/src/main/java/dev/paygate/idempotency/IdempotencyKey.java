@@ -1,0 +1,35 @@
+package dev.paygate.idempotency;
+
+import dev.paygate.error.ApiException;
+
+/**
+ * The key that makes a mutation idempotent: the request's {@code request_id}, or the
+ * {@code idempotency-key} metadata entry (REST clients' {@code Idempotency-Key} header).
+ */
+public final class IdempotencyKey {
+
+    private static final int MAX_LENGTH = 255;
+
+    private IdempotencyKey() {
+    }
+
+    /**
+     * Returns the key to use, or "" when the call has none (then it is not idempotent).
+     *
+     * @throws ApiException INVALID_ARGUMENT when both are given and differ, or the header is malformed
+     */
+    public static String resolve(String requestId, String headerKey) {
+        if (!headerKey.isEmpty()) {
+            if (headerKey.length() > MAX_LENGTH || !headerKey.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+                throw ApiException.invalidField("idempotency-key",
+                        "must be 1 to 255 printable ASCII characters without spaces");
+            }
+            if (!requestId.isEmpty() && !requestId.equals(headerKey)) {
+                throw ApiException.invalidField("request_id",
+                        "differs from the idempotency-key metadata entry; send one, or the same value in both");
+            }
+            return headerKey;
+        }
+        return requestId;
+    }
+}

@@ -1,0 +1,155 @@
+package dev.paygate.idempotency;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.Parser;
+import dev.paygate.error.ApiException;
+import dev.paygate.error.ErrorReason;
+import dev.paygate.persistence.Tx;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.inject.Singleton;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Remembers the response of each keyed mutation so that a retry gets the original answer.
+ *
+ * <p>Invariant: the key row is written in the same transaction as the mutation it describes, and
+ * callers look it up only after taking the lock that serialises mutations of its scope (the
+ * account row), so concurrent duplicates see either nothing or the committed first response.
+ */
+@Singleton
+public class IdempotencyStore {
+
+    private final IdempotencyProperties properties;
+    private final Clock clock;
+    private final MeterRegistry meters;
+
+    public IdempotencyStore(IdempotencyProperties properties, Clock clock, MeterRegistry meters) {
+        this.properties = properties;
+        this.clock = clock;
+        this.meters = meters;
+    }
+
+    /**
+     * The stored response for this key, if the same request was already processed.
+     *
+     * @throws ApiException ALREADY_EXISTS when the key was used for a different request
+     */
+    public <T extends Message> Optional<T> replay(Tx tx, String scope, String key, String method,
+                                                  Message request, Parser<T> parser) throws SQLException {
+        if (key.isEmpty()) {
+            return Optional.empty();
+        }
+        OffsetDateTime now = OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC);
+        return tx.with("SELECT method, request_hash, response FROM idempotency_keys"
+                + " WHERE scope = ? AND idem_key = ? AND expire_time > ?", statement -> {
+            statement.setString(1, scope);
+            statement.setString(2, key);
+            statement.setObject(3, now);
+            try (ResultSet row = statement.executeQuery()) {
+                if (!row.next()) {
+                    return Optional.empty();
+                }
+                if (!row.getString(1).equals(method) || !row.getString(2).equals(hash(method, request))) {
+                    throw ApiException.alreadyExists(ErrorReason.IDEMPOTENCY_KEY_REUSED,
+                            "idempotency key " + key + " was already used for a different request;"
+                                    + " use a new key for a new request", Map.of("idempotency_key", key));
+                }
+                meters.counter("paygate.idempotency.replays", "method", method).increment();
+                return Optional.of(parse(parser, row.getString(3)));
+            }
+        });
+    }
+
+    /** Records the response of a processed keyed request, in the mutation's own transaction. */
+    public void remember(Tx tx, String scope, String key, String method, Message request, Message response)
+            throws SQLException {
+        if (key.isEmpty()) {
+            return;
+        }
+        OffsetDateTime now = OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC);
+        // An expired row for the same key may linger until the purge: the key is free again.
+        tx.with("DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND expire_time <= ?", statement -> {
+            statement.setString(1, scope);
+            statement.setString(2, key);
+            statement.setObject(3, now);
+            return statement.executeUpdate();
+        });
+        tx.with("INSERT INTO idempotency_keys (scope, idem_key, method, request_hash, response, create_time, expire_time)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?)", statement -> {
+            statement.setString(1, scope);
+            statement.setString(2, key);
+            statement.setString(3, method);
+            statement.setString(4, hash(method, request));
+            statement.setString(5, Base64.getEncoder().encodeToString(response.toByteArray()));
+            statement.setObject(6, now);
+            statement.setObject(7, now.plus(properties.getRetention()));
+            return statement.executeUpdate();
+        });
+    }
+
+    /** Deletes keys past their retention; returns how many. */
+    public int purgeExpired(Tx tx) throws SQLException {
+        OffsetDateTime now = OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC);
+        return tx.with("DELETE FROM idempotency_keys WHERE expire_time <= ?", statement -> {
+            statement.setObject(1, now);
+            return statement.executeUpdate();
+        });
+    }
+
+    /**
+     * Fingerprint of what the request asks for. The request id itself is left out, so the same
+     * request sent with the key in metadata or in {@code request_id} matches.
+     */
+    static String hash(String method, Message request) {
+        Message withoutKey = clearRequestId(request);
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            digest.update(method.getBytes(StandardCharsets.UTF_8));
+            digest.update((byte) 0);
+            // Deterministic serialization: equal messages give equal bytes within one binary.
+            com.google.protobuf.ByteString bytes = toDeterministicBytes(withoutKey);
+            digest.update(bytes.asReadOnlyByteBuffer());
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is always available", e);
+        }
+    }
+
+    private static Message clearRequestId(Message request) {
+        var field = request.getDescriptorForType().findFieldByName("request_id");
+        return field == null ? request : request.toBuilder().clearField(field).build();
+    }
+
+    private static com.google.protobuf.ByteString toDeterministicBytes(Message message) {
+        try {
+            com.google.protobuf.ByteString.Output out = com.google.protobuf.ByteString.newOutput();
+            com.google.protobuf.CodedOutputStream coded = com.google.protobuf.CodedOutputStream.newInstance(out);
+            coded.useDeterministicSerialization();
+            message.writeTo(coded);
+            coded.flush();
+            return out.toByteString();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("writing to memory cannot fail", e);
+        }
+    }
+
+    private static <T extends Message> T parse(Parser<T> parser, String encoded) {
+        try {
+            return parser.parseFrom(Base64.getDecoder().decode(encoded));
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("stored idempotent response is corrupt", e);
+        }
+    }
+}

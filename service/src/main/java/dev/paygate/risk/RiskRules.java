@@ -1,0 +1,71 @@
+package dev.paygate.risk;
+
+import dev.paygate.v1.Authorization.DeclineReason;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.inject.Singleton;
+import java.math.BigDecimal;
+import java.util.Optional;
+import java.time.Duration;
+import java.util.function.ToIntFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Evaluates the configurable risk rules for one payment. A rule in SHADOW mode never declines:
+ * it logs and counts what it would have declined ({@code paygate.risk.shadow.declines}), which is
+ * how a new threshold is tried on live traffic before it is enforced.
+ */
+@Singleton
+public class RiskRules {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RiskRules.class);
+
+    private final RiskProperties properties;
+    private final MeterRegistry meters;
+
+    public RiskRules(RiskProperties properties, MeterRegistry meters) {
+        this.properties = properties;
+        this.meters = meters;
+    }
+
+    /**
+     * The reason the first enforced failing rule gives, or empty to approve as far as risk goes.
+     *
+     * @param authorizationsWithin counts the account's authorizations within a window ending now;
+     *                             only called when the velocity rule is on
+     */
+    public Optional<DeclineReason> evaluate(String account, BigDecimal amount, String merchantCategoryCode,
+                                            ToIntFunction<Duration> authorizationsWithin) {
+        RiskProperties.AmountLimit amountLimit = properties.getAmountLimit();
+        if (amountLimit.getMode() != RuleMode.OFF && amount.compareTo(amountLimit.getMax()) > 0
+                && enforce(amountLimit.getMode(), DeclineReason.AMOUNT_LIMIT, account,
+                "amount " + amount.stripTrailingZeros().toPlainString() + " > " + amountLimit.getMax())) {
+            return Optional.of(DeclineReason.AMOUNT_LIMIT);
+        }
+        RiskProperties.BlockedMerchantCategories blocked = properties.getBlockedMerchantCategories();
+        if (blocked.getMode() != RuleMode.OFF && blocked.getCodes().contains(merchantCategoryCode)
+                && enforce(blocked.getMode(), DeclineReason.MERCHANT_BLOCKED, account,
+                "merchant category " + merchantCategoryCode + " is blocked")) {
+            return Optional.of(DeclineReason.MERCHANT_BLOCKED);
+        }
+        RiskProperties.Velocity velocity = properties.getVelocity();
+        if (velocity.getMode() != RuleMode.OFF) {
+            int recent = authorizationsWithin.applyAsInt(velocity.getWindow());
+            if (recent >= velocity.getMaxAuthorizations()
+                    && enforce(velocity.getMode(), DeclineReason.VELOCITY_LIMIT, account,
+                    recent + " authorizations within " + velocity.getWindow())) {
+                return Optional.of(DeclineReason.VELOCITY_LIMIT);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private boolean enforce(RuleMode mode, DeclineReason reason, String account, String why) {
+        if (mode == RuleMode.ENFORCE) {
+            return true;
+        }
+        meters.counter("paygate.risk.shadow.declines", "rule", reason.name()).increment();
+        LOG.info("risk rule {} in shadow mode would have declined {}: {}", reason, account, why);
+        return false;
+    }
+}
