@@ -21,8 +21,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Every call runs under a deadline: the caller's gRPC deadline; else the budget Envoy announces
- * in {@code x-envoy-expected-rq-timeout-ms}; else the configured default. A call whose budget is
+ * Every call runs under a deadline: the earlier of the caller's gRPC deadline and the budget Envoy
+ * announces in {@code x-envoy-expected-rq-timeout-ms}; else the configured default. A call whose budget is
  * already below the minimum fails fast with DEADLINE_EXCEEDED before any database work.
  *
  * <p>The budget each call saw is recorded in {@code paygate.call.budget} by source, so operators
@@ -59,15 +59,19 @@ public class DeadlineInterceptor implements ServerInterceptor, Ordered {
         String method = call.getMethodDescriptor().getFullMethodName();
         Deadline deadline = Context.current().getDeadline();
         Source source = Source.GRPC_TIMEOUT;
-        if (deadline == null) {
-            Long envoyBudget = parseMillis(headers.get(CallMetadata.ENVOY_TIMEOUT_HEADER));
-            if (envoyBudget != null) {
-                deadline = Deadline.after(envoyBudget, TimeUnit.MILLISECONDS);
+        // Envoy announces the budget of this attempt (its per-try timeout), which is shorter than
+        // the grpc-timeout it forwards for the whole call when retries are allowed: use the earlier.
+        Long envoyBudget = parseMillis(headers.get(CallMetadata.ENVOY_TIMEOUT_HEADER));
+        if (envoyBudget != null) {
+            Deadline attempt = Deadline.after(envoyBudget, TimeUnit.MILLISECONDS);
+            if (deadline == null || attempt.isBefore(deadline)) {
+                deadline = attempt;
                 source = Source.ENVOY_ROUTE;
-            } else {
-                deadline = Deadline.after(properties.getDefaultBudget().toMillis(), TimeUnit.MILLISECONDS);
-                source = Source.SERVICE_DEFAULT;
             }
+        }
+        if (deadline == null) {
+            deadline = Deadline.after(properties.getDefaultBudget().toMillis(), TimeUnit.MILLISECONDS);
+            source = Source.SERVICE_DEFAULT;
         }
         long remainingMillis = deadline.timeRemaining(TimeUnit.MILLISECONDS);
         DistributionSummary.builder("paygate.call.budget")

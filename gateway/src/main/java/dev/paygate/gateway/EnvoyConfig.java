@@ -1,0 +1,186 @@
+package dev.paygate.gateway;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.yaml.snakeyaml.DumperOptions;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * The repository's one {@code envoy.yaml}, with the few values that differ between Docker and a
+ * local run rewritten in its parsed structure (never a hand-kept second copy): listener and admin
+ * ports, the descriptor-set path, and the upstream replicas.
+ */
+public final class EnvoyConfig {
+
+    private static final String LISTENER = "paygate_public";
+    private static final String CLUSTER = "paygate_service";
+    private static final String TRANSCODER = "envoy.filters.http.grpc_json_transcoder";
+    private static final String ROUTER = "envoy.filters.http.router";
+
+    private final Map<String, Object> root;
+
+    private EnvoyConfig(Map<String, Object> root) {
+        this.root = root;
+    }
+
+    public static EnvoyConfig load(Path envoyYaml) {
+        try {
+            return new EnvoyConfig(new Yaml().load(Files.readString(envoyYaml)));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + envoyYaml, e);
+        }
+    }
+
+    public EnvoyConfig listenOn(String host, int port) {
+        Map<String, Object> address = socketAddress(listener());
+        address.put("address", host);
+        address.put("port_value", port);
+        return this;
+    }
+
+    public EnvoyConfig adminOn(int port) {
+        socketAddress(map(root, "admin")).put("port_value", port);
+        return this;
+    }
+
+    public EnvoyConfig descriptor(Path descriptorSet) {
+        map(httpFilter(TRANSCODER), "typed_config").put("proto_descriptor", descriptorSet.toAbsolutePath().toString());
+        return this;
+    }
+
+    /** Replaces the DNS-discovered upstream with these fixed replicas. */
+    public EnvoyConfig upstreams(List<InetSocketAddress> replicas) {
+        Map<String, Object> cluster = cluster();
+        cluster.put("type", "STATIC");
+        cluster.remove("dns_refresh_rate");
+        cluster.remove("dns_lookup_family");
+        cluster.remove("respect_dns_ttl");
+        List<Object> endpoints = new ArrayList<>();
+        for (InetSocketAddress replica : replicas) {
+            Map<String, Object> socket = new LinkedHashMap<>();
+            socket.put("address", replica.getHostString());
+            socket.put("port_value", replica.getPort());
+            endpoints.add(Map.of("endpoint", Map.of("address", Map.of("socket_address", socket))));
+        }
+        Map<String, Object> locality = new LinkedHashMap<>();
+        locality.put("lb_endpoints", endpoints);
+        map(cluster, "load_assignment").put("endpoints", List.of(locality));
+        return this;
+    }
+
+    /**
+     * Test-only: adds Envoy's fault filter, driven by the {@code x-envoy-fault-delay-request}
+     * header, just before the router, so tests can make an upstream call really slow. Shipped
+     * configurations never contain it.
+     */
+    public EnvoyConfig withHeaderDrivenFaults() {
+        List<Object> filters = httpFilters();
+        Map<String, Object> delay = new LinkedHashMap<>();
+        delay.put("header_delay", Map.of());
+        delay.put("percentage", Map.of("numerator", 100, "denominator", "HUNDRED"));
+        Map<String, Object> typed = new LinkedHashMap<>();
+        typed.put("@type", "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault");
+        typed.put("delay", delay);
+        typed.put("max_active_faults", 100);
+        Map<String, Object> fault = new LinkedHashMap<>();
+        fault.put("name", "envoy.filters.http.fault");
+        fault.put("typed_config", typed);
+        int router = indexOfFilter(filters, ROUTER);
+        filters.add(router, fault);
+        return this;
+    }
+
+    public String render() {
+        DumperOptions options = new DumperOptions();
+        options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
+        options.setWidth(200);
+        return "# Generated from envoy.yaml by dev.paygate.gateway.EnvoyConfig; edit envoy.yaml instead.\n"
+                + new Yaml(options).dump(root);
+    }
+
+    public Path writeTo(Path file) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            return Files.writeString(file, render());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    /** The parsed configuration, for checks that read it. */
+    public Map<String, Object> tree() {
+        return root;
+    }
+
+    private Map<String, Object> listener() {
+        for (Object listener : list(map(root, "static_resources"), "listeners")) {
+            if (LISTENER.equals(((Map<?, ?>) listener).get("name"))) {
+                return cast(listener);
+            }
+        }
+        throw new IllegalStateException("envoy.yaml has no listener " + LISTENER);
+    }
+
+    private Map<String, Object> cluster() {
+        for (Object cluster : list(map(root, "static_resources"), "clusters")) {
+            if (CLUSTER.equals(((Map<?, ?>) cluster).get("name"))) {
+                return cast(cluster);
+            }
+        }
+        throw new IllegalStateException("envoy.yaml has no cluster " + CLUSTER);
+    }
+
+    private List<Object> httpFilters() {
+        Map<String, Object> chain = cast(list(listener(), "filter_chains").get(0));
+        Map<String, Object> manager = cast(list(chain, "filters").get(0));
+        return list(map(manager, "typed_config"), "http_filters");
+    }
+
+    private Map<String, Object> httpFilter(String name) {
+        List<Object> filters = httpFilters();
+        return cast(filters.get(indexOfFilter(filters, name)));
+    }
+
+    private static int indexOfFilter(List<Object> filters, String name) {
+        for (int i = 0; i < filters.size(); i++) {
+            if (name.equals(((Map<?, ?>) filters.get(i)).get("name"))) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("envoy.yaml has no http filter " + name);
+    }
+
+    private static Map<String, Object> socketAddress(Map<String, Object> owner) {
+        return map(map(owner, "address"), "socket_address");
+    }
+
+    private static Map<String, Object> map(Map<String, Object> owner, String key) {
+        Object value = owner.get(key);
+        if (!(value instanceof Map)) {
+            throw new IllegalStateException("envoy.yaml: expected a mapping at " + key);
+        }
+        return cast(value);
+    }
+
+    private static List<Object> list(Map<String, Object> owner, String key) {
+        Object value = owner.get(key);
+        if (!(value instanceof List)) {
+            throw new IllegalStateException("envoy.yaml: expected a list at " + key);
+        }
+        @SuppressWarnings("unchecked")
+        List<Object> list = (List<Object>) value;
+        return list;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> cast(Object value) {
+        return (Map<String, Object>) value;
+    }
+}

@@ -1,0 +1,96 @@
+package dev.paygate.gateway;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** A real Envoy process and its admin API. */
+public final class EnvoyProcess implements AutoCloseable {
+
+    private final Process process;
+    private final int adminPort;
+
+    private EnvoyProcess(Process process, int adminPort) {
+        this.process = process;
+        this.adminPort = adminPort;
+    }
+
+    /** Starts Envoy on a rendered configuration and waits until its admin says it is ready. */
+    public static EnvoyProcess start(Path envoyBinary, Path config, int adminPort, Path log) {
+        // A distinct base id per instance lets several Envoys (a run and a test) share the machine.
+        ProcessBuilder builder = new ProcessBuilder(List.of(envoyBinary.toString(), "-c", config.toString(),
+                "--base-id", Integer.toString(adminPort), "--log-level", "warn", "--concurrency", "2"))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        try {
+            EnvoyProcess envoy = new EnvoyProcess(builder.start(), adminPort);
+            Http.await("envoy ready (log: " + log + ")", Duration.ofSeconds(30),
+                    () -> Http.status("GET", envoy.adminUrl("/ready")) == 200, envoy.process);
+            return envoy;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start envoy " + envoyBinary, e);
+        }
+    }
+
+    /** Runs {@code envoy --mode validate}; returns its output, or throws with it on failure. */
+    public static String validate(Path envoyBinary, Path config) {
+        try {
+            Process process = new ProcessBuilder(envoyBinary.toString(), "--mode", "validate", "-c", config.toString(),
+                    "--log-level", "error").redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes());
+            if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
+                throw new IllegalStateException("envoy --mode validate rejected " + config + ":\n" + output);
+            }
+            return output;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    public String adminUrl(String path) {
+        return "http://127.0.0.1:" + adminPort + path;
+    }
+
+    /** GET on the admin API; returns the body. */
+    public String admin(String path) {
+        return Http.body("GET", adminUrl(path));
+    }
+
+    /** POST on the admin API (runtime_modify, healthcheck/fail, ...); returns the body. */
+    public String adminPost(String path) {
+        return Http.body("POST", adminUrl(path));
+    }
+
+    /** The value of one counter or gauge, 0 when Envoy has not created it yet. */
+    public long stat(String name) {
+        String pattern = "^" + name.replace(".", "\\.") + "$";
+        String text = admin("/stats?filter=" + URLEncoder.encode(pattern, StandardCharsets.UTF_8));
+        for (String line : text.split("\n")) {
+            int colon = line.indexOf(": ");
+            if (colon > 0 && line.substring(0, colon).equals(name)) {
+                return Long.parseLong(line.substring(colon + 2).trim());
+            }
+        }
+        return 0;
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package dev.paygate.gateway;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Where the launcher finds what the build made: paths under the repository root. */
+public record Repository(Path root) {
+
+    public static Repository locate() {
+        String configured = System.getProperty("paygate.root");
+        Path root = Path.of(configured != null ? configured : ".").toAbsolutePath().normalize();
+        if (!Files.exists(root.resolve("envoy.yaml"))) {
+            throw new IllegalStateException("not a Paygate checkout (no envoy.yaml): " + root);
+        }
+        return new Repository(root);
+    }
+
+    public Path envoyYaml() {
+        return root.resolve("envoy.yaml");
+    }
+
+    public Path descriptorSet() {
+        return require(root.resolve("proto/target/descriptor/paygate.pb"), "./mvnw package");
+    }
+
+    public Path envoyBinary() {
+        return require(root.resolve(".venv/bin/envoy"), "./paygate setup");
+    }
+
+    public Path serviceJar() {
+        String configured = System.getProperty("paygate.service.jar");
+        if (configured != null) {
+            return require(Path.of(configured), "./mvnw package");
+        }
+        try (var jars = Files.list(root.resolve("service/target"))) {
+            return jars.filter(p -> p.getFileName().toString().matches("paygate-service-.*\\.jar"))
+                    .filter(p -> !p.getFileName().toString().startsWith("original-"))
+                    .findFirst()
+                    .orElseThrow(() -> new IllegalStateException("no service jar: run ./mvnw package"));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("no service jar: run ./mvnw package", e);
+        }
+    }
+
+    private static Path require(Path path, String howToMake) {
+        if (!Files.exists(path)) {
+            throw new IllegalStateException(path + " is missing: run " + howToMake);
+        }
+        return path;
+    }
+}

@@ -1,0 +1,158 @@
+package dev.paygate.gateway;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Envoy in front of N service replicas, all real processes on loopback. One replica uses the
+ * embedded H2 default; two or more share one PostgreSQL database (embedded binaries from Maven
+ * Central), as replicas in production share theirs.
+ */
+public final class Stack implements AutoCloseable {
+
+    /** What to start. */
+    public record Options(int replicas, int envoyPort, int adminPort, int firstGrpcPort, int firstManagementPort,
+                          Path workDir, boolean headerDrivenFaults, Map<String, String> serviceEnvironment,
+                          String serviceHeap) {
+
+        public static Options forTests(int replicas, Path workDir) {
+            return new Options(replicas, FreePorts.next(), FreePorts.next(), 0, 0, workDir, true, Map.of(), "256m");
+        }
+
+        public Options withServiceEnvironment(Map<String, String> environment) {
+            return new Options(replicas, envoyPort, adminPort, firstGrpcPort, firstManagementPort, workDir,
+                    headerDrivenFaults, environment, serviceHeap);
+        }
+    }
+
+    private final Options options;
+    private final Repository repository;
+    private final List<ServiceProcess> replicas = new ArrayList<>();
+    private EmbeddedPostgres postgres;
+    private EnvoyProcess envoy;
+    private String databaseUrl;
+
+    private Stack(Repository repository, Options options) {
+        this.repository = repository;
+        this.options = options;
+    }
+
+    public static Stack start(Repository repository, Options options) {
+        Stack stack = new Stack(repository, options);
+        try {
+            stack.startAll();
+            return stack;
+        } catch (RuntimeException e) {
+            stack.close();
+            throw e;
+        }
+    }
+
+    private void startAll() {
+        try {
+            Files.createDirectories(options.workDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        databaseUrl = options.replicas() > 1 ? startPostgres()
+                : "jdbc:h2:file:" + options.workDir().resolve("data/paygate").toAbsolutePath()
+                        + ";WRITE_DELAY=0;LOCK_TIMEOUT=5000";
+        for (int i = 0; i < options.replicas(); i++) {
+            replicas.add(startReplica(i));
+        }
+        List<InetSocketAddress> upstreams = replicas.stream()
+                .map(r -> new InetSocketAddress("127.0.0.1", r.grpcPort())).toList();
+        EnvoyConfig config = EnvoyConfig.load(repository.envoyYaml())
+                .listenOn("127.0.0.1", options.envoyPort())
+                .adminOn(options.adminPort())
+                .descriptor(repository.descriptorSet())
+                .upstreams(upstreams);
+        if (options.headerDrivenFaults()) {
+            config.withHeaderDrivenFaults();
+        }
+        Path rendered = config.writeTo(options.workDir().resolve("envoy.local.yaml"));
+        envoy = EnvoyProcess.start(repository.envoyBinary(), rendered, options.adminPort(),
+                options.workDir().resolve("envoy.log"));
+    }
+
+    private String startPostgres() {
+        try {
+            postgres = EmbeddedPostgres.builder()
+                    .setDataDirectory(options.workDir().resolve("postgres"))
+                    .setCleanDataDirectory(true)
+                    .start();
+            return postgres.getJdbcUrl("postgres", "postgres");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start embedded PostgreSQL", e);
+        }
+    }
+
+    private ServiceProcess startReplica(int index) {
+        int grpcPort = options.firstGrpcPort() == 0 ? FreePorts.next() : options.firstGrpcPort() + index;
+        int managementPort = options.firstManagementPort() == 0 ? FreePorts.next() : options.firstManagementPort() + index;
+        return startReplica(index, grpcPort, managementPort);
+    }
+
+    private ServiceProcess startReplica(int index, int grpcPort, int managementPort) {
+        Map<String, String> environment = new HashMap<>(options.serviceEnvironment());
+        environment.put("PAYGATE_DB_URL", databaseUrl);
+        if (postgres != null) {
+            environment.put("PAYGATE_DB_USER", "postgres");
+            environment.put("PAYGATE_DB_PASSWORD", "postgres");
+        }
+        return ServiceProcess.start(repository.serviceJar(), grpcPort, managementPort, environment,
+                options.serviceHeap(), options.workDir().resolve("service-" + index + ".log"));
+    }
+
+    /** Starts a replica again after {@link ServiceProcess#kill()}, on the same ports. */
+    public ServiceProcess restart(int index) {
+        ServiceProcess old = replicas.get(index);
+        ServiceProcess started = startReplica(index, old.grpcPort(), old.managementPort());
+        replicas.set(index, started);
+        return started;
+    }
+
+    public EnvoyProcess envoy() {
+        return envoy;
+    }
+
+    public List<ServiceProcess> replicas() {
+        return replicas;
+    }
+
+    public int envoyPort() {
+        return options.envoyPort();
+    }
+
+    public int adminPort() {
+        return options.adminPort();
+    }
+
+    /** JDBC URL of the shared database (H2 file or PostgreSQL), for counting what was stored. */
+    public String databaseUrl() {
+        return databaseUrl;
+    }
+
+    @Override
+    public void close() {
+        if (envoy != null) {
+            envoy.close();
+        }
+        replicas.forEach(ServiceProcess::close);
+        if (postgres != null) {
+            try {
+                postgres.close();
+            } catch (IOException e) {
+                System.err.println("stopping PostgreSQL failed: " + e);
+            }
+        }
+    }
+}

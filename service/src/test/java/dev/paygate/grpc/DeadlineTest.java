@@ -1,0 +1,209 @@
+package dev.paygate.grpc;
+
+import static dev.paygate.testing.Fixtures.accountId;
+import static dev.paygate.testing.Fixtures.authorize;
+import static dev.paygate.testing.Fixtures.newAccount;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import dev.paygate.testing.Fixtures;
+import dev.paygate.testing.RowLock;
+import dev.paygate.testing.RunningService;
+import dev.paygate.testing.StatusDetails;
+import dev.paygate.testing.TestDatabase;
+import dev.paygate.v1.Authorization;
+import dev.paygate.v1.AuthorizationServiceGrpc;
+import dev.paygate.v1.GetAccountRequest;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Every call runs under a deadline, and a call that runs out of time or is cancelled changes
+ * nothing: not when it fails fast, not when it is stopped while waiting on a locked account.
+ */
+class DeadlineTest {
+
+    private static final String CREATE_AUTHORIZATION = "paygate.v1.AuthorizationService/CreateAuthorization";
+    private static final Map<String, RunningService> SERVICES = new HashMap<>();
+
+    /** One service per database kind, shared by this class's tests (each uses its own account). */
+    private static synchronized RunningService service(String database) {
+        return SERVICES.computeIfAbsent(database, kind -> RunningService.start(
+                kind.equals("postgres") ? TestDatabase.postgres() : TestDatabase.h2Memory()));
+    }
+
+    @AfterAll
+    static void stopServices() throws InterruptedException {
+        for (RunningService service : SERVICES.values()) {
+            service.close();
+        }
+        SERVICES.clear();
+    }
+
+    @Test
+    void authorize_withoutClientDeadline_succeedsUnderServiceDefaultBudget() {
+        RunningService service = service("h2");
+        String account = service.accounts().createAccount(newAccount(100)).getName();
+
+        Authorization authorization = AuthorizationServiceGrpc.newBlockingStub(service.channel())
+                .createAuthorization(authorize(account, 10));
+
+        assertThat(authorization.getState()).isEqualTo(Authorization.State.APPROVED);
+        DistributionSummary budget = service.meters().find("paygate.call.budget")
+                .tag("source", "service_default").tag("method", CREATE_AUTHORIZATION).summary();
+        assertThat(budget).as("budget recorded for a call without deadline").isNotNull();
+        assertThat(budget.count()).isEqualTo(1);
+        // The configured default is 5 s; the call saw (almost) all of it.
+        assertThat(budget.max()).isBetween(4000.0, 5000.0);
+    }
+
+    @Test
+    void authorize_withFiveMillisecondDeadline_failsWithDeadlineExceededAndChangesNothing() {
+        RunningService service = service("h2");
+        String account = service.accounts().createAccount(newAccount(100)).getName();
+
+        StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class,
+                () -> AuthorizationServiceGrpc.newBlockingStub(service.channel())
+                        .withDeadlineAfter(5, TimeUnit.MILLISECONDS)
+                        .createAuthorization(authorize(account, 10)));
+
+        assertThat(error).isNotNull();
+        assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        // Either the client gave up first (no details), or the server refused the call up front.
+        assertThat(StatusDetails.reason(error)).isIn("", "DEADLINE_TOO_SHORT");
+        assertNothingWrittenFor(service, account, Duration.ofMillis(300));
+    }
+
+    @Test
+    void authorize_withDeadlineBelowMinimumBudget_failsFastWithDeadlineTooShortAndChangesNothing()
+            throws InterruptedException {
+        try (RunningService service = RunningService.start(TestDatabase.h2Memory(),
+                Map.of("paygate.deadlines.minimum-budget", "2s"))) {
+            String account = service.accounts().createAccount(newAccount(100)).getName();
+
+            long started = System.nanoTime();
+            StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class,
+                    () -> AuthorizationServiceGrpc.newBlockingStub(service.channel())
+                            .withDeadlineAfter(1, TimeUnit.SECONDS)
+                            .createAuthorization(authorize(account, 10)));
+            long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+
+            assertThat(error).isNotNull();
+            assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+            assertThat(StatusDetails.reason(error)).isEqualTo("DEADLINE_TOO_SHORT");
+            assertThat(tookMillis).as("answered before the client's own deadline").isLessThan(900);
+            Counter rejected = service.meters().find("paygate.call.deadline.rejected")
+                    .tag("method", CREATE_AUTHORIZATION).counter();
+            assertThat(rejected).isNotNull();
+            assertThat(rejected.count()).isEqualTo(1.0);
+            assertNothingWrittenFor(service, account, Duration.ZERO);
+        }
+    }
+
+    @Test
+    void authorize_withEnvoyRouteTimeoutHeader_runsUnderEnvoyBudget() {
+        RunningService service = service("h2");
+        String account = service.accounts().createAccount(newAccount(100)).getName();
+        Metadata headers = new Metadata();
+        headers.put(Metadata.Key.of("x-envoy-expected-rq-timeout-ms", Metadata.ASCII_STRING_MARSHALLER), "1500");
+
+        Authorization authorization = AuthorizationServiceGrpc.newBlockingStub(service.channel())
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+                .createAuthorization(authorize(account, 10));
+
+        assertThat(authorization.getState()).isEqualTo(Authorization.State.APPROVED);
+        DistributionSummary budget = service.meters().find("paygate.call.budget")
+                .tag("source", "envoy_route").tag("method", CREATE_AUTHORIZATION).summary();
+        assertThat(budget).as("budget recorded with source envoy_route").isNotNull();
+        assertThat(budget.count()).isEqualTo(1);
+        assertThat(budget.max()).isGreaterThan(1000.0).isLessThanOrEqualTo(1500.0);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"h2", "postgres"})
+    void authorize_cancelledByClientWhileWaitingForAccountLock_changesNothing(String database) throws Exception {
+        RunningService service = service(database);
+        String account = service.accounts().createAccount(newAccount(100)).getName();
+
+        try (RowLock lock = RowLock.lockAccount(service.dataSource().getConnection(), accountId(account))) {
+            ListenableFuture<Authorization> call = AuthorizationServiceGrpc.newFutureStub(service.channel())
+                    .withDeadlineAfter(30, TimeUnit.SECONDS)
+                    .createAuthorization(authorize(account, 10));
+            lock.awaitWaiter();
+
+            assertThat(call.cancel(true)).isTrue();
+            assertThatThrownBy(call::get).isInstanceOf(CancellationException.class);
+            // A cancel is only a frame on the wire: release the lock only once the server has
+            // seen it. The server handles a connection's frames in order, so a later call on the
+            // same channel that got its answer proves the cancel arrived first.
+            service.accounts().getAccount(GetAccountRequest.newBuilder().setName(account).build());
+            if (database.equals("postgres")) {
+                // PostgreSQL aborts the statement waiting for the lock as soon as the call is
+                // cancelled; H2 cannot interrupt a lock wait and notices once it has the lock.
+                await().atMost(Duration.ofSeconds(5)).until(() -> lock.waiters() == 0);
+            }
+            lock.release();
+            await().atMost(Duration.ofSeconds(5)).until(() -> lock.waiters() == 0);
+        }
+        assertNothingWrittenFor(service, account, Duration.ofMillis(500));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"h2", "postgres"})
+    void authorize_deadlinePassesWhileWaitingForAccountLock_failsWithDeadlineExceededAndChangesNothing(
+            String database) throws Exception {
+        RunningService service = service(database);
+        String account = service.accounts().createAccount(newAccount(100)).getName();
+
+        try (RowLock lock = RowLock.lockAccount(service.dataSource().getConnection(), accountId(account))) {
+            ListenableFuture<Authorization> call = AuthorizationServiceGrpc.newFutureStub(service.channel())
+                    .withDeadlineAfter(1, TimeUnit.SECONDS)
+                    .createAuthorization(authorize(account, 10));
+            lock.awaitWaiter();
+
+            ExecutionException failure = catchThrowableOfType(ExecutionException.class,
+                    () -> call.get(5, TimeUnit.SECONDS));
+
+            assertThat(failure).isNotNull();
+            assertThat(Status.fromThrowable(failure.getCause()).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+            lock.release();
+            await().atMost(Duration.ofSeconds(5)).until(() -> lock.waiters() == 0);
+        }
+        assertNothingWrittenFor(service, account, Duration.ofMillis(500));
+    }
+
+    /** No authorization row and nothing held on the account, checked for {@code during}. */
+    private static void assertNothingWrittenFor(RunningService service, String account, Duration during) {
+        Runnable nothingWritten = () -> {
+            assertThat(Fixtures.count(service.dataSource(),
+                    "SELECT COUNT(*) FROM authorizations WHERE account_id = ?", accountId(account))).isZero();
+            var balances = service.accounts().getAccount(GetAccountRequest.newBuilder().setName(account).build());
+            assertThat(balances.getHeld().getUnits()).isZero();
+            assertThat(balances.getHeld().getNanos()).isZero();
+            assertThat(balances.getAvailable().getUnits()).isEqualTo(100);
+        };
+        if (during.isZero()) {
+            nothingWritten.run();
+            return;
+        }
+        await().during(during).atMost(during.plusSeconds(2)).pollInterval(Duration.ofMillis(50))
+                .untilAsserted(nothingWritten::run);
+    }
+}

@@ -1,0 +1,100 @@
+package dev.paygate.risk;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.paygate.v1.Authorization.DeclineReason;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The rules on their own: what each mode returns and counts. */
+class RiskRulesTest {
+
+    private static final String ACCOUNT = "accounts/00000000-0000-0000-0000-000000000001";
+
+    private final RiskProperties properties = new RiskProperties();
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private final RiskRules rules = new RiskRules(properties, meters);
+    private final AtomicInteger velocityLookups = new AtomicInteger();
+
+    RiskRulesTest() {
+        properties.getAmountLimit().setMax(new BigDecimal("100"));
+        properties.getBlockedMerchantCategories().setCodes(List.of("7995"));
+        properties.getVelocity().setMaxAuthorizations(2);
+        properties.getVelocity().setWindow(Duration.ofMinutes(1));
+    }
+
+    private java.util.Optional<DeclineReason> evaluate(String amount, String merchantCategory, int recent) {
+        return rules.evaluate(ACCOUNT, new BigDecimal(amount), merchantCategory, window -> {
+            assertThat(window).isEqualTo(Duration.ofMinutes(1));
+            velocityLookups.incrementAndGet();
+            return recent;
+        });
+    }
+
+    private double shadowDeclines(DeclineReason rule) {
+        Counter counter = meters.find("paygate.risk.shadow.declines").tag("rule", rule.name()).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    @Test
+    void evaluate_amountAboveMaxEnforced_declinesWithAmountLimit() {
+        properties.getAmountLimit().setMode(RuleMode.ENFORCE);
+
+        assertThat(evaluate("100.000000001", "5411", 0)).contains(DeclineReason.AMOUNT_LIMIT);
+        assertThat(shadowDeclines(DeclineReason.AMOUNT_LIMIT)).isZero();
+    }
+
+    @Test
+    void evaluate_amountEqualToMaxEnforced_approves() {
+        properties.getAmountLimit().setMode(RuleMode.ENFORCE);
+
+        assertThat(evaluate("100", "5411", 0)).isEmpty();
+    }
+
+    @Test
+    void evaluate_amountAboveMaxInShadow_approvesAndCountsWouldBeDecline() {
+        properties.getAmountLimit().setMode(RuleMode.SHADOW);
+
+        assertThat(evaluate("150", "5411", 0)).isEmpty();
+        assertThat(shadowDeclines(DeclineReason.AMOUNT_LIMIT)).isEqualTo(1.0);
+    }
+
+    @Test
+    void evaluate_allRulesOff_approvesCountsNothingAndNeverCountsAuthorizations() {
+        assertThat(evaluate("1000000", "7995", 99)).isEmpty();
+
+        assertThat(meters.find("paygate.risk.shadow.declines").counters()).isEmpty();
+        assertThat(velocityLookups).hasValue(0);
+    }
+
+    @Test
+    void evaluate_blockedMerchantCategoryEnforced_declinesWithMerchantBlocked() {
+        properties.getBlockedMerchantCategories().setMode(RuleMode.ENFORCE);
+
+        assertThat(evaluate("10", "7995", 0)).contains(DeclineReason.MERCHANT_BLOCKED);
+        assertThat(evaluate("10", "5411", 0)).isEmpty();
+    }
+
+    @Test
+    void evaluate_velocityEnforced_declinesOnceRecentAuthorizationsReachMax() {
+        properties.getVelocity().setMode(RuleMode.ENFORCE);
+
+        assertThat(evaluate("10", "5411", 1)).isEmpty();
+        assertThat(evaluate("10", "5411", 2)).contains(DeclineReason.VELOCITY_LIMIT);
+        assertThat(velocityLookups).hasValue(2);
+    }
+
+    @Test
+    void evaluate_shadowRuleFailing_doesNotStopALaterEnforcedRule() {
+        properties.getAmountLimit().setMode(RuleMode.SHADOW);
+        properties.getBlockedMerchantCategories().setMode(RuleMode.ENFORCE);
+
+        assertThat(evaluate("150", "7995", 0)).contains(DeclineReason.MERCHANT_BLOCKED);
+        assertThat(shadowDeclines(DeclineReason.AMOUNT_LIMIT)).isEqualTo(1.0);
+    }
+}

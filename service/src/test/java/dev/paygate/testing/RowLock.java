@@ -1,0 +1,95 @@
+package dev.paygate.testing;
+
+import static org.awaitility.Awaitility.await;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+
+/**
+ * Holds an account's row lock from outside the service, the way a concurrent transaction of
+ * another replica would, so a test can park a call inside its transaction and then cancel it,
+ * let its deadline pass, or shut the service down around it.
+ */
+public final class RowLock implements AutoCloseable {
+
+    private final Connection connection;
+    private final boolean postgres;
+    private boolean held;
+
+    private RowLock(Connection connection) throws SQLException {
+        this.connection = connection;
+        this.postgres = connection.getMetaData().getDatabaseProductName().toLowerCase().contains("postgres");
+    }
+
+    /** Takes the lock on {@code accounts/{accountId}} in a transaction left open until {@link #release}. */
+    public static RowLock lockAccount(Connection connection, String accountId) {
+        try {
+            RowLock lock = new RowLock(connection);
+            connection.setAutoCommit(false);
+            try (PreparedStatement statement = connection.prepareStatement(
+                    "SELECT id FROM accounts WHERE id = ? FOR UPDATE")) {
+                statement.setString(1, accountId);
+                try (ResultSet row = statement.executeQuery()) {
+                    if (!row.next()) {
+                        throw new IllegalArgumentException("no account " + accountId);
+                    }
+                }
+            }
+            lock.held = true;
+            return lock;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot lock account " + accountId, e);
+        }
+    }
+
+    /** How many other sessions are waiting for a lock right now. */
+    public int waiters() {
+        String sql = postgres
+                ? "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                : "SELECT COUNT(*) FROM INFORMATION_SCHEMA.SESSIONS WHERE BLOCKER_ID IS NOT NULL";
+        try (Statement statement = connection.createStatement()) {
+            if (postgres) {
+                // Inside a transaction PostgreSQL would keep answering from its first snapshot.
+                statement.execute("SELECT pg_stat_clear_snapshot()");
+            }
+            ResultSet row = statement.executeQuery(sql);
+            row.next();
+            return row.getInt(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read lock waits", e);
+        }
+    }
+
+    /** Waits until a call's transaction is blocked on this lock, i.e. it is in the middle of its work. */
+    public void awaitWaiter() {
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() -> waiters() > 0);
+    }
+
+    /** Ends the holding transaction (rollback: it changed nothing), letting waiters proceed. */
+    public void release() {
+        if (!held) {
+            return;
+        }
+        try {
+            connection.rollback();
+            connection.setAutoCommit(true);
+            held = false;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot release the row lock", e);
+        }
+    }
+
+    /** Releases the lock if still held and closes the connection. */
+    @Override
+    public void close() throws SQLException {
+        try {
+            release();
+        } finally {
+            connection.close();
+        }
+    }
+}
