@@ -25,6 +25,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
@@ -186,7 +187,7 @@ public class Authorizations {
             accounts.lock(tx, accountId);
             Optional<Authorization> current = find(tx, accountId, authorizationId);
             if (current.isEmpty() || current.get().getState() != State.APPROVED
-                    || current.get().getExpireTime().getSeconds() > clock.instant().getEpochSecond()) {
+                    || !isExpired(current.get())) {
                 return false;
             }
             accounts.adjust(tx, accountId, Moneys.amount(current.get().getAmount()).negate(), BigDecimal.ZERO);
@@ -276,7 +277,7 @@ public class Authorizations {
                     name + " is " + current.getState() + "; only an APPROVED authorization can be " + verb,
                     Map.of("state", current.getState().name()));
         }
-        if (current.getExpireTime().getSeconds() <= clock.instant().getEpochSecond()) {
+        if (isExpired(current)) {
             throw ApiException.failedPrecondition(ErrorReason.AUTHORIZATION_EXPIRED,
                     name + " expired; its hold is being released and it can no longer be " + verb,
                     Map.of("state", State.EXPIRED.name()));
@@ -349,6 +350,13 @@ public class Authorizations {
         } catch (SQLException e) {
             throw new IllegalStateException("velocity count failed", e);
         }
+    }
+
+    /** Whether the hold's expire_time has passed, to the nanosecond (not just the whole second). */
+    private boolean isExpired(Authorization authorization) {
+        Instant expireTime = Instant.ofEpochSecond(authorization.getExpireTime().getSeconds(),
+                authorization.getExpireTime().getNanos());
+        return !expireTime.isAfter(clock.instant());
     }
 
     private OffsetDateTime now() {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
+import dev.paygate.testing.ManualClock;
 import dev.paygate.testing.RunningService;
 import dev.paygate.testing.StatusDetails;
 import dev.paygate.testing.TestDatabase;
@@ -60,6 +61,51 @@ class HoldExpiryTest {
             Counter expired = service.meters().find("paygate.holds.expired").counter();
             assertThat(expired).isNotNull();
             assertThat(expired.count()).isEqualTo(1.0);
+        }
+    }
+
+    @Test
+    void capture_inTheLastSecondBeforeExpireTime_succeeds() throws Exception {
+        try (RunningService service = RunningService.start(TestDatabase.h2Memory(), Map.of(
+                "paygate.test.clock", "manual",
+                "paygate.holds.ttl", "1s"))) {
+            ManualClock clock = service.bean(ManualClock.class);
+            String account = service.accounts().createAccount(newAccount(100)).getName();
+            Authorization approved = service.authorizations().createAuthorization(authorize(account, 30));
+            assertThat(approved.getExpireTime().getSeconds()).isEqualTo(ManualClock.START.getEpochSecond() + 1);
+            assertThat(approved.getExpireTime().getNanos()).isEqualTo(500_000_000);
+
+            // 0.3 s before expire_time, in the same whole second: the hold is still valid.
+            clock.advance(Duration.ofMillis(700));
+            Authorization captured = service.authorizations().captureAuthorization(
+                    CaptureAuthorizationRequest.newBuilder().setName(approved.getName()).build());
+
+            assertThat(captured.getState()).isEqualTo(State.CAPTURED);
+            Account balances = service.accounts().getAccount(GetAccountRequest.newBuilder().setName(account).build());
+            assertThat(balances.getHeld().getUnits()).isZero();
+            assertThat(balances.getCaptured().getUnits()).isEqualTo(30);
+        }
+    }
+
+    @Test
+    void capture_atExpireTime_failsWithAuthorizationExpired() throws Exception {
+        try (RunningService service = RunningService.start(TestDatabase.h2Memory(), Map.of(
+                "paygate.test.clock", "manual",
+                "paygate.holds.ttl", "1s"))) {
+            ManualClock clock = service.bean(ManualClock.class);
+            String account = service.accounts().createAccount(newAccount(100)).getName();
+            Authorization approved = service.authorizations().createAuthorization(authorize(account, 30));
+
+            clock.advance(Duration.ofSeconds(1));
+            StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class,
+                    () -> service.authorizations().captureAuthorization(
+                            CaptureAuthorizationRequest.newBuilder().setName(approved.getName()).build()));
+
+            assertThat(error).isNotNull();
+            assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+            assertThat(StatusDetails.reason(error)).isEqualTo("AUTHORIZATION_EXPIRED");
+            assertThat(service.accounts().getAccount(GetAccountRequest.newBuilder().setName(account).build())
+                    .getHeld().getUnits()).isEqualTo(30);
         }
     }
 

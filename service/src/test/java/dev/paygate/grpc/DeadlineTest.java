@@ -14,9 +14,11 @@ import dev.paygate.testing.RowLock;
 import dev.paygate.testing.RunningService;
 import dev.paygate.testing.StatusDetails;
 import dev.paygate.testing.TestDatabase;
+import dev.paygate.v1.AccountServiceGrpc;
 import dev.paygate.v1.Authorization;
 import dev.paygate.v1.AuthorizationServiceGrpc;
 import dev.paygate.v1.GetAccountRequest;
+import dev.paygate.v1.ListAuthorizationsRequest;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -41,6 +43,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class DeadlineTest {
 
     private static final String CREATE_AUTHORIZATION = "paygate.v1.AuthorizationService/CreateAuthorization";
+    private static final String GET_ACCOUNT = "paygate.v1.AccountService/GetAccount";
+    private static final String LIST_AUTHORIZATIONS = "paygate.v1.AuthorizationService/ListAuthorizations";
     private static final Map<String, RunningService> SERVICES = new HashMap<>();
 
     /** One service per database kind, shared by this class's tests (each uses its own account). */
@@ -136,6 +140,71 @@ class DeadlineTest {
         assertThat(budget.max()).isGreaterThan(1000.0).isLessThanOrEqualTo(1500.0);
     }
 
+    @Test
+    void getAccount_withEnvoyBudgetShorterThanGrpcDeadline_runsUnderEnvoyBudget() {
+        RunningService service = service("h2");
+        String account = service.accounts().createAccount(newAccount(100)).getName();
+
+        // Envoy's per-try budget (1.5 s) is shorter than the whole call's grpc-timeout (10 s).
+        getAccountWithEnvoyBudget(service, account, "1500", 10_000);
+
+        DistributionSummary budget = service.meters().find("paygate.call.budget")
+                .tag("source", "envoy_route").tag("method", GET_ACCOUNT).summary();
+        assertThat(budget).isNotNull();
+        assertThat(budget.count()).isEqualTo(1);
+        assertThat(budget.max()).isGreaterThan(1000.0).isLessThanOrEqualTo(1500.0);
+    }
+
+    @Test
+    void listAuthorizations_withGrpcDeadlineShorterThanEnvoyBudget_runsUnderGrpcDeadline() {
+        RunningService service = service("h2");
+        String account = service.accounts().createAccount(newAccount(100)).getName();
+        Metadata headers = new Metadata();
+        headers.put(Metadata.Key.of("x-envoy-expected-rq-timeout-ms", Metadata.ASCII_STRING_MARSHALLER), "60000");
+
+        AuthorizationServiceGrpc.newBlockingStub(service.channel())
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+                .withDeadlineAfter(2, TimeUnit.SECONDS)
+                .listAuthorizations(ListAuthorizationsRequest.newBuilder().setParent(account).build());
+
+        assertThat(service.meters().find("paygate.call.budget")
+                .tag("source", "envoy_route").tag("method", LIST_AUTHORIZATIONS).summary())
+                .as("the longer Envoy budget is not the one used").isNull();
+        DistributionSummary budget = service.meters().find("paygate.call.budget")
+                .tag("source", "grpc_timeout").tag("method", LIST_AUTHORIZATIONS).summary();
+        assertThat(budget).isNotNull();
+        assertThat(budget.count()).isEqualTo(1);
+        assertThat(budget.max()).isGreaterThan(1000.0).isLessThanOrEqualTo(2000.0);
+    }
+
+    private static void getAccountWithEnvoyBudget(RunningService service, String account, String envoyMillis,
+                                                  long deadlineMillis) {
+        Metadata headers = new Metadata();
+        headers.put(Metadata.Key.of("x-envoy-expected-rq-timeout-ms", Metadata.ASCII_STRING_MARSHALLER), envoyMillis);
+        AccountServiceGrpc.newBlockingStub(service.channel())
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+                .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS)
+                .getAccount(GetAccountRequest.newBuilder().setName(account).build());
+    }
+
+    @Test
+    void getAccount_withMalformedEnvoyRouteTimeoutHeader_fallsBackToServiceDefaultBudget() {
+        RunningService service = service("h2");
+        String account = service.accounts().createAccount(newAccount(100)).getName();
+        Metadata headers = new Metadata();
+        headers.put(Metadata.Key.of("x-envoy-expected-rq-timeout-ms", Metadata.ASCII_STRING_MARSHALLER), "soon");
+
+        AccountServiceGrpc.newBlockingStub(service.channel())
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+                .getAccount(GetAccountRequest.newBuilder().setName(account).build());
+
+        DistributionSummary budget = service.meters().find("paygate.call.budget")
+                .tag("source", "service_default").tag("method", GET_ACCOUNT).summary();
+        assertThat(budget).isNotNull();
+        assertThat(budget.count()).isEqualTo(1);
+        assertThat(budget.max()).isBetween(4000.0, 5000.0);
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"h2", "postgres"})
     void authorize_cancelledByClientWhileWaitingForAccountLock_changesNothing(String database) throws Exception {
@@ -150,17 +219,7 @@ class DeadlineTest {
 
             assertThat(call.cancel(true)).isTrue();
             assertThatThrownBy(call::get).isInstanceOf(CancellationException.class);
-            // A cancel is only a frame on the wire: release the lock only once the server has
-            // seen it. The server handles a connection's frames in order, so a later call on the
-            // same channel that got its answer proves the cancel arrived first.
-            service.accounts().getAccount(GetAccountRequest.newBuilder().setName(account).build());
-            if (database.equals("postgres")) {
-                // PostgreSQL aborts the statement waiting for the lock as soon as the call is
-                // cancelled; H2 cannot interrupt a lock wait and notices once it has the lock.
-                await().atMost(Duration.ofSeconds(5)).until(() -> lock.waiters() == 0);
-            }
-            lock.release();
-            await().atMost(Duration.ofSeconds(5)).until(() -> lock.waiters() == 0);
+            releaseOnceTheServerSawTheCallEnd(service, account, lock, database);
         }
         assertNothingWrittenFor(service, account, Duration.ofMillis(500));
     }
@@ -183,10 +242,28 @@ class DeadlineTest {
 
             assertThat(failure).isNotNull();
             assertThat(Status.fromThrowable(failure.getCause()).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
-            lock.release();
-            await().atMost(Duration.ofSeconds(5)).until(() -> lock.waiters() == 0);
+            releaseOnceTheServerSawTheCallEnd(service, account, lock, database);
         }
         assertNothingWrittenFor(service, account, Duration.ofMillis(500));
+    }
+
+    /**
+     * The client's cancel (or its deadline's cancel) is only a frame on the wire, and the server's
+     * own deadline starts when the call arrives, a little after the client's: a client that gave
+     * up does not yet mean a server that did. Release the lock only once the server has seen the
+     * end of the call. The server handles a connection's frames in order, so a later call on the
+     * same channel that got its answer proves the cancel arrived first.
+     */
+    private static void releaseOnceTheServerSawTheCallEnd(RunningService service, String account, RowLock lock,
+                                                          String database) {
+        service.accounts().getAccount(GetAccountRequest.newBuilder().setName(account).build());
+        if (database.equals("postgres")) {
+            // PostgreSQL aborts the statement waiting for the lock as soon as the call ends; H2
+            // cannot interrupt a lock wait and notices the ended call once it has the lock.
+            await().atMost(Duration.ofSeconds(5)).until(() -> lock.waiters() == 0);
+        }
+        lock.release();
+        await().atMost(Duration.ofSeconds(5)).until(() -> lock.waiters() == 0);
     }
 
     /** No authorization row and nothing held on the account, checked for {@code during}. */

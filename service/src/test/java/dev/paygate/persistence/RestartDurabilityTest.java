@@ -83,7 +83,7 @@ class RestartDurabilityTest {
     }
 
     @Test
-    void acknowledgedAuthorizations_survivesSigkillOfTheServiceProcess(@TempDir Path directory) throws Exception {
+    void acknowledgedAuthorizations_surviveSigkillOfTheServiceProcess(@TempDir Path directory) throws Exception {
         String url = TestDatabase.h2FileUrl(directory);
         Path log = directory.resolve("service.log");
         int grpcPort = freePort();
@@ -93,7 +93,8 @@ class RestartDurabilityTest {
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         Map<String, String> environment = builder.environment();
-        // The production defaults, not the test environment's overrides.
+        // The production defaults, not the test environment's overrides (application-test.yml would
+        // also move the gRPC port away from PAYGATE_GRPC_PORT, so reaching the port proves it).
         environment.remove("MICRONAUT_ENVIRONMENTS");
         environment.put("PAYGATE_DB_URL", url);
         environment.put("PAYGATE_GRPC_PORT", Integer.toString(grpcPort));
