@@ -24,7 +24,9 @@ public final class EnvoyProcess implements AutoCloseable {
     public static EnvoyProcess start(Path envoyBinary, Path config, int adminPort, Path log) {
         // A distinct base id per instance lets several Envoys (a run and a test) share the machine.
         ProcessBuilder builder = new ProcessBuilder(List.of(envoyBinary.toString(), "-c", config.toString(),
-                "--base-id", Integer.toString(adminPort), "--log-level", "warn", "--concurrency", "2"))
+                "--base-id", Integer.toString(adminPort), "--log-level", "warn", "--concurrency", "2",
+                // Access-log lines reach the log file within a quarter second (default 10 s).
+                "--file-flush-interval-msec", "250"))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         try {

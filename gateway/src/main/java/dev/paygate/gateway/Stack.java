@@ -50,7 +50,7 @@ public final class Stack implements AutoCloseable {
         try {
             stack.startAll();
             return stack;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             stack.close();
             throw e;
         }
@@ -126,6 +126,11 @@ public final class Stack implements AutoCloseable {
 
     public List<ServiceProcess> replicas() {
         return replicas;
+    }
+
+    /** Where the stack keeps the rendered Envoy config, logs and database files. */
+    public java.nio.file.Path workDir() {
+        return options.workDir();
     }
 
     public int envoyPort() {

@@ -1,0 +1,287 @@
+package dev.paygate.gateway.e2e;
+
+import static dev.paygate.gateway.e2e.RestPayments.RETRY_INFO;
+import static dev.paygate.gateway.e2e.RestPayments.assertError;
+import static dev.paygate.gateway.e2e.RestPayments.detail;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.paygate.gateway.EnvoyProcess;
+import dev.paygate.gateway.e2e.Edge.Rest;
+import dev.paygate.v1.AccountServiceGrpc;
+import dev.paygate.v1.GetAccountRequest;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The reads route's local rate limit (envoy.yaml): each x-client-id has its own bucket of 200
+ * reads refilled by 100 every second; callers without x-client-id share one bucket of 20 refilled
+ * by 10. Over the limit a REST caller gets 429 with x-ratelimit-* headers and the JSON Status
+ * (code 8), a gRPC caller RESOURCE_EXHAUSTED; the service never sees those calls. Each test uses
+ * its own client ids, so each starts with full buckets.
+ */
+@Tag("e2e")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RateLimitIT {
+
+    private static final String GET_ACCOUNT = "paygate.v1.AccountService/GetAccount";
+    private static final String RATE_LIMITED = "paygate_ratelimit_reads.http_local_rate_limit.rate_limited";
+    private static final String SHADOW_MODE = "paygate_ratelimit_reads.http_local_rate_limit.shadow_mode";
+    private static final String UPSTREAM_REQUESTS = "cluster.paygate_service.upstream_rq_total";
+    private static final String RETRIES = "cluster.paygate_service.upstream_rq_retry";
+    private static final long CLIENT_BURST = 200;
+    private static final long CLIENT_REFILL_PER_SECOND = 100;
+    private static final long ANONYMOUS_BURST = 20;
+    private static final long ANONYMOUS_REFILL_PER_SECOND = 10;
+    /** Concurrent callers in a burst: enough to outrun the refill on two cores. */
+    private static final int CALLERS = 16;
+
+    private Edge edge;
+    private String account;
+    private ServiceMetrics service;
+    private ExecutorService callers;
+
+    @BeforeAll
+    void startEdge() {
+        edge = Edge.start("ratelimit", 1, Map.of());
+        account = new RestPayments(edge).createAccount(500).get("name").asText();
+        service = ServiceMetrics.of(edge, 0);
+        callers = Executors.newFixedThreadPool(CALLERS);
+    }
+
+    @AfterAll
+    void stopEdge() {
+        if (callers != null) {
+            callers.shutdownNow();
+        }
+        if (edge != null) {
+            edge.close();
+        }
+    }
+
+    @Test
+    void restBurst_overTheClientReadBucket_gets429WithRateLimitHeadersAndJsonStatus() {
+        Burst burst = restBurst(400, "rl-rest");
+
+        report("REST burst of 400 reads, one client id", burst);
+        assertThat(burst.count(429)).as("some reads over the bucket are refused").isPositive();
+        assertThat(burst.count(200) + burst.count(429)).as("only 200s and 429s: %s", burst.statuses()).isEqualTo(400);
+        assertThat(burst.count(200)).as("the whole bucket, plus at most its refills during the burst")
+                .isBetween(CLIENT_BURST, allowance(CLIENT_BURST, CLIENT_REFILL_PER_SECOND, burst.elapsed()));
+        Rest limited = burst.first(429);
+        assertError(limited, 429, 8, "RATE_LIMITED");
+        assertThat(detail(limited.json(), RETRY_INFO)).as("a RetryInfo in %s", limited.text()).isNotNull();
+        assertThat(limited.header("x-ratelimit-limit")).isEqualTo(Long.toString(CLIENT_BURST));
+        assertThat(limited.header("x-ratelimit-remaining")).isEqualTo("0");
+        assertThat(limited.header("x-ratelimit-reset")).as("seconds to the next refill").isIn("0", "1");
+    }
+
+    @Test
+    void grpcBurst_overTheClientReadBucket_getsResourceExhausted() {
+        Map<Status.Code, Integer> codes = grpcBurst(400, "rl-grpc");
+
+        System.out.printf("gRPC burst of 400 reads, one client id: %s%n", codes);
+        assertThat(codes.keySet()).containsOnly(Status.Code.OK, Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(codes.get(Status.Code.RESOURCE_EXHAUSTED)).isPositive();
+        assertThat((long) codes.get(Status.Code.OK)).isGreaterThanOrEqualTo(CLIENT_BURST);
+    }
+
+    @Test
+    void secondClient_isNotThrottled_whileTheFirstIsOverItsBucket() {
+        List<Future<Rest>> first = new ArrayList<>();
+        List<Future<Rest>> second = new ArrayList<>();
+        long start = System.nanoTime();
+        // Interleaved in one burst: the two clients share the same moment, not the same bucket.
+        for (int i = 0; i < 500; i++) {
+            String client = i % 5 == 4 ? "rl-second" : "rl-first";
+            (client.equals("rl-first") ? first : second).add(callers.submit(() -> read(client)));
+        }
+        Burst firstBurst = collect(first, Duration.ofNanos(System.nanoTime() - start));
+        Burst secondBurst = collect(second, Duration.ofNanos(System.nanoTime() - start));
+
+        report("interleaved burst, first client (400 reads)", firstBurst);
+        report("interleaved burst, second client (100 reads)", secondBurst);
+        assertThat(firstBurst.count(429)).as("the first client is over its bucket").isPositive();
+        assertThat(secondBurst.statuses()).as("the second client is served in full").containsOnly(200);
+    }
+
+    @Test
+    void anonymousCallers_shareASmallerBucket_andAreRefusedSooner() {
+        Burst anonymous = restBurst(60, "");
+        Burst identified = restBurst(60, "rl-identified");
+
+        report("REST burst of 60 reads without x-client-id", anonymous);
+        report("REST burst of 60 reads with x-client-id", identified);
+        assertThat(identified.statuses()).as("60 reads are well within a client's bucket").containsOnly(200);
+        assertThat(anonymous.count(429)).isPositive();
+        assertThat(anonymous.count(200)).as("the anonymous bucket, plus at most its refills")
+                .isBetween(ANONYMOUS_BURST, allowance(ANONYMOUS_BURST, ANONYMOUS_REFILL_PER_SECOND, anonymous.elapsed()));
+        Rest limited = anonymous.first(429);
+        assertError(limited, 429, 8, "RATE_LIMITED");
+        assertThat(limited.header("x-ratelimit-limit")).isEqualTo(Long.toString(ANONYMOUS_BURST));
+    }
+
+    @Test
+    void refusedCalls_neverReachTheServiceAndAreNeverRetried() {
+        long upstream = envoy().stat(UPSTREAM_REQUESTS);
+        long retries = envoy().stat(RETRIES);
+        long serviceCalls = service.calls(GET_ACCOUNT);
+
+        Burst burst = restBurst(400, "rl-upstream");
+
+        assertThat(burst.count(429)).isPositive();
+        assertThat(envoy().stat(UPSTREAM_REQUESTS) - upstream).as("upstream requests = served reads")
+                .isEqualTo(burst.count(200));
+        assertThat(service.calls(GET_ACCOUNT) - serviceCalls).as("calls the service saw = served reads")
+                .isEqualTo(burst.count(200));
+        assertThat(envoy().stat(RETRIES)).isEqualTo(retries);
+    }
+
+    @Test
+    void exhaustedClient_isServedAgainOnceItsBucketRefills() {
+        Burst burst = restBurst(400, "rl-refill");
+        assertThat(burst.count(429)).isPositive();
+
+        await("a read from rl-refill served again").atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(100))
+                .until(() -> read("rl-refill").status() == 200);
+    }
+
+    @Test
+    void shadowMode_servesOverLimitCallsButCountsThem_andEnforcementResumesWithoutRestart() {
+        long upstream = envoy().stat(UPSTREAM_REQUESTS);
+        long limitedBefore = envoy().stat(RATE_LIMITED);
+        long shadowBefore = envoy().stat(SHADOW_MODE);
+        Burst shadow;
+        long countedInShadow;
+        long shadowed;
+        envoy().adminPost("/runtime_modify?paygate.ratelimit.enforced=0");
+        try {
+            shadow = restBurst(400, "rl-shadow");
+            countedInShadow = envoy().stat(RATE_LIMITED) - limitedBefore;
+            shadowed = envoy().stat(SHADOW_MODE) - shadowBefore;
+        } finally {
+            envoy().adminPost("/runtime_modify?paygate.ratelimit.enforced=100");
+        }
+
+        report("shadow mode (enforced=0), REST burst of 400 reads", shadow);
+        System.out.printf("  %s delta in shadow mode: %d; %s delta: %d%n", RATE_LIMITED, countedInShadow,
+                SHADOW_MODE, shadowed);
+        assertThat(shadow.statuses()).as("nothing refused in shadow mode").containsOnly(200);
+        assertThat(envoy().stat(UPSTREAM_REQUESTS) - upstream).isEqualTo(400);
+        assertThat(countedInShadow).as("over-limit reads are still counted")
+                .isBetween(400 - allowance(CLIENT_BURST, CLIENT_REFILL_PER_SECOND, shadow.elapsed()),
+                        400 - CLIENT_BURST);
+
+        long limitedBeforeEnforced = envoy().stat(RATE_LIMITED);
+        Burst enforced = restBurst(100, "rl-shadow");
+
+        report("enforced again (enforced=100), REST burst of 100 reads, same client", enforced);
+        System.out.printf("  %s delta enforced: %d%n", RATE_LIMITED, envoy().stat(RATE_LIMITED) - limitedBeforeEnforced);
+        assertThat(enforced.count(429)).as("the bucket drained in shadow mode refuses again").isPositive();
+        assertThat(envoy().stat(RATE_LIMITED) - limitedBeforeEnforced).isEqualTo(enforced.count(429));
+    }
+
+    // --- bursts
+
+    /** The statuses of a burst, in the order the calls were issued. */
+    private record Burst(List<Integer> statuses, List<Rest> answers, Duration elapsed) {
+
+        long count(int status) {
+            return statuses.stream().filter(s -> s == status).count();
+        }
+
+        Rest first(int status) {
+            return answers.stream().filter(a -> a.status() == status).findFirst()
+                    .orElseThrow(() -> new AssertionError("no " + status + " in " + statuses));
+        }
+    }
+
+    /** {@code requests} REST reads of one account from {@link #CALLERS} threads; "" as client sends none. */
+    private Burst restBurst(int requests, String client) {
+        long start = System.nanoTime();
+        List<Future<Rest>> calls = new ArrayList<>();
+        for (int i = 0; i < requests; i++) {
+            calls.add(callers.submit(() -> read(client)));
+        }
+        return collect(calls, Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    private Rest read(String client) {
+        return edge.send("GET", "/v1/" + account, null, Map.of("x-client-id", client));
+    }
+
+    private Burst collect(List<Future<Rest>> calls, Duration submitted) {
+        long start = System.nanoTime();
+        List<Rest> answers = new ArrayList<>();
+        for (Future<Rest> call : calls) {
+            answers.add(get(call));
+        }
+        return new Burst(answers.stream().map(Rest::status).toList(), answers,
+                submitted.plusNanos(System.nanoTime() - start));
+    }
+
+    private Map<Status.Code, Integer> grpcBurst(int requests, String client) {
+        Metadata headers = new Metadata();
+        headers.put(Metadata.Key.of("x-client-id", Metadata.ASCII_STRING_MARSHALLER), client);
+        AccountServiceGrpc.AccountServiceBlockingStub stub = AccountServiceGrpc.newBlockingStub(edge.channel())
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+        GetAccountRequest request = GetAccountRequest.newBuilder().setName(account).build();
+        List<Future<Status.Code>> calls = new ArrayList<>();
+        for (int i = 0; i < requests; i++) {
+            Callable<Status.Code> call = () -> {
+                try {
+                    stub.withDeadlineAfter(10, TimeUnit.SECONDS).getAccount(request);
+                    return Status.Code.OK;
+                } catch (StatusRuntimeException e) {
+                    return e.getStatus().getCode();
+                }
+            };
+            calls.add(callers.submit(call));
+        }
+        Map<Status.Code, Integer> codes = new java.util.EnumMap<>(Status.Code.class);
+        calls.forEach(call -> codes.merge(get(call), 1, Integer::sum));
+        return codes;
+    }
+
+    private static <T> T get(Future<T> call) {
+        try {
+            return call.get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The most a bucket can let through in {@code elapsed}: full, plus every refill that may fall in it. */
+    private static long allowance(long burst, long refillPerSecond, Duration elapsed) {
+        return burst + refillPerSecond * (elapsed.toMillis() / 1000 + 1);
+    }
+
+    private static void report(String what, Burst burst) {
+        System.out.printf("%s: %d x 200, %d x 429 in %d ms%n", what, burst.count(200), burst.count(429),
+                burst.elapsed().toMillis());
+    }
+
+    private EnvoyProcess envoy() {
+        return edge.stack().envoy();
+    }
+}
