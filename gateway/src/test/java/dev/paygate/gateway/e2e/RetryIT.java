@@ -128,7 +128,7 @@ class RetryIT {
         List<JsonNode> log = awaitLogged("retry-keyed-", KEYED_REQUESTS);
         List<JsonNode> keyed = log.stream().filter(e -> requestId(e).startsWith("retry-keyed-")).toList();
         Map<Integer, Long> attempts = keyed.stream()
-                .collect(Collectors.groupingBy(Upstreams::attempts, TreeMap::new, Collectors.counting()));
+                .collect(Collectors.groupingBy(EnvoyAccessLog::attempts, TreeMap::new, Collectors.counting()));
         long retriedInLog = keyed.stream().mapToLong(e -> Math.max(0, EnvoyAccessLog.attempts(e) - 1)).sum();
         System.out.printf("RetryIT keyed: N=%d on %d client threads, replica 0 SIGKILLed %d ms in (after %d"
                         + " acknowledged); took %d ms (%.0f calls/s); client-visible failures=%d %s; client sends per"
@@ -186,7 +186,7 @@ class RetryIT {
         List<JsonNode> log = awaitLogged("retry-unkeyed-", UNKEYED_REQUESTS);
         List<JsonNode> unkeyed = log.stream().filter(e -> requestId(e).startsWith("retry-unkeyed-")).toList();
         Map<Integer, Long> attempts = unkeyed.stream()
-                .collect(Collectors.groupingBy(Upstreams::attempts, TreeMap::new, Collectors.counting()));
+                .collect(Collectors.groupingBy(EnvoyAccessLog::attempts, TreeMap::new, Collectors.counting()));
         Map<String, Long> failedBy = unkeyed.stream().filter(e -> !e.path("grpc_status").asText().equals("OK"))
                 .collect(Collectors.groupingBy(e -> e.path("response_flags").asText() + " "
                         + e.path("details").asText(), TreeMap::new, Collectors.counting()));
