@@ -357,4 +357,29 @@ class RestTranscodingIT {
         assertThat(rest.balances(account)).isEqualTo(before);
         assertThat(edge.get("/v1/" + authorization).json().get("state").asText()).isEqualTo("VOIDED");
     }
+
+    /** A key the contract lacks is refused at the edge instead of dropped by the JSON mapping. */
+    @Test
+    void unknownBodyField_isRejectedWith400AndChangesNothing() {
+        String account = rest.createAccount(500).get("name").asText();
+        Balances before = rest.balances(account);
+        // Each body is a valid authorization plus one key the contract does not have.
+        Map<String, String> bodies = Map.of(
+                "bogusField", """
+                        {"amount": {"currencyCode": "EUR", "units": "10"}, "merchantId": "shop-1",
+                         "merchantCategoryCode": "5411", "bogusField": 1}
+                        """,
+                "amount.cents", """
+                        {"amount": {"currencyCode": "EUR", "units": "10", "cents": 5}, "merchantId": "shop-1",
+                         "merchantCategoryCode": "5411"}
+                        """);
+
+        bodies.forEach((field, body) -> {
+            Rest answer = edge.post("/v1/" + account + "/authorizations", body);
+
+            JsonNode error = assertError(answer, 400, 3, "MALFORMED_REQUEST");
+            assertThat(error.get("message").asText()).as("the message names the field").contains(field);
+        });
+        assertThat(rest.balances(account)).isEqualTo(before);
+    }
 }
