@@ -32,6 +32,12 @@ public class Database {
 
     private static final Logger LOG = LoggerFactory.getLogger(Database.class);
     private static final Duration RETRY_AFTER = Duration.ofSeconds(1);
+    private static final java.util.concurrent.ScheduledExecutorService BACKGROUND_TIMER =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread thread = new Thread(r, "paygate-job-deadline-timer");
+                thread.setDaemon(true);
+                return thread;
+            });
 
     private final DataSource dataSource;
     private volatile Boolean postgres;
@@ -58,6 +64,24 @@ public class Database {
             }
         } catch (SQLException e) {
             throw translate(e, context);
+        }
+    }
+
+    /**
+     * Runs background work (a job, with no calling RPC to inherit a deadline from) under a
+     * deadline of its own, so that it too is bounded in time like every call.
+     */
+    public <T> T withDeadline(Duration budget, java.util.function.Supplier<T> work) {
+        Context.CancellableContext context = Context.current()
+                .withDeadlineAfter(budget.toMillis(), TimeUnit.MILLISECONDS, BACKGROUND_TIMER);
+        try {
+            return context.wrap(work::get).call();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        } finally {
+            context.cancel(null);
         }
     }
 
