@@ -2,6 +2,7 @@ package dev.paygate.persistence;
 
 import dev.paygate.error.ApiException;
 import dev.paygate.error.ErrorReason;
+import com.zaxxer.hikari.HikariDataSource;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import jakarta.inject.Singleton;
@@ -89,8 +90,21 @@ public class Database {
     public boolean isReachable(Duration timeout) {
         try (Connection connection = dataSource.getConnection()) {
             return connection.isValid((int) Math.max(1, timeout.toSeconds()));
+        } catch (SQLTransientConnectionException e) {
+            // An exhausted pool is saturation, not an outage: reporting NOT_SERVING would make
+            // the edge eject every busy replica at once. Hikari gives a cause only when making
+            // a connection failed, which is what "unreachable" means.
+            return e.getCause() == null && activeConnections() > 0;
         } catch (SQLException e) {
             return false;
+        }
+    }
+
+    private int activeConnections() {
+        try {
+            return dataSource.unwrap(HikariDataSource.class).getHikariPoolMXBean().getActiveConnections();
+        } catch (SQLException | RuntimeException e) {
+            return 0;
         }
     }
 
