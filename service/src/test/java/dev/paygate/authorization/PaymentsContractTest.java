@@ -5,7 +5,6 @@ import static dev.paygate.testing.Fixtures.count;
 import static dev.paygate.testing.Fixtures.eur;
 import static dev.paygate.testing.Fixtures.newAccount;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.BadRequest;

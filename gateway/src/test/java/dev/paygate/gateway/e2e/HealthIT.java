@@ -69,11 +69,7 @@ class HealthIT {
 
     @BeforeEach
     void bothReplicasTakingCalls() {
-        if (!edge.stack().replicas().get(0).isAlive()) {
-            edge.stack().restart(0);
-        }
-        await("both replicas healthy in envoy").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
-                .until(() -> Upstreams.allHealthy(edge));
+        Upstreams.restartDeadReplicasAndAwaitAllHealthy(edge);
         account = edge.accounts().createAccount(CreateAccountRequest.newBuilder()
                 .setAccount(Account.newBuilder().setCurrencyCode("EUR").setCreditLimit(eur(1_000_000_000))
                         .setDisplayName("HealthIT"))

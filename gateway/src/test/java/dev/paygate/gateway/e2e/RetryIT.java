@@ -82,11 +82,7 @@ class RetryIT {
 
     @BeforeEach
     void bothReplicasTakingCalls() {
-        if (!edge.stack().replicas().get(0).isAlive()) {
-            edge.stack().restart(0);
-        }
-        await("both replicas healthy in envoy").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
-                .until(() -> Upstreams.allHealthy(edge));
+        Upstreams.restartDeadReplicasAndAwaitAllHealthy(edge);
         account = createAccount();
         Upstreams.awaitEveryReplicaServing(edge, Duration.ofSeconds(10), () -> getAccount(account));
     }

@@ -2,16 +2,9 @@ package dev.paygate.gateway.e2e;
 
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.paygate.gateway.ServiceProcess;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -106,5 +99,16 @@ final class Upstreams {
                     return edge.stack().replicas().stream().map(replica -> host(edge, replica))
                             .allMatch(host -> host.requests() > before.get(host.address()));
                 });
+    }
+
+    /** Brings back any replica a previous test killed, then waits until Envoy sees all healthy. */
+    static void restartDeadReplicasAndAwaitAllHealthy(Edge edge) {
+        for (int i = 0; i < edge.stack().replicas().size(); i++) {
+            if (!edge.stack().replicas().get(i).isAlive()) {
+                edge.stack().restart(i);
+            }
+        }
+        await("every replica healthy in envoy").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                .until(() -> allHealthy(edge));
     }
 }
