@@ -1,11 +1,11 @@
 package dev.paygate.account;
 
-import com.google.protobuf.Timestamp;
 import dev.paygate.error.ApiException;
 import dev.paygate.error.ErrorReason;
 import dev.paygate.idempotency.IdempotencyStore;
 import dev.paygate.money.Moneys;
 import dev.paygate.persistence.Database;
+import dev.paygate.persistence.DbTime;
 import dev.paygate.persistence.Tx;
 import dev.paygate.v1.Account;
 import dev.paygate.v1.CreateAccountRequest;
@@ -15,8 +15,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -66,7 +64,7 @@ public class Accounts {
                     "must equal account.currency_code " + input.getCurrencyCode());
         }
         String id = UUID.randomUUID().toString();
-        OffsetDateTime now = OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS);
+        OffsetDateTime now = DbTime.now(clock);
         BigDecimal limit = Moneys.amount(input.getCreditLimit());
         tx.with("INSERT INTO accounts (id, currency_code, credit_limit, held, captured, state, display_name, create_time)"
                 + " VALUES (?, ?, ?, 0, 0, ?, ?, ?)", statement -> {
@@ -144,14 +142,7 @@ public class Accounts {
                 .setAvailable(Moneys.money(limit.subtract(held).subtract(captured), currency))
                 .setState(Account.State.valueOf(row.getString("state")))
                 .setDisplayName(row.getString("display_name"))
-                .setCreateTime(timestamp(created))
-                .build();
-    }
-
-    public static Timestamp timestamp(OffsetDateTime time) {
-        return Timestamp.newBuilder()
-                .setSeconds(time.toEpochSecond())
-                .setNanos(time.getNano())
+                .setCreateTime(DbTime.timestamp(created))
                 .build();
     }
 }

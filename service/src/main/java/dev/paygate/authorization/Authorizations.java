@@ -7,6 +7,7 @@ import dev.paygate.error.ErrorReason;
 import dev.paygate.idempotency.IdempotencyStore;
 import dev.paygate.money.Moneys;
 import dev.paygate.persistence.Database;
+import dev.paygate.persistence.DbTime;
 import dev.paygate.persistence.Tx;
 import dev.paygate.risk.RiskRules;
 import dev.paygate.v1.Account;
@@ -28,7 +29,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -88,14 +88,14 @@ public class Authorizations {
                     .setAmount(input.getAmount())
                     .setMerchantId(input.getMerchantId())
                     .setMerchantCategoryCode(input.getMerchantCategoryCode())
-                    .setCreateTime(Accounts.timestamp(now))
-                    .setUpdateTime(Accounts.timestamp(now));
+                    .setCreateTime(DbTime.timestamp(now))
+                    .setUpdateTime(DbTime.timestamp(now));
             OffsetDateTime expireTime = null;
             if (decline.isPresent()) {
                 created.setState(State.DECLINED).setDeclineReason(decline.get());
             } else {
                 expireTime = now.plus(holds.getTtl());
-                created.setState(State.APPROVED).setExpireTime(Accounts.timestamp(expireTime));
+                created.setState(State.APPROVED).setExpireTime(DbTime.timestamp(expireTime));
                 accounts.adjust(tx, accountId, amount, BigDecimal.ZERO);
             }
             Authorization authorization = created.build();
@@ -300,7 +300,7 @@ public class Authorizations {
                     }
                     return null;
                 });
-        Authorization.Builder updated = current.toBuilder().setState(state).setUpdateTime(Accounts.timestamp(now));
+        Authorization.Builder updated = current.toBuilder().setState(state).setUpdateTime(DbTime.timestamp(now));
         if (capturedAmount != null) {
             updated.setCapturedAmount(Moneys.money(capturedAmount, current.getAmount().getCurrencyCode()));
         }
@@ -360,7 +360,7 @@ public class Authorizations {
     }
 
     private OffsetDateTime now() {
-        return OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS);
+        return DbTime.now(clock);
     }
 
     private static Authorization toAuthorization(ResultSet row) throws SQLException {
@@ -371,8 +371,8 @@ public class Authorizations {
                 .setMerchantId(row.getString("merchant_id"))
                 .setMerchantCategoryCode(row.getString("merchant_category_code"))
                 .setState(State.valueOf(row.getString("state")))
-                .setCreateTime(Accounts.timestamp(row.getObject("create_time", OffsetDateTime.class)))
-                .setUpdateTime(Accounts.timestamp(row.getObject("update_time", OffsetDateTime.class)));
+                .setCreateTime(DbTime.timestamp(row.getObject("create_time", OffsetDateTime.class)))
+                .setUpdateTime(DbTime.timestamp(row.getObject("update_time", OffsetDateTime.class)));
         String declineReason = row.getString("decline_reason");
         if (declineReason != null) {
             authorization.setDeclineReason(DeclineReason.valueOf(declineReason));
@@ -383,7 +383,7 @@ public class Authorizations {
         }
         OffsetDateTime expire = row.getObject("expire_time", OffsetDateTime.class);
         if (expire != null) {
-            authorization.setExpireTime(Accounts.timestamp(expire));
+            authorization.setExpireTime(DbTime.timestamp(expire));
         }
         return authorization.build();
     }

@@ -5,6 +5,7 @@ import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
 import dev.paygate.error.ApiException;
 import dev.paygate.error.ErrorReason;
+import dev.paygate.persistence.DbTime;
 import dev.paygate.persistence.Tx;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Singleton;
@@ -15,7 +16,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Map;
@@ -51,7 +51,7 @@ public class IdempotencyStore {
         if (key.isEmpty()) {
             return Optional.empty();
         }
-        OffsetDateTime now = OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC);
+        OffsetDateTime now = DbTime.now(clock);
         return tx.with("SELECT method, request_hash, response FROM idempotency_keys"
                 + " WHERE scope = ? AND idem_key = ? AND expire_time > ?", statement -> {
             statement.setString(1, scope);
@@ -78,7 +78,7 @@ public class IdempotencyStore {
         if (key.isEmpty()) {
             return;
         }
-        OffsetDateTime now = OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC);
+        OffsetDateTime now = DbTime.now(clock);
         // An expired row for the same key may linger until the purge: the key is free again.
         tx.with("DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND expire_time <= ?", statement -> {
             statement.setString(1, scope);
@@ -101,7 +101,7 @@ public class IdempotencyStore {
 
     /** Deletes keys past their retention; returns how many. */
     public int purgeExpired(Tx tx) throws SQLException {
-        OffsetDateTime now = OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC);
+        OffsetDateTime now = DbTime.now(clock);
         return tx.with("DELETE FROM idempotency_keys WHERE expire_time <= ?", statement -> {
             statement.setObject(1, now);
             return statement.executeUpdate();
