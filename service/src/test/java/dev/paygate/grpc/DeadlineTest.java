@@ -19,6 +19,7 @@ import dev.paygate.v1.Authorization;
 import dev.paygate.v1.AuthorizationServiceGrpc;
 import dev.paygate.v1.GetAccountRequest;
 import dev.paygate.v1.ListAuthorizationsRequest;
+import io.grpc.ClientInterceptor;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -70,8 +71,7 @@ class DeadlineTest {
                 .createAuthorization(authorize(account, 10));
 
         assertThat(authorization.getState()).isEqualTo(Authorization.State.APPROVED);
-        DistributionSummary budget = service.meters().find("paygate.call.budget")
-                .tag("source", "service_default").tag("method", CREATE_AUTHORIZATION).summary();
+        DistributionSummary budget = budget(service, "service_default", CREATE_AUTHORIZATION);
         assertThat(budget).as("budget recorded for a call without deadline").isNotNull();
         assertThat(budget.count()).isEqualTo(1);
         // The configured default is 5 s; the call saw (almost) all of it.
@@ -125,16 +125,13 @@ class DeadlineTest {
     void authorize_withEnvoyRouteTimeoutHeader_runsUnderEnvoyBudget() {
         RunningService service = service("h2");
         String account = service.accounts().createAccount(newAccount(100)).getName();
-        Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("x-envoy-expected-rq-timeout-ms", Metadata.ASCII_STRING_MARSHALLER), "1500");
 
         Authorization authorization = AuthorizationServiceGrpc.newBlockingStub(service.channel())
-                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+                .withInterceptors(envoyBudget("1500"))
                 .createAuthorization(authorize(account, 10));
 
         assertThat(authorization.getState()).isEqualTo(Authorization.State.APPROVED);
-        DistributionSummary budget = service.meters().find("paygate.call.budget")
-                .tag("source", "envoy_route").tag("method", CREATE_AUTHORIZATION).summary();
+        DistributionSummary budget = budget(service, "envoy_route", CREATE_AUTHORIZATION);
         assertThat(budget).as("budget recorded with source envoy_route").isNotNull();
         assertThat(budget.count()).isEqualTo(1);
         assertThat(budget.max()).isGreaterThan(1000.0).isLessThanOrEqualTo(1500.0);
@@ -148,8 +145,7 @@ class DeadlineTest {
         // Envoy's per-try budget (1.5 s) is shorter than the whole call's grpc-timeout (10 s).
         getAccountWithEnvoyBudget(service, account, "1500", 10_000);
 
-        DistributionSummary budget = service.meters().find("paygate.call.budget")
-                .tag("source", "envoy_route").tag("method", GET_ACCOUNT).summary();
+        DistributionSummary budget = budget(service, "envoy_route", GET_ACCOUNT);
         assertThat(budget).isNotNull();
         assertThat(budget.count()).isEqualTo(1);
         assertThat(budget.max()).isGreaterThan(1000.0).isLessThanOrEqualTo(1500.0);
@@ -159,19 +155,15 @@ class DeadlineTest {
     void listAuthorizations_withGrpcDeadlineShorterThanEnvoyBudget_runsUnderGrpcDeadline() {
         RunningService service = service("h2");
         String account = service.accounts().createAccount(newAccount(100)).getName();
-        Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("x-envoy-expected-rq-timeout-ms", Metadata.ASCII_STRING_MARSHALLER), "60000");
 
         AuthorizationServiceGrpc.newBlockingStub(service.channel())
-                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+                .withInterceptors(envoyBudget("60000"))
                 .withDeadlineAfter(2, TimeUnit.SECONDS)
                 .listAuthorizations(ListAuthorizationsRequest.newBuilder().setParent(account).build());
 
-        assertThat(service.meters().find("paygate.call.budget")
-                .tag("source", "envoy_route").tag("method", LIST_AUTHORIZATIONS).summary())
+        assertThat(budget(service, "envoy_route", LIST_AUTHORIZATIONS))
                 .as("the longer Envoy budget is not the one used").isNull();
-        DistributionSummary budget = service.meters().find("paygate.call.budget")
-                .tag("source", "grpc_timeout").tag("method", LIST_AUTHORIZATIONS).summary();
+        DistributionSummary budget = budget(service, "grpc_timeout", LIST_AUTHORIZATIONS);
         assertThat(budget).isNotNull();
         assertThat(budget.count()).isEqualTo(1);
         assertThat(budget.max()).isGreaterThan(1000.0).isLessThanOrEqualTo(2000.0);
@@ -179,10 +171,8 @@ class DeadlineTest {
 
     private static void getAccountWithEnvoyBudget(RunningService service, String account, String envoyMillis,
                                                   long deadlineMillis) {
-        Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("x-envoy-expected-rq-timeout-ms", Metadata.ASCII_STRING_MARSHALLER), envoyMillis);
         AccountServiceGrpc.newBlockingStub(service.channel())
-                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+                .withInterceptors(envoyBudget(envoyMillis))
                 .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS)
                 .getAccount(GetAccountRequest.newBuilder().setName(account).build());
     }
@@ -191,15 +181,12 @@ class DeadlineTest {
     void getAccount_withMalformedEnvoyRouteTimeoutHeader_fallsBackToServiceDefaultBudget() {
         RunningService service = service("h2");
         String account = service.accounts().createAccount(newAccount(100)).getName();
-        Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("x-envoy-expected-rq-timeout-ms", Metadata.ASCII_STRING_MARSHALLER), "soon");
 
         AccountServiceGrpc.newBlockingStub(service.channel())
-                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+                .withInterceptors(envoyBudget("soon"))
                 .getAccount(GetAccountRequest.newBuilder().setName(account).build());
 
-        DistributionSummary budget = service.meters().find("paygate.call.budget")
-                .tag("source", "service_default").tag("method", GET_ACCOUNT).summary();
+        DistributionSummary budget = budget(service, "service_default", GET_ACCOUNT);
         assertThat(budget).isNotNull();
         assertThat(budget.count()).isEqualTo(1);
         assertThat(budget.max()).isBetween(4000.0, 5000.0);
@@ -282,5 +269,17 @@ class DeadlineTest {
         }
         await().during(during).atMost(during.plusSeconds(2)).pollInterval(Duration.ofMillis(50))
                 .untilAsserted(nothingWritten::run);
+    }
+
+    /** What Envoy sends a REST call: the route's per-try budget in milliseconds. */
+    private static ClientInterceptor envoyBudget(String millis) {
+        Metadata headers = new Metadata();
+        headers.put(CallMetadata.ENVOY_TIMEOUT_HEADER, millis);
+        return MetadataUtils.newAttachHeadersInterceptor(headers);
+    }
+
+    /** The budgets the service recorded for one method and deadline source, or null if none. */
+    private static DistributionSummary budget(RunningService service, String source, String method) {
+        return service.meters().find("paygate.call.budget").tag("source", source).tag("method", method).summary();
     }
 }
