@@ -27,6 +27,11 @@ public record Repository(Path root) {
         return require(root.resolve(".venv/bin/envoy"), "./paygate setup");
     }
 
+    /** buf, from npm (tools/package.json); buf.yaml at the root configures it. */
+    public Path buf() {
+        return require(root.resolve("tools/node_modules/.bin/buf"), "./paygate setup");
+    }
+
     public Path serviceJar() {
         String configured = System.getProperty("paygate.service.jar");
         if (configured != null) {
