@@ -23,6 +23,7 @@ public final class EnvoyConfig {
     private static final String CLUSTER = "paygate_service";
     private static final String TRANSCODER = "envoy.filters.http.grpc_json_transcoder";
     private static final String ROUTER = "envoy.filters.http.router";
+    private static final String DOCS_MOUNT = "/etc/envoy/docs/";
 
     private final Map<String, Object> root;
 
@@ -52,6 +53,23 @@ public final class EnvoyConfig {
 
     public EnvoyConfig descriptor(Path descriptorSet) {
         map(httpFilter(TRANSCODER), "typed_config").put("proto_descriptor", descriptorSet.toAbsolutePath().toString());
+        return this;
+    }
+
+    /**
+     * Points the documentation routes (direct responses read from {@value #DOCS_MOUNT}) at the
+     * directory the build wrote them to.
+     */
+    public EnvoyConfig docs(Path edgeDocs) {
+        for (Object host : list(routeConfig(), "virtual_hosts")) {
+            for (Object route : list(cast(host), "routes")) {
+                if (cast(route).get("direct_response") instanceof Map<?, ?> response
+                        && response.get("body") instanceof Map<?, ?> body
+                        && body.get("filename") instanceof String file && file.startsWith(DOCS_MOUNT)) {
+                    cast(body).put("filename", edgeDocs.resolve(file.substring(DOCS_MOUNT.length())).toAbsolutePath().toString());
+                }
+            }
+        }
         return this;
     }
 
@@ -141,6 +159,12 @@ public final class EnvoyConfig {
         Map<String, Object> chain = cast(list(listener(), "filter_chains").get(0));
         Map<String, Object> manager = cast(list(chain, "filters").get(0));
         return list(map(manager, "typed_config"), "http_filters");
+    }
+
+    private Map<String, Object> routeConfig() {
+        Map<String, Object> chain = cast(list(listener(), "filter_chains").get(0));
+        Map<String, Object> manager = cast(list(chain, "filters").get(0));
+        return map(map(manager, "typed_config"), "route_config");
     }
 
     private Map<String, Object> httpFilter(String name) {

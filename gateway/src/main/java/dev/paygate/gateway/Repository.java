@@ -23,6 +23,11 @@ public record Repository(Path root) {
         return require(root.resolve("proto/target/descriptor/paygate.pb"), "./mvnw package");
     }
 
+    /** What Envoy serves at /openapi.json and /docs (dev.paygate.gateway.openapi.EdgeDocs). */
+    public Path edgeDocs() {
+        return require(root.resolve("gateway/target/edge-docs"), "./mvnw package");
+    }
+
     public Path envoyBinary() {
         return require(root.resolve(".venv/bin/envoy"), "./paygate setup");
     }

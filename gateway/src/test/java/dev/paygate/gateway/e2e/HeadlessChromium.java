@@ -1,0 +1,79 @@
+package dev.paygate.gateway.e2e;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Debian's Chromium, headless, as a person's browser would load a page: scripts run, then the
+ * rendered DOM or a screenshot is taken. Each run gets a fresh profile and no background traffic.
+ * {@code ./paygate test} installs the package when it is missing.
+ */
+final class HeadlessChromium {
+
+    private static final Path BINARY = Path.of(System.getProperty("paygate.chromium", "/usr/bin/chromium"));
+    /** Virtual time the page gets to fetch and render (Swagger UI needs well under a second). */
+    private static final int BUDGET_MILLIS = 15_000;
+
+    private final Path profiles;
+
+    HeadlessChromium(Path profiles) {
+        if (!Files.isExecutable(BINARY)) {
+            throw new IllegalStateException(BINARY + " is missing: ./paygate test installs Debian's chromium");
+        }
+        this.profiles = profiles;
+    }
+
+    /** The DOM after the page's scripts ran. */
+    String renderedDom(String url) {
+        return run(List.of("--dump-dom", url));
+    }
+
+    /** Saves a PNG of the rendered page. */
+    void screenshot(String url, Path png, int width, int height) {
+        try {
+            Files.createDirectories(png.toAbsolutePath().getParent());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        run(List.of("--window-size=" + width + "," + height, "--hide-scrollbars",
+                "--screenshot=" + png.toAbsolutePath(), url));
+    }
+
+    private String run(List<String> args) {
+        List<String> command = new ArrayList<>(List.of(BINARY.toString(), "--headless", "--no-sandbox", "--disable-gpu",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+                "--user-data-dir=" + freshProfile(), "--virtual-time-budget=" + BUDGET_MILLIS));
+        command.addAll(args);
+        try {
+            Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            byte[] out = process.getInputStream().readAllBytes();
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IllegalStateException("chromium did not finish in 60 s: " + command);
+            }
+            if (process.exitValue() != 0) {
+                throw new IllegalStateException("chromium exited with " + process.exitValue() + ": " + command);
+            }
+            return new String(out, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Path freshProfile() {
+        try {
+            return Files.createTempDirectory(profiles, "chromium-profile-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
