@@ -61,16 +61,25 @@ public final class EnvoyConfig {
      * directory the build wrote them to.
      */
     public EnvoyConfig docs(Path edgeDocs) {
-        for (Object host : list(routeConfig(), "virtual_hosts")) {
-            for (Object route : list(cast(host), "routes")) {
-                if (cast(route).get("direct_response") instanceof Map<?, ?> response
-                        && response.get("body") instanceof Map<?, ?> body
-                        && body.get("filename") instanceof String file && file.startsWith(DOCS_MOUNT)) {
-                    cast(body).put("filename", edgeDocs.resolve(file.substring(DOCS_MOUNT.length())).toAbsolutePath().toString());
-                }
+        for (Map<String, Object> route : routes()) {
+            if (route.get("direct_response") instanceof Map<?, ?> response
+                    && response.get("body") instanceof Map<?, ?> body
+                    && body.get("filename") instanceof String file && file.startsWith(DOCS_MOUNT)) {
+                cast(body).put("filename", edgeDocs.resolve(file.substring(DOCS_MOUNT.length())).toAbsolutePath().toString());
             }
         }
         return this;
+    }
+
+    /** Every route of every virtual host, in match order, for checks that read them. */
+    public List<Map<String, Object>> routes() {
+        List<Map<String, Object>> routes = new ArrayList<>();
+        for (Object host : list(routeConfig(), "virtual_hosts")) {
+            for (Object route : list(cast(host), "routes")) {
+                routes.add(cast(route));
+            }
+        }
+        return routes;
     }
 
     /** Replaces the DNS-discovered upstream with these fixed replicas. */
