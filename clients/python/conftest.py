@@ -1,0 +1,1 @@
+# Makes paygate_client importable when pytest runs from this folder.

@@ -1,0 +1,59 @@
+"""The example against a real edge (Envoy + service): PythonClientIT starts the stack and passes
+its address in PAYGATE_TARGET (and PAYGATE_TOKEN / PAYGATE_CA once the edge requires them)."""
+import os
+import pathlib
+import uuid
+
+import grpc
+import pytest
+
+from paygate_client.example import Payments, authorize_and_capture, open_channel
+
+
+@pytest.fixture(scope="module")
+def payments():
+    target = os.environ.get("PAYGATE_TARGET")
+    assert target, "PAYGATE_TARGET (host:port of a running edge) is required; PythonClientIT sets it"
+    ca = os.environ.get("PAYGATE_CA")
+    with open_channel(target, pathlib.Path(ca).read_bytes() if ca else None) as channel:
+        yield Payments(channel, os.environ.get("PAYGATE_TOKEN"))
+
+
+def test_authorize_then_capture_moves_the_amount_from_held_to_captured(payments):
+    result = authorize_and_capture(payments, "EUR", 42)
+
+    assert result["authorization"]["state"] == "APPROVED"
+    assert result["captured"]["state"] == "CAPTURED"
+    assert result["captured"]["capturedAmount"]["units"] == "42"
+    assert result["account"]["captured"]["units"] == "42"
+    assert result["account"]["held"].get("units", "0") == "0"
+    assert result["account"]["available"]["units"] == "458"
+
+
+def test_same_request_id_replays_the_first_authorization(payments):
+    account = payments.create_account("EUR", 100)
+    key = str(uuid.uuid4())
+
+    first = payments.authorize(account.name, "EUR", 30, request_id=key)
+    again = payments.authorize(account.name, "EUR", 30, request_id=key)
+
+    assert again.name == first.name
+    assert payments.get_account(account.name).held.units == 30
+
+
+def test_a_deadline_too_short_fails_fast_with_deadline_exceeded(payments):
+    account = payments.create_account("EUR", 100)
+    with pytest.raises(grpc.RpcError) as error:
+        payments.with_deadline(0.001).get_account(account.name)
+
+    assert error.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+def test_bad_input_is_invalid_argument_and_changes_nothing(payments):
+    account = payments.create_account("EUR", 100)
+
+    with pytest.raises(grpc.RpcError) as error:
+        payments.authorize(account.name, "eur", 10)
+
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert payments.get_account(account.name).held.units == 0
