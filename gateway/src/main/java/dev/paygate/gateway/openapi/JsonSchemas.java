@@ -82,8 +82,17 @@ final class JsonSchemas {
         return schema;
     }
 
-    /** The schema of one field, as its value appears in JSON (also as a query parameter). */
+    /** The schema of one field as a JSON property: its value, or null when the field is optional input. */
     ObjectNode field(FieldDescriptor field) {
+        ObjectNode schema = value(field);
+        if (!Constraints.required(field) && !Constraints.outputOnly(field)) {
+            return nullable(schema);
+        }
+        return schema;
+    }
+
+    /** The schema of one field's value (also as a query parameter, where null cannot be said). */
+    ObjectNode value(FieldDescriptor field) {
         ObjectNode schema;
         if (field.isMapField()) {
             FieldDescriptor value = field.getMessageType().findFieldByName("value");
@@ -105,6 +114,22 @@ final class JsonSchemas {
         // Next to a $ref (allowed in OpenAPI 3.1) only the description takes: CEL rules in prose.
         Constraints.apply(field, schema);
         return schema;
+    }
+
+    /**
+     * The proto3 JSON mapping reads {@code null} as "not set" for any field, and the transcoder
+     * follows it; for an optional input field that is a valid request, so the schema says so.
+     * (Responses never contain null.)
+     */
+    private static ObjectNode nullable(ObjectNode schema) {
+        ObjectNode wrapper = JSON.objectNode();
+        if (schema.has("description")) {
+            wrapper.set("description", schema.remove("description"));
+        }
+        ArrayNode anyOf = wrapper.putArray("anyOf");
+        anyOf.add(schema);
+        anyOf.addObject().put("type", "null");
+        return wrapper;
     }
 
     private ObjectNode single(FieldDescriptor field) {

@@ -126,7 +126,10 @@ public final class OpenApiDocument {
                 throw new IllegalStateException(method.getFullName() + ": message field " + field.getName()
                         + " as query parameters is not supported yet");
             }
-            ObjectNode schema = schemas.field(field);
+            ObjectNode schema = schemas.value(field);
+            if (field.getJavaType() == FieldDescriptor.JavaType.ENUM) {
+                schema = acceptNumbers(schema);
+            }
             ObjectNode parameter = parameters.addObject().put("name", field.getJsonName()).put("in", "query");
             parameter.put("required", Constraints.required(field));
             parameter.put("description", schema.path("description").asText(""));
@@ -137,7 +140,9 @@ public final class OpenApiDocument {
             parameters.addObject().put("$ref", "#/components/parameters/IdempotencyKey");
         }
         if (!binding.body().isEmpty()) {
-            ObjectNode body = operation.putObject("requestBody").put("required", true);
+            // The transcoder takes a POST without a body as an empty message: the body is
+            // required only when a field in it is.
+            ObjectNode body = operation.putObject("requestBody").put("required", bodyRequired(method.getInputType(), binding));
             body.putObject("content").putObject("application/json").set("schema", requestBody(method.getInputType(), binding));
         }
 
@@ -168,6 +173,27 @@ public final class OpenApiDocument {
         return schemas.field(field);
     }
 
+    private static boolean bodyRequired(Descriptor request, HttpBinding binding) {
+        if (binding.body().equals("*")) {
+            return request.getFields().stream()
+                    .filter(field -> !binding.pathFields().contains(field.getName()))
+                    .anyMatch(Constraints::required);
+        }
+        return Constraints.required(request.findFieldByName(binding.body()));
+    }
+
+    /** The proto3 JSON mapping parses an enum from its name or its number; it prints the name. */
+    private static ObjectNode acceptNumbers(ObjectNode enumSchema) {
+        ObjectNode schema = JSON.objectNode();
+        if (enumSchema.has("description")) {
+            schema.set("description", enumSchema.remove("description"));
+        }
+        ArrayNode anyOf = schema.putArray("anyOf");
+        anyOf.add(enumSchema);
+        anyOf.addObject().put("type", "integer").put("format", "int32");
+        return schema;
+    }
+
     private static ObjectNode rateLimitHeaders() {
         ObjectNode headers = JSON.objectNode();
         headers.putObject("x-ratelimit-limit").put("$ref", "#/components/headers/x-ratelimit-limit");
@@ -188,8 +214,8 @@ public final class OpenApiDocument {
         key.put("description", "Makes the write idempotent (AIP-155): a repeat with the same key and request returns the "
                 + "first result, also after a restart; the same key with a different request is a 409. Keys are scoped "
                 + "per account and kept 48 hours. Without one the edge never retries the write. Equivalent to "
-                + "`requestId`; when both are sent they must be equal.");
-        key.putObject("schema").put("type", "string").put("minLength", 1).put("maxLength", 255).put("pattern", "^[!-~]+$");
+                + "`requestId`; when both are sent they must be equal. An empty value counts as no key: never send one.");
+        key.putObject("schema").put("type", "string").put("maxLength", 255).put("pattern", "^[!-~]*$");
 
         ObjectNode headers = components.putObject("headers");
         header(headers, "x-ratelimit-limit", "The size of the caller's bucket (IETF RateLimit header draft 03).");
