@@ -15,13 +15,13 @@ import org.yaml.snakeyaml.Yaml;
 /**
  * The repository's one {@code envoy.yaml}, with the few values that differ between Docker and a
  * local run rewritten in its parsed structure (never a hand-kept second copy): listener and admin
- * ports, the descriptor-set path, and the upstream replicas.
+ * ports, the files it reads (descriptor set, JWKS, TLS certificate and key), and the upstream
+ * replicas.
  */
 public final class EnvoyConfig {
 
     private static final String LISTENER = "paygate_public";
     private static final String CLUSTER = "paygate_service";
-    private static final String TRANSCODER = "envoy.filters.http.grpc_json_transcoder";
     private static final String ROUTER = "envoy.filters.http.router";
 
     private final Map<String, Object> root;
@@ -51,8 +51,49 @@ public final class EnvoyConfig {
     }
 
     public EnvoyConfig descriptor(Path descriptorSet) {
-        map(httpFilter(TRANSCODER), "typed_config").put("proto_descriptor", descriptorSet.toAbsolutePath().toString());
+        return replaceFile("/etc/envoy/paygate.pb", descriptorSet);
+    }
+
+    /** The edge's TLS server certificate chain and private key. */
+    public EnvoyConfig serverCertificate(Path certificateChain, Path privateKey) {
+        return replaceFile("/etc/envoy/tls/server.pem", certificateChain)
+                .replaceFile("/etc/envoy/tls/server.key", privateKey);
+    }
+
+    /** The public keys that tokens are verified with. */
+    public EnvoyConfig jwks(Path jwksFile) {
+        return replaceFile("/etc/envoy/jwks.json", jwksFile);
+    }
+
+    /**
+     * Points every use of a file that the shipped config reads from its compose mount
+     * ({@code /etc/envoy/...}) at a local file instead. Fails when the shipped config does not
+     * use that path, so a renamed mount cannot go unnoticed.
+     */
+    public EnvoyConfig replaceFile(String shippedPath, Path localFile) {
+        if (replaceValue(root, shippedPath, localFile.toAbsolutePath().toString()) == 0) {
+            throw new IllegalStateException("envoy.yaml does not read " + shippedPath);
+        }
         return this;
+    }
+
+    private static int replaceValue(Object node, String from, String to) {
+        int replaced = 0;
+        if (node instanceof Map<?, ?> map) {
+            for (Map.Entry<String, Object> entry : cast(map).entrySet()) {
+                if (from.equals(entry.getValue())) {
+                    entry.setValue(to);
+                    replaced++;
+                } else {
+                    replaced += replaceValue(entry.getValue(), from, to);
+                }
+            }
+        } else if (node instanceof List<?> list) {
+            for (Object item : list) {
+                replaced += replaceValue(item, from, to);
+            }
+        }
+        return replaced;
     }
 
     /** Replaces the DNS-discovered upstream with these fixed replicas. */
@@ -141,11 +182,6 @@ public final class EnvoyConfig {
         Map<String, Object> chain = cast(list(listener(), "filter_chains").get(0));
         Map<String, Object> manager = cast(list(chain, "filters").get(0));
         return list(map(manager, "typed_config"), "http_filters");
-    }
-
-    private Map<String, Object> httpFilter(String name) {
-        List<Object> filters = httpFilters();
-        return cast(filters.get(indexOfFilter(filters, name)));
     }
 
     private static int indexOfFilter(List<Object> filters, String name) {
