@@ -88,6 +88,7 @@ public final class Stack implements AutoCloseable {
         Path rendered = config.writeTo(options.workDir().resolve("envoy.local.yaml"));
         envoy = EnvoyProcess.start(repository.envoyBinary(), rendered, options.adminPort(),
                 options.workDir().resolve("envoy.log"));
+        envoy.awaitHealthyHosts("paygate_service", replicas.size(), java.time.Duration.ofSeconds(30));
     }
 
     private String startPostgres() {

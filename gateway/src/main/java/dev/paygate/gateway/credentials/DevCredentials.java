@@ -23,6 +23,12 @@ public final class DevCredentials {
         this.signingKey = signingKey;
     }
 
+    /** {@code ./paygate setup}: makes the credentials of .run (compose mounts them from there). */
+    public static void main(String[] args) {
+        DevCredentials credentials = ensure(dev.paygate.gateway.Repository.locate().root().resolve(".run"));
+        System.out.println("local CA: " + credentials.caCertificate() + "\nJWKS: " + credentials.signingKey().jwksFile());
+    }
+
     public static DevCredentials ensure(Path runDir) {
         Path tls = runDir.resolve("tls");
         boolean complete = Stream.of("ca.pem", "server.pem", "server.key", "client.pem", "client.key")

@@ -76,11 +76,11 @@ class RateLimitIT {
 
     @Test
     void restBurst_overTheClientReadBucket_gets429WithRateLimitHeadersAndJsonStatus() {
-        Burst burst = restBurst(400, "rl-rest");
+        Burst burst = restBurst(600, "rl-rest");
 
-        report("REST burst of 400 reads, one identity", burst);
+        report("REST burst of 600 reads, one identity", burst);
         assertThat(burst.count(429)).as("some reads over the bucket are refused").isPositive();
-        assertThat(burst.count(200) + burst.count(429)).as("only 200s and 429s: %s", burst.statuses()).isEqualTo(400);
+        assertThat(burst.count(200) + burst.count(429)).as("only 200s and 429s: %s", burst.statuses()).isEqualTo(600);
         assertThat(burst.count(200)).as("the whole bucket, plus at most its refills during the burst")
                 .isBetween(CLIENT_BURST, allowance(CLIENT_BURST, CLIENT_REFILL_PER_SECOND, burst.elapsed()));
         Rest limited = burst.first(429);
@@ -93,9 +93,9 @@ class RateLimitIT {
 
     @Test
     void grpcBurst_overTheClientReadBucket_getsResourceExhausted() {
-        Map<Status.Code, Integer> codes = grpcBurst(400, "rl-grpc");
+        Map<Status.Code, Integer> codes = grpcBurst(600, "rl-grpc");
 
-        System.out.printf("gRPC burst of 400 reads, one identity: %s%n", codes);
+        System.out.printf("gRPC burst of 600 reads, one identity: %s%n", codes);
         assertThat(codes.keySet()).containsOnly(Status.Code.OK, Status.Code.RESOURCE_EXHAUSTED);
         assertThat(codes.get(Status.Code.RESOURCE_EXHAUSTED)).isPositive();
         assertThat((long) codes.get(Status.Code.OK)).isGreaterThanOrEqualTo(CLIENT_BURST);
@@ -134,15 +134,15 @@ class RateLimitIT {
         String account = accountOf("rl-rotating");
         long start = System.nanoTime();
         List<Future<Rest>> calls = new ArrayList<>();
-        for (int i = 0; i < 400; i++) {
+        for (int i = 0; i < 600; i++) {
             String forged = "forged-" + i;
             calls.add(callers.submit(() -> edge.send("GET", "/v1/" + account, null, Map.of("authorization", token,
                     "x-client-id", forged, "x-paygate-subject", forged))));
         }
         Burst burst = collect(calls, Duration.ofNanos(System.nanoTime() - start));
 
-        report("REST burst of 400 reads, one token, 400 client ids and subject headers", burst);
-        assertThat(burst.count(429)).as("one bucket, not 400").isPositive();
+        report("REST burst of 600 reads, one token, 600 client ids and subject headers", burst);
+        assertThat(burst.count(429)).as("one bucket, not 600").isPositive();
         assertThat(burst.count(200)).isBetween(CLIENT_BURST,
                 allowance(CLIENT_BURST, CLIENT_REFILL_PER_SECOND, burst.elapsed()));
     }
@@ -154,7 +154,7 @@ class RateLimitIT {
         long retries = envoy().stat(RETRIES);
         long serviceCalls = service.calls(GET_ACCOUNT);
 
-        Burst burst = restBurst(400, "rl-upstream");
+        Burst burst = restBurst(600, "rl-upstream");
 
         assertThat(burst.count(429)).isPositive();
         assertThat(envoy().stat(UPSTREAM_REQUESTS) - upstream).as("upstream requests = served reads")
@@ -166,7 +166,7 @@ class RateLimitIT {
 
     @Test
     void exhaustedClient_isServedAgainOnceItsBucketRefills() {
-        Burst burst = restBurst(400, "rl-refill");
+        Burst burst = restBurst(600, "rl-refill");
         assertThat(burst.count(429)).isPositive();
 
         String token = Edge.bearer(edge.token("rl-refill"));
@@ -186,21 +186,21 @@ class RateLimitIT {
         long shadowed;
         envoy().adminPost("/runtime_modify?paygate.ratelimit.enforced=0");
         try {
-            shadow = restBurst(400, "rl-shadow");
+            shadow = restBurst(600, "rl-shadow");
             countedInShadow = envoy().stat(RATE_LIMITED) - limitedBefore;
             shadowed = envoy().stat(SHADOW_MODE) - shadowBefore;
         } finally {
             envoy().adminPost("/runtime_modify?paygate.ratelimit.enforced=100");
         }
 
-        report("shadow mode (enforced=0), REST burst of 400 reads", shadow);
+        report("shadow mode (enforced=0), REST burst of 600 reads", shadow);
         System.out.printf("  %s delta in shadow mode: %d; %s delta: %d%n", RATE_LIMITED, countedInShadow,
                 SHADOW_MODE, shadowed);
         assertThat(shadow.statuses()).as("nothing refused in shadow mode").containsOnly(200);
-        assertThat(envoy().stat(UPSTREAM_REQUESTS) - upstream).isEqualTo(400);
+        assertThat(envoy().stat(UPSTREAM_REQUESTS) - upstream).isEqualTo(600);
         assertThat(countedInShadow).as("over-limit reads are still counted")
-                .isBetween(400 - allowance(CLIENT_BURST, CLIENT_REFILL_PER_SECOND, shadow.elapsed()),
-                        400 - CLIENT_BURST);
+                .isBetween(600 - allowance(CLIENT_BURST, CLIENT_REFILL_PER_SECOND, shadow.elapsed()),
+                        600 - CLIENT_BURST);
 
         long limitedBeforeEnforced = envoy().stat(RATE_LIMITED);
         Burst enforced = restBurst(100, "rl-shadow");
