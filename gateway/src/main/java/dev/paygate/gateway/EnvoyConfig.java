@@ -23,6 +23,10 @@ public final class EnvoyConfig {
     private static final String LISTENER = "paygate_public";
     private static final String CLUSTER = "paygate_service";
     private static final String ROUTER = "envoy.filters.http.router";
+    private static final String JWT_AUTHN = "envoy.filters.http.jwt_authn";
+    private static final String HEADER_MUTATION = "envoy.filters.http.header_mutation";
+    /** The rate-limit identity header; filter 0 removes any client-sent copy. */
+    private static final String SUBJECT_HEADER = "x-paygate-subject";
 
     private final Map<String, Object> root;
 
@@ -58,6 +62,32 @@ public final class EnvoyConfig {
     public EnvoyConfig serverCertificate(Path certificateChain, Path privateKey) {
         return replaceFile("/etc/envoy/tls/server.pem", certificateChain)
                 .replaceFile("/etc/envoy/tls/server.key", privateKey);
+    }
+
+    /**
+     * mTLS mode: the listener refuses a TLS handshake without a client certificate issued by
+     * {@code clientCa}, and the per-identity rate limit keys on the certificate's URI SAN (the
+     * calling workload) instead of the token's sub. The token is still required and verified,
+     * here and by the service, which takes the account owner from it.
+     */
+    public EnvoyConfig requireClientCertificates(Path clientCa) {
+        Map<String, Object> chain = cast(list(listener(), "filter_chains").get(0));
+        Map<String, Object> tls = map(map(chain, "transport_socket"), "typed_config");
+        tls.put("require_client_certificate", true);
+        map(tls, "common_tls_context").put("validation_context",
+                Map.of("trusted_ca", Map.of("filename", clientCa.toAbsolutePath().toString())));
+        Map<String, Object> provider = map(map(map(httpFilter(JWT_AUTHN), "typed_config"), "providers"), "paygate");
+        provider.remove("claim_to_headers");
+        List<Object> mutations = list(map(map(httpFilter(HEADER_MUTATION), "typed_config"), "mutations"),
+                "request_mutations");
+        Map<String, Object> header = new LinkedHashMap<>();
+        header.put("key", SUBJECT_HEADER);
+        header.put("value", "%DOWNSTREAM_PEER_URI_SAN%");
+        Map<String, Object> append = new LinkedHashMap<>();
+        append.put("header", header);
+        append.put("append_action", "OVERWRITE_IF_EXISTS_OR_ADD");
+        mutations.add(Map.of("append", append));
+        return this;
     }
 
     /** The public keys that tokens are verified with. */
@@ -182,6 +212,11 @@ public final class EnvoyConfig {
         Map<String, Object> chain = cast(list(listener(), "filter_chains").get(0));
         Map<String, Object> manager = cast(list(chain, "filters").get(0));
         return list(map(manager, "typed_config"), "http_filters");
+    }
+
+    private Map<String, Object> httpFilter(String name) {
+        List<Object> filters = httpFilters();
+        return cast(filters.get(indexOfFilter(filters, name)));
     }
 
     private static int indexOfFilter(List<Object> filters, String name) {

@@ -18,11 +18,14 @@ public final class LocalStack {
 
     public static void main(String[] args) throws InterruptedException {
         int replicas = 1;
+        boolean mutualTls = false;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--replicas") && i + 1 < args.length) {
                 replicas = Integer.parseInt(args[++i]);
+            } else if (args[i].equals("--mtls")) {
+                mutualTls = true;
             } else {
-                throw new IllegalArgumentException("usage: LocalStack [--replicas N]");
+                throw new IllegalArgumentException("usage: LocalStack [--replicas N] [--mtls]");
             }
         }
         if (replicas < 1) {
@@ -33,7 +36,8 @@ public final class LocalStack {
                 port("PAYGATE_ENVOY_PORT", 8443), port("PAYGATE_ENVOY_ADMIN_PORT", 9901),
                 port("PAYGATE_GRPC_PORT", 50051), port("PAYGATE_MANAGEMENT_PORT", 8081),
                 repository.root().resolve(".run"), false,
-                Map.of("PAYGATE_REFLECTION", "true"), System.getenv().getOrDefault("PAYGATE_SERVICE_HEAP", "512m"));
+                Map.of("PAYGATE_REFLECTION", "true"), System.getenv().getOrDefault("PAYGATE_SERVICE_HEAP", "512m"),
+                mutualTls);
         System.out.println("starting " + replicas + " service replica(s) and envoy ...");
         Stack stack = Stack.start(repository, options);
         CountDownLatch stopped = new CountDownLatch(1);
@@ -61,6 +65,11 @@ public final class LocalStack {
         }
         text.append("  database:                    ").append(stack.databaseUrl()).append('\n');
         text.append("  logs, keys, certificates:    ").append(workDir).append('\n');
+        if (stack.mutualTls()) {
+            text.append("\nmTLS: the edge refuses clients without a certificate from the local CA; add\n")
+                    .append("  --cert .run/tls/client.pem --key .run/tls/client.key (curl) or\n")
+                    .append("  -cert .run/tls/client.pem -key .run/tls/client.key (grpcurl) to the commands below.\n");
+        }
         text.append("\nTry (every call needs a token; ./paygate token prints one):\n");
         text.append("  TOKEN=$(./paygate token)\n");
         text.append("  curl -s --cacert ").append(ca).append(" -H \"authorization: Bearer $TOKEN\" \\\n")

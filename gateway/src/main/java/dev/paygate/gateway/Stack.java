@@ -24,15 +24,27 @@ public final class Stack implements AutoCloseable {
     /** What to start. */
     public record Options(int replicas, int envoyPort, int adminPort, int firstGrpcPort, int firstManagementPort,
                           Path workDir, boolean headerDrivenFaults, Map<String, String> serviceEnvironment,
-                          String serviceHeap) {
+                          String serviceHeap, boolean mutualTls) {
 
         public static Options forTests(int replicas, Path workDir) {
-            return new Options(replicas, FreePorts.next(), FreePorts.next(), 0, 0, workDir, true, Map.of(), "256m");
+            return new Options(replicas, FreePorts.next(), FreePorts.next(), 0, 0, workDir, true, Map.of(), "256m",
+                    false);
         }
 
         public Options withServiceEnvironment(Map<String, String> environment) {
             return new Options(replicas, envoyPort, adminPort, firstGrpcPort, firstManagementPort, workDir,
-                    headerDrivenFaults, environment, serviceHeap);
+                    headerDrivenFaults, environment, serviceHeap, mutualTls);
+        }
+
+        public Options withReplicas(int count) {
+            return new Options(count, envoyPort, adminPort, firstGrpcPort, firstManagementPort, workDir,
+                    headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls);
+        }
+
+        /** The edge requires client certificates from the local CA (see EnvoyConfig#requireClientCertificates). */
+        public Options withMutualTls() {
+            return new Options(replicas, envoyPort, adminPort, firstGrpcPort, firstManagementPort, workDir,
+                    headerDrivenFaults, serviceEnvironment, serviceHeap, true);
         }
     }
 
@@ -82,6 +94,9 @@ public final class Stack implements AutoCloseable {
                 .serverCertificate(credentials.serverCertificate(), credentials.serverKey())
                 .jwks(credentials.signingKey().jwksFile())
                 .upstreams(upstreams);
+        if (options.mutualTls()) {
+            config.requireClientCertificates(credentials.caCertificate());
+        }
         if (options.headerDrivenFaults()) {
             config.withHeaderDrivenFaults();
         }
@@ -132,6 +147,11 @@ public final class Stack implements AutoCloseable {
     /** The local CA, the edge's certificate and the development signing key of this stack. */
     public DevCredentials credentials() {
         return credentials;
+    }
+
+    /** Whether the edge requires client certificates. */
+    public boolean mutualTls() {
+        return options.mutualTls();
     }
 
     public EnvoyProcess envoy() {

@@ -15,8 +15,14 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
+import java.security.PrivateKey;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 
 /**
  * Clients of the edge that trust the local CA, as a user's curl --cacert or grpcurl -cacert
@@ -32,6 +38,16 @@ public final class EdgeTls {
         return HttpClient.newBuilder()
                 .version(version)
                 .sslContext(trusting(caCertificate))
+                .connectTimeout(Duration.ofSeconds(2))
+                .build();
+    }
+
+    /** The same, presenting a client certificate (mTLS mode). */
+    public static HttpClient httpClient(Path caCertificate, HttpClient.Version version, Path clientCertificate,
+                                        Path clientKey) {
+        return HttpClient.newBuilder()
+                .version(version)
+                .sslContext(context(caCertificate, clientCertificate, clientKey))
                 .connectTimeout(Duration.ofSeconds(2))
                 .build();
     }
@@ -57,20 +73,45 @@ public final class EdgeTls {
 
     /** An SSL context whose only trust anchor is this CA certificate (PEM). */
     public static SSLContext trusting(Path caCertificate) {
-        try (InputStream pem = Files.newInputStream(caCertificate)) {
-            Certificate ca = CertificateFactory.getInstance("X.509").generateCertificate(pem);
+        return context(caCertificate, null, null);
+    }
+
+    private static SSLContext context(Path caCertificate, Path clientCertificate, Path clientKey) {
+        try {
             KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
             trust.load(null, null);
-            trust.setCertificateEntry("paygate-local-ca", ca);
-            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            factory.init(trust);
+            trust.setCertificateEntry("paygate-local-ca", certificate(caCertificate));
+            TrustManagerFactory trustFactory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            trustFactory.init(trust);
+            KeyManager[] keyManagers = null;
+            if (clientCertificate != null) {
+                KeyStore identity = KeyStore.getInstance(KeyStore.getDefaultType());
+                identity.load(null, null);
+                identity.setKeyEntry("client", privateKey(clientKey), new char[0],
+                        new Certificate[] {certificate(clientCertificate)});
+                KeyManagerFactory keyFactory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+                keyFactory.init(identity, new char[0]);
+                keyManagers = keyFactory.getKeyManagers();
+            }
             SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, factory.getTrustManagers(), null);
+            context.init(keyManagers, trustFactory.getTrustManagers(), null);
             return context;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + caCertificate, e);
+            throw new UncheckedIOException("cannot read the TLS files", e);
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("cannot trust " + caCertificate, e);
+            throw new IllegalStateException("cannot set up TLS with " + caCertificate, e);
+        }
+    }
+
+    private static Certificate certificate(Path pem) throws IOException, GeneralSecurityException {
+        try (InputStream in = Files.newInputStream(pem)) {
+            return CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+    }
+
+    private static PrivateKey privateKey(Path pem) throws IOException {
+        try (PEMParser parser = new PEMParser(Files.newBufferedReader(pem))) {
+            return new JcaPEMKeyConverter().getPrivateKey(PrivateKeyInfo.getInstance(parser.readObject()));
         }
     }
 }

@@ -57,15 +57,33 @@ public final class Edge implements AutoCloseable {
         this.stack = stack;
         this.subject = subject;
         this.bearer = bearer(token(subject));
-        this.http = EdgeTls.httpClient(stack.credentials().caCertificate(), HttpClient.Version.HTTP_1_1);
-        this.channel = EdgeTls.channel(stack.envoyPort(), stack.credentials().caCertificate());
+        var credentials = stack.credentials();
+        if (stack.mutualTls()) {
+            this.http = EdgeTls.httpClient(credentials.caCertificate(), HttpClient.Version.HTTP_1_1,
+                    credentials.clientCertificate(), credentials.clientKey());
+            this.channel = EdgeTls.channel(stack.envoyPort(), credentials.caCertificate(),
+                    credentials.clientCertificate(), credentials.clientKey());
+        } else {
+            this.http = EdgeTls.httpClient(credentials.caCertificate(), HttpClient.Version.HTTP_1_1);
+            this.channel = EdgeTls.channel(stack.envoyPort(), credentials.caCertificate());
+        }
     }
 
     /** Starts the stack with {@code replicas} service processes under a fresh work directory. */
     public static Edge start(String suite, int replicas, Map<String, String> serviceEnvironment) {
+        return start(suite, options -> options.withServiceEnvironment(serviceEnvironment)
+                .withReplicas(replicas));
+    }
+
+    /** Starts one replica behind an edge that requires client certificates; this edge's clients present one. */
+    public static Edge startWithMutualTls(String suite) {
+        return start(suite, Stack.Options::withMutualTls);
+    }
+
+    private static Edge start(String suite, java.util.function.UnaryOperator<Stack.Options> configure) {
         try {
             Path workDir = Files.createTempDirectory("paygate-e2e-" + suite + "-");
-            Stack.Options options = Stack.Options.forTests(replicas, workDir).withServiceEnvironment(serviceEnvironment);
+            Stack.Options options = configure.apply(Stack.Options.forTests(1, workDir));
             return new Edge(Stack.start(Repository.locate(), options), suite + "-client");
         } catch (IOException e) {
             throw new UncheckedIOException(e);

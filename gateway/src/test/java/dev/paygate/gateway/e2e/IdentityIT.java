@@ -337,7 +337,7 @@ class IdentityIT {
         }
         long start = System.nanoTime();
         List<Future<Rest>> calls = new ArrayList<>();
-        for (int round = 0; round < 20; round++) {
+        for (int round = 0; round < 40; round++) {
             for (String token : tokens) {
                 // Each identity reads far less than its own bucket (200): only the floor can refuse.
                 calls.add(callers.submit(() -> edge.send("GET", "/v1/" + account, null, Map.of("authorization", token))));
@@ -348,7 +348,7 @@ class IdentityIT {
 
         long refused = statuses.stream().filter(s -> s == 429).count();
         long served = statuses.size() - refused;
-        System.out.printf("50 identities x 20 reads from one address in %d ms: %d served, %d refused (429)%n",
+        System.out.printf("50 identities x 40 reads from one address in %d ms: %d served, %d refused (429)%n",
                 elapsed.toMillis(), served, refused);
         assertThat(refused).as("the floor refuses some").isPositive();
         assertThat(served).as("never more than the floor's burst plus its refills")
