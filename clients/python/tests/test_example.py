@@ -57,3 +57,12 @@ def test_bad_input_is_invalid_argument_and_changes_nothing(payments):
 
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert payments.get_account(account.name).held.units == 0
+
+
+def test_a_call_without_a_token_is_unauthenticated(payments):
+    anonymous = Payments(payments.channel, token=None)
+
+    with pytest.raises(grpc.RpcError) as error:
+        anonymous.create_account("EUR", 100)
+
+    assert error.value.code() == grpc.StatusCode.UNAUTHENTICATED

@@ -20,6 +20,8 @@ public final class EdgeDocs {
 
     /** The Swagger UI files the page loads, as named in the npm package and served under /docs/. */
     public static final List<String> SWAGGER_UI_FILES = List.of("swagger-ui-bundle.js", "swagger-ui.css");
+    /** Every file written, as envoy.yaml's docs routes read them from /etc/envoy/docs/. */
+    public static final List<String> FILES = List.of("openapi.json", "index.html", "swagger-ui-bundle.js", "swagger-ui.css");
 
     private EdgeDocs() {
     }

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.paygate.gateway.Repository;
+import dev.paygate.gateway.credentials.EdgeTls;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -33,11 +34,13 @@ class DocsPageIT {
     private static final Path SCREENSHOT = REPOSITORY.root().resolve("gateway/target/docs-page/docs.png");
 
     private static Edge edge;
-    private final HttpClient anonymous = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static HttpClient anonymous;
 
     @BeforeAll
     static void startEdge() {
         edge = Edge.start("docs", 1, Map.of());
+        // A client with no token at all, trusting the stack's CA like any browser of this edge.
+        anonymous = EdgeTls.httpClient(edge.stack().credentials().caCertificate(), HttpClient.Version.HTTP_1_1);
         // Everything below must work without the service: Envoy answers these routes itself.
         edge.stack().replicas().get(0).kill();
         await("the edge has no live replica").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
@@ -85,8 +88,8 @@ class DocsPageIT {
 
     @Test
     void docsPage_inHeadlessChromium_listsEveryOperation(@TempDir Path profiles) throws IOException {
-        HeadlessChromium chromium = new HeadlessChromium(profiles);
-        String page = "http://127.0.0.1:" + edge.stack().envoyPort() + "/docs";
+        HeadlessChromium chromium = new HeadlessChromium(profiles, edge.stack().credentials().serverCertificate());
+        String page = "https://localhost:" + edge.stack().envoyPort() + "/docs";
 
         String dom = chromium.renderedDom(page);
         chromium.screenshot(page, SCREENSHOT, 1280, 1600);
@@ -104,7 +107,7 @@ class DocsPageIT {
     }
 
     private HttpResponse<byte[]> getWithoutToken(String path) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + edge.stack().envoyPort() + path))
+        HttpRequest request = HttpRequest.newBuilder(URI.create("https://localhost:" + edge.stack().envoyPort() + path))
                 .timeout(Duration.ofSeconds(10)).GET().build();
         return anonymous.send(request, HttpResponse.BodyHandlers.ofByteArray());
     }

@@ -21,12 +21,18 @@ final class HeadlessChromium {
     private static final int BUDGET_MILLIS = 15_000;
 
     private final Path profiles;
+    private final String trustedKey;
 
-    HeadlessChromium(Path profiles) {
+    /**
+     * @param serverCertificate the edge's certificate (PEM), from the stack's local CA: Chromium
+     *                          accepts exactly this certificate's public key and no other untrusted one
+     */
+    HeadlessChromium(Path profiles, Path serverCertificate) {
         if (!Files.isExecutable(BINARY)) {
             throw new IllegalStateException(BINARY + " is missing: ./paygate test installs Debian's chromium");
         }
         this.profiles = profiles;
+        this.trustedKey = spkiSha256(serverCertificate);
     }
 
     /** The DOM after the page's scripts ran. */
@@ -48,7 +54,8 @@ final class HeadlessChromium {
     private String run(List<String> args) {
         List<String> command = new ArrayList<>(List.of(BINARY.toString(), "--headless", "--no-sandbox", "--disable-gpu",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-                "--user-data-dir=" + freshProfile(), "--virtual-time-budget=" + BUDGET_MILLIS));
+                "--user-data-dir=" + freshProfile(), "--virtual-time-budget=" + BUDGET_MILLIS,
+                "--ignore-certificate-errors-spki-list=" + trustedKey));
         command.addAll(args);
         try {
             Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
@@ -66,6 +73,19 @@ final class HeadlessChromium {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** base64(SHA-256(SubjectPublicKeyInfo)), the form Chromium's SPKI allow-list takes. */
+    private static String spkiSha256(Path certificatePem) {
+        try (var in = Files.newInputStream(certificatePem)) {
+            var certificate = java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(certificate.getPublicKey().getEncoded());
+            return java.util.Base64.getEncoder().encodeToString(digest);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("cannot read " + certificatePem, e);
         }
     }
 

@@ -51,13 +51,14 @@ class PythonClientIT {
         Result pytest = run(List.of(PYTHON.toString(), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"));
 
         assertThat(pytest.exitCode()).as(pytest.output()).isZero();
-        assertThat(pytest.output()).containsPattern("\\b4 passed\\b");
+        assertThat(pytest.output()).containsPattern("\\b5 passed\\b");
     }
 
     @Test
     void example_authorizesAndCaptures_asTheRestSideSees() throws IOException {
         Result example = run(List.of(PYTHON.toString(), "-m", "paygate_client.example",
-                "--target", "127.0.0.1:" + edge.stack().envoyPort()));
+                "--target", "localhost:" + edge.stack().envoyPort(), "--token", edge.token(edge.subject()),
+                "--ca", edge.stack().credentials().caCertificate().toString()));
 
         assertThat(example.exitCode()).as(example.output()).isZero();
         JsonNode printed = Edge.JSON.readTree(example.output());
@@ -75,7 +76,9 @@ class PythonClientIT {
 
     private static Result run(List<String> command) {
         ProcessBuilder builder = new ProcessBuilder(command).directory(CLIENT.toFile());
-        builder.environment().put("PAYGATE_TARGET", "127.0.0.1:" + edge.stack().envoyPort());
+        builder.environment().put("PAYGATE_TARGET", "localhost:" + edge.stack().envoyPort());
+        builder.environment().put("PAYGATE_TOKEN", edge.token(edge.subject()));
+        builder.environment().put("PAYGATE_CA", edge.stack().credentials().caCertificate().toString());
         builder.environment().put("PYTHONDONTWRITEBYTECODE", "1");
         builder.redirectError(ProcessBuilder.Redirect.INHERIT);
         try {

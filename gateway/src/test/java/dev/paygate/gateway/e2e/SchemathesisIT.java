@@ -43,7 +43,7 @@ class SchemathesisIT {
     static void startEdge() {
         edge = Edge.start("fuzz", 2, Map.of());
         // Shadow mode: buckets count but reject nothing, so the run tests the API, not the limiter.
-        edge.stack().envoy().adminPost("/runtime_modify?paygate.ratelimit.enforced=0");
+        edge.stack().envoy().adminPost("/runtime_modify?paygate.ratelimit.enforced=0&paygate.ratelimit.per_address.enforced=0");
     }
 
     @AfterAll
@@ -64,14 +64,16 @@ class SchemathesisIT {
         assertThat(authorized.status()).as(authorized.text()).isEqualTo(200);
         String authorization = authorized.json().get("name").asText();
 
-        String base = "http://127.0.0.1:" + edge.stack().envoyPort();
+        String base = "https://localhost:" + edge.stack().envoyPort();
         List<String> command = new ArrayList<>(List.of(FUZZ.resolve(".venv/bin/st").toString(),
                 "--config-file", FUZZ.resolve("schemathesis.toml").toString(),
                 "run", base + "/openapi.json", "--url", base,
                 "--workers", "1", "--max-examples", String.valueOf(EXAMPLES), "--max-time", String.valueOf(SECONDS),
                 "--seed", SEED, "--checks", CHECKS, "--no-color",
+                "--tls-verify", edge.stack().credentials().caCertificate().toString(),
                 "--report", "junit", "--report-dir", REPORTS.toString()));
         Result run = run(command, Map.of(
+                "PAYGATE_FUZZ_TOKEN", edge.token(edge.subject()),
                 "PAYGATE_FUZZ_ACCOUNT", account.substring("accounts/".length()),
                 "PAYGATE_FUZZ_AUTHORIZATION", authorization.substring(authorization.lastIndexOf('/') + 1)));
         Files.createDirectories(REPORTS);
