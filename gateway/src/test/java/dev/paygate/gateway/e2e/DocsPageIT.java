@@ -80,10 +80,12 @@ class DocsPageIT {
     }
 
     @Test
-    void unknownPathNextToTheDocs_isStillA404() throws Exception {
-        assertThat(getWithoutToken("/docs/../etc/passwd").statusCode()).isEqualTo(404);
-        assertThat(getWithoutToken("/docs/index.html").statusCode()).isEqualTo(404);
-        assertThat(getWithoutToken("/openapi.yaml").statusCode()).isEqualTo(404);
+    void onlyTheDocsArePublic_pathsBesideOrBehindThemStillNeedAToken() throws Exception {
+        // The exemption from jwt_authn is per exact route: no prefix, no dot-segment way past it.
+        for (String path : List.of("/docs/index.html", "/docs/x", "/openapi.yaml", "/openapi.json/",
+                "/docs/../v1/accounts", "/openapi.json/../v1/accounts", "/docs/%2e%2e/v1/accounts")) {
+            assertThat(getWithoutToken(path).statusCode()).as(path).isEqualTo(401);
+        }
     }
 
     @Test
