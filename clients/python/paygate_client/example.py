@@ -2,7 +2,8 @@
 
 Every call has its own deadline, every write its own request_id (so a retry is safe), and the
 channel uses the service config shipped with the contract, whose retries and timeouts match the
-edge's routes. Run: python -m paygate_client.example --target 127.0.0.1:8080
+edge's routes. Run, with ./paygate run up:
+  python -m paygate_client.example --target localhost:8443 --token "$(./paygate token)" --ca .run/tls/ca.pem
 """
 import argparse
 import json
@@ -81,7 +82,7 @@ def authorize_and_capture(payments: Payments, currency: str = "EUR", units: int 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--target", default="127.0.0.1:8080", help="the edge's host:port")
+    parser.add_argument("--target", default="localhost:8443", help="the edge's host:port")
     parser.add_argument("--token", help="a JWT for Authorization: Bearer (./paygate token)")
     parser.add_argument("--ca", type=pathlib.Path, help="PEM file of the CA that signed the edge's certificate")
     args = parser.parse_args()
