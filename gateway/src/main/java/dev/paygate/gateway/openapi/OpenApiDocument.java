@@ -30,6 +30,9 @@ public final class OpenApiDocument {
     private static final String STATUS = "google.rpc.Status";
     private static final List<String> ERROR_DETAILS = List.of("google.rpc.ErrorInfo", "google.rpc.BadRequest", "google.rpc.RetryInfo");
 
+    /** The one error whose reply has no body (see its description). */
+    private static final String BODILESS_ERROR = "431";
+
     /** Every error an operation can answer, and when; writes add 409 and 413. */
     private static final Map<String, String> READ_ERRORS = new LinkedHashMap<>();
     private static final Map<String, String> WRITE_ERRORS = new LinkedHashMap<>();
@@ -43,6 +46,11 @@ public final class OpenApiDocument {
         READ_ERRORS.put("403", "PERMISSION_DENIED: the token lacks the operation's scope, or the resource belongs to "
                 + "another client.");
         READ_ERRORS.put("404", "NOT_FOUND: no such account or authorization, or no operation at this path and method.");
+        READ_ERRORS.put("408", "The whole request did not arrive within 5 s (`ErrorInfo.reason` REQUEST_TIMEOUT); "
+                + "nothing was done.");
+        READ_ERRORS.put("431", "The request line and headers are over 16 KiB, or there are more than 64 headers: "
+                + "shorten the query string or the headers. Envoy's HTTP codec refuses these before any filter "
+                + "runs, so the reply has no body (schemathesis found this; the JSON error mapping never sees it).");
         READ_ERRORS.put("429", "RESOURCE_EXHAUSTED: the caller's rate-limit bucket is empty; `x-ratelimit-reset` and "
                 + "`RetryInfo` say when to retry. Never retried by the edge.");
         READ_ERRORS.put("503", "UNAVAILABLE: no healthy replica answered; retry with back-off (`RetryInfo`).");
@@ -155,7 +163,9 @@ public final class OpenApiDocument {
             if (code.equals("429")) {
                 error.set("headers", rateLimitHeaders());
             }
-            error.putObject("content").putObject("application/json").putObject("schema").put("$ref", "#/components/schemas/" + STATUS);
+            if (!code.equals(BODILESS_ERROR)) {
+                error.putObject("content").putObject("application/json").putObject("schema").put("$ref", "#/components/schemas/" + STATUS);
+            }
         });
         return operation;
     }
