@@ -15,7 +15,7 @@ import org.yaml.snakeyaml.Yaml;
 /**
  * The repository's one {@code envoy.yaml}, with the few values that differ between Docker and a
  * local run rewritten in its parsed structure (never a hand-kept second copy): listener and admin
- * ports, the descriptor-set path, and the upstream replicas.
+ * ports, the descriptor-set path, the strict-JSON Lua program's path, and the upstream replicas.
  */
 public final class EnvoyConfig {
 
@@ -23,6 +23,7 @@ public final class EnvoyConfig {
     private static final String CLUSTER = "paygate_service";
     private static final String TRANSCODER = "envoy.filters.http.grpc_json_transcoder";
     private static final String ROUTER = "envoy.filters.http.router";
+    private static final String STRICT_JSON = "envoy.filters.http.lua";
 
     private final Map<String, Object> root;
 
@@ -53,6 +54,22 @@ public final class EnvoyConfig {
     public EnvoyConfig descriptor(Path descriptorSet) {
         map(httpFilter(TRANSCODER), "typed_config").put("proto_descriptor", descriptorSet.toAbsolutePath().toString());
         return this;
+    }
+
+    /** Points the strict-JSON filter (a Lua filter wrapped in a matcher) at the built program. */
+    public EnvoyConfig strictJson(Path program) {
+        Map<String, Object> lua = map(map(map(httpFilter(STRICT_JSON), "typed_config"), "extension_config"), "typed_config");
+        map(lua, "default_source_code").put("filename", program.toAbsolutePath().toString());
+        return this;
+    }
+
+    /** The gRPC services the JSON transcoder serves (its {@code services} list). */
+    public List<String> transcoderServices() {
+        List<String> services = new ArrayList<>();
+        for (Object service : list(map(httpFilter(TRANSCODER), "typed_config"), "services")) {
+            services.add((String) service);
+        }
+        return services;
     }
 
     /** Replaces the DNS-discovered upstream with these fixed replicas. */

@@ -74,6 +74,7 @@ public final class Stack implements AutoCloseable {
                 .listenOn("127.0.0.1", options.envoyPort())
                 .adminOn(options.adminPort())
                 .descriptor(repository.descriptorSet())
+                .strictJson(repository.strictJsonLua())
                 .upstreams(upstreams);
         if (options.headerDrivenFaults()) {
             config.withHeaderDrivenFaults();

@@ -38,6 +38,7 @@ class EnvoyConfigTest {
     @Test
     void shippedConfig_withBuiltDescriptor_passesEnvoyValidate() {
         Path rendered = EnvoyConfig.load(REPOSITORY.envoyYaml()).descriptor(REPOSITORY.descriptorSet())
+                .strictJson(REPOSITORY.strictJsonLua())
                 .writeTo(workDir.resolve("envoy.shipped.yaml"));
 
         assertThat(EnvoyProcess.validate(REPOSITORY.envoyBinary(), rendered)).contains("OK");
@@ -48,7 +49,7 @@ class EnvoyConfigTest {
         EnvoyConfig local = EnvoyConfig.load(REPOSITORY.envoyYaml())
                 .listenOn("127.0.0.1", 18080)
                 .adminOn(19901)
-                .descriptor(REPOSITORY.descriptorSet())
+                .descriptor(REPOSITORY.descriptorSet()).strictJson(REPOSITORY.strictJsonLua())
                 .upstreams(List.of(new InetSocketAddress("127.0.0.1", 50051), new InetSocketAddress("127.0.0.1", 50052)));
 
         assertThat(EnvoyProcess.validate(REPOSITORY.envoyBinary(), local.writeTo(workDir.resolve("envoy.local.yaml"))))
@@ -63,7 +64,7 @@ class EnvoyConfigTest {
         EnvoyConfig faulty = EnvoyConfig.load(REPOSITORY.envoyYaml())
                 .listenOn("127.0.0.1", 18080)
                 .adminOn(19901)
-                .descriptor(REPOSITORY.descriptorSet())
+                .descriptor(REPOSITORY.descriptorSet()).strictJson(REPOSITORY.strictJsonLua())
                 .upstreams(List.of(new InetSocketAddress("127.0.0.1", 50051)))
                 .withHeaderDrivenFaults();
 
@@ -197,7 +198,7 @@ class EnvoyConfigTest {
         Map<String, Object> envoy = map(compose, "services", "envoy");
 
         assertThat(envoy.get("image")).isEqualTo("envoyproxy/envoy:v" + installedEnvoyVersion());
-        assertThat(volumeSources(envoy)).contains("./envoy.yaml");
+        assertThat(volumeSources(envoy)).contains("./envoy.yaml", "./gateway/target/edge/strict_json.lua");
         List<String> ports = list(envoy, "ports").stream().map(String::valueOf).toList();
         assertThat(ports).isNotEmpty().noneMatch(port -> port.contains("9901"));
     }
