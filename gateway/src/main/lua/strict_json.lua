@@ -31,6 +31,14 @@ end
 
 -- --- which operation: as path_matcher.h's ExtractRequestParts and PathMatcherNode::LookupPath
 
+-- Bindings by method, verb and segment count: a request is compared with these only.
+local CANDIDATES = {}
+for _, binding in ipairs(CONTRACT.bindings) do
+  local key = binding.method .. " " .. binding.verb .. " " .. #binding.segments
+  CANDIDATES[key] = CANDIDATES[key] or {}
+  table.insert(CANDIDATES[key], binding)
+end
+
 -- Splits ":path" into the segments, the custom verb (only a verb some binding uses, after the last
 -- "/") and the query string; trailing empty segments are dropped ("/v1/accounts/" is "/v1/accounts").
 local function request_parts(path)
@@ -41,32 +49,34 @@ local function request_parts(path)
     path = sub(path, 1, q - 1)
   end
   local verb = ""
-  local colon = path:match(".*():")
-  local slash = path:match(".*()/") or 0
-  if colon and colon > slash and CONTRACT.verbs[sub(path, colon + 1)] then
-    verb = sub(path, colon + 1)
-    path = sub(path, 1, colon - 1)
-  end
-  local parts, start = {}, 2
-  while start <= #path + 1 do
-    local s = find(path, "/", start, true)
-    if not s then
-      parts[#parts + 1] = sub(path, start)
-      break
+  local colon = find(path, ":", 1, true)
+  if colon then
+    local next_colon = find(path, ":", colon + 1, true)
+    while next_colon do
+      colon = next_colon
+      next_colon = find(path, ":", colon + 1, true)
     end
-    parts[#parts + 1] = sub(path, start, s - 1)
+    if not find(path, "/", colon + 1, true) and CONTRACT.verbs[sub(path, colon + 1)] then
+      verb = sub(path, colon + 1)
+      path = sub(path, 1, colon - 1)
+    end
+  end
+  local parts, start, n = {}, 2, 0
+  local last = #path + 1
+  while start <= last do
+    local s = find(path, "/", start, true) or last
+    n = n + 1
+    parts[n] = sub(path, start, s - 1)
     start = s + 1
   end
-  while #parts > 0 and parts[#parts] == "" do
-    parts[#parts] = nil
+  while n > 0 and parts[n] == "" do
+    parts[n] = nil
+    n = n - 1
   end
   return parts, verb, query
 end
 
-local function matches(binding, method, parts, verb)
-  if binding.method ~= method or binding.verb ~= verb or #binding.segments ~= #parts then
-    return false
-  end
+local function matches(binding, parts)
   for i, segment in ipairs(binding.segments) do
     if segment ~= "*" and segment ~= parts[i] then
       return false
@@ -88,9 +98,13 @@ end
 
 local function find_binding(method, path)
   local parts, verb, query = request_parts(path)
+  local candidates = CANDIDATES[method .. " " .. verb .. " " .. #parts]
+  if candidates == nil then
+    return nil
+  end
   local best
-  for _, binding in ipairs(CONTRACT.bindings) do
-    if matches(binding, method, parts, verb) and (best == nil or more_literal(binding, best)) then
+  for _, binding in ipairs(candidates) do
+    if matches(binding, parts) and (best == nil or more_literal(binding, best)) then
       best = binding
     end
   end
@@ -136,194 +150,209 @@ local function utf8(code)
     0x80 + math.floor(code / 0x40) % 0x40, 0x80 + code % 0x40)
 end
 
-local function check_json(text, message, prefix)
-  local pos, len = 1, #text
+-- The body being checked. A worker's Lua state runs one check at a time (a check never yields),
+-- so the parser keeps its position here instead of in closures made per request.
+local text, pos, len = "", 1, 0
 
-  local function malformed(what)
-    refuse("MALFORMED_REQUEST", nil, "The request body is not valid JSON: " .. what .. " at byte " .. pos .. ".")
-  end
+local function malformed(what)
+  refuse("MALFORMED_REQUEST", nil, "The request body is not valid JSON: " .. what .. " at byte " .. pos .. ".")
+end
 
-  local function skip_space()
+local function skip_space()
+  local c = byte(text, pos)
+  if c == 32 or c == 10 or c == 13 or c == 9 then
     pos = find(text, "[^ \t\r\n]", pos) or len + 1
   end
+end
 
-  local function hex4(at)
-    local digits = sub(text, at, at + 3)
-    if not find(digits, "^%x%x%x%x$") then
-      malformed("a \\u escape needs four hex digits")
-    end
-    return tonumber(digits, 16)
+local function hex4(at)
+  local digits = sub(text, at, at + 3)
+  if not find(digits, "^%x%x%x%x$") then
+    malformed("a \\u escape needs four hex digits")
   end
+  return tonumber(digits, 16)
+end
 
-  -- Reads the string at pos (a '"'); returns it with escapes decoded. `field` names it in errors.
-  local function read_string(field)
-    local start = pos + 1
-    local stop = find(text, '[%z\1-\31"\\]', start)
-    if stop and byte(text, stop) == 34 then  -- the common case: no escapes
-      pos = stop + 1
-      return sub(text, start, stop - 1)
+local function nul(field)
+  refuse("INVALID_CHARACTER", field, "\"" .. field .. "\" contains a NUL character (\\u0000).")
+end
+
+-- Reads the string at pos (a '"'); returns it with escapes decoded. `field` names it in errors.
+local function read_string(field)
+  local start = pos + 1
+  local stop = find(text, '[%z\1-\31"\\]', start)
+  if stop and byte(text, stop) == 34 then  -- the common case: no escapes
+    pos = stop + 1
+    return sub(text, start, stop - 1)
+  end
+  local chunks, n = {}, 0
+  while true do
+    if not stop then
+      malformed("unterminated string")
     end
-    local chunks = {}
-    while true do
-      if not stop then
-        malformed("unterminated string")
-      end
-      local c = byte(text, stop)
-      chunks[#chunks + 1] = sub(text, start, stop - 1)
-      if c == 34 then
-        pos = stop + 1
-        return concat(chunks)
-      elseif c == 92 then
-        local e = byte(text, stop + 1)
-        if e == 117 then  -- \uXXXX, a surrogate pair for code points above U+FFFF
-          local code = hex4(stop + 2)
-          start = stop + 6
-          if code >= 0xD800 and code <= 0xDBFF and sub(text, start, start + 1) == "\\u" then
-            local low = hex4(start + 2)
-            if low < 0xDC00 or low > 0xDFFF then
-              malformed("a surrogate pair needs a low surrogate")
-            end
-            code = 0x10000 + (code - 0xD800) * 0x400 + (low - 0xDC00)
-            start = start + 6
-          elseif code >= 0xD800 and code <= 0xDFFF then
-            malformed("an unpaired surrogate")
+    local c = byte(text, stop)
+    n = n + 1
+    chunks[n] = sub(text, start, stop - 1)
+    if c == 34 then
+      pos = stop + 1
+      return concat(chunks)
+    elseif c == 92 then
+      local e = byte(text, stop + 1)
+      if e == 117 then  -- \uXXXX, a surrogate pair for code points above U+FFFF
+        local code = hex4(stop + 2)
+        start = stop + 6
+        if code >= 0xD800 and code <= 0xDBFF and sub(text, start, start + 1) == "\\u" then
+          local low = hex4(start + 2)
+          if low < 0xDC00 or low > 0xDFFF then
+            malformed("a surrogate pair needs a low surrogate")
           end
-          if code == 0 then
-            refuse("INVALID_CHARACTER", field, "\"" .. field .. "\" contains a NUL character (\\u0000).")
-          end
-          chunks[#chunks + 1] = utf8(code)
-        elseif ESCAPES[e] then
-          chunks[#chunks + 1] = ESCAPES[e]
-          start = stop + 2
-        else
-          malformed("an invalid escape")
+          code = 0x10000 + (code - 0xD800) * 0x400 + (low - 0xDC00)
+          start = start + 6
+        elseif code >= 0xD800 and code <= 0xDFFF then
+          malformed("an unpaired surrogate")
         end
-      elseif c == 0 then
-        refuse("INVALID_CHARACTER", field, "\"" .. field .. "\" contains a NUL character.")
+        if code == 0 then nul(field) end
+        n = n + 1
+        chunks[n] = utf8(code)
+      elseif ESCAPES[e] then
+        n = n + 1
+        chunks[n] = ESCAPES[e]
+        start = stop + 2
       else
-        malformed("a control character inside a string")
+        malformed("an invalid escape")
       end
-      stop = find(text, '[%z\1-\31"\\]', start)
-    end
-  end
-
-  local function number()
-    if byte(text, pos) == 45 then pos = pos + 1 end  -- '-'
-    local c = byte(text, pos)
-    if c == 48 then
-      pos = pos + 1
-    elseif c and c >= 49 and c <= 57 then
-      pos = select(2, find(text, "^%d*", pos + 1)) + 1
+    elseif c == 0 then
+      nul(field)
     else
-      malformed("a bad number")
+      malformed("a control character inside a string")
     end
-    if byte(text, pos) == 46 then  -- '.'
-      local _, stop = find(text, "^%d+", pos + 1)
-      if not stop then malformed("a bad fraction") end
-      pos = stop + 1
-    end
+    stop = find(text, '[%z\1-\31"\\]', start)
+  end
+end
+
+local function number()
+  if byte(text, pos) == 45 then pos = pos + 1 end  -- '-'
+  local c = byte(text, pos)
+  if c == 48 then
+    pos = pos + 1
+  elseif c and c >= 49 and c <= 57 then
+    local _, stop = find(text, "^%d*", pos + 1)
+    pos = stop + 1
+  else
+    malformed("a bad number")
+  end
+  if byte(text, pos) == 46 then  -- '.'
+    local _, stop = find(text, "^%d+", pos + 1)
+    if not stop then malformed("a bad fraction") end
+    pos = stop + 1
+  end
+  c = byte(text, pos)
+  if c == 101 or c == 69 then  -- 'e' / 'E'
+    pos = pos + 1
     c = byte(text, pos)
-    if c == 101 or c == 69 then  -- 'e' / 'E'
-      pos = pos + 1
-      c = byte(text, pos)
-      if c == 43 or c == 45 then pos = pos + 1 end
-      local _, stop = find(text, "^%d+", pos)
-      if not stop then malformed("a bad exponent") end
-      pos = stop + 1
-    end
+    if c == 43 or c == 45 then pos = pos + 1 end
+    local _, stop = find(text, "^%d+", pos)
+    if not stop then malformed("a bad exponent") end
+    pos = stop + 1
   end
+end
 
-  local value
+local value
 
-  -- An object. With a message, every key must be one of its fields (proto or json name) and set
-  -- its field once (a oneof once for all its members); without one (a map, a well-known type),
-  -- any key, but each once. A map's values are checked against `values`, its value message.
-  local function object(message, path, depth, values)
-    if depth > MAX_DEPTH then malformed("nesting deeper than " .. MAX_DEPTH) end
+-- An object. With a message, every key must be one of its fields (proto or json name) and set
+-- its field once (a oneof once for all its members); without one (a map, a well-known type),
+-- any key, but each once. A map's values are checked against `values`, its value message.
+local function object(message, path, depth, values)
+  if depth > MAX_DEPTH then malformed("nesting deeper than " .. MAX_DEPTH) end
+  pos = pos + 1
+  local fields = message and CONTRACT.messages[message]
+  local seen = {}
+  skip_space()
+  if byte(text, pos) == 125 then
     pos = pos + 1
-    local fields = message and CONTRACT.messages[message]
-    local seen = {}
+    return
+  end
+  while true do
     skip_space()
-    if byte(text, pos) == 125 then
-      pos = pos + 1
-      return
+    if byte(text, pos) ~= 34 then malformed("a key must be a string") end
+    local key = read_string(path == "" and "*" or sub(path, 1, -2))
+    local spec, slot = nil, key
+    if fields then
+      spec = fields[key]
+      if spec == nil then
+        local where = path .. echo(key)
+        refuse("UNKNOWN_FIELD", where, "\"" .. where .. "\" is not a field of " .. message .. ".")
+      end
+      slot = spec.slot
     end
-    while true do
-      skip_space()
-      if byte(text, pos) ~= 34 then malformed("a key must be a string") end
-      local key = read_string(path == "" and "*" or sub(path, 1, -2))
+    if seen[slot] then
       local where = path .. echo(key)
-      local spec, slot = nil, key
-      if fields then
-        spec = fields[key]
-        if spec == nil then
-          refuse("UNKNOWN_FIELD", where, "\"" .. where .. "\" is not a field of " .. message .. ".")
-        end
-        slot = spec.slot
-      end
-      if seen[slot] then
-        refuse("DUPLICATE_FIELD", where, "\"" .. where .. "\" is set twice"
-          .. (spec and spec.oneof and " (another member of oneof " .. slot .. " is already set)." or "."))
-      end
-      seen[slot] = true
-      skip_space()
-      if byte(text, pos) ~= 58 then malformed("':' expected") end
-      pos = pos + 1
-      if spec then
-        if spec.map then
-          value(nil, where .. ".", depth + 1, spec.message)
-        else
-          value(spec.message, where .. ".", depth + 1, nil)
-        end
-      else
-        value(values, where .. ".", depth + 1, nil)
-      end
-      skip_space()
-      local c = byte(text, pos)
-      pos = pos + 1
-      if c == 125 then return end
-      if c ~= 44 then malformed("',' or '}' expected") end
+      refuse("DUPLICATE_FIELD", where, "\"" .. where .. "\" is set twice"
+        .. (spec and spec.oneof and " (another member of oneof " .. slot .. " is already set)." or "."))
     end
-  end
-
-  local function array(message, path, depth)
-    if depth > MAX_DEPTH then malformed("nesting deeper than " .. MAX_DEPTH) end
-    pos = pos + 1
+    seen[slot] = true
     skip_space()
-    if byte(text, pos) == 93 then
-      pos = pos + 1
-      return
+    if byte(text, pos) ~= 58 then malformed("':' expected") end
+    pos = pos + 1
+    local where = path .. (fields and key or echo(key)) .. "."
+    if spec then
+      if spec.map then
+        value(nil, where, depth + 1, spec.message)
+      else
+        value(spec.message, where, depth + 1, nil)
+      end
+    else
+      value(values, where, depth + 1, nil)
     end
-    while true do
-      value(message, path, depth + 1, nil)
-      skip_space()
-      local c = byte(text, pos)
-      pos = pos + 1
-      if c == 93 then return end
-      if c ~= 44 then malformed("',' or ']' expected") end
-    end
-  end
-
-  value = function(message, path, depth, values)
     skip_space()
     local c = byte(text, pos)
-    if c == 123 then
-      object(message, path, depth, values)
-    elseif c == 91 then
-      array(message, path, depth)
-    elseif c == 34 then
-      read_string(sub(path, 1, -2))
-    elseif c == 116 and sub(text, pos, pos + 3) == "true" then
-      pos = pos + 4
-    elseif c == 102 and sub(text, pos, pos + 4) == "false" then
-      pos = pos + 5
-    elseif c == 110 and sub(text, pos, pos + 3) == "null" then
-      pos = pos + 4
-    else
-      number()
-    end
+    pos = pos + 1
+    if c == 125 then return end
+    if c ~= 44 then malformed("',' or '}' expected") end
   end
+end
 
+local function array(message, path, depth)
+  if depth > MAX_DEPTH then malformed("nesting deeper than " .. MAX_DEPTH) end
+  pos = pos + 1
+  skip_space()
+  if byte(text, pos) == 93 then
+    pos = pos + 1
+    return
+  end
+  while true do
+    value(message, path, depth + 1, nil)
+    skip_space()
+    local c = byte(text, pos)
+    pos = pos + 1
+    if c == 93 then return end
+    if c ~= 44 then malformed("',' or ']' expected") end
+  end
+end
+
+value = function(message, path, depth, values)
+  skip_space()
+  local c = byte(text, pos)
+  if c == 123 then
+    object(message, path, depth, values)
+  elseif c == 91 then
+    array(message, path, depth)
+  elseif c == 34 then
+    read_string(sub(path, 1, -2))
+  elseif c == 116 and sub(text, pos, pos + 3) == "true" then
+    pos = pos + 4
+  elseif c == 102 and sub(text, pos, pos + 4) == "false" then
+    pos = pos + 5
+  elseif c == 110 and sub(text, pos, pos + 3) == "null" then
+    pos = pos + 4
+  else
+    number()
+  end
+end
+
+-- Checks one JSON document: strict RFC 8259, an object when the body is a message.
+local function check_json(body, message, prefix)
+  text, pos, len = body, 1, #body
   skip_space()
   if pos > len then
     return  -- no body: nothing to check
@@ -393,7 +422,7 @@ function envoy_on_request(handle)
   if binding == nil then
     return  -- bound to no operation: the transcoder answers 404
   end
-  local refusal = run(handle, check_query, binding, query)
+  local refusal = query ~= "" and run(handle, check_query, binding, query) or nil
   if refusal == nil then
     local body = handle:body()  -- already whole: the buffer filter (1) ran first
     if body ~= nil and body:length() > 0 then
