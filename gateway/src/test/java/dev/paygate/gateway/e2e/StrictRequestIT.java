@@ -153,6 +153,14 @@ class StrictRequestIT {
         assertThat(rest.balances(account)).isEqualTo(new Balances("0", "0", "500", 0));
     }
 
+    @Test
+    void edgeErrors_forAGrpcWebContentType_haveTheJsonShapeToo() {
+        // Not gRPC to Envoy, so transcoded as REST: its errors are REST errors.
+        Rest answer = edge.send("POST", "/v1/nope", "{}", Map.of("content-type", "application/grpc-web"));
+
+        assertError(answer, 404, 5, "METHOD_NOT_FOUND");
+    }
+
     // --- paths: every spelling the transcoder maps to an operation is checked
 
     @Test
