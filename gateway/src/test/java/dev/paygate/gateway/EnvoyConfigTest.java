@@ -197,6 +197,32 @@ class EnvoyConfigTest {
         assertThat(((Number) buffer.get("max_request_bytes")).longValue()).isBetween(1L, 1L << 20);
     }
 
+    /**
+     * The strict-JSON filter reads the whole body (so after the buffer filter), must see REST
+     * before the transcoder rewrites it, and is skipped exactly for what Envoy calls gRPC
+     * (Grpc::Common::hasGrpcContentType: "application/grpc", or a prefix "application/grpc+").
+     */
+    @Test
+    void shippedConfig_strictJsonSitsBetweenBufferAndTranscoder_andSkipsExactlyEnvoysGrpc() {
+        List<String> names = httpFilters(shipped()).stream().map(f -> (String) f.get("name")).toList();
+        assertThat(names.indexOf("envoy.filters.http.lua"))
+                .isGreaterThan(names.indexOf("envoy.filters.http.buffer"))
+                .isLessThan(names.indexOf("envoy.filters.http.grpc_json_transcoder"));
+
+        Map<String, Object> wrapper = map(httpFilter(shipped(), "envoy.filters.http.lua"), "typed_config");
+        assertThat(map(wrapper, "extension_config", "typed_config", "default_source_code"))
+                .containsEntry("filename", "/etc/envoy/strict_json.lua");
+        List<String> skips = new ArrayList<>();
+        for (Object matcher : list(map(wrapper, "xds_matcher", "matcher_list"), "matchers")) {
+            Map<String, Object> predicate = map(cast(matcher), "predicate", "single_predicate");
+            assertThat(map(predicate, "input", "typed_config")).containsEntry("header_name", "content-type");
+            assertThat(map(cast(matcher), "on_match", "action", "typed_config").get("@type"))
+                    .isEqualTo("type.googleapis.com/envoy.extensions.filters.common.matcher.action.v3.SkipFilter");
+            skips.add(map(predicate, "value_match").toString());
+        }
+        assertThat(skips).containsExactly("{exact=application/grpc}", "{prefix=application/grpc+}");
+    }
+
     // --- docker-compose.yml against ./paygate
 
     @Test
