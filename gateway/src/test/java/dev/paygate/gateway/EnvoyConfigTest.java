@@ -221,6 +221,10 @@ class EnvoyConfigTest {
             skips.add(map(predicate, "value_match").toString());
         }
         assertThat(skips).containsExactly("{exact=application/grpc}", "{prefix=application/grpc+}");
+        // The program splits a custom verb off the path only for verbs the contract binds, as the
+        // transcoder does unless told to match unregistered verbs too.
+        assertThat(map(httpFilter(shipped(), "envoy.filters.http.grpc_json_transcoder"), "typed_config"))
+                .doesNotContainKey("match_unregistered_custom_verb");
     }
 
     // --- docker-compose.yml against ./paygate
