@@ -1,7 +1,7 @@
 -- Strict REST requests at the edge (envoy.yaml, filter 1b), before the JSON transcoder sees them.
 --
 -- The transcoder (grpc-httpjson-transcoding) is lenient where a payment API must not be: it drops
--- JSON keys it does not know, lets the last of two equal keys win, stores NUL characters, reads
+-- JSON keys it does not know, lets the last of two equal keys win, passes NUL characters on, reads
 -- a GET's body as the request, and binds any query parameter that names a request field, so
 -- `?name=` or `?parent=` overrides the resource in the path. This refuses all of that with a 400
 -- google.rpc.Status, using CONTRACT (generated from proto/ by the build and prepended to this
