@@ -3,6 +3,7 @@ package dev.paygate.account;
 import dev.paygate.error.ApiException;
 import dev.paygate.error.ErrorReason;
 import dev.paygate.idempotency.IdempotencyStore;
+import dev.paygate.idempotency.Outcome;
 import dev.paygate.money.Moneys;
 import dev.paygate.persistence.Database;
 import dev.paygate.persistence.DbTime;
@@ -46,12 +47,16 @@ public class Accounts {
         this.clock = clock;
     }
 
-    public Account create(CreateAccountRequest request, String idempotencyKey, String owner) {
+    public Outcome<Account> create(CreateAccountRequest request, String idempotencyKey, String owner) {
         // Two concurrent first tries with one key: the loser's key insert conflicts and rolls
         // back; its second attempt then finds and returns the winner's account.
         for (int attempt = 1; ; attempt++) {
             try {
-                return database.inTransaction(tx -> create(tx, request, idempotencyKey, owner));
+                Outcome<Account> outcome = database.inTransaction(tx -> idempotency.once(tx,
+                        CREATE_SCOPE_PREFIX + owner, idempotencyKey, CREATE_METHOD, request, Account.parser(),
+                        () -> insert(tx, request.getAccount(), owner)));
+                idempotency.countCommitted(CREATE_METHOD, outcome);
+                return outcome;
             } catch (ApiException e) {
                 if (attempt >= 2 || idempotencyKey.isEmpty() || e.code() != ApiException.Code.ABORTED) {
                     throw e;
@@ -60,13 +65,7 @@ public class Accounts {
         }
     }
 
-    private Account create(Tx tx, CreateAccountRequest request, String key, String owner) throws SQLException {
-        String scope = CREATE_SCOPE_PREFIX + owner;
-        Optional<Account> replay = idempotency.replay(tx, scope, key, CREATE_METHOD, request, Account.parser());
-        if (replay.isPresent()) {
-            return replay.get();
-        }
-        Account input = request.getAccount();
+    private Account insert(Tx tx, Account input, String owner) throws SQLException {
         if (!input.getCreditLimit().getCurrencyCode().equals(input.getCurrencyCode())) {
             throw ApiException.invalidField("account.credit_limit.currency_code",
                     "must equal account.currency_code " + input.getCurrencyCode());
@@ -85,9 +84,7 @@ public class Accounts {
             statement.setString(7, owner);
             return statement.executeUpdate();
         });
-        Account created = find(tx, id, owner, false).orElseThrow();
-        idempotency.remember(tx, scope, key, CREATE_METHOD, request, created);
-        return created;
+        return find(tx, id, owner, false).orElseThrow();
     }
 
     public Account get(String name, String owner) {

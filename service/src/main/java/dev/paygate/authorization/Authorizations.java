@@ -5,6 +5,7 @@ import dev.paygate.account.ResourceNames;
 import dev.paygate.error.ApiException;
 import dev.paygate.error.ErrorReason;
 import dev.paygate.idempotency.IdempotencyStore;
+import dev.paygate.idempotency.Outcome;
 import dev.paygate.money.Moneys;
 import dev.paygate.persistence.Database;
 import dev.paygate.persistence.DbTime;
@@ -43,13 +44,17 @@ import java.util.UUID;
  *   <li>an approval never makes held + captured exceed the credit limit;</li>
  *   <li>only APPROVED authorizations hold credit, and each leaves APPROVED exactly once
  *       (capture, void or expiry), releasing exactly its amount;</li>
- *   <li>a keyed mutation is processed once: retries get the stored first response.</li>
+ *   <li>a keyed mutation is processed once: retries get the stored first response;</li>
+ *   <li>counters move after the commit, once per processed mutation, never for a replay.</li>
  * </ul>
  */
 @Singleton
 public class Authorizations {
 
     private static final int DEFAULT_PAGE_SIZE = 50;
+    private static final String CREATE = "CreateAuthorization";
+    private static final String CAPTURE = "CaptureAuthorization";
+    private static final String VOID = "VoidAuthorization";
     private static final String COLUMNS = "id, account_id, amount, currency_code, merchant_id, merchant_category_code,"
             + " state, decline_reason, captured_amount, create_time, update_time, expire_time";
 
@@ -72,42 +77,46 @@ public class Authorizations {
         this.meters = meters;
     }
 
-    public Authorization create(CreateAuthorizationRequest request, String key, String owner) {
+    public Outcome<Authorization> create(CreateAuthorizationRequest request, String key, String owner) {
         String accountId = ResourceNames.accountId(request.getParent());
-        Authorization result = database.inTransaction(tx -> {
+        Outcome<Authorization> outcome = database.inTransaction(tx -> {
             Account account = accounts.lockOwned(tx, accountId, owner);
-            Optional<Authorization> replay = idempotency.replay(tx, accountId, key, "CreateAuthorization", request,
-                    Authorization.parser());
-            if (replay.isPresent()) {
-                return replay.get();
-            }
-            Authorization input = request.getAuthorization();
-            BigDecimal amount = Moneys.amount(input.getAmount());
-            OffsetDateTime now = now();
-            Optional<DeclineReason> decline = declineReason(tx, account, input, amount, now);
-            Authorization.Builder created = Authorization.newBuilder()
-                    .setName(ResourceNames.authorization(accountId, UUID.randomUUID().toString()))
-                    .setAmount(input.getAmount())
-                    .setMerchantId(input.getMerchantId())
-                    .setMerchantCategoryCode(input.getMerchantCategoryCode())
-                    .setCreateTime(DbTime.timestamp(now))
-                    .setUpdateTime(DbTime.timestamp(now));
-            OffsetDateTime expireTime = null;
-            if (decline.isPresent()) {
-                created.setState(State.DECLINED).setDeclineReason(decline.get());
-            } else {
-                expireTime = now.plus(holds.getTtl());
-                created.setState(State.APPROVED).setExpireTime(DbTime.timestamp(expireTime));
-                accounts.adjust(tx, accountId, amount, BigDecimal.ZERO);
-            }
-            Authorization authorization = created.build();
-            insert(tx, accountId, authorization, amount, now, expireTime);
-            idempotency.remember(tx, accountId, key, "CreateAuthorization", request, authorization);
-            return authorization;
+            return idempotency.once(tx, accountId, key, CREATE, request, Authorization.parser(),
+                    () -> authorize(tx, account, request.getAuthorization()));
         });
-        meters.counter("paygate.authorizations", "state", result.getState().name(),
-                "decline_reason", result.getDeclineReason().name()).increment();
-        return result;
+        idempotency.countCommitted(CREATE, outcome);
+        if (!outcome.replayed()) {
+            Authorization result = outcome.response();
+            meters.counter("paygate.authorizations", "state", result.getState().name(),
+                    "decline_reason", result.getDeclineReason().name()).increment();
+        }
+        return outcome;
+    }
+
+    /** Approves (and holds the amount) or declines one payment on a locked account. */
+    private Authorization authorize(Tx tx, Account account, Authorization input) throws SQLException {
+        String accountId = ResourceNames.accountId(account.getName());
+        BigDecimal amount = Moneys.amount(input.getAmount());
+        OffsetDateTime now = now();
+        Optional<DeclineReason> decline = declineReason(tx, account, input, amount, now);
+        Authorization.Builder created = Authorization.newBuilder()
+                .setName(ResourceNames.authorization(accountId, UUID.randomUUID().toString()))
+                .setAmount(input.getAmount())
+                .setMerchantId(input.getMerchantId())
+                .setMerchantCategoryCode(input.getMerchantCategoryCode())
+                .setCreateTime(DbTime.timestamp(now))
+                .setUpdateTime(DbTime.timestamp(now));
+        OffsetDateTime expireTime = null;
+        if (decline.isPresent()) {
+            created.setState(State.DECLINED).setDeclineReason(decline.get());
+        } else {
+            expireTime = now.plus(holds.getTtl());
+            created.setState(State.APPROVED).setExpireTime(DbTime.timestamp(expireTime));
+            accounts.adjust(tx, accountId, amount, BigDecimal.ZERO);
+        }
+        Authorization authorization = created.build();
+        insert(tx, accountId, authorization, amount, now, expireTime);
+        return authorization;
     }
 
     private Optional<DeclineReason> declineReason(Tx tx, Account account, Authorization input, BigDecimal amount,
@@ -130,54 +139,56 @@ public class Authorizations {
         return Optional.empty();
     }
 
-    public Authorization capture(CaptureAuthorizationRequest request, String key, String owner) {
+    public Outcome<Authorization> capture(CaptureAuthorizationRequest request, String key, String owner) {
         String accountId = ResourceNames.accountId(request.getName());
-        return database.inTransaction(tx -> {
+        Outcome<Authorization> outcome = database.inTransaction(tx -> {
             accounts.lockOwned(tx, accountId, owner);
-            Optional<Authorization> replay = idempotency.replay(tx, accountId, key, "CaptureAuthorization", request,
-                    Authorization.parser());
-            if (replay.isPresent()) {
-                return replay.get();
-            }
-            Authorization current = requireApproved(tx, request.getName(), "captured");
-            BigDecimal authorized = Moneys.amount(current.getAmount());
-            BigDecimal captured = authorized;
-            if (request.hasAmount()) {
-                if (!request.getAmount().getCurrencyCode().equals(current.getAmount().getCurrencyCode())) {
-                    throw ApiException.invalidField("amount.currency_code",
-                            "must be the authorization's currency " + current.getAmount().getCurrencyCode());
-                }
-                captured = Moneys.amount(request.getAmount());
-                if (captured.compareTo(authorized) > 0) {
-                    throw ApiException.invalidField("amount", "must not exceed the authorized amount "
-                            + authorized.stripTrailingZeros().toPlainString());
-                }
-            }
-            // The whole hold is released; only the captured part moves to captured.
-            accounts.adjust(tx, accountId, authorized.negate(), captured);
-            Authorization updated = transition(tx, current, State.CAPTURED, captured);
-            idempotency.remember(tx, accountId, key, "CaptureAuthorization", request, updated);
-            meters.counter("paygate.authorizations.captured").increment();
-            return updated;
+            return idempotency.once(tx, accountId, key, CAPTURE, request, Authorization.parser(),
+                    () -> capture(tx, request));
         });
+        idempotency.countCommitted(CAPTURE, outcome);
+        if (!outcome.replayed()) {
+            meters.counter("paygate.authorizations.captured").increment();
+        }
+        return outcome;
     }
 
-    public Authorization voidAuthorization(VoidAuthorizationRequest request, String key, String owner) {
+    private Authorization capture(Tx tx, CaptureAuthorizationRequest request) throws SQLException {
         String accountId = ResourceNames.accountId(request.getName());
-        return database.inTransaction(tx -> {
-            accounts.lockOwned(tx, accountId, owner);
-            Optional<Authorization> replay = idempotency.replay(tx, accountId, key, "VoidAuthorization", request,
-                    Authorization.parser());
-            if (replay.isPresent()) {
-                return replay.get();
+        Authorization current = requireApproved(tx, request.getName(), "captured");
+        BigDecimal authorized = Moneys.amount(current.getAmount());
+        BigDecimal captured = authorized;
+        if (request.hasAmount()) {
+            if (!request.getAmount().getCurrencyCode().equals(current.getAmount().getCurrencyCode())) {
+                throw ApiException.invalidField("amount.currency_code",
+                        "must be the authorization's currency " + current.getAmount().getCurrencyCode());
             }
-            Authorization current = requireApproved(tx, request.getName(), "voided");
-            accounts.adjust(tx, accountId, Moneys.amount(current.getAmount()).negate(), BigDecimal.ZERO);
-            Authorization updated = transition(tx, current, State.VOIDED, null);
-            idempotency.remember(tx, accountId, key, "VoidAuthorization", request, updated);
-            meters.counter("paygate.authorizations.voided").increment();
-            return updated;
+            captured = Moneys.amount(request.getAmount());
+            if (captured.compareTo(authorized) > 0) {
+                throw ApiException.invalidField("amount", "must not exceed the authorized amount "
+                        + authorized.stripTrailingZeros().toPlainString());
+            }
+        }
+        // The whole hold is released; only the captured part moves to captured.
+        accounts.adjust(tx, accountId, authorized.negate(), captured);
+        return transition(tx, current, State.CAPTURED, captured);
+    }
+
+    public Outcome<Authorization> voidAuthorization(VoidAuthorizationRequest request, String key, String owner) {
+        String accountId = ResourceNames.accountId(request.getName());
+        Outcome<Authorization> outcome = database.inTransaction(tx -> {
+            accounts.lockOwned(tx, accountId, owner);
+            return idempotency.once(tx, accountId, key, VOID, request, Authorization.parser(), () -> {
+                Authorization current = requireApproved(tx, request.getName(), "voided");
+                accounts.adjust(tx, accountId, Moneys.amount(current.getAmount()).negate(), BigDecimal.ZERO);
+                return transition(tx, current, State.VOIDED, null);
+            });
         });
+        idempotency.countCommitted(VOID, outcome);
+        if (!outcome.replayed()) {
+            meters.counter("paygate.authorizations.voided").increment();
+        }
+        return outcome;
     }
 
     /**

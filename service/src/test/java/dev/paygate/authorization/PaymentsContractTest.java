@@ -38,6 +38,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -403,6 +404,31 @@ abstract class PaymentsContractTest {
         assertThat(again).isEqualTo(first);
         assertThat(get(account).getHeld()).isEqualTo(eur(30));
         assertThat(authorizationsOf(account)).isEqualTo(1);
+    }
+
+    @Test
+    void replay_saysSoInItsHeaders_andIsNotCountedAgain() {
+        String account = account(100);
+        CreateAuthorizationRequest request = authorize(account, 30).toBuilder()
+                .setRequestId(UUID.randomUUID().toString()).build();
+        double approvedBefore = approvedCount();
+
+        AtomicReference<Metadata> firstHeaders = new AtomicReference<>();
+        AtomicReference<Metadata> againHeaders = new AtomicReference<>();
+        service.authorizations().withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(firstHeaders,
+                new AtomicReference<>())).createAuthorization(request);
+        service.authorizations().withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(againHeaders,
+                new AtomicReference<>())).createAuthorization(request);
+
+        Metadata.Key<String> replayed = Metadata.Key.of("idempotent-replayed", Metadata.ASCII_STRING_MARSHALLER);
+        assertThat(firstHeaders.get().get(replayed)).isNull();
+        assertThat(againHeaders.get().get(replayed)).isEqualTo("true");
+        assertThat(approvedCount() - approvedBefore).isEqualTo(1.0);
+    }
+
+    private double approvedCount() {
+        var counter = service.meters().find("paygate.authorizations").tags("state", "APPROVED").counter();
+        return counter == null ? 0 : counter.count();
     }
 
     @Test
