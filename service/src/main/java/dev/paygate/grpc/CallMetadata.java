@@ -26,7 +26,8 @@ public final class CallMetadata {
     /** Headers a handler adds to its response; sent with the response's first message. */
     public static final Context.Key<Metadata> RESPONSE_HEADERS = Context.key("paygate-response-headers");
     public static final Context.Key<String> REQUEST_ID = Context.keyWithDefault("paygate-request-id", "");
-    public static final Context.Key<String> IDEMPOTENCY_KEY = Context.keyWithDefault("paygate-idempotency-key", "");
+    /** The idempotency-key metadata entry as sent, or null when the call has none. */
+    public static final Context.Key<String> IDEMPOTENCY_KEY = Context.key("paygate-idempotency-key");
 
     private CallMetadata() {
     }

@@ -31,7 +31,8 @@ public class RequestMetadataInterceptor implements ServerInterceptor, Ordered {
                                                        ServerCallHandler<Q, R> next) {
         String requestId = valueOrEmpty(headers.get(CallMetadata.REQUEST_ID_HEADER));
         String traceparent = valueOrEmpty(headers.get(CallMetadata.TRACEPARENT_HEADER));
-        String idempotencyKey = valueOrEmpty(headers.get(CallMetadata.IDEMPOTENCY_KEY_HEADER));
+        // Absent stays null: an empty idempotency-key entry is a malformed key, not "no key".
+        String idempotencyKey = headers.get(CallMetadata.IDEMPOTENCY_KEY_HEADER);
         String method = call.getMethodDescriptor().getFullMethodName();
         Metadata responseHeaders = new Metadata();
         Context context = Context.current()

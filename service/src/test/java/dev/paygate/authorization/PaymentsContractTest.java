@@ -447,6 +447,20 @@ abstract class PaymentsContractTest {
     }
 
     @Test
+    void createAuthorization_emptyBlankOrOverlongKeyInMetadata_isInvalidArgumentAndChangesNothing() {
+        String account = account(100);
+
+        for (String key : List.of("", " ", "   ", "k".repeat(256))) {
+            StatusRuntimeException e = catchStatus(() -> withIdempotencyKey(key).createAuthorization(authorize(account, 30)));
+
+            assertThat(e.getStatus().getCode()).as("key '%s'", key).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(badRequest(e).getFieldViolations(0).getField()).isEqualTo("idempotency-key");
+        }
+        assertThat(authorizationsOf(account)).isZero();
+        assertThat(get(account).getHeld().getUnits()).isZero();
+    }
+
+    @Test
     void createAuthorization_keyInMetadata_isIdempotentLikeRequestId() {
         String account = account(100);
         String key = "order-" + UUID.randomUUID();
