@@ -122,11 +122,16 @@ public class IdempotencyStore {
         });
     }
 
-    /** Deletes keys past their retention; returns how many. */
-    public int purgeExpired(Tx tx) throws SQLException {
+    /**
+     * Deletes up to {@code limit} keys past their retention, oldest first; returns how many. A
+     * bounded batch keeps each purge transaction short however large the backlog.
+     */
+    public int purgeExpired(Tx tx, int limit) throws SQLException {
         OffsetDateTime now = DbTime.now(clock);
-        return tx.with("DELETE FROM idempotency_keys WHERE expire_time <= ?", statement -> {
+        return tx.with("DELETE FROM idempotency_keys WHERE (scope, idem_key) IN (SELECT scope, idem_key"
+                + " FROM idempotency_keys WHERE expire_time <= ? ORDER BY expire_time LIMIT ?)", statement -> {
             statement.setObject(1, now);
+            statement.setInt(2, limit);
             return statement.executeUpdate();
         });
     }
