@@ -52,7 +52,7 @@ public class Accounts {
         // back; its second attempt then finds and returns the winner's account.
         for (int attempt = 1; ; attempt++) {
             try {
-                Outcome<Account> outcome = database.inTransaction(tx -> idempotency.once(tx,
+                Outcome<Account> outcome = database.inTransaction(!idempotencyKey.isEmpty(), tx -> idempotency.once(tx,
                         CREATE_SCOPE_PREFIX + owner, idempotencyKey, CREATE_METHOD, request, Account.parser(),
                         () -> insert(tx, request.getAccount(), owner)));
                 idempotency.countCommitted(CREATE_METHOD, outcome);

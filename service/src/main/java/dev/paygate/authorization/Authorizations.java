@@ -79,7 +79,7 @@ public class Authorizations {
 
     public Outcome<Authorization> create(CreateAuthorizationRequest request, String key, String owner) {
         String accountId = ResourceNames.accountId(request.getParent());
-        Outcome<Authorization> outcome = database.inTransaction(tx -> {
+        Outcome<Authorization> outcome = database.inTransaction(!key.isEmpty(), tx -> {
             Account account = accounts.lockOwned(tx, accountId, owner);
             return idempotency.once(tx, accountId, key, CREATE, request, Authorization.parser(),
                     () -> authorize(tx, account, request.getAuthorization()));
@@ -141,7 +141,7 @@ public class Authorizations {
 
     public Outcome<Authorization> capture(CaptureAuthorizationRequest request, String key, String owner) {
         String accountId = ResourceNames.accountId(request.getName());
-        Outcome<Authorization> outcome = database.inTransaction(tx -> {
+        Outcome<Authorization> outcome = database.inTransaction(!key.isEmpty(), tx -> {
             accounts.lockOwned(tx, accountId, owner);
             return idempotency.once(tx, accountId, key, CAPTURE, request, Authorization.parser(),
                     () -> capture(tx, request));
@@ -176,7 +176,7 @@ public class Authorizations {
 
     public Outcome<Authorization> voidAuthorization(VoidAuthorizationRequest request, String key, String owner) {
         String accountId = ResourceNames.accountId(request.getName());
-        Outcome<Authorization> outcome = database.inTransaction(tx -> {
+        Outcome<Authorization> outcome = database.inTransaction(!key.isEmpty(), tx -> {
             accounts.lockOwned(tx, accountId, owner);
             return idempotency.once(tx, accountId, key, VOID, request, Authorization.parser(), () -> {
                 Authorization current = requireApproved(tx, request.getName(), "voided");
@@ -349,20 +349,16 @@ public class Authorizations {
         });
     }
 
-    private int countSince(Tx tx, String accountId, OffsetDateTime since) {
-        try {
-            return tx.with("SELECT COUNT(*) FROM authorizations WHERE account_id = ? AND create_time > ?",
-                    (PreparedStatement statement) -> {
-                        statement.setString(1, accountId);
-                        statement.setObject(2, since);
-                        try (ResultSet row = statement.executeQuery()) {
-                            row.next();
-                            return row.getInt(1);
-                        }
-                    });
-        } catch (SQLException e) {
-            throw new IllegalStateException("velocity count failed", e);
-        }
+    private int countSince(Tx tx, String accountId, OffsetDateTime since) throws SQLException {
+        return tx.with("SELECT COUNT(*) FROM authorizations WHERE account_id = ? AND create_time > ?",
+                (PreparedStatement statement) -> {
+                    statement.setString(1, accountId);
+                    statement.setObject(2, since);
+                    try (ResultSet row = statement.executeQuery()) {
+                        row.next();
+                        return row.getInt(1);
+                    }
+                });
     }
 
     /** Whether the hold's expire_time has passed, to the nanosecond (not just the whole second). */

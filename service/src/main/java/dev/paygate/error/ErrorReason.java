@@ -19,6 +19,10 @@ public enum ErrorReason {
     CONCURRENT_MODIFICATION,
     /** The database could not be reached; the request was not processed. */
     DATABASE_UNAVAILABLE,
+    /** Every database connection stayed busy for the whole wait; the request was not processed. */
+    DATABASE_SATURATED,
+    /** The connection failed during the commit: the request may or may not have been applied. */
+    COMMIT_OUTCOME_UNKNOWN,
     /** The remaining deadline is below the service minimum; nothing was done. */
     DEADLINE_TOO_SHORT,
     /** The deadline passed while the request was being processed; its transaction rolled back. */

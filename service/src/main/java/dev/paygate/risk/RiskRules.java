@@ -4,9 +4,9 @@ import dev.paygate.v1.Authorization.DeclineReason;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Singleton;
 import java.math.BigDecimal;
+import java.sql.SQLException;
 import java.util.Optional;
 import java.time.Duration;
-import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,9 +33,10 @@ public class RiskRules {
      *
      * @param authorizationsWithin counts the account's authorizations within a window ending now;
      *                             only called when the velocity rule is on
+     * @throws SQLException from the count, as the database reported it (a timeout stays a timeout)
      */
     public Optional<DeclineReason> evaluate(String account, BigDecimal amount, String merchantCategoryCode,
-                                            ToIntFunction<Duration> authorizationsWithin) {
+                                            AuthorizationCount authorizationsWithin) throws SQLException {
         RiskProperties.AmountLimit amountLimit = properties.getAmountLimit();
         if (amountLimit.getMode() != RuleMode.OFF && amount.compareTo(amountLimit.getMax()) > 0
                 && enforce(amountLimit.getMode(), DeclineReason.AMOUNT_LIMIT, account,
@@ -50,7 +51,7 @@ public class RiskRules {
         }
         RiskProperties.Velocity velocity = properties.getVelocity();
         if (velocity.getMode() != RuleMode.OFF) {
-            int recent = authorizationsWithin.applyAsInt(velocity.getWindow());
+            int recent = authorizationsWithin.within(velocity.getWindow());
             if (recent >= velocity.getMaxAuthorizations()
                     && enforce(velocity.getMode(), DeclineReason.VELOCITY_LIMIT, account,
                     recent + " authorizations within " + velocity.getWindow())) {
@@ -58,6 +59,12 @@ public class RiskRules {
             }
         }
         return Optional.empty();
+    }
+
+    /** Counts an account's authorizations within a window ending now, in the caller's transaction. */
+    @FunctionalInterface
+    public interface AuthorizationCount {
+        int within(Duration window) throws SQLException;
     }
 
     private boolean enforce(RuleMode mode, DeclineReason reason, String account, String why) {

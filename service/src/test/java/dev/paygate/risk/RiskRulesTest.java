@@ -1,11 +1,14 @@
 package dev.paygate.risk;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.paygate.v1.Authorization.DeclineReason;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.math.BigDecimal;
+import java.sql.SQLException;
+import java.sql.SQLTimeoutException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -29,11 +32,27 @@ class RiskRulesTest {
     }
 
     private java.util.Optional<DeclineReason> evaluate(String amount, String merchantCategory, int recent) {
-        return rules.evaluate(ACCOUNT, new BigDecimal(amount), merchantCategory, window -> {
-            assertThat(window).isEqualTo(Duration.ofMinutes(1));
-            velocityLookups.incrementAndGet();
-            return recent;
-        });
+        try {
+            return rules.evaluate(ACCOUNT, new BigDecimal(amount), merchantCategory, window -> {
+                assertThat(window).isEqualTo(Duration.ofMinutes(1));
+                velocityLookups.incrementAndGet();
+                return recent;
+            });
+        } catch (SQLException e) {
+            throw new AssertionError("the count does not fail here", e);
+        }
+    }
+
+    @Test
+    void evaluate_velocityCountTimesOutInShadowMode_passesTheDatabaseErrorOnUnchanged() {
+        properties.getVelocity().setMode(RuleMode.SHADOW);
+        SQLTimeoutException timeout = new SQLTimeoutException("canceling statement due to statement timeout", "57014");
+
+        // Not wrapped into a generic failure (that became INTERNAL): the transaction maps the
+        // timeout by its cause, to DEADLINE_EXCEEDED once the call's deadline has passed.
+        assertThatThrownBy(() -> rules.evaluate(ACCOUNT, BigDecimal.TEN, "5411", window -> {
+            throw timeout;
+        })).isSameAs(timeout);
     }
 
     private double shadowDeclines(DeclineReason rule) {
