@@ -48,6 +48,8 @@ public class Accounts {
     }
 
     public Outcome<Account> create(CreateAccountRequest request, String idempotencyKey, String owner) {
+        Moneys.requireCurrency(request.getAccount().getCurrencyCode(), "account.currency_code");
+        Moneys.requirePayable(request.getAccount().getCreditLimit(), "account.credit_limit");
         // Two concurrent first tries with one key: the loser's key insert conflicts and rolls
         // back; its second attempt then finds and returns the winner's account.
         for (int attempt = 1; ; attempt++) {

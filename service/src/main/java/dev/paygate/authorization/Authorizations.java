@@ -78,6 +78,7 @@ public class Authorizations {
     }
 
     public Outcome<Authorization> create(CreateAuthorizationRequest request, String key, String owner) {
+        Moneys.requirePayable(request.getAuthorization().getAmount(), "authorization.amount");
         String accountId = ResourceNames.accountId(request.getParent());
         Outcome<Authorization> outcome = database.inTransaction(!key.isEmpty(), tx -> {
             Account account = accounts.lockOwned(tx, accountId, owner);
@@ -128,7 +129,7 @@ public class Authorizations {
             return Optional.of(DeclineReason.CURRENCY_MISMATCH);
         }
         String accountId = ResourceNames.accountId(account.getName());
-        Optional<DeclineReason> risky = risk.evaluate(account.getName(), amount, input.getMerchantCategoryCode(),
+        Optional<DeclineReason> risky = risk.evaluate(account.getName(), input.getAmount(), input.getMerchantCategoryCode(),
                 window -> countSince(tx, accountId, now.minus(window)));
         if (risky.isPresent()) {
             return risky;
@@ -140,6 +141,9 @@ public class Authorizations {
     }
 
     public Outcome<Authorization> capture(CaptureAuthorizationRequest request, String key, String owner) {
+        if (request.hasAmount()) {
+            Moneys.requirePayable(request.getAmount(), "amount");
+        }
         String accountId = ResourceNames.accountId(request.getName());
         Outcome<Authorization> outcome = database.inTransaction(!key.isEmpty(), tx -> {
             accounts.lockOwned(tx, accountId, owner);

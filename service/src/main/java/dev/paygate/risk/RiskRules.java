@@ -1,5 +1,7 @@
 package dev.paygate.risk;
 
+import com.google.type.Money;
+import dev.paygate.money.Moneys;
 import dev.paygate.v1.Authorization.DeclineReason;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Singleton;
@@ -35,12 +37,15 @@ public class RiskRules {
      *                             only called when the velocity rule is on
      * @throws SQLException from the count, as the database reported it (a timeout stays a timeout)
      */
-    public Optional<DeclineReason> evaluate(String account, BigDecimal amount, String merchantCategoryCode,
+    public Optional<DeclineReason> evaluate(String account, Money payment, String merchantCategoryCode,
                                             AuthorizationCount authorizationsWithin) throws SQLException {
         RiskProperties.AmountLimit amountLimit = properties.getAmountLimit();
-        if (amountLimit.getMode() != RuleMode.OFF && amount.compareTo(amountLimit.getMax()) > 0
+        BigDecimal amount = Moneys.amount(payment);
+        Optional<BigDecimal> limit = amountLimit.limitFor(payment.getCurrencyCode());
+        if (amountLimit.getMode() != RuleMode.OFF && limit.isPresent() && amount.compareTo(limit.get()) > 0
                 && enforce(amountLimit.getMode(), DeclineReason.AMOUNT_LIMIT, account,
-                "amount " + amount.stripTrailingZeros().toPlainString() + " > " + amountLimit.getMax())) {
+                "amount " + amount.stripTrailingZeros().toPlainString() + " " + payment.getCurrencyCode()
+                        + " > " + limit.get().toPlainString())) {
             return Optional.of(DeclineReason.AMOUNT_LIMIT);
         }
         RiskProperties.BlockedMerchantCategories blocked = properties.getBlockedMerchantCategories();

@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
+import com.google.type.Money;
 import dev.paygate.testing.Fixtures;
 import dev.paygate.testing.RunningService;
 import dev.paygate.testing.TestDatabase;
@@ -199,6 +200,61 @@ abstract class PaymentsContractTest {
                 .createAuthorization(authorize("accounts/" + UUID.randomUUID(), 10)));
 
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    }
+
+    // --- money
+
+    @Test
+    void createAccount_codeThatIsNoIsoCurrency_isInvalidArgumentAndCreatesNothing() {
+        long accountsBefore = count(service.dataSource(), "SELECT COUNT(*) FROM accounts");
+
+        for (String code : List.of("ABC", "XXX", "XAU")) {
+            CreateAccountRequest request = CreateAccountRequest.newBuilder().setAccount(Account.newBuilder()
+                    .setCurrencyCode(code)
+                    .setCreditLimit(Money.newBuilder().setCurrencyCode(code).setUnits(100))).build();
+
+            StatusRuntimeException e = catchStatus(() -> service.accounts().createAccount(request));
+
+            assertThat(e.getStatus().getCode()).as(code).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(badRequest(e).getFieldViolations(0).getField()).isEqualTo("account.currency_code");
+        }
+        assertThat(count(service.dataSource(), "SELECT COUNT(*) FROM accounts")).isEqualTo(accountsBefore);
+    }
+
+    @Test
+    void authorize_amountFinerThanTheCurrencysMinorUnit_isInvalidArgumentAndChangesNothing() {
+        String euros = account(100);
+        String yen = service.accounts().createAccount(CreateAccountRequest.newBuilder().setAccount(Account.newBuilder()
+                .setCurrencyCode("JPY")
+                .setCreditLimit(Money.newBuilder().setCurrencyCode("JPY").setUnits(10_000))).build()).getName();
+
+        StatusRuntimeException nanoEuro = catchStatus(() -> service.authorizations().createAuthorization(
+                authorize(euros, 0).toBuilder().setAuthorization(authorize(euros, 0).getAuthorization().toBuilder()
+                        .setAmount(Money.newBuilder().setCurrencyCode("EUR").setUnits(1).setNanos(1))).build()));
+        StatusRuntimeException halfYen = catchStatus(() -> service.authorizations().createAuthorization(
+                authorize(yen, 0).toBuilder().setAuthorization(authorize(yen, 0).getAuthorization().toBuilder()
+                        .setAmount(Money.newBuilder().setCurrencyCode("JPY").setUnits(10).setNanos(500_000_000))).build()));
+
+        for (StatusRuntimeException e : List.of(nanoEuro, halfYen)) {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(badRequest(e).getFieldViolations(0).getField()).isEqualTo("authorization.amount");
+        }
+        assertThat(authorizationsOf(euros) + authorizationsOf(yen)).isZero();
+        assertThat(get(euros).getHeld().getNanos()).isZero();
+    }
+
+    @Test
+    void authorize_oneCent_holdsExactlyOneCent() {
+        String account = account(100);
+
+        Authorization cent = service.authorizations().createAuthorization(
+                authorize(account, 0).toBuilder().setAuthorization(authorize(account, 0).getAuthorization().toBuilder()
+                        .setAmount(Money.newBuilder().setCurrencyCode("EUR").setNanos(10_000_000))).build());
+
+        assertThat(cent.getState()).isEqualTo(State.APPROVED);
+        assertThat(get(account).getHeld()).isEqualTo(Money.newBuilder().setCurrencyCode("EUR").setNanos(10_000_000).build());
+        assertThat(get(account).getAvailable()).isEqualTo(
+                Money.newBuilder().setCurrencyCode("EUR").setUnits(99).setNanos(990_000_000).build());
     }
 
     @Test
