@@ -258,6 +258,28 @@ abstract class PaymentsContractTest {
     }
 
     @Test
+    void createAccount_displayNameOfTheLongestAllowedEmoji_isStoredAndReadBack() {
+        String emoji = "\uD83D\uDCB3".repeat(200);
+        CreateAccountRequest request = newAccount(100).toBuilder()
+                .setAccount(newAccount(100).getAccount().toBuilder().setDisplayName(emoji)).build();
+
+        Account created = service.accounts().createAccount(request);
+
+        assertThat(get(created.getName()).getDisplayName()).isEqualTo(emoji);
+    }
+
+    @Test
+    void createAccount_displayNameOf201Emoji_isInvalidArgument() {
+        CreateAccountRequest request = newAccount(100).toBuilder().setAccount(newAccount(100).getAccount().toBuilder()
+                .setDisplayName("\uD83D\uDCB3".repeat(201))).build();
+
+        StatusRuntimeException e = catchStatus(() -> service.accounts().createAccount(request));
+
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(badRequest(e).getFieldViolations(0).getField()).isEqualTo("account.display_name");
+    }
+
+    @Test
     void authorize_badInput_isInvalidArgumentAndChangesNothing() {
         String account = account(100);
         CreateAuthorizationRequest bad = CreateAuthorizationRequest.newBuilder()
