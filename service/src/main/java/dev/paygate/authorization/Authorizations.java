@@ -65,9 +65,10 @@ public class Authorizations {
     private final HoldProperties holds;
     private final Clock clock;
     private final MeterRegistry meters;
+    private final PageTokens pageTokens;
 
     public Authorizations(Database database, Accounts accounts, IdempotencyStore idempotency, RiskRules risk,
-                          HoldProperties holds, Clock clock, MeterRegistry meters) {
+                          HoldProperties holds, Clock clock, MeterRegistry meters, PageTokens pageTokens) {
         this.database = database;
         this.accounts = accounts;
         this.idempotency = idempotency;
@@ -75,6 +76,7 @@ public class Authorizations {
         this.holds = holds;
         this.clock = clock;
         this.meters = meters;
+        this.pageTokens = pageTokens;
     }
 
     public Outcome<Authorization> create(CreateAuthorizationRequest request, String key, String owner) {
@@ -242,7 +244,8 @@ public class Authorizations {
         String accountId = ResourceNames.accountId(request.getParent());
         int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : request.getPageSize();
         String filter = request.getState() == State.STATE_UNSPECIFIED ? "" : request.getState().name();
-        PageToken after = request.getPageToken().isEmpty() ? null : PageToken.decode(request.getPageToken(), filter);
+        PageTokens.Position after = request.getPageToken().isEmpty() ? null
+                : pageTokens.decode(request.getParent(), filter, request.getPageToken());
         return database.inTransaction(tx -> {
             accounts.findOwned(tx, accountId, owner);
             StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM authorizations WHERE account_id = ?");
@@ -278,8 +281,8 @@ public class Authorizations {
                 if (response.getAuthorizationsCount() > pageSize) {
                     response.removeAuthorizations(pageSize);
                     Authorization last = response.getAuthorizations(pageSize - 1);
-                    response.setNextPageToken(new PageToken(filter, times.get(pageSize - 1).toInstant(),
-                            ResourceNames.authorizationId(last.getName())).encode());
+                    response.setNextPageToken(pageTokens.encode(request.getParent(), filter, new PageTokens.Position(
+                            times.get(pageSize - 1).toInstant(), ResourceNames.authorizationId(last.getName()))));
                 }
                 return response.build();
             });

@@ -33,10 +33,13 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.MetadataUtils;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
@@ -468,6 +471,38 @@ abstract class PaymentsContractTest {
                 .isEqualTo(Status.Code.INVALID_ARGUMENT);
     }
 
+    @Test
+    void list_forgedTamperedOrForeignPageToken_isInvalidArgument() {
+        String account = account(100);
+        String other = account(100);
+        for (int i = 0; i < 3; i++) {
+            service.authorizations().createAuthorization(authorize(account, 1));
+        }
+        String token = service.authorizations().listAuthorizations(ListAuthorizationsRequest.newBuilder()
+                .setParent(account).setPageSize(1).build()).getNextPageToken();
+        byte[] raw = Base64.getUrlDecoder().decode(token);
+        raw[3] ^= 1;
+        String tampered = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+        String extremeDate = Base64.getUrlEncoder().withoutPadding().encodeToString(
+                "v1||+1000000000-12-31T23:59:59Z|x".getBytes(StandardCharsets.UTF_8));
+
+        Map<String, ListAuthorizationsRequest> attempts = Map.of(
+                "tampered", ListAuthorizationsRequest.newBuilder().setParent(account).setPageToken(tampered).build(),
+                "forged with an extreme date", ListAuthorizationsRequest.newBuilder().setParent(account)
+                        .setPageToken(extremeDate).build(),
+                "another parent", ListAuthorizationsRequest.newBuilder().setParent(other).setPageToken(token).build(),
+                "another filter", ListAuthorizationsRequest.newBuilder().setParent(account).setPageToken(token)
+                        .setState(State.APPROVED).build());
+        attempts.forEach((attempt, request) -> {
+            StatusRuntimeException e = catchStatus(() -> service.authorizations().listAuthorizations(request));
+            assertThat(e.getStatus().getCode()).as(attempt).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(badRequest(e).getFieldViolations(0).getField()).isEqualTo("page_token");
+        });
+        assertThat(service.authorizations().listAuthorizations(ListAuthorizationsRequest.newBuilder()
+                .setParent(account).setPageSize(1).setPageToken(token).build()).getAuthorizationsCount()).isEqualTo(1);
+    }
+
+    // --- idempotency
     // --- idempotency
 
     @Test
