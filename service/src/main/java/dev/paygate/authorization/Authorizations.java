@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Authorizes, captures and voids payments for the owner of the account ({@code owner} is the
@@ -82,11 +83,16 @@ public class Authorizations {
     public Outcome<Authorization> create(CreateAuthorizationRequest request, String key, String owner) {
         Moneys.requirePayable(request.getAuthorization().getAmount(), "authorization.amount");
         String accountId = ResourceNames.accountId(request.getParent());
+        AtomicInteger expired = new AtomicInteger();
         Outcome<Authorization> outcome = database.inTransaction(!key.isEmpty(), tx -> {
             Account account = accounts.lockOwned(tx, accountId, owner);
+            // Holds past expiry leave the balance now, so the CHECK on held agrees with what
+            // available credit already says.
+            expired.set(releaseExpired(tx, accountId));
             return idempotency.once(tx, accountId, key, CREATE, request, Authorization.parser(),
                     () -> authorize(tx, account, request.getAuthorization()));
         });
+        countExpired(expired.get());
         idempotency.countCommitted(CREATE, outcome);
         if (!outcome.replayed()) {
             Authorization result = outcome.response();
@@ -198,38 +204,73 @@ public class Authorizations {
     }
 
     /**
-     * Releases the hold of an APPROVED authorization past its expiry. Returns false when it is no
-     * longer APPROVED (captured, voided or expired by another replica meanwhile).
+     * Expires the account's APPROVED holds whose expire_time has passed and releases exactly their
+     * amounts; the caller holds the account lock. The stored update_time is the expire_time, so an
+     * authorization reads the same before and after its release.
+     *
+     * @return how many holds were released
      */
-    boolean expire(String accountId, String authorizationId) {
-        return database.inTransaction(tx -> {
-            accounts.lock(tx, accountId);
-            Optional<Authorization> current = find(tx, accountId, authorizationId);
-            if (current.isEmpty() || current.get().getState() != State.APPROVED
-                    || !isExpired(current.get())) {
-                return false;
+    private int releaseExpired(Tx tx, String accountId) throws SQLException {
+        OffsetDateTime now = now();
+        BigDecimal[] due = tx.with("SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM authorizations"
+                + " WHERE account_id = ? AND state = ? AND expire_time <= ?", statement -> {
+            statement.setString(1, accountId);
+            statement.setString(2, State.APPROVED.name());
+            statement.setObject(3, now);
+            try (ResultSet row = statement.executeQuery()) {
+                row.next();
+                return new BigDecimal[] {row.getBigDecimal(1), row.getBigDecimal(2)};
             }
-            accounts.adjust(tx, accountId, Moneys.amount(current.get().getAmount()).negate(), BigDecimal.ZERO);
-            transition(tx, current.get(), State.EXPIRED, null);
-            return true;
         });
+        int count = due[0].intValueExact();
+        if (count == 0) {
+            return 0;
+        }
+        accounts.adjust(tx, accountId, due[1].negate(), BigDecimal.ZERO);
+        tx.with("UPDATE authorizations SET state = ?, update_time = expire_time"
+                + " WHERE account_id = ? AND state = ? AND expire_time <= ?", statement -> {
+            statement.setString(1, State.EXPIRED.name());
+            statement.setString(2, accountId);
+            statement.setString(3, State.APPROVED.name());
+            statement.setObject(4, now);
+            return statement.executeUpdate();
+        });
+        return count;
     }
 
-    /** Up to {@code limit} APPROVED holds past expiry, as (account id, authorization id) pairs. */
-    List<String[]> findExpired(int limit) {
-        return database.inTransaction(tx -> tx.with("SELECT account_id, id FROM authorizations"
-                + " WHERE state = ? AND expire_time <= ? ORDER BY expire_time", statement -> {
+    /**
+     * Releases the account's expired holds in a transaction of its own, unless another transaction
+     * holds the account (another replica's sweep, or a call: it then waits for a later sweep).
+     */
+    int releaseExpiredIfFree(String accountId) {
+        int released = database.inTransaction(tx -> accounts.lockIfFree(tx, accountId).isPresent()
+                ? releaseExpired(tx, accountId) : 0);
+        countExpired(released);
+        return released;
+    }
+
+    /** Up to {@code limit} accounts after {@code afterAccountId} (in id order) with holds past expiry. */
+    List<String> accountsWithExpiredHolds(String afterAccountId, int limit) {
+        return database.inTransaction(tx -> tx.with("SELECT DISTINCT account_id FROM authorizations"
+                + " WHERE state = ? AND expire_time <= ? AND account_id > ? ORDER BY account_id", statement -> {
             statement.setString(1, State.APPROVED.name());
             statement.setObject(2, now());
+            statement.setString(3, afterAccountId);
             statement.setMaxRows(limit);
-            List<String[]> expired = new ArrayList<>();
+            List<String> accountIds = new ArrayList<>();
             try (ResultSet row = statement.executeQuery()) {
                 while (row.next()) {
-                    expired.add(new String[] {row.getString(1), row.getString(2)});
+                    accountIds.add(row.getString(1));
                 }
             }
-            return expired;
+            return accountIds;
         }));
+    }
+
+    private void countExpired(int released) {
+        if (released > 0) {
+            meters.counter("paygate.holds.expired").increment(released);
+        }
     }
 
     public Authorization get(String name, String owner) {
@@ -237,7 +278,7 @@ public class Authorizations {
         return database.inTransaction(tx -> {
             accounts.findOwned(tx, accountId, owner);
             return find(tx, accountId, ResourceNames.authorizationId(name));
-        }).orElseThrow(() -> ApiException.notFound(ErrorReason.AUTHORIZATION_NOT_FOUND, name));
+        }).map(this::asOfNow).orElseThrow(() -> ApiException.notFound(ErrorReason.AUTHORIZATION_NOT_FOUND, name));
     }
 
     public ListAuthorizationsResponse list(ListAuthorizationsRequest request, String owner) {
@@ -249,7 +290,12 @@ public class Authorizations {
         return database.inTransaction(tx -> {
             accounts.findOwned(tx, accountId, owner);
             StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM authorizations WHERE account_id = ?");
-            if (!filter.isEmpty()) {
+            // A hold past its expire_time is EXPIRED from that moment, released or not.
+            if (filter.equals(State.APPROVED.name())) {
+                sql.append(" AND state = ? AND expire_time > ?");
+            } else if (filter.equals(State.EXPIRED.name())) {
+                sql.append(" AND (state = ? OR (state = 'APPROVED' AND expire_time <= ?))");
+            } else if (!filter.isEmpty()) {
                 sql.append(" AND state = ?");
             }
             if (after != null) {
@@ -261,6 +307,9 @@ public class Authorizations {
                 statement.setString(i++, accountId);
                 if (!filter.isEmpty()) {
                     statement.setString(i++, filter);
+                }
+                if (filter.equals(State.APPROVED.name()) || filter.equals(State.EXPIRED.name())) {
+                    statement.setObject(i++, now());
                 }
                 if (after != null) {
                     OffsetDateTime position = after.createTime().atOffset(ZoneOffset.UTC);
@@ -274,7 +323,7 @@ public class Authorizations {
                 List<OffsetDateTime> times = new ArrayList<>();
                 try (ResultSet row = statement.executeQuery()) {
                     while (row.next()) {
-                        response.addAuthorizations(toAuthorization(row));
+                        response.addAuthorizations(asOfNow(toAuthorization(row)));
                         times.add(row.getObject("create_time", OffsetDateTime.class));
                     }
                 }
@@ -366,6 +415,14 @@ public class Authorizations {
                         return row.getInt(1);
                     }
                 });
+    }
+
+    /** The authorization as a reader sees it now: an APPROVED hold past its expire_time is EXPIRED. */
+    private Authorization asOfNow(Authorization stored) {
+        if (stored.getState() != State.APPROVED || !isExpired(stored)) {
+            return stored;
+        }
+        return stored.toBuilder().setState(State.EXPIRED).setUpdateTime(stored.getExpireTime()).build();
     }
 
     /** Whether the hold's expire_time has passed, to the nanosecond (not just the whole second). */
