@@ -2,6 +2,7 @@ package dev.paygate.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.paygate.gateway.credentials.DevCredentials;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.net.InetSocketAddress;
@@ -37,7 +38,7 @@ class EnvoyConfigTest {
 
     @Test
     void shippedConfig_withBuiltDescriptor_passesEnvoyValidate() {
-        Path rendered = EnvoyConfig.load(REPOSITORY.envoyYaml()).descriptor(REPOSITORY.descriptorSet())
+        Path rendered = withLocalFiles(EnvoyConfig.load(REPOSITORY.envoyYaml()))
                 .writeTo(workDir.resolve("envoy.shipped.yaml"));
 
         assertThat(EnvoyProcess.validate(REPOSITORY.envoyBinary(), rendered)).contains("OK");
@@ -45,10 +46,9 @@ class EnvoyConfigTest {
 
     @Test
     void localRendering_twoReplicas_passesEnvoyValidate() {
-        EnvoyConfig local = EnvoyConfig.load(REPOSITORY.envoyYaml())
+        EnvoyConfig local = withLocalFiles(EnvoyConfig.load(REPOSITORY.envoyYaml()))
                 .listenOn("127.0.0.1", 18080)
                 .adminOn(19901)
-                .descriptor(REPOSITORY.descriptorSet())
                 .upstreams(List.of(new InetSocketAddress("127.0.0.1", 50051), new InetSocketAddress("127.0.0.1", 50052)));
 
         assertThat(EnvoyProcess.validate(REPOSITORY.envoyBinary(), local.writeTo(workDir.resolve("envoy.local.yaml"))))
@@ -60,10 +60,9 @@ class EnvoyConfigTest {
 
     @Test
     void testRendering_withHeaderDrivenFaults_passesEnvoyValidate() {
-        EnvoyConfig faulty = EnvoyConfig.load(REPOSITORY.envoyYaml())
+        EnvoyConfig faulty = withLocalFiles(EnvoyConfig.load(REPOSITORY.envoyYaml()))
                 .listenOn("127.0.0.1", 18080)
                 .adminOn(19901)
-                .descriptor(REPOSITORY.descriptorSet())
                 .upstreams(List.of(new InetSocketAddress("127.0.0.1", 50051)))
                 .withHeaderDrivenFaults();
 
@@ -77,6 +76,14 @@ class EnvoyConfigTest {
     void shippedConfig_hasNoFaultFilter() {
         assertThat(httpFilters(shipped())).extracting(f -> f.get("name")).doesNotContain(FAULT_FILTER);
         assertThat(readString(REPOSITORY.envoyYaml())).doesNotContain("fault.v3");
+    }
+
+    /** The files the shipped config reads from its compose mounts, made locally as the launcher makes them. */
+    private EnvoyConfig withLocalFiles(EnvoyConfig config) {
+        DevCredentials credentials = DevCredentials.ensure(workDir);
+        return config.descriptor(REPOSITORY.descriptorSet())
+                .serverCertificate(credentials.serverCertificate(), credentials.serverKey())
+                .jwks(credentials.signingKey().jwksFile());
     }
 
     // --- policy in the shipped tree
