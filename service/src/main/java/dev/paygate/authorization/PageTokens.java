@@ -1,6 +1,7 @@
 package dev.paygate.authorization;
 
 import dev.paygate.error.ApiException;
+import dev.paygate.persistence.Database;
 import jakarta.inject.Singleton;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -8,25 +9,26 @@ import java.security.InvalidKeyException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.sql.ResultSet;
 import java.time.DateTimeException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Optional;
 import java.util.UUID;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Opaque, tamper-evident ListAuthorizations cursors (AIP-158): the position after the last item
  * served (create time in microseconds, authorization id), sealed with an HMAC-SHA256 that also
  * covers the parent and the state filter the page was served under. A token is only accepted
  * back with the same parent and filter, and a forged or edited token is INVALID_ARGUMENT before
- * any of its content is used. The key is per deployment ({@code paygate.pagination.token-key});
- * without one, a random key per process is used and tokens do not survive a restart or cross
- * replicas.
+ * any of its content is used. The key is {@code paygate.pagination.token-key} when set; otherwise
+ * a random key generated once and kept in the database, so every replica on it, and every
+ * restart, accepts the others' tokens.
  */
 @Singleton
 class PageTokens {
@@ -35,22 +37,52 @@ class PageTokens {
     record Position(Instant createTime, String id) {
     }
 
-    private static final Logger LOG = LoggerFactory.getLogger(PageTokens.class);
+    private static final String SECRET_NAME = "page-token-key";
     private static final byte VERSION = 2;
     private static final int MAC_BYTES = 16;
     private static final int LENGTH = 1 + Long.BYTES + 2 * Long.BYTES + MAC_BYTES;
+    private static final Duration SECRET_LOOKUP_BUDGET = Duration.ofSeconds(10);
 
     private final SecretKeySpec key;
 
-    PageTokens(PaginationProperties properties) {
-        byte[] secret = properties.getTokenKey().getBytes(StandardCharsets.UTF_8);
-        if (secret.length == 0) {
-            LOG.warn("paygate.pagination.token-key (PAYGATE_PAGE_TOKEN_KEY) is not set: page tokens are valid on this"
-                    + " process only; set one shared key for every replica");
-            secret = new byte[32];
-            new SecureRandom().nextBytes(secret);
-        }
+    PageTokens(PaginationProperties properties, Database database) {
+        String configured = properties.getTokenKey();
+        byte[] secret = configured.isEmpty()
+                ? Base64.getDecoder().decode(database.withDeadline(SECRET_LOOKUP_BUDGET, () -> sharedSecret(database)))
+                : configured.getBytes(StandardCharsets.UTF_8);
         this.key = new SecretKeySpec(secret, "HmacSHA256");
+    }
+
+    /** The database's key; the first replica to look creates it, a concurrent one reads the winner's. */
+    private static String sharedSecret(Database database) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return database.inTransaction(tx -> {
+                    Optional<String> stored = tx.with("SELECT secret FROM service_secrets WHERE name = ?", statement -> {
+                        statement.setString(1, SECRET_NAME);
+                        try (ResultSet row = statement.executeQuery()) {
+                            return row.next() ? Optional.of(row.getString(1)) : Optional.<String>empty();
+                        }
+                    });
+                    if (stored.isPresent()) {
+                        return stored.get();
+                    }
+                    byte[] random = new byte[32];
+                    new SecureRandom().nextBytes(random);
+                    String created = Base64.getEncoder().encodeToString(random);
+                    tx.with("INSERT INTO service_secrets (name, secret) VALUES (?, ?)", statement -> {
+                        statement.setString(1, SECRET_NAME);
+                        statement.setString(2, created);
+                        return statement.executeUpdate();
+                    });
+                    return created;
+                });
+            } catch (ApiException e) {
+                if (attempt >= 2 || e.code() != ApiException.Code.ABORTED) {
+                    throw e;
+                }
+            }
+        }
     }
 
     String encode(String parent, String filter, Position position) {

@@ -6,7 +6,7 @@ import io.micronaut.context.annotation.ConfigurationProperties;
 @ConfigurationProperties("paygate.pagination")
 public class PaginationProperties {
 
-    /** Secret that seals page tokens; the same on every replica. Empty: a random key per process. */
+    /** Secret that seals page tokens; the same on every replica. Empty: a random key kept in the database. */
     private String tokenKey = "";
 
     public String getTokenKey() {
