@@ -341,15 +341,16 @@ public class Authorizations {
     private Authorization requireApproved(Tx tx, String name, String verb) throws SQLException {
         Authorization current = find(tx, ResourceNames.accountId(name), ResourceNames.authorizationId(name))
                 .orElseThrow(() -> ApiException.notFound(ErrorReason.AUTHORIZATION_NOT_FOUND, name));
+        // Expired reads the same whether or not the sweep has released the hold yet.
+        if (asOfNow(current).getState() == State.EXPIRED) {
+            throw ApiException.failedPrecondition(ErrorReason.AUTHORIZATION_EXPIRED,
+                    name + " expired at its expire_time and can no longer be " + verb,
+                    Map.of("state", State.EXPIRED.name()));
+        }
         if (current.getState() != State.APPROVED) {
             throw ApiException.failedPrecondition(ErrorReason.AUTHORIZATION_NOT_APPROVED,
                     name + " is " + current.getState() + "; only an APPROVED authorization can be " + verb,
                     Map.of("state", current.getState().name()));
-        }
-        if (isExpired(current)) {
-            throw ApiException.failedPrecondition(ErrorReason.AUTHORIZATION_EXPIRED,
-                    name + " expired; its hold is being released and it can no longer be " + verb,
-                    Map.of("state", State.EXPIRED.name()));
         }
         return current;
     }

@@ -11,7 +11,7 @@ public enum ErrorReason {
     AUTHORIZATION_NOT_FOUND,
     /** Capture or void of an authorization that is not APPROVED. */
     AUTHORIZATION_NOT_APPROVED,
-    /** Capture or void of an APPROVED authorization whose hold has expired. */
+    /** Capture or void of an authorization whose hold has expired (released yet or not). */
     AUTHORIZATION_EXPIRED,
     /** An idempotency key was reused with a different request. */
     IDEMPOTENCY_KEY_REUSED,

@@ -56,8 +56,11 @@ class HoldExpiryTest {
 
             GetAuthorizationRequest getAuthorization = GetAuthorizationRequest.newBuilder()
                     .setName(approved.getName()).build();
+            // The sweep (every 200 ms) makes the stored state agree with what readers already see.
             await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(
-                    () -> service.authorizations().getAuthorization(getAuthorization).getState() == State.EXPIRED);
+                    () -> Fixtures.count(service.dataSource(), "SELECT COUNT(*) FROM authorizations WHERE state = ?",
+                            State.EXPIRED.name()) == 1);
+            assertThat(service.authorizations().getAuthorization(getAuthorization).getState()).isEqualTo(State.EXPIRED);
 
             Account released = service.accounts().getAccount(getAccount);
             assertThat(released.getHeld().getUnits()).isZero();
@@ -70,7 +73,7 @@ class HoldExpiryTest {
                             CaptureAuthorizationRequest.newBuilder().setName(approved.getName()).build()));
             assertThat(error).isNotNull();
             assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
-            assertThat(StatusDetails.reason(error)).isEqualTo("AUTHORIZATION_NOT_APPROVED");
+            assertThat(StatusDetails.reason(error)).isEqualTo("AUTHORIZATION_EXPIRED");
             assertThat(service.accounts().getAccount(getAccount).getAvailable().getUnits()).isEqualTo(100);
 
             Counter expired = service.meters().find("paygate.holds.expired").counter();
