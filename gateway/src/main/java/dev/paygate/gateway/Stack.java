@@ -94,6 +94,7 @@ public final class Stack implements AutoCloseable {
                 .adminOn(options.adminPort())
                 .descriptor(repository.descriptorSet())
                 .docs(repository.edgeDocs())
+                .strictJson(repository.strictJsonLua())
                 .serverCertificate(credentials.serverCertificate(), credentials.serverKey())
                 .jwks(credentials.signingKey().jwksFile())
                 .upstreams(upstreams);
@@ -111,9 +112,13 @@ public final class Stack implements AutoCloseable {
 
     private String startPostgres() {
         try {
+            // Durable, as production runs it: the embedded server's defaults turn fsync and
+            // synchronous_commit off (fast, but a crash loses acknowledged commits).
             postgres = EmbeddedPostgres.builder()
                     .setDataDirectory(options.workDir().resolve("postgres"))
                     .setCleanDataDirectory(true)
+                    .setServerConfig("fsync", "on")
+                    .setServerConfig("synchronous_commit", "on")
                     .start();
             return postgres.getJdbcUrl("postgres", "postgres");
         } catch (IOException e) {

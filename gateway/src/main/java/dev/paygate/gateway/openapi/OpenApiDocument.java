@@ -224,8 +224,8 @@ public final class OpenApiDocument {
         key.put("description", "Makes the write idempotent (AIP-155): a repeat with the same key and request returns the "
                 + "first result, also after a restart; the same key with a different request is a 409. Keys are scoped "
                 + "per account and kept 48 hours. Without one the edge never retries the write. Equivalent to "
-                + "`requestId`; when both are sent they must be equal. An empty value counts as no key: never send one.");
-        key.putObject("schema").put("type", "string").put("maxLength", 255).put("pattern", "^[!-~]*$");
+                + "`requestId`; when both are sent they must be equal. An empty, blank or longer key is a 400.");
+        key.putObject("schema").put("type", "string").put("minLength", 1).put("maxLength", 255).put("pattern", "^[!-~]+$");
 
         ObjectNode headers = components.putObject("headers");
         header(headers, "x-ratelimit-limit", "The size of the caller's bucket (IETF RateLimit header draft 03).");

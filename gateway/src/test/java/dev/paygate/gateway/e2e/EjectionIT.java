@@ -97,12 +97,26 @@ class EjectionIT {
 
         System.out.printf("160 REST writes blocked past their 300 ms budget: HTTP %s, %d reached a replica; %s%n",
                 statuses, reachedReplicas, Upstreams.describe(edge));
-        assertThat(statuses).as("all timed out (504)").containsOnlyKeys(504);
+        // 504 from Envoy's timer, or 503 when the replica's own deadline reset the stream first
+        // (grpc-java cancels a call whose deadline passes): either way the client's call failed.
+        assertThat(statuses.keySet()).as("all failed in time").isSubsetOf(503, 504);
         assertThat(reachedReplicas).as("every write reached a replica").isEqualTo(160);
         assertThat(envoy().stat(EJECTIONS)).as("no replica ejected").isEqualTo(ejectionsBefore);
         assertThat(Upstreams.allHealthy(edge)).as("both replicas in rotation: %s", Upstreams.describe(edge)).isTrue();
         assertThat(new RestPayments(edge).balances(account)).as("nothing charged").isEqualTo(before);
         Upstreams.awaitEveryReplicaServing(edge, Duration.ofSeconds(5), () -> assertThat(read()).isEqualTo(Status.Code.OK));
+    }
+
+    @Test
+    void sharedPostgres_runsDurably() throws Exception {
+        try (Connection connection = edge.connect(); var statement = connection.createStatement()) {
+            for (String setting : new String[] {"fsync", "synchronous_commit"}) {
+                try (var row = statement.executeQuery("SHOW " + setting)) {
+                    row.next();
+                    assertThat(row.getString(1)).as(setting).isEqualTo("on");
+                }
+            }
+        }
     }
 
     @Test
