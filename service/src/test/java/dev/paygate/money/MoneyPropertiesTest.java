@@ -7,10 +7,12 @@ import build.buf.protovalidate.Validator;
 import build.buf.protovalidate.ValidatorFactory;
 import build.buf.protovalidate.exceptions.ValidationException;
 import com.google.type.Money;
+import dev.paygate.error.ApiException;
 import dev.paygate.v1.Account;
 import dev.paygate.v1.Authorization;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.util.Currency;
 import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -23,8 +25,9 @@ import net.jqwik.api.constraints.LongRange;
 
 /**
  * Properties of money as the service computes and validates it: google.type.Money and BigDecimal
- * convert into each other exactly (no rounding, ever), sums of amounts are exact, and the
- * contract's protovalidate rules accept exactly the amounts the comments promise.
+ * convert into each other exactly (no rounding, ever), sums of amounts are exact, an amount is
+ * payable exactly when it is no finer than its currency's minor unit, and the contract's
+ * protovalidate rules accept exactly the amounts the comments promise.
  */
 class MoneyPropertiesTest {
 
@@ -98,6 +101,54 @@ class MoneyPropertiesTest {
         boolean expected = units >= 0 && nanos >= 0 && nanos < 1_000_000_000 && units <= MAX_UNITS;
 
         assertThat(validator.validate(account).isSuccess()).as("%d.%09d", units, nanos).isEqualTo(expected);
+    }
+
+    @Property
+    void anAmount_isPayableExactlyWhenNoFinerThanItsCurrencysMinorUnit(
+            @ForAll("currenciesWithAMinorUnit") Currency currency,
+            @ForAll @LongRange(min = 0, max = MAX_UNITS) long units,
+            @ForAll("nanos") int nanos) {
+        Money money = Money.newBuilder().setCurrencyCode(currency.getCurrencyCode()).setUnits(units).setNanos(nanos).build();
+        // 2 digits (EUR): nanos a multiple of 10^7; 0 digits (JPY): no nanos; 3 digits (BHD): of 10^6.
+        boolean whole = nanos % BigInteger.TEN.pow(Moneys.SCALE - currency.getDefaultFractionDigits()).intValueExact() == 0;
+
+        if (whole) {
+            Moneys.requirePayable(money, "amount");
+        } else {
+            assertThatThrownBy(() -> Moneys.requirePayable(money, "amount"))
+                    .isInstanceOf(ApiException.class).hasMessageContaining("decimal places");
+        }
+    }
+
+    @Property
+    void aCodeWithoutAMinorUnitOrUnknown_isNoPayableCurrency(@ForAll("unpayableCodes") String code) {
+        Money money = Money.newBuilder().setCurrencyCode(code).setUnits(1).build();
+
+        assertThatThrownBy(() -> Moneys.requirePayable(money, "amount")).isInstanceOf(ApiException.class);
+    }
+
+    @Provide
+    Arbitrary<Currency> currenciesWithAMinorUnit() {
+        return Arbitraries.of(Currency.getAvailableCurrencies().stream()
+                .filter(c -> c.getDefaultFractionDigits() >= 0 && c.getDefaultFractionDigits() <= Moneys.SCALE).toList());
+    }
+
+    @Provide
+    Arbitrary<String> unpayableCodes() {
+        return Arbitraries.oneOf(
+                Arbitraries.of(Currency.getAvailableCurrencies().stream()
+                        .filter(c -> c.getDefaultFractionDigits() < 0).map(Currency::getCurrencyCode).toList()),
+                Arbitraries.strings().withCharRange('A', 'Z').ofLength(3)
+                        .filter(code -> Currency.getAvailableCurrencies().stream().noneMatch(c -> c.getCurrencyCode().equals(code))));
+    }
+
+    @Provide
+    Arbitrary<Integer> nanos() {
+        // Round values (whole cents, whole units) are rare at random; mix them in on purpose.
+        return Arbitraries.oneOf(Arbitraries.integers().between(0, 999_999_999),
+                Arbitraries.integers().between(0, 99).map(cents -> cents * 10_000_000),
+                Arbitraries.integers().between(0, 999).map(mills -> mills * 1_000_000),
+                Arbitraries.just(0));
     }
 
     @Provide
