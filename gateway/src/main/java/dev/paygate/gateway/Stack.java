@@ -93,6 +93,7 @@ public final class Stack implements AutoCloseable {
                 .listenOn("127.0.0.1", options.envoyPort())
                 .adminOn(options.adminPort())
                 .descriptor(repository.descriptorSet())
+                .strictJson(repository.strictJsonLua())
                 .serverCertificate(credentials.serverCertificate(), credentials.serverKey())
                 .jwks(credentials.signingKey().jwksFile())
                 .upstreams(upstreams);

@@ -82,6 +82,7 @@ class EnvoyConfigTest {
     private EnvoyConfig withLocalFiles(EnvoyConfig config) {
         DevCredentials credentials = DevCredentials.ensure(workDir);
         return config.descriptor(REPOSITORY.descriptorSet())
+                .strictJson(REPOSITORY.strictJsonLua())
                 .serverCertificate(credentials.serverCertificate(), credentials.serverKey())
                 .jwks(credentials.signingKey().jwksFile());
     }
@@ -196,6 +197,36 @@ class EnvoyConfigTest {
         assertThat(((Number) buffer.get("max_request_bytes")).longValue()).isBetween(1L, 1L << 20);
     }
 
+    /**
+     * The strict-JSON filter reads the whole body (so after the buffer filter), must see REST
+     * before the transcoder rewrites it, and is skipped exactly for what Envoy calls gRPC
+     * (Grpc::Common::hasGrpcContentType: "application/grpc", or a prefix "application/grpc+").
+     */
+    @Test
+    void shippedConfig_strictJsonSitsBetweenBufferAndTranscoder_andSkipsExactlyEnvoysGrpc() {
+        List<String> names = httpFilters(shipped()).stream().map(f -> (String) f.get("name")).toList();
+        assertThat(names.indexOf("envoy.filters.http.lua"))
+                .isGreaterThan(names.indexOf("envoy.filters.http.buffer"))
+                .isLessThan(names.indexOf("envoy.filters.http.grpc_json_transcoder"));
+
+        Map<String, Object> wrapper = map(httpFilter(shipped(), "envoy.filters.http.lua"), "typed_config");
+        assertThat(map(wrapper, "extension_config", "typed_config", "default_source_code"))
+                .containsEntry("filename", "/etc/envoy/strict_json.lua");
+        List<String> skips = new ArrayList<>();
+        for (Object matcher : list(map(wrapper, "xds_matcher", "matcher_list"), "matchers")) {
+            Map<String, Object> predicate = map(cast(matcher), "predicate", "single_predicate");
+            assertThat(map(predicate, "input", "typed_config")).containsEntry("header_name", "content-type");
+            assertThat(map(cast(matcher), "on_match", "action", "typed_config").get("@type"))
+                    .isEqualTo("type.googleapis.com/envoy.extensions.filters.common.matcher.action.v3.SkipFilter");
+            skips.add(map(predicate, "value_match").toString());
+        }
+        assertThat(skips).containsExactly("{exact=application/grpc}", "{prefix=application/grpc+}");
+        // The program splits a custom verb off the path only for verbs the contract binds, as the
+        // transcoder does unless told to match unregistered verbs too.
+        assertThat(map(httpFilter(shipped(), "envoy.filters.http.grpc_json_transcoder"), "typed_config"))
+                .doesNotContainKey("match_unregistered_custom_verb");
+    }
+
     // --- docker-compose.yml against ./paygate
 
     @Test
@@ -204,7 +235,7 @@ class EnvoyConfigTest {
         Map<String, Object> envoy = map(compose, "services", "envoy");
 
         assertThat(envoy.get("image")).isEqualTo("envoyproxy/envoy:v" + installedEnvoyVersion());
-        assertThat(volumeSources(envoy)).contains("./envoy.yaml");
+        assertThat(volumeSources(envoy)).contains("./envoy.yaml", "./gateway/target/edge/strict_json.lua");
         List<String> ports = list(envoy, "ports").stream().map(String::valueOf).toList();
         assertThat(ports).isNotEmpty().noneMatch(port -> port.contains("9901"));
     }
