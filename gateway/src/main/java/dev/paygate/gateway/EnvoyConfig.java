@@ -20,6 +20,8 @@ import org.yaml.snakeyaml.Yaml;
 public final class EnvoyConfig {
 
     private static final String LISTENER = "paygate_public";
+    private static final String STATS_LISTENER = "paygate_stats";
+    private static final String ADMIN_CLUSTER = "envoy_admin";
     private static final String CLUSTER = "paygate_service";
     private static final String TRANSCODER = "envoy.filters.http.grpc_json_transcoder";
     private static final String ROUTER = "envoy.filters.http.router";
@@ -39,15 +41,37 @@ public final class EnvoyConfig {
     }
 
     public EnvoyConfig listenOn(String host, int port) {
-        Map<String, Object> address = socketAddress(listener());
+        Map<String, Object> address = socketAddress(listener(LISTENER));
         address.put("address", host);
         address.put("port_value", port);
         return this;
     }
 
+    /** Admin's port, and the stats listener's way to it (its admin cluster), which must stay the same. */
     public EnvoyConfig adminOn(int port) {
         socketAddress(map(root, "admin")).put("port_value", port);
+        for (Object endpoint : lbEndpoints(cluster(ADMIN_CLUSTER))) {
+            socketAddress(map(cast(endpoint), "endpoint")).put("port_value", port);
+        }
         return this;
+    }
+
+    /** Where Prometheus scrapes Envoy: the listener that serves only /stats/prometheus and /ready. */
+    public EnvoyConfig statsOn(String host, int port) {
+        Map<String, Object> address = socketAddress(listener(STATS_LISTENER));
+        address.put("address", host);
+        address.put("port_value", port);
+        return this;
+    }
+
+    /**
+     * The launcher's local rendering, in one place for {@link Stack} and for the policy checker's
+     * {@code envoy --mode validate}: loopback listeners on these ports, the built descriptor set,
+     * and fixed replicas instead of the compose DNS name.
+     */
+    public EnvoyConfig local(Path descriptorSet, int port, int adminPort, int statsPort, List<InetSocketAddress> replicas) {
+        return listenOn("127.0.0.1", port).adminOn(adminPort).statsOn("127.0.0.1", statsPort)
+                .descriptor(descriptorSet).upstreams(replicas);
     }
 
     public EnvoyConfig descriptor(Path descriptorSet) {
@@ -57,7 +81,7 @@ public final class EnvoyConfig {
 
     /** Replaces the DNS-discovered upstream with these fixed replicas. */
     public EnvoyConfig upstreams(List<InetSocketAddress> replicas) {
-        Map<String, Object> cluster = cluster();
+        Map<String, Object> cluster = cluster(CLUSTER);
         cluster.put("type", "STATIC");
         cluster.remove("dns_refresh_rate");
         cluster.remove("dns_lookup_family");
@@ -119,26 +143,34 @@ public final class EnvoyConfig {
         return root;
     }
 
-    private Map<String, Object> listener() {
+    private Map<String, Object> listener(String name) {
         for (Object listener : list(map(root, "static_resources"), "listeners")) {
-            if (LISTENER.equals(((Map<?, ?>) listener).get("name"))) {
+            if (name.equals(((Map<?, ?>) listener).get("name"))) {
                 return cast(listener);
             }
         }
-        throw new IllegalStateException("envoy.yaml has no listener " + LISTENER);
+        throw new IllegalStateException("envoy.yaml has no listener " + name);
     }
 
-    private Map<String, Object> cluster() {
+    private Map<String, Object> cluster(String name) {
         for (Object cluster : list(map(root, "static_resources"), "clusters")) {
-            if (CLUSTER.equals(((Map<?, ?>) cluster).get("name"))) {
+            if (name.equals(((Map<?, ?>) cluster).get("name"))) {
                 return cast(cluster);
             }
         }
-        throw new IllegalStateException("envoy.yaml has no cluster " + CLUSTER);
+        throw new IllegalStateException("envoy.yaml has no cluster " + name);
+    }
+
+    private static List<Object> lbEndpoints(Map<String, Object> cluster) {
+        List<Object> endpoints = new ArrayList<>();
+        for (Object locality : list(map(cluster, "load_assignment"), "endpoints")) {
+            endpoints.addAll(list(cast(locality), "lb_endpoints"));
+        }
+        return endpoints;
     }
 
     private List<Object> httpFilters() {
-        Map<String, Object> chain = cast(list(listener(), "filter_chains").get(0));
+        Map<String, Object> chain = cast(list(listener(LISTENER), "filter_chains").get(0));
         Map<String, Object> manager = cast(list(chain, "filters").get(0));
         return list(map(manager, "typed_config"), "http_filters");
     }

@@ -8,7 +8,7 @@ import java.util.concurrent.CountDownLatch;
  * {@code ./paygate run}: Envoy on 8080 (admin 127.0.0.1:9901) in front of the service (gRPC 50051,
  * management 8081), until Ctrl-C. {@code --replicas N} starts N services on consecutive ports
  * sharing one PostgreSQL. Ports come from PAYGATE_ENVOY_PORT, PAYGATE_ENVOY_ADMIN_PORT,
- * PAYGATE_GRPC_PORT and PAYGATE_MANAGEMENT_PORT.
+ * PAYGATE_ENVOY_STATS_PORT, PAYGATE_GRPC_PORT and PAYGATE_MANAGEMENT_PORT.
  */
 public final class LocalStack {
 
@@ -30,6 +30,7 @@ public final class LocalStack {
         Repository repository = Repository.locate();
         Stack.Options options = new Stack.Options(replicas,
                 port("PAYGATE_ENVOY_PORT", 8080), port("PAYGATE_ENVOY_ADMIN_PORT", 9901),
+                port("PAYGATE_ENVOY_STATS_PORT", 9902),
                 port("PAYGATE_GRPC_PORT", 50051), port("PAYGATE_MANAGEMENT_PORT", 8081),
                 repository.root().resolve(".run"), false,
                 Map.of("PAYGATE_REFLECTION", "true"), System.getenv().getOrDefault("PAYGATE_SERVICE_HEAP", "512m"));
@@ -51,6 +52,7 @@ public final class LocalStack {
         text.append("\nPaygate is up.\n");
         text.append("  REST and gRPC (Envoy):  http://localhost:").append(port).append('\n');
         text.append("  Envoy admin:            http://127.0.0.1:").append(stack.adminPort()).append('\n');
+        text.append("  Envoy stats:            http://127.0.0.1:").append(stack.statsPort()).append("/stats/prometheus\n");
         for (ServiceProcess replica : stack.replicas()) {
             text.append("  service gRPC:           localhost:").append(replica.grpcPort())
                     .append("   metrics: http://localhost:").append(replica.managementPort()).append("/prometheus\n");

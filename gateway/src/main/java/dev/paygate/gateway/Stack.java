@@ -19,16 +19,17 @@ import java.util.Map;
 public final class Stack implements AutoCloseable {
 
     /** What to start. */
-    public record Options(int replicas, int envoyPort, int adminPort, int firstGrpcPort, int firstManagementPort,
-                          Path workDir, boolean headerDrivenFaults, Map<String, String> serviceEnvironment,
-                          String serviceHeap) {
+    public record Options(int replicas, int envoyPort, int adminPort, int statsPort, int firstGrpcPort,
+                          int firstManagementPort, Path workDir, boolean headerDrivenFaults,
+                          Map<String, String> serviceEnvironment, String serviceHeap) {
 
         public static Options forTests(int replicas, Path workDir) {
-            return new Options(replicas, FreePorts.next(), FreePorts.next(), 0, 0, workDir, true, Map.of(), "256m");
+            return new Options(replicas, FreePorts.next(), FreePorts.next(), FreePorts.next(), 0, 0, workDir, true,
+                    Map.of(), "256m");
         }
 
         public Options withServiceEnvironment(Map<String, String> environment) {
-            return new Options(replicas, envoyPort, adminPort, firstGrpcPort, firstManagementPort, workDir,
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
                     headerDrivenFaults, environment, serviceHeap);
         }
     }
@@ -70,11 +71,8 @@ public final class Stack implements AutoCloseable {
         }
         List<InetSocketAddress> upstreams = replicas.stream()
                 .map(r -> new InetSocketAddress("127.0.0.1", r.grpcPort())).toList();
-        EnvoyConfig config = EnvoyConfig.load(repository.envoyYaml())
-                .listenOn("127.0.0.1", options.envoyPort())
-                .adminOn(options.adminPort())
-                .descriptor(repository.descriptorSet())
-                .upstreams(upstreams);
+        EnvoyConfig config = EnvoyConfig.load(repository.envoyYaml()).local(repository.descriptorSet(),
+                options.envoyPort(), options.adminPort(), options.statsPort(), upstreams);
         if (options.headerDrivenFaults()) {
             config.withHeaderDrivenFaults();
         }
@@ -139,6 +137,11 @@ public final class Stack implements AutoCloseable {
 
     public int adminPort() {
         return options.adminPort();
+    }
+
+    /** Envoy's stats listener: /stats/prometheus and /ready only, for Prometheus. */
+    public int statsPort() {
+        return options.statsPort();
     }
 
     /** JDBC URL of the shared database (H2 file or PostgreSQL), for counting what was stored. */

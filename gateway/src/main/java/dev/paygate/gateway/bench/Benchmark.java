@@ -99,7 +99,7 @@ public final class Benchmark {
         }
         Repository repository = Repository.locate();
         Path workDir = Files.createTempDirectory("paygate-bench-");
-        Stack.Options options = new Stack.Options(replicas, FreePorts.next(), FreePorts.next(), 0, 0, workDir, false,
+        Stack.Options options = new Stack.Options(replicas, FreePorts.next(), FreePorts.next(), FreePorts.next(), 0, 0, workDir, false,
                 Map.of(), "512m");
         System.err.println("bench: starting " + replicas + " replica(s) and envoy in " + workDir);
         try (Stack stack = Stack.start(repository, options)) {
