@@ -1,5 +1,6 @@
 package dev.paygate.gateway;
 
+import dev.paygate.gateway.credentials.DevCredentials;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -15,7 +16,8 @@ import org.yaml.snakeyaml.Yaml;
 /**
  * The repository's one {@code envoy.yaml}, with the few values that differ between Docker and a
  * local run rewritten in its parsed structure (never a hand-kept second copy): listener and admin
- * ports, the descriptor-set path, and the upstream replicas.
+ * ports, the files it reads (descriptor set, JWKS, TLS certificate and key), and the upstream
+ * replicas.
  */
 public final class EnvoyConfig {
 
@@ -23,8 +25,11 @@ public final class EnvoyConfig {
     private static final String STATS_LISTENER = "paygate_stats";
     private static final String ADMIN_CLUSTER = "envoy_admin";
     private static final String CLUSTER = "paygate_service";
-    private static final String TRANSCODER = "envoy.filters.http.grpc_json_transcoder";
     private static final String ROUTER = "envoy.filters.http.router";
+    private static final String JWT_AUTHN = "envoy.filters.http.jwt_authn";
+    private static final String HEADER_MUTATION = "envoy.filters.http.header_mutation";
+    /** The rate-limit identity header; filter 0 removes any client-sent copy. */
+    private static final String SUBJECT_HEADER = "x-paygate-subject";
 
     private final Map<String, Object> root;
 
@@ -67,16 +72,87 @@ public final class EnvoyConfig {
     /**
      * The launcher's local rendering, in one place for {@link Stack} and for the policy checker's
      * {@code envoy --mode validate}: loopback listeners on these ports, the built descriptor set,
-     * and fixed replicas instead of the compose DNS name.
+     * the local TLS certificate and JWKS, and fixed replicas instead of the compose DNS name.
      */
-    public EnvoyConfig local(Path descriptorSet, int port, int adminPort, int statsPort, List<InetSocketAddress> replicas) {
+    public EnvoyConfig local(Path descriptorSet, DevCredentials credentials, int port, int adminPort, int statsPort,
+                             List<InetSocketAddress> replicas) {
         return listenOn("127.0.0.1", port).adminOn(adminPort).statsOn("127.0.0.1", statsPort)
-                .descriptor(descriptorSet).upstreams(replicas);
+                .descriptor(descriptorSet)
+                .serverCertificate(credentials.serverCertificate(), credentials.serverKey())
+                .jwks(credentials.signingKey().jwksFile())
+                .upstreams(replicas);
     }
 
     public EnvoyConfig descriptor(Path descriptorSet) {
-        map(httpFilter(TRANSCODER), "typed_config").put("proto_descriptor", descriptorSet.toAbsolutePath().toString());
+        return replaceFile("/etc/envoy/paygate.pb", descriptorSet);
+    }
+
+    /** The edge's TLS server certificate chain and private key. */
+    public EnvoyConfig serverCertificate(Path certificateChain, Path privateKey) {
+        return replaceFile("/etc/envoy/tls/server.pem", certificateChain)
+                .replaceFile("/etc/envoy/tls/server.key", privateKey);
+    }
+
+    /**
+     * mTLS mode: the listener refuses a TLS handshake without a client certificate issued by
+     * {@code clientCa}, and the per-identity rate limit keys on the certificate's URI SAN (the
+     * calling workload) instead of the token's sub. The token is still required and verified,
+     * here and by the service, which takes the account owner from it.
+     */
+    public EnvoyConfig requireClientCertificates(Path clientCa) {
+        Map<String, Object> chain = cast(list(listener(LISTENER), "filter_chains").get(0));
+        Map<String, Object> tls = map(map(chain, "transport_socket"), "typed_config");
+        tls.put("require_client_certificate", true);
+        map(tls, "common_tls_context").put("validation_context",
+                Map.of("trusted_ca", Map.of("filename", clientCa.toAbsolutePath().toString())));
+        Map<String, Object> provider = map(map(map(httpFilter(JWT_AUTHN), "typed_config"), "providers"), "paygate");
+        provider.remove("claim_to_headers");
+        List<Object> mutations = list(map(map(httpFilter(HEADER_MUTATION), "typed_config"), "mutations"),
+                "request_mutations");
+        Map<String, Object> header = new LinkedHashMap<>();
+        header.put("key", SUBJECT_HEADER);
+        header.put("value", "%DOWNSTREAM_PEER_URI_SAN%");
+        Map<String, Object> append = new LinkedHashMap<>();
+        append.put("header", header);
+        append.put("append_action", "OVERWRITE_IF_EXISTS_OR_ADD");
+        mutations.add(Map.of("append", append));
         return this;
+    }
+
+    /** The public keys that tokens are verified with. */
+    public EnvoyConfig jwks(Path jwksFile) {
+        return replaceFile("/etc/envoy/jwks.json", jwksFile);
+    }
+
+    /**
+     * Points every use of a file that the shipped config reads from its compose mount
+     * ({@code /etc/envoy/...}) at a local file instead. Fails when the shipped config does not
+     * use that path, so a renamed mount cannot go unnoticed.
+     */
+    public EnvoyConfig replaceFile(String shippedPath, Path localFile) {
+        if (replaceValue(root, shippedPath, localFile.toAbsolutePath().toString()) == 0) {
+            throw new IllegalStateException("envoy.yaml does not read " + shippedPath);
+        }
+        return this;
+    }
+
+    private static int replaceValue(Object node, String from, String to) {
+        int replaced = 0;
+        if (node instanceof Map<?, ?> map) {
+            for (Map.Entry<String, Object> entry : cast(map).entrySet()) {
+                if (from.equals(entry.getValue())) {
+                    entry.setValue(to);
+                    replaced++;
+                } else {
+                    replaced += replaceValue(entry.getValue(), from, to);
+                }
+            }
+        } else if (node instanceof List<?> list) {
+            for (Object item : list) {
+                replaced += replaceValue(item, from, to);
+            }
+        }
+        return replaced;
     }
 
     /** Replaces the DNS-discovered upstream with these fixed replicas. */

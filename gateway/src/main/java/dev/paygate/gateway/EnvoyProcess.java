@@ -57,6 +57,18 @@ public final class EnvoyProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until Envoy's active health checks have found {@code hosts} healthy hosts in the
+     * cluster: Envoy is ready before its first checks pass, and calls sent meanwhile get 503.
+     */
+    public void awaitHealthyHosts(String cluster, int hosts, Duration timeout) {
+        String healthy = "::health_flags::healthy";
+        Http.await(hosts + " healthy host(s) in " + cluster, timeout,
+                () -> admin("/clusters").lines()
+                        .filter(line -> line.startsWith(cluster + "::") && line.endsWith(healthy)).count() >= hosts,
+                process);
+    }
+
     public String adminUrl(String path) {
         return "http://127.0.0.1:" + adminPort + path;
     }

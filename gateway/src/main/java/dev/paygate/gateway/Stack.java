@@ -1,5 +1,6 @@
 package dev.paygate.gateway;
 
+import dev.paygate.gateway.credentials.DevCredentials;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,29 +15,43 @@ import java.util.Map;
 /**
  * Envoy in front of N service replicas, all real processes on loopback. One replica uses the
  * embedded H2 default; two or more share one PostgreSQL database (embedded binaries from Maven
- * Central), as replicas in production share theirs.
+ * Central), as replicas in production share theirs. Envoy speaks TLS with a certificate from a
+ * local CA, and Envoy and every replica verify tokens against the development key's JWKS; both
+ * are made in the work directory on first use ({@link DevCredentials}).
  */
 public final class Stack implements AutoCloseable {
 
     /** What to start. */
     public record Options(int replicas, int envoyPort, int adminPort, int statsPort, int firstGrpcPort,
                           int firstManagementPort, Path workDir, boolean headerDrivenFaults,
-                          Map<String, String> serviceEnvironment, String serviceHeap) {
+                          Map<String, String> serviceEnvironment, String serviceHeap, boolean mutualTls) {
 
         public static Options forTests(int replicas, Path workDir) {
             return new Options(replicas, FreePorts.next(), FreePorts.next(), FreePorts.next(), 0, 0, workDir, true,
-                    Map.of(), "256m");
+                    Map.of(), "256m", false);
         }
 
         public Options withServiceEnvironment(Map<String, String> environment) {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    headerDrivenFaults, environment, serviceHeap);
+                    headerDrivenFaults, environment, serviceHeap, mutualTls);
+        }
+
+        public Options withReplicas(int count) {
+            return new Options(count, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls);
+        }
+
+        /** The edge requires client certificates from the local CA (see EnvoyConfig#requireClientCertificates). */
+        public Options withMutualTls() {
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    headerDrivenFaults, serviceEnvironment, serviceHeap, true);
         }
     }
 
     private final Options options;
     private final Repository repository;
     private final List<ServiceProcess> replicas = new ArrayList<>();
+    private DevCredentials credentials;
     private EmbeddedPostgres postgres;
     private EnvoyProcess envoy;
     private String databaseUrl;
@@ -63,6 +78,7 @@ public final class Stack implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        credentials = DevCredentials.ensure(options.workDir());
         databaseUrl = options.replicas() > 1 ? startPostgres()
                 : "jdbc:h2:file:" + options.workDir().resolve("data/paygate").toAbsolutePath()
                         + ";WRITE_DELAY=0;LOCK_TIMEOUT=5000";
@@ -71,14 +87,18 @@ public final class Stack implements AutoCloseable {
         }
         List<InetSocketAddress> upstreams = replicas.stream()
                 .map(r -> new InetSocketAddress("127.0.0.1", r.grpcPort())).toList();
-        EnvoyConfig config = EnvoyConfig.load(repository.envoyYaml()).local(repository.descriptorSet(),
+        EnvoyConfig config = EnvoyConfig.load(repository.envoyYaml()).local(repository.descriptorSet(), credentials,
                 options.envoyPort(), options.adminPort(), options.statsPort(), upstreams);
+        if (options.mutualTls()) {
+            config.requireClientCertificates(credentials.caCertificate());
+        }
         if (options.headerDrivenFaults()) {
             config.withHeaderDrivenFaults();
         }
         Path rendered = config.writeTo(options.workDir().resolve("envoy.local.yaml"));
         envoy = EnvoyProcess.start(repository.envoyBinary(), rendered, options.adminPort(),
                 options.workDir().resolve("envoy.log"));
+        envoy.awaitHealthyHosts("paygate_service", replicas.size(), java.time.Duration.ofSeconds(30));
     }
 
     private String startPostgres() {
@@ -102,6 +122,7 @@ public final class Stack implements AutoCloseable {
     private ServiceProcess startReplica(int index, int grpcPort, int managementPort) {
         Map<String, String> environment = new HashMap<>(options.serviceEnvironment());
         environment.put("PAYGATE_DB_URL", databaseUrl);
+        environment.put("PAYGATE_JWKS", credentials.signingKey().jwksFile().toAbsolutePath().toString());
         if (postgres != null) {
             environment.put("PAYGATE_DB_USER", "postgres");
             environment.put("PAYGATE_DB_PASSWORD", "postgres");
@@ -116,6 +137,16 @@ public final class Stack implements AutoCloseable {
         ServiceProcess started = startReplica(index, old.grpcPort(), old.managementPort());
         replicas.set(index, started);
         return started;
+    }
+
+    /** The local CA, the edge's certificate and the development signing key of this stack. */
+    public DevCredentials credentials() {
+        return credentials;
+    }
+
+    /** Whether the edge requires client certificates. */
+    public boolean mutualTls() {
+        return options.mutualTls();
     }
 
     public EnvoyProcess envoy() {

@@ -2,6 +2,7 @@ package dev.paygate.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.paygate.gateway.credentials.DevCredentials;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -18,8 +19,8 @@ import org.yaml.snakeyaml.Yaml;
 /**
  * The repository's {@code envoy.yaml} as Envoy itself reads it: every rendering that ships or runs
  * passes {@code envoy --mode validate}. (The edge policies are the policy checker's rules,
- * {@code dev.paygate.gateway.policy}.) Also checks that docker-compose runs the Envoy version the
- * {@code ./paygate} script installs, on the same file.
+ * {@code dev.paygate.gateway.policy}, with their own tests.) Also checks that docker-compose runs
+ * the Envoy version the {@code ./paygate} script installs, on the same file.
  */
 class EnvoyConfigTest {
 
@@ -33,7 +34,7 @@ class EnvoyConfigTest {
 
     @Test
     void shippedConfig_withBuiltDescriptor_passesEnvoyValidate() {
-        Path rendered = EnvoyConfig.load(REPOSITORY.envoyYaml()).descriptor(REPOSITORY.descriptorSet())
+        Path rendered = withLocalFiles(EnvoyConfig.load(REPOSITORY.envoyYaml()))
                 .writeTo(workDir.resolve("envoy.shipped.yaml"));
 
         assertThat(EnvoyProcess.validate(REPOSITORY.envoyBinary(), rendered)).contains("OK");
@@ -41,8 +42,9 @@ class EnvoyConfigTest {
 
     @Test
     void localRendering_twoReplicas_passesEnvoyValidate() {
-        EnvoyConfig local = EnvoyConfig.load(REPOSITORY.envoyYaml()).local(REPOSITORY.descriptorSet(), 18080, 19901,
-                19902, List.of(new InetSocketAddress("127.0.0.1", 50051), new InetSocketAddress("127.0.0.1", 50052)));
+        EnvoyConfig local = EnvoyConfig.load(REPOSITORY.envoyYaml()).local(REPOSITORY.descriptorSet(),
+                DevCredentials.ensure(workDir), 18080, 19901, 19902,
+                List.of(new InetSocketAddress("127.0.0.1", 50051), new InetSocketAddress("127.0.0.1", 50052)));
 
         assertThat(EnvoyProcess.validate(REPOSITORY.envoyBinary(), local.writeTo(workDir.resolve("envoy.local.yaml"))))
                 .contains("OK");
@@ -53,10 +55,9 @@ class EnvoyConfigTest {
 
     @Test
     void testRendering_withHeaderDrivenFaults_passesEnvoyValidate() {
-        EnvoyConfig faulty = EnvoyConfig.load(REPOSITORY.envoyYaml())
+        EnvoyConfig faulty = withLocalFiles(EnvoyConfig.load(REPOSITORY.envoyYaml()))
                 .listenOn("127.0.0.1", 18080)
                 .adminOn(19901)
-                .descriptor(REPOSITORY.descriptorSet())
                 .upstreams(List.of(new InetSocketAddress("127.0.0.1", 50051)))
                 .withHeaderDrivenFaults();
 
@@ -70,6 +71,14 @@ class EnvoyConfigTest {
     void shippedConfig_hasNoFaultFilter() {
         assertThat(httpFilters(shipped())).extracting(f -> f.get("name")).doesNotContain(FAULT_FILTER);
         assertThat(readString(REPOSITORY.envoyYaml())).doesNotContain("fault.v3");
+    }
+
+    /** The files the shipped config reads from its compose mounts, made locally as the launcher makes them. */
+    private EnvoyConfig withLocalFiles(EnvoyConfig config) {
+        DevCredentials credentials = DevCredentials.ensure(workDir);
+        return config.descriptor(REPOSITORY.descriptorSet())
+                .serverCertificate(credentials.serverCertificate(), credentials.serverKey())
+                .jwks(credentials.signingKey().jwksFile());
     }
 
     // --- docker-compose.yml against ./paygate

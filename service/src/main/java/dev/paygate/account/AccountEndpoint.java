@@ -1,5 +1,6 @@
 package dev.paygate.account;
 
+import dev.paygate.auth.Caller;
 import dev.paygate.grpc.CallMetadata;
 import dev.paygate.grpc.UnaryCalls;
 import dev.paygate.idempotency.IdempotencyKey;
@@ -22,12 +23,13 @@ public class AccountEndpoint extends AccountServiceGrpc.AccountServiceImplBase {
 
     @Override
     public void getAccount(GetAccountRequest request, StreamObserver<Account> observer) {
-        UnaryCalls.respond(observer, () -> accounts.get(request.getName()));
+        UnaryCalls.respond(observer, () -> accounts.get(request.getName(), Caller.current().subject()));
     }
 
     @Override
     public void createAccount(CreateAccountRequest request, StreamObserver<Account> observer) {
         UnaryCalls.respond(observer, () -> accounts.create(request,
-                IdempotencyKey.resolve(request.getRequestId(), CallMetadata.IDEMPOTENCY_KEY.get())));
+                IdempotencyKey.resolve(request.getRequestId(), CallMetadata.IDEMPOTENCY_KEY.get()),
+                Caller.current().subject()));
     }
 }

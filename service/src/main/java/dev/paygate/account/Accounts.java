@@ -15,18 +15,25 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.OffsetDateTime;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
 /**
- * Accounts and their balances. Invariant: held + captured never exceeds the credit limit; every
- * change to held or captured happens while the account row is locked ({@link #lock}).
+ * Accounts and their balances. Invariants: held + captured never exceeds the credit limit; every
+ * change to held or captured happens while the account row is locked ({@link #lock}); an account
+ * belongs to the subject that created it, and for anyone else it might as well not exist: every
+ * read or change on behalf of a caller goes through {@link #findOwned} or {@link #lockOwned}, which
+ * answer ACCOUNT_ACCESS_DENIED for a foreign and for a missing account alike (AIP-211).
  */
 @Singleton
 public class Accounts {
 
-    /** Idempotency keys of CreateAccount are not tied to an account; they share this scope. */
-    static final String CREATE_SCOPE = "accounts";
+    /**
+     * Idempotency keys of CreateAccount are not tied to an account: they are scoped to the owner,
+     * so two callers' keys never meet. Account scopes are bare UUIDs and never start like this.
+     */
+    static final String CREATE_SCOPE_PREFIX = "owner:";
     static final String CREATE_METHOD = "CreateAccount";
 
     private final Database database;
@@ -39,12 +46,12 @@ public class Accounts {
         this.clock = clock;
     }
 
-    public Account create(CreateAccountRequest request, String idempotencyKey) {
+    public Account create(CreateAccountRequest request, String idempotencyKey, String owner) {
         // Two concurrent first tries with one key: the loser's key insert conflicts and rolls
         // back; its second attempt then finds and returns the winner's account.
         for (int attempt = 1; ; attempt++) {
             try {
-                return database.inTransaction(tx -> create(tx, request, idempotencyKey));
+                return database.inTransaction(tx -> create(tx, request, idempotencyKey, owner));
             } catch (ApiException e) {
                 if (attempt >= 2 || idempotencyKey.isEmpty() || e.code() != ApiException.Code.ABORTED) {
                     throw e;
@@ -53,8 +60,9 @@ public class Accounts {
         }
     }
 
-    private Account create(Tx tx, CreateAccountRequest request, String key) throws SQLException {
-        Optional<Account> replay = idempotency.replay(tx, CREATE_SCOPE, key, CREATE_METHOD, request, Account.parser());
+    private Account create(Tx tx, CreateAccountRequest request, String key, String owner) throws SQLException {
+        String scope = CREATE_SCOPE_PREFIX + owner;
+        Optional<Account> replay = idempotency.replay(tx, scope, key, CREATE_METHOD, request, Account.parser());
         if (replay.isPresent()) {
             return replay.get();
         }
@@ -66,34 +74,50 @@ public class Accounts {
         String id = UUID.randomUUID().toString();
         OffsetDateTime now = DbTime.now(clock);
         BigDecimal limit = Moneys.amount(input.getCreditLimit());
-        tx.with("INSERT INTO accounts (id, currency_code, credit_limit, held, captured, state, display_name, create_time)"
-                + " VALUES (?, ?, ?, 0, 0, ?, ?, ?)", statement -> {
+        tx.with("INSERT INTO accounts (id, currency_code, credit_limit, held, captured, state, display_name, create_time,"
+                + " owner) VALUES (?, ?, ?, 0, 0, ?, ?, ?, ?)", statement -> {
             statement.setString(1, id);
             statement.setString(2, input.getCurrencyCode());
             statement.setBigDecimal(3, limit);
             statement.setString(4, Account.State.OPEN.name());
             statement.setString(5, input.getDisplayName());
             statement.setObject(6, now);
+            statement.setString(7, owner);
             return statement.executeUpdate();
         });
-        Account created = find(tx, id).orElseThrow();
-        idempotency.remember(tx, CREATE_SCOPE, key, CREATE_METHOD, request, created);
+        Account created = find(tx, id, owner, false).orElseThrow();
+        idempotency.remember(tx, scope, key, CREATE_METHOD, request, created);
         return created;
     }
 
-    public Account get(String name) {
-        String id = ResourceNames.accountId(name);
-        return database.inTransaction(tx -> find(tx, id))
-                .orElseThrow(() -> ApiException.notFound(ErrorReason.ACCOUNT_NOT_FOUND, name));
+    public Account get(String name, String owner) {
+        return database.inTransaction(tx -> findOwned(tx, ResourceNames.accountId(name), owner));
+    }
+
+    /** The owner's account as of this transaction, without locking it. */
+    public Account findOwned(Tx tx, String accountId, String owner) throws SQLException {
+        return find(tx, accountId, owner, false).orElseThrow(() -> accessDenied(accountId));
     }
 
     /**
-     * Locks the account row until the transaction ends, serialising every balance change and
-     * idempotency check of this account, across threads and across service replicas.
+     * Locks the owner's account row until the transaction ends, serialising every balance change
+     * and idempotency check of this account, across threads and across service replicas. Another
+     * owner's row is not even locked: the ownership test is part of the locking query.
      */
+    public Account lockOwned(Tx tx, String accountId, String owner) throws SQLException {
+        return find(tx, accountId, owner, true).orElseThrow(() -> accessDenied(accountId));
+    }
+
+    /** Locks the account row for work that acts for no caller (the hold expiry job). */
     public Account lock(Tx tx, String accountId) throws SQLException {
-        return find(tx, accountId, true)
+        return find(tx, accountId, null, true)
                 .orElseThrow(() -> ApiException.notFound(ErrorReason.ACCOUNT_NOT_FOUND, ResourceNames.account(accountId)));
+    }
+
+    private static ApiException accessDenied(String accountId) {
+        String name = ResourceNames.account(accountId);
+        return ApiException.permissionDenied(ErrorReason.ACCOUNT_ACCESS_DENIED,
+                "the caller may not access " + name + " (or it does not exist)", Map.of("resource", name));
     }
 
     /** Adds the deltas to held and captured of a locked account. */
@@ -111,16 +135,15 @@ public class Accounts {
         return Moneys.amount(account.getAvailable());
     }
 
-    /** The account as of this transaction, without locking it. */
-    public Optional<Account> find(Tx tx, String id) throws SQLException {
-        return find(tx, id, false);
-    }
-
-    private Optional<Account> find(Tx tx, String id, boolean forUpdate) throws SQLException {
+    /** The account of this id, or of this id and owner when {@code owner} is not null. */
+    private Optional<Account> find(Tx tx, String id, String owner, boolean forUpdate) throws SQLException {
         String sql = "SELECT id, currency_code, credit_limit, held, captured, state, display_name, create_time"
-                + " FROM accounts WHERE id = ?" + (forUpdate ? " FOR UPDATE" : "");
+                + " FROM accounts WHERE id = ?" + (owner == null ? "" : " AND owner = ?") + (forUpdate ? " FOR UPDATE" : "");
         return tx.with(sql, statement -> {
             statement.setString(1, id);
+            if (owner != null) {
+                statement.setString(2, owner);
+            }
             try (ResultSet row = statement.executeQuery()) {
                 return row.next() ? Optional.of(toAccount(row)) : Optional.empty();
             }

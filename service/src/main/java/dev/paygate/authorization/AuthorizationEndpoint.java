@@ -1,5 +1,6 @@
 package dev.paygate.authorization;
 
+import dev.paygate.auth.Caller;
 import dev.paygate.grpc.CallMetadata;
 import dev.paygate.grpc.UnaryCalls;
 import dev.paygate.idempotency.IdempotencyKey;
@@ -26,28 +27,33 @@ public class AuthorizationEndpoint extends AuthorizationServiceGrpc.Authorizatio
 
     @Override
     public void getAuthorization(GetAuthorizationRequest request, StreamObserver<Authorization> observer) {
-        UnaryCalls.respond(observer, () -> authorizations.get(request.getName()));
+        UnaryCalls.respond(observer, () -> authorizations.get(request.getName(), owner()));
     }
 
     @Override
     public void listAuthorizations(ListAuthorizationsRequest request,
                                    StreamObserver<ListAuthorizationsResponse> observer) {
-        UnaryCalls.respond(observer, () -> authorizations.list(request));
+        UnaryCalls.respond(observer, () -> authorizations.list(request, owner()));
     }
 
     @Override
     public void createAuthorization(CreateAuthorizationRequest request, StreamObserver<Authorization> observer) {
-        UnaryCalls.respond(observer, () -> authorizations.create(request, key(request.getRequestId())));
+        UnaryCalls.respond(observer, () -> authorizations.create(request, key(request.getRequestId()), owner()));
     }
 
     @Override
     public void captureAuthorization(CaptureAuthorizationRequest request, StreamObserver<Authorization> observer) {
-        UnaryCalls.respond(observer, () -> authorizations.capture(request, key(request.getRequestId())));
+        UnaryCalls.respond(observer, () -> authorizations.capture(request, key(request.getRequestId()), owner()));
     }
 
     @Override
     public void voidAuthorization(VoidAuthorizationRequest request, StreamObserver<Authorization> observer) {
-        UnaryCalls.respond(observer, () -> authorizations.voidAuthorization(request, key(request.getRequestId())));
+        UnaryCalls.respond(observer, () -> authorizations.voidAuthorization(request, key(request.getRequestId()), owner()));
+    }
+
+    /** The verified caller's subject: the owner every account access is checked against. */
+    private static String owner() {
+        return Caller.current().subject();
     }
 
     private static String key(String requestId) {

@@ -36,7 +36,9 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * Authorizes, captures and voids payments. Invariants, each kept under the account row lock:
+ * Authorizes, captures and voids payments for the owner of the account ({@code owner} is the
+ * verified caller's subject; {@link Accounts} refuses anyone else). Invariants, each kept under
+ * the account row lock:
  * <ul>
  *   <li>an approval never makes held + captured exceed the credit limit;</li>
  *   <li>only APPROVED authorizations hold credit, and each leaves APPROVED exactly once
@@ -70,10 +72,10 @@ public class Authorizations {
         this.meters = meters;
     }
 
-    public Authorization create(CreateAuthorizationRequest request, String key) {
+    public Authorization create(CreateAuthorizationRequest request, String key, String owner) {
         String accountId = ResourceNames.accountId(request.getParent());
         Authorization result = database.inTransaction(tx -> {
-            Account account = accounts.lock(tx, accountId);
+            Account account = accounts.lockOwned(tx, accountId, owner);
             Optional<Authorization> replay = idempotency.replay(tx, accountId, key, "CreateAuthorization", request,
                     Authorization.parser());
             if (replay.isPresent()) {
@@ -128,10 +130,10 @@ public class Authorizations {
         return Optional.empty();
     }
 
-    public Authorization capture(CaptureAuthorizationRequest request, String key) {
+    public Authorization capture(CaptureAuthorizationRequest request, String key, String owner) {
         String accountId = ResourceNames.accountId(request.getName());
         return database.inTransaction(tx -> {
-            accounts.lock(tx, accountId);
+            accounts.lockOwned(tx, accountId, owner);
             Optional<Authorization> replay = idempotency.replay(tx, accountId, key, "CaptureAuthorization", request,
                     Authorization.parser());
             if (replay.isPresent()) {
@@ -160,10 +162,10 @@ public class Authorizations {
         });
     }
 
-    public Authorization voidAuthorization(VoidAuthorizationRequest request, String key) {
+    public Authorization voidAuthorization(VoidAuthorizationRequest request, String key, String owner) {
         String accountId = ResourceNames.accountId(request.getName());
         return database.inTransaction(tx -> {
-            accounts.lock(tx, accountId);
+            accounts.lockOwned(tx, accountId, owner);
             Optional<Authorization> replay = idempotency.replay(tx, accountId, key, "VoidAuthorization", request,
                     Authorization.parser());
             if (replay.isPresent()) {
@@ -213,21 +215,21 @@ public class Authorizations {
         }));
     }
 
-    public Authorization get(String name) {
+    public Authorization get(String name, String owner) {
         String accountId = ResourceNames.accountId(name);
-        return database.inTransaction(tx -> find(tx, accountId, ResourceNames.authorizationId(name)))
-                .orElseThrow(() -> ApiException.notFound(ErrorReason.AUTHORIZATION_NOT_FOUND, name));
+        return database.inTransaction(tx -> {
+            accounts.findOwned(tx, accountId, owner);
+            return find(tx, accountId, ResourceNames.authorizationId(name));
+        }).orElseThrow(() -> ApiException.notFound(ErrorReason.AUTHORIZATION_NOT_FOUND, name));
     }
 
-    public ListAuthorizationsResponse list(ListAuthorizationsRequest request) {
+    public ListAuthorizationsResponse list(ListAuthorizationsRequest request, String owner) {
         String accountId = ResourceNames.accountId(request.getParent());
         int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : request.getPageSize();
         String filter = request.getState() == State.STATE_UNSPECIFIED ? "" : request.getState().name();
         PageToken after = request.getPageToken().isEmpty() ? null : PageToken.decode(request.getPageToken(), filter);
         return database.inTransaction(tx -> {
-            if (accounts.find(tx, accountId).isEmpty()) {
-                throw ApiException.notFound(ErrorReason.ACCOUNT_NOT_FOUND, request.getParent());
-            }
+            accounts.findOwned(tx, accountId, owner);
             StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM authorizations WHERE account_id = ?");
             if (!filter.isEmpty()) {
                 sql.append(" AND state = ?");

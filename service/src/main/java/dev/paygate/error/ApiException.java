@@ -13,7 +13,7 @@ public final class ApiException extends RuntimeException {
     /** The subset of canonical codes Paygate's business code produces. */
     public enum Code {
         INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS, ABORTED, UNAVAILABLE,
-        DEADLINE_EXCEEDED, CANCELLED
+        DEADLINE_EXCEEDED, CANCELLED, UNAUTHENTICATED, PERMISSION_DENIED
     }
 
     /** One bad field: its path in the request (e.g. {@code authorization.amount}) and why. */
@@ -73,6 +73,22 @@ public final class ApiException extends RuntimeException {
 
     public static ApiException cancelled(String message) {
         return new ApiException(Code.CANCELLED, ErrorReason.CALL_CANCELLED, message, List.of(), Map.of(), null, null);
+    }
+
+    /** The caller could not be identified: no token, or one that does not verify. */
+    public static ApiException unauthenticated(ErrorReason reason, String message) {
+        return new ApiException(Code.UNAUTHENTICATED, reason, message, List.of(), Map.of(), null, null);
+    }
+
+    /** The caller is known but may not do this. */
+    public static ApiException permissionDenied(ErrorReason reason, String message, Map<String, String> metadata) {
+        return new ApiException(Code.PERMISSION_DENIED, reason, message, List.of(), metadata, null, null);
+    }
+
+    /** The identity provider's keys cannot be fetched right now; the same call may pass later. */
+    public static ApiException tokenKeysUnavailable(String message, Duration retryDelay, Throwable cause) {
+        return new ApiException(Code.UNAVAILABLE, ErrorReason.TOKEN_KEYS_UNAVAILABLE, message, List.of(), Map.of(),
+                retryDelay, cause);
     }
 
     public Code code() {

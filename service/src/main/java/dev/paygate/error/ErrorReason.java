@@ -25,6 +25,19 @@ public enum ErrorReason {
     DEADLINE_EXCEEDED,
     /** The caller cancelled; the transaction rolled back. */
     CALL_CANCELLED,
+    /** The call carries no {@code authorization: Bearer <token>} metadata entry. */
+    TOKEN_MISSING,
+    /** The bearer token is malformed, badly signed, expired, or for another issuer or audience. */
+    TOKEN_INVALID,
+    /** The identity provider's keys (JWKS) could not be fetched; the token was not checked. */
+    TOKEN_KEYS_UNAVAILABLE,
+    /** The token is valid but lacks the scope the method needs (see ErrorInfo metadata). */
+    INSUFFICIENT_SCOPE,
+    /**
+     * The account is not the caller's. Also the answer for an account that does not exist, so
+     * that nobody learns which accounts exist (AIP-211).
+     */
+    ACCOUNT_ACCESS_DENIED,
     /** An unexpected failure; see the service log for the request id. */
     INTERNAL;
 

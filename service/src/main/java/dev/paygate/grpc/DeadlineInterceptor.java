@@ -50,7 +50,7 @@ public class DeadlineInterceptor implements ServerInterceptor, Ordered {
 
     @Override
     public int getOrder() {
-        return RequestMetadataInterceptor.ORDER + 1;
+        return InterceptorOrder.DEADLINE;
     }
 
     @Override

@@ -64,6 +64,8 @@ public final class GrpcErrors {
             case UNAVAILABLE -> Code.UNAVAILABLE;
             case DEADLINE_EXCEEDED -> Code.DEADLINE_EXCEEDED;
             case CANCELLED -> Code.CANCELLED;
+            case UNAUTHENTICATED -> Code.UNAUTHENTICATED;
+            case PERMISSION_DENIED -> Code.PERMISSION_DENIED;
         };
     }
 }

@@ -19,11 +19,9 @@ import org.slf4j.MDC;
 @Singleton
 public class RequestMetadataInterceptor implements ServerInterceptor, Ordered {
 
-    static final int ORDER = HIGHEST_PRECEDENCE + 100;
-
     @Override
     public int getOrder() {
-        return ORDER;
+        return InterceptorOrder.REQUEST_METADATA;
     }
 
     @Override

@@ -31,7 +31,7 @@ public class ValidationInterceptor implements ServerInterceptor, Ordered {
 
     @Override
     public int getOrder() {
-        return RequestMetadataInterceptor.ORDER + 2;
+        return InterceptorOrder.VALIDATION;
     }
 
     @Override

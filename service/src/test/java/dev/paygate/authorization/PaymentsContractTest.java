@@ -1,9 +1,11 @@
 package dev.paygate.authorization;
 
 import static dev.paygate.testing.Fixtures.authorize;
+import static dev.paygate.testing.Fixtures.capture;
 import static dev.paygate.testing.Fixtures.count;
 import static dev.paygate.testing.Fixtures.eur;
 import static dev.paygate.testing.Fixtures.newAccount;
+import static dev.paygate.testing.Fixtures.voidOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -84,12 +86,13 @@ abstract class PaymentsContractTest {
     }
 
     @Test
-    void getAccount_unknown_isNotFoundWithErrorInfo() {
+    void getAccount_unknown_isPermissionDeniedWithErrorInfo() {
         StatusRuntimeException e = catchStatus(() -> service.accounts().getAccount(GetAccountRequest.newBuilder()
                 .setName("accounts/" + UUID.randomUUID()).build()));
 
-        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
-        assertThat(errorInfo(e).getReason()).isEqualTo("ACCOUNT_NOT_FOUND");
+        // AIP-211: a missing account looks exactly like someone else's.
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+        assertThat(errorInfo(e).getReason()).isEqualTo("ACCOUNT_ACCESS_DENIED");
         assertThat(errorInfo(e).getDomain()).isEqualTo("paygate.dev");
     }
 
@@ -190,11 +193,11 @@ abstract class PaymentsContractTest {
     }
 
     @Test
-    void authorize_unknownAccount_isNotFound() {
+    void authorize_unknownAccount_isPermissionDenied() {
         StatusRuntimeException e = catchStatus(() -> service.authorizations()
                 .createAuthorization(authorize("accounts/" + UUID.randomUUID(), 10)));
 
-        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
     }
 
     @Test
@@ -558,14 +561,6 @@ abstract class PaymentsContractTest {
     private long authorizationsOf(String account) {
         return count(service.dataSource(), "SELECT COUNT(*) FROM authorizations WHERE account_id = ?",
                 Fixtures.accountId(account));
-    }
-
-    private static CaptureAuthorizationRequest capture(String name) {
-        return CaptureAuthorizationRequest.newBuilder().setName(name).build();
-    }
-
-    private static VoidAuthorizationRequest voidOf(String name) {
-        return VoidAuthorizationRequest.newBuilder().setName(name).build();
     }
 
     private AuthorizationServiceGrpc.AuthorizationServiceBlockingStub withIdempotencyKey(String key) {

@@ -68,6 +68,6 @@ class RequestMetadataLoggingTest {
         assertThat(line.get("x_request_id").asText()).isEqualTo(requestId);
         assertThat(line.get("traceparent").asText()).isEqualTo(TRACEPARENT);
         assertThat(line.get("grpc_method").asText()).isEqualTo("paygate.v1.AccountService/GetAccount");
-        assertThat(line.get("message").asText()).contains("NOT_FOUND");
+        assertThat(line.get("message").asText()).contains("ACCOUNT_ACCESS_DENIED");
     }
 }

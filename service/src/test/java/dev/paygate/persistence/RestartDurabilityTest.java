@@ -9,6 +9,7 @@ import static org.awaitility.Awaitility.await;
 import dev.paygate.testing.Fixtures;
 import dev.paygate.testing.RunningService;
 import dev.paygate.testing.TestDatabase;
+import dev.paygate.testing.TestTokens;
 import dev.paygate.v1.Account;
 import dev.paygate.v1.AccountServiceGrpc;
 import dev.paygate.v1.Authorization;
@@ -16,6 +17,8 @@ import dev.paygate.v1.AuthorizationServiceGrpc;
 import dev.paygate.v1.CreateAccountRequest;
 import dev.paygate.v1.CreateAuthorizationRequest;
 import dev.paygate.v1.GetAccountRequest;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
@@ -99,6 +102,7 @@ class RestartDurabilityTest {
         environment.put("PAYGATE_DB_URL", url);
         environment.put("PAYGATE_GRPC_PORT", Integer.toString(grpcPort));
         environment.put("PAYGATE_MANAGEMENT_PORT", Integer.toString(freePort()));
+        environment.put("PAYGATE_JWKS", TestTokens.jwksFile());
 
         Process process = builder.start();
         ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
@@ -107,10 +111,12 @@ class RestartDurabilityTest {
         String account;
         try {
             awaitServing(channel, process, log);
-            account = AccountServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+            Channel caller = ClientInterceptors.intercept(channel,
+                    TestTokens.bearer(TestTokens.token("durability-test", TestTokens.READ, TestTokens.WRITE)));
+            account = AccountServiceGrpc.newBlockingStub(caller).withDeadlineAfter(5, TimeUnit.SECONDS)
                     .createAccount(newAccount(1_000_000)).getName();
             AuthorizationServiceGrpc.AuthorizationServiceBlockingStub authorizations =
-                    AuthorizationServiceGrpc.newBlockingStub(channel);
+                    AuthorizationServiceGrpc.newBlockingStub(caller);
             for (int i = 0; i < CALLS; i++) {
                 long units = 1 + i % 7;
                 Authorization authorization = authorizations.withDeadlineAfter(5, TimeUnit.SECONDS)

@@ -3,8 +3,10 @@ package dev.paygate.testing;
 import com.google.type.Money;
 import dev.paygate.v1.Account;
 import dev.paygate.v1.Authorization;
+import dev.paygate.v1.CaptureAuthorizationRequest;
 import dev.paygate.v1.CreateAccountRequest;
 import dev.paygate.v1.CreateAuthorizationRequest;
+import dev.paygate.v1.VoidAuthorizationRequest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -35,6 +37,14 @@ public final class Fixtures {
                         .setMerchantId("merchant-1")
                         .setMerchantCategoryCode("5411"))
                 .build();
+    }
+
+    public static CaptureAuthorizationRequest capture(String name) {
+        return CaptureAuthorizationRequest.newBuilder().setName(name).build();
+    }
+
+    public static VoidAuthorizationRequest voidOf(String name) {
+        return VoidAuthorizationRequest.newBuilder().setName(name).build();
     }
 
     public static long count(DataSource dataSource, String sql, Object... parameters) {

@@ -5,6 +5,9 @@ import dev.paygate.gateway.FreePorts;
 import dev.paygate.gateway.Repository;
 import dev.paygate.gateway.ServiceProcess;
 import dev.paygate.gateway.Stack;
+import dev.paygate.gateway.credentials.DevSigningKey;
+import dev.paygate.gateway.credentials.EdgeTls;
+import dev.paygate.gateway.credentials.TokenPolicy;
 import dev.paygate.v1.Account;
 import dev.paygate.v1.AccountServiceGrpc;
 import dev.paygate.v1.Authorization;
@@ -13,7 +16,6 @@ import dev.paygate.v1.CreateAccountRequest;
 import dev.paygate.v1.CreateAuthorizationRequest;
 import dev.paygate.v1.GetAccountRequest;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
@@ -99,11 +101,11 @@ public final class Benchmark {
         }
         Repository repository = Repository.locate();
         Path workDir = Files.createTempDirectory("paygate-bench-");
-        Stack.Options options = new Stack.Options(replicas, FreePorts.next(), FreePorts.next(), FreePorts.next(), 0, 0, workDir, false,
-                Map.of(), "512m");
+        Stack.Options options = new Stack.Options(replicas, FreePorts.next(), FreePorts.next(), FreePorts.next(), 0, 0,
+                workDir, false, Map.of(), "512m", false);
         System.err.println("bench: starting " + replicas + " replica(s) and envoy in " + workDir);
         try (Stack stack = Stack.start(repository, options)) {
-            stack.envoy().adminPost("/runtime_modify?paygate.ratelimit.enforced=0");
+            stack.envoy().adminPost("/runtime_modify?paygate.ratelimit.enforced=0&paygate.ratelimit.per_address.enforced=0");
             String json = run(stack, seconds, warmup, concurrency);
             System.out.println(json);
             if (out != null) {
@@ -118,11 +120,14 @@ public final class Benchmark {
     }
 
     private static String run(Stack stack, int seconds, int warmup, int concurrency) throws Exception {
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", stack.envoyPort()).usePlaintext().build();
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        // A real client's path: TLS to the edge and a bearer token on every call.
+        ManagedChannel channel = EdgeTls.channel(stack.envoyPort(), stack.credentials().caCertificate());
+        HttpClient http = EdgeTls.httpClient(stack.credentials().caCertificate(), HttpClient.Version.HTTP_1_1);
+        String bearer = "Bearer " + stack.credentials().signingKey().sign(
+                DevSigningKey.claims(TokenPolicy.DEVELOPMENT, "bench", TokenPolicy.ALL_SCOPES, Duration.ofHours(1)).build());
         try {
             Metadata client = new Metadata();
-            client.put(Metadata.Key.of("x-client-id", Metadata.ASCII_STRING_MARSHALLER), "bench");
+            client.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), bearer);
             AccountServiceGrpc.AccountServiceBlockingStub accounts = AccountServiceGrpc.newBlockingStub(channel)
                     .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(client));
             AuthorizationServiceGrpc.AuthorizationServiceBlockingStub authorizations =
@@ -131,7 +136,7 @@ public final class Benchmark {
             Money limit = Money.newBuilder().setCurrencyCode("EUR").setUnits(1_000_000_000L).build();
             String account = accounts.withDeadlineAfter(5, TimeUnit.SECONDS).createAccount(CreateAccountRequest.newBuilder()
                     .setAccount(Account.newBuilder().setCurrencyCode("EUR").setCreditLimit(limit)).build()).getName();
-            String base = "http://127.0.0.1:" + stack.envoyPort() + "/v1/";
+            String base = "https://localhost:" + stack.envoyPort() + "/v1/";
             String body = "{\"amount\":{\"currencyCode\":\"EUR\",\"units\":\"" + AMOUNT_UNITS + "\"},"
                     + "\"merchantId\":\"bench\",\"merchantCategoryCode\":\"5411\"}";
             AtomicLong approved = new AtomicLong();
@@ -140,10 +145,13 @@ public final class Benchmark {
             scenarios.put("grpc_get_account", () -> accounts.withDeadlineAfter(2, TimeUnit.SECONDS)
                     .getAccount(GetAccountRequest.newBuilder().setName(account).build()));
             scenarios.put("grpc_create_authorization_keyed", () -> {
-                Authorization result = authorizations.withDeadlineAfter(5, TimeUnit.SECONDS)
+                // The key travels as idempotency-key metadata, where Envoy's keyed (retrying) route sees it.
+                Metadata key = new Metadata();
+                key.put(Metadata.Key.of("idempotency-key", Metadata.ASCII_STRING_MARSHALLER), UUID.randomUUID().toString());
+                Authorization result = authorizations.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(key))
+                        .withDeadlineAfter(5, TimeUnit.SECONDS)
                         .createAuthorization(CreateAuthorizationRequest.newBuilder()
                                 .setParent(account)
-                                .setRequestId(UUID.randomUUID().toString())
                                 .setAuthorization(Authorization.newBuilder()
                                         .setAmount(Money.newBuilder().setCurrencyCode("EUR").setUnits(AMOUNT_UNITS))
                                         .setMerchantId("bench").setMerchantCategoryCode("5411"))
@@ -153,11 +161,11 @@ public final class Benchmark {
                 }
             });
             scenarios.put("rest_get_account", () -> expectOk(http.send(HttpRequest.newBuilder(URI.create(base + account))
-                    .header("x-client-id", "bench").timeout(Duration.ofSeconds(2)).GET().build(),
+                    .header("authorization", bearer).timeout(Duration.ofSeconds(2)).GET().build(),
                     HttpResponse.BodyHandlers.ofString())));
             scenarios.put("rest_create_authorization_keyed", () -> {
                 HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(base + account + "/authorizations"))
-                        .header("x-client-id", "bench").header("content-type", "application/json")
+                        .header("authorization", bearer).header("content-type", "application/json")
                         .header("idempotency-key", UUID.randomUUID().toString())
                         .timeout(Duration.ofSeconds(5))
                         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());

@@ -3,6 +3,7 @@ package dev.paygate.gateway.policy;
 import dev.paygate.gateway.EnvoyConfig;
 import dev.paygate.gateway.EnvoyProcess;
 import dev.paygate.gateway.Repository;
+import dev.paygate.gateway.credentials.DevCredentials;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +45,8 @@ public final class PolicyCheck {
 
     /**
      * {@code envoy --mode validate} on the config rendered with the launcher's rewrites (ports,
-     * descriptor set, fixed replicas), so that the file Envoy would really load is what is judged.
+     * descriptor set, a throwaway local CA and signing key, fixed replicas), so that the file Envoy
+     * would really load is what is judged.
      */
     static java.util.Optional<Finding> validate(Repository repository, Path config) {
         String why = "Envoy refuses to start on a config it cannot load";
@@ -52,7 +54,8 @@ public final class PolicyCheck {
         try {
             Path dir = Files.createTempDirectory("paygate-check-");
             rendered = EnvoyConfig.load(config)
-                    .local(repository.descriptorSet(), 8080, 9901, 9902, List.of(new InetSocketAddress("127.0.0.1", 50051)))
+                    .local(repository.descriptorSet(), DevCredentials.ensure(dir), 8443, 9901, 9902,
+                            List.of(new InetSocketAddress("127.0.0.1", 50051)))
                     .writeTo(dir.resolve("envoy.local.yaml"));
         } catch (RuntimeException | java.io.IOException e) {
             return java.util.Optional.of(new Finding("envoy-validate", config.toString(),

@@ -7,7 +7,6 @@ import dev.paygate.gateway.e2e.ServiceMetrics.Budget;
 import dev.paygate.v1.AccountServiceGrpc;
 import dev.paygate.v1.GetAccountRequest;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -139,10 +138,9 @@ class DeadlinePropagationIT {
     @Test
     void directCall_withoutADeadline_fallsBackToTheServiceDefault() {
         Sources before = sources(GET_ACCOUNT);
-        ManagedChannel direct = ManagedChannelBuilder
-                .forAddress("127.0.0.1", edge.stack().replicas().get(0).grpcPort()).usePlaintext().build();
+        ManagedChannel direct = edge.directChannel(0);
         try {
-            AccountServiceGrpc.newBlockingStub(direct).getAccount(getAccount());
+            AccountServiceGrpc.newBlockingStub(direct).withInterceptors(edge.headers(Map.of())).getAccount(getAccount());
         } finally {
             direct.shutdownNow();
         }

@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.paygate.gateway.Repository;
 import dev.paygate.gateway.Stack;
+import dev.paygate.gateway.credentials.DevSigningKey;
+import dev.paygate.gateway.credentials.EdgeTls;
+import dev.paygate.gateway.credentials.TokenPolicy;
 import dev.paygate.v1.AccountServiceGrpc;
 import dev.paygate.v1.AuthorizationServiceGrpc;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
@@ -29,8 +31,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A running edge for one end-to-end suite: real Envoy in front of real service processes, plus
- * the clients a user has: REST/JSON over HTTP/1.1 and gRPC over HTTP/2, both through Envoy's one
- * public port. Every request names a client id, so suites do not share the anonymous bucket.
+ * the clients a user has: REST/JSON over HTTPS (HTTP/1.1) and gRPC over TLS (HTTP/2), both through
+ * Envoy's one public port and trusting the stack's local CA. Every request carries a bearer token
+ * for the suite's own caller ({@link #subject()}), signed by the stack's development key, unless a
+ * test passes its own {@code authorization} header (an empty value sends none).
  */
 public final class Edge implements AutoCloseable {
 
@@ -44,24 +48,42 @@ public final class Edge implements AutoCloseable {
     }
 
     private final Stack stack;
-    private final HttpClient http = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(2))
-            .build();
+    private final HttpClient http;
     private final ManagedChannel channel;
-    private final String clientId;
+    private final String subject;
+    private final String bearer;
 
-    private Edge(Stack stack, String clientId) {
+    private Edge(Stack stack, String subject) {
         this.stack = stack;
-        this.clientId = clientId;
-        this.channel = ManagedChannelBuilder.forAddress("127.0.0.1", stack.envoyPort()).usePlaintext().build();
+        this.subject = subject;
+        this.bearer = bearer(token(subject));
+        var credentials = stack.credentials();
+        if (stack.mutualTls()) {
+            this.http = EdgeTls.httpClient(credentials.caCertificate(), HttpClient.Version.HTTP_1_1,
+                    credentials.clientCertificate(), credentials.clientKey());
+            this.channel = EdgeTls.channel(stack.envoyPort(), credentials.caCertificate(),
+                    credentials.clientCertificate(), credentials.clientKey());
+        } else {
+            this.http = EdgeTls.httpClient(credentials.caCertificate(), HttpClient.Version.HTTP_1_1);
+            this.channel = EdgeTls.channel(stack.envoyPort(), credentials.caCertificate());
+        }
     }
 
     /** Starts the stack with {@code replicas} service processes under a fresh work directory. */
     public static Edge start(String suite, int replicas, Map<String, String> serviceEnvironment) {
+        return start(suite, options -> options.withServiceEnvironment(serviceEnvironment)
+                .withReplicas(replicas));
+    }
+
+    /** Starts one replica behind an edge that requires client certificates; this edge's clients present one. */
+    public static Edge startWithMutualTls(String suite) {
+        return start(suite, Stack.Options::withMutualTls);
+    }
+
+    private static Edge start(String suite, java.util.function.UnaryOperator<Stack.Options> configure) {
         try {
             Path workDir = Files.createTempDirectory("paygate-e2e-" + suite + "-");
-            Stack.Options options = Stack.Options.forTests(replicas, workDir).withServiceEnvironment(serviceEnvironment);
+            Stack.Options options = configure.apply(Stack.Options.forTests(1, workDir));
             return new Edge(Stack.start(Repository.locate(), options), suite + "-client");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -72,8 +94,28 @@ public final class Edge implements AutoCloseable {
         return stack;
     }
 
-    public String clientId() {
-        return clientId;
+    /** The caller every request is made as unless a test says otherwise: the token's sub. */
+    public String subject() {
+        return subject;
+    }
+
+    /** A valid token (both scopes, one hour) for {@code subject}, signed by the stack's key. */
+    public String token(String subject) {
+        return token(subject, TokenPolicy.ALL_SCOPES);
+    }
+
+    public String token(String subject, String scope) {
+        return signingKey().sign(DevSigningKey.claims(TokenPolicy.DEVELOPMENT, subject, scope,
+                Duration.ofHours(1)).build());
+    }
+
+    public DevSigningKey signingKey() {
+        return stack.credentials().signingKey();
+    }
+
+    /** The header value for a token: {@code Bearer <token>}. */
+    public static String bearer(String token) {
+        return "Bearer " + token;
     }
 
     // --- REST through Envoy
@@ -86,21 +128,21 @@ public final class Edge implements AutoCloseable {
         return send("POST", path, jsonBody, Map.of());
     }
 
-    /** Any REST call; {@code headers} may override x-client-id (an empty value drops it). */
+    /** Any REST call; {@code headers} may override authorization (an empty value sends none). */
     public Rest send(String method, String path, String body, Map<String, String> headers) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.envoyPort() + path))
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("https://localhost:" + stack.envoyPort() + path))
                 .timeout(Duration.ofSeconds(30))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(body));
         if (body != null) {
             request.header("content-type", "application/json");
         }
-        String client = headers.getOrDefault("x-client-id", clientId);
-        if (!client.isEmpty()) {
-            request.header("x-client-id", client);
+        String authorization = headers.getOrDefault("authorization", bearer);
+        if (!authorization.isEmpty()) {
+            request.header("authorization", authorization);
         }
         headers.forEach((name, value) -> {
-            if (!name.equals("x-client-id")) {
+            if (!name.equals("authorization")) {
                 request.header(name, value);
             }
         });
@@ -122,7 +164,12 @@ public final class Edge implements AutoCloseable {
     // --- gRPC through Envoy
 
     public AccountServiceGrpc.AccountServiceBlockingStub accounts() {
-        return AccountServiceGrpc.newBlockingStub(channel).withInterceptors(headers(Map.of()))
+        return accounts(Map.of());
+    }
+
+    /** Account stub sending this metadata (e.g. another caller's authorization) as well. */
+    public AccountServiceGrpc.AccountServiceBlockingStub accounts(Map<String, String> metadata) {
+        return AccountServiceGrpc.newBlockingStub(channel).withInterceptors(headers(metadata))
                 .withDeadlineAfter(10, TimeUnit.SECONDS);
     }
 
@@ -130,7 +177,7 @@ public final class Edge implements AutoCloseable {
         return authorizations(Map.of());
     }
 
-    /** Authorization stub sending extra metadata (e.g. idempotency-key) besides x-client-id. */
+    /** Authorization stub sending extra metadata (e.g. idempotency-key) besides the caller's token. */
     public AuthorizationServiceGrpc.AuthorizationServiceBlockingStub authorizations(Map<String, String> metadata) {
         return AuthorizationServiceGrpc.newBlockingStub(channel).withInterceptors(headers(metadata))
                 .withDeadlineAfter(10, TimeUnit.SECONDS);
@@ -140,10 +187,27 @@ public final class Edge implements AutoCloseable {
         return channel;
     }
 
-    private io.grpc.ClientInterceptor headers(Map<String, String> metadata) {
+    /**
+     * A plaintext channel straight to one replica's gRPC port, bypassing Envoy, as a process on
+     * the same host could open it.
+     */
+    public ManagedChannel directChannel(int replica) {
+        return io.grpc.ManagedChannelBuilder.forAddress("127.0.0.1", stack.replicas().get(replica).grpcPort())
+                .usePlaintext().build();
+    }
+
+    /** Attaches the caller's token and this metadata (an {@code authorization} entry replaces the token). */
+    public io.grpc.ClientInterceptor headers(Map<String, String> metadata) {
         Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("x-client-id", Metadata.ASCII_STRING_MARSHALLER), clientId);
-        metadata.forEach((name, value) -> headers.put(Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER), value));
+        String authorization = metadata.getOrDefault("authorization", bearer);
+        if (!authorization.isEmpty()) {
+            headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), authorization);
+        }
+        metadata.forEach((name, value) -> {
+            if (!name.equals("authorization")) {
+                headers.put(Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER), value);
+            }
+        });
         return MetadataUtils.newAttachHeadersInterceptor(headers);
     }
 

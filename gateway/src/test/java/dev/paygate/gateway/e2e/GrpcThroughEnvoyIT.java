@@ -221,17 +221,16 @@ class GrpcThroughEnvoyIT {
     }
 
     @Test
-    void unknownAccount_isNotFoundWithErrorInfo() {
+    void unknownAccount_isPermissionDeniedWithErrorInfo_likeSomeoneElses() {
         String missing = "accounts/" + UUID.randomUUID();
 
         StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class,
                 () -> getAccount(missing));
 
         assertThat(error).as("an unknown account must fail").isNotNull();
-        assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+        assertThat(error.getStatus().getCode()).as("AIP-211: no probing for names").isEqualTo(Status.Code.PERMISSION_DENIED);
         ErrorInfo info = detail(error, ErrorInfo.class);
-        assertThat(info.getReason()).isEqualTo("ACCOUNT_NOT_FOUND");
-        assertThat(info.getMetadataMap()).containsEntry("resource", missing);
+        assertThat(info.getReason()).isEqualTo("ACCOUNT_ACCESS_DENIED");
     }
 
     @Test

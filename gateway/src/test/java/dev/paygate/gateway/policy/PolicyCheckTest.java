@@ -36,11 +36,7 @@ class PolicyCheckTest {
                 // issue 7: present_match lets an empty idempotency-key onto the retried route.
                 "unkeyed-write-retried " + ROUTES + "[writes_idempotent].match.headers[idempotency-key]",
                 // issue 8: max_ejection_percent 100 lets a client's own deadlines eject every replica.
-                "outlier-can-eject-every-replica static_resources.clusters[paygate_service].outlier_detection.max_ejection_percent",
-                // issue 6: no jwt_authn yet.
-                "route-without-jwt " + ROUTES + "[reads]",
-                "route-without-jwt " + ROUTES + "[writes_idempotent]",
-                "route-without-jwt " + ROUTES + "[writes]");
+                "outlier-can-eject-every-replica static_resources.clusters[paygate_service].outlier_detection.max_ejection_percent");
     }
 
     @Test

@@ -1,0 +1,126 @@
+package dev.paygate.auth;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.KeySourceException;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
+import com.nimbusds.jose.proc.BadJOSEException;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jwt.JWTClaimNames;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import dev.paygate.error.ApiException;
+import dev.paygate.error.ErrorReason;
+import io.micronaut.context.annotation.Context;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.text.ParseException;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Verifies bearer tokens (JWS-signed JWTs) against the configured JWKS and returns the verified
+ * {@link Caller}. Accepted: ES256 and RS256 signatures only (so {@code alg: none} and HMAC tokens,
+ * including one "signed" with the public key as HMAC secret, are refused), {@code iss} equal to
+ * the configured issuer, {@code aud} containing the configured audience, {@code exp} required and
+ * {@code nbf} honoured with 30 s of clock skew, and a non-empty {@code sub} of at most 255
+ * characters (it becomes an account's owner column).
+ *
+ * <p>Created at start-up ({@link Context}), so a missing or unreadable key set stops the service
+ * with a clear message instead of failing each call.
+ */
+@Context
+public class TokenVerifier {
+
+    static final Set<JWSAlgorithm> ALGORITHMS = Set.of(JWSAlgorithm.ES256, JWSAlgorithm.RS256);
+    static final int CLOCK_SKEW_SECONDS = 30;
+    static final int MAX_SUBJECT_LENGTH = 255;
+    private static final Duration KEYS_RETRY_AFTER = Duration.ofSeconds(1);
+
+    private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+
+    public TokenVerifier(AuthProperties properties) {
+        processor.setJWSKeySelector(new JWSVerificationKeySelector<>(ALGORITHMS, keySource(properties.getJwks())));
+        DefaultJWTClaimsVerifier<SecurityContext> claims = new DefaultJWTClaimsVerifier<>(
+                properties.getAudience(),
+                new JWTClaimsSet.Builder().issuer(properties.getIssuer()).build(),
+                Set.of(JWTClaimNames.SUBJECT, JWTClaimNames.EXPIRATION_TIME));
+        claims.setMaxClockSkew(CLOCK_SKEW_SECONDS);
+        processor.setJWTClaimsSetVerifier(claims);
+    }
+
+    /**
+     * The caller the token proves.
+     *
+     * @throws ApiException UNAUTHENTICATED (TOKEN_INVALID) for any token that does not verify;
+     *                      UNAVAILABLE (TOKEN_KEYS_UNAVAILABLE) when a remote JWKS cannot be fetched
+     */
+    public Caller verify(String token) {
+        JWTClaimsSet claims;
+        try {
+            claims = processor.process(token, null);
+        } catch (KeySourceException e) {
+            throw ApiException.tokenKeysUnavailable("cannot fetch the identity provider's keys; retry", KEYS_RETRY_AFTER, e);
+        } catch (ParseException | BadJOSEException | JOSEException e) {
+            throw invalid(e.getMessage());
+        }
+        String subject = claims.getSubject();
+        if (subject == null || subject.isBlank() || subject.length() > MAX_SUBJECT_LENGTH) {
+            throw invalid("sub must be 1 to " + MAX_SUBJECT_LENGTH + " characters");
+        }
+        String scope;
+        try {
+            scope = claims.getStringClaim("scope");
+        } catch (ParseException e) {
+            throw invalid("scope must be a space-separated string");
+        }
+        Set<String> scopes = scope == null ? Set.of()
+                : Arrays.stream(scope.split(" ")).filter(s -> !s.isEmpty()).collect(Collectors.toUnmodifiableSet());
+        return new Caller(subject, scopes);
+    }
+
+    private static ApiException invalid(String why) {
+        return ApiException.unauthenticated(ErrorReason.TOKEN_INVALID, "bearer token rejected: " + why);
+    }
+
+    /**
+     * A remote JWKS is cached and refreshed by nimbus's {@link JWKSourceBuilder} (also when a token
+     * names a key id it has not seen, rate-limited); a file is read once at start-up.
+     */
+    private static JWKSource<SecurityContext> keySource(String jwks) {
+        if (jwks.isEmpty()) {
+            throw new IllegalStateException("PAYGATE_JWKS (paygate.auth.jwks) is not set: give the path of a JWKS"
+                    + " file or the https:// URL of your identity provider's JWKS. Authentication cannot be turned off.");
+        }
+        if (jwks.startsWith("https://")) {
+            try {
+                URL url = URI.create(jwks).toURL();
+                return JWKSourceBuilder.create(url).build();
+            } catch (IllegalArgumentException | IOException e) {
+                throw new IllegalStateException("PAYGATE_JWKS is not a valid URL: " + jwks, e);
+            }
+        }
+        if (jwks.contains("://")) {
+            throw new IllegalStateException("PAYGATE_JWKS must be a file path or an https:// URL, got " + jwks);
+        }
+        try {
+            JWKSet keys = JWKSet.parse(Files.readString(Path.of(jwks))).toPublicJWKSet();
+            if (keys.isEmpty()) {
+                throw new IllegalStateException("PAYGATE_JWKS file " + jwks + " holds no public keys");
+            }
+            return new ImmutableJWKSet<>(keys);
+        } catch (IOException | ParseException e) {
+            throw new IllegalStateException("cannot read a JWKS from PAYGATE_JWKS file " + jwks + ": " + e.getMessage(), e);
+        }
+    }
+}
