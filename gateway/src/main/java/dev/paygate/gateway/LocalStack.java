@@ -42,6 +42,7 @@ public final class LocalStack {
                 mutualTls);
         System.out.println("starting " + replicas + " service replica(s) and envoy ...");
         Stack stack = Stack.start(repository, options);
+        stack.superviseReplicas(java.time.Duration.ofSeconds(1));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("\nstopping envoy and the service ...");

@@ -69,6 +69,11 @@ public final class ServiceProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** The exit code of a process that has exited. */
+    public int exitValue() {
+        return process.exitValue();
+    }
+
     /** SIGKILL: the process gets no chance to finish anything. */
     public void kill() {
         process.destroyForcibly();

@@ -50,7 +50,9 @@ public final class Stack implements AutoCloseable {
 
     private final Options options;
     private final Repository repository;
-    private final List<ServiceProcess> replicas = new ArrayList<>();
+    // Replaced by a supervisor thread while callers read it.
+    private final List<ServiceProcess> replicas = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private java.util.concurrent.ScheduledExecutorService supervisor;
     private DevCredentials credentials;
     private EmbeddedPostgres postgres;
     private EnvoyProcess envoy;
@@ -103,9 +105,13 @@ public final class Stack implements AutoCloseable {
 
     private String startPostgres() {
         try {
+            // Durable, as production runs it: the embedded server's defaults turn fsync and
+            // synchronous_commit off (fast, but a crash loses acknowledged commits).
             postgres = EmbeddedPostgres.builder()
                     .setDataDirectory(options.workDir().resolve("postgres"))
                     .setCleanDataDirectory(true)
+                    .setServerConfig("fsync", "on")
+                    .setServerConfig("synchronous_commit", "on")
                     .start();
             return postgres.getJdbcUrl("postgres", "postgres");
         } catch (IOException e) {
@@ -131,8 +137,34 @@ public final class Stack implements AutoCloseable {
                 options.serviceHeap(), options.workDir().resolve("service-" + index + ".log"));
     }
 
+    /**
+     * Restarts any replica whose process has exited, checking every {@code interval}, until
+     * {@link #close()}: what a process supervisor (systemd, compose's restart policy) does.
+     */
+    public void superviseReplicas(java.time.Duration interval) {
+        supervisor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "paygate-replica-supervisor");
+            thread.setDaemon(true);
+            return thread;
+        });
+        supervisor.scheduleWithFixedDelay(() -> {
+            for (int i = 0; i < replicas.size(); i++) {
+                ServiceProcess replica = replicas.get(i);
+                if (!replica.isAlive()) {
+                    System.err.println("replica " + i + " (gRPC port " + replica.grpcPort() + ") exited with "
+                            + replica.exitValue() + "; restarting it");
+                    try {
+                        restart(i);
+                    } catch (RuntimeException e) {
+                        System.err.println("restarting replica " + i + " failed, will try again: " + e.getMessage());
+                    }
+                }
+            }
+        }, interval.toMillis(), interval.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
     /** Starts a replica again after {@link ServiceProcess#kill()}, on the same ports. */
-    public ServiceProcess restart(int index) {
+    public synchronized ServiceProcess restart(int index) {
         ServiceProcess old = replicas.get(index);
         ServiceProcess started = startReplica(index, old.grpcPort(), old.managementPort());
         replicas.set(index, started);
@@ -182,6 +214,9 @@ public final class Stack implements AutoCloseable {
 
     @Override
     public void close() {
+        if (supervisor != null) {
+            supervisor.shutdownNow();
+        }
         if (envoy != null) {
             envoy.close();
         }

@@ -235,7 +235,8 @@ class EdgeRuleTest {
 
     @Test
     void outlierDetectionThatMayEjectEveryReplica_isFound() {
-        List<Finding> found = check(tree -> map(serviceCluster(tree), "outlier_detection").put("max_ejection_percent", 100));
+        List<Finding> found = check(tree -> map(serviceCluster(tree), "outlier_detection").putAll(Map.of(
+                "max_ejection_percent", 100, "enforcing_consecutive_gateway_failure", 100)));
 
         assertThat(found).extracting(Finding::rule).containsExactly("outlier-can-eject-every-replica");
         assertThat(found.get(0).path()).endsWith("clusters[paygate_service].outlier_detection.max_ejection_percent");
