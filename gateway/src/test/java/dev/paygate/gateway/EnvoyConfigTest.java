@@ -7,20 +7,15 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.yaml.snakeyaml.Yaml;
 
 /**
  * The repository's {@code envoy.yaml} as Envoy itself reads it: every rendering that ships or runs
  * passes {@code envoy --mode validate}. (The edge policies are the policy checker's rules,
- * {@code dev.paygate.gateway.policy}, with their own tests.) Also checks that docker-compose runs
- * the Envoy version the {@code ./paygate} script installs, on the same file.
+ * {@code dev.paygate.gateway.policy}, with their own tests; docker-compose.yml has ComposeTest.)
  */
 class EnvoyConfigTest {
 
@@ -79,39 +74,6 @@ class EnvoyConfigTest {
         return config.descriptor(REPOSITORY.descriptorSet())
                 .serverCertificate(credentials.serverCertificate(), credentials.serverKey())
                 .jwks(credentials.signingKey().jwksFile());
-    }
-
-    // --- docker-compose.yml against ./paygate
-
-    @Test
-    void dockerCompose_runsTheInstalledEnvoyVersion_onTheShippedConfig_withAdminUnpublished() {
-        Map<String, Object> compose = new Yaml().load(readString(REPOSITORY.root().resolve("docker-compose.yml")));
-        Map<String, Object> envoy = map(compose, "services", "envoy");
-
-        assertThat(envoy.get("image")).isEqualTo("envoyproxy/envoy:v" + installedEnvoyVersion());
-        assertThat(volumeSources(envoy)).contains("./envoy.yaml");
-        List<String> ports = list(envoy, "ports").stream().map(String::valueOf).toList();
-        assertThat(ports).isNotEmpty().noneMatch(port -> port.contains("9901"));
-    }
-
-    /** ENVOY_VERSION in the ./paygate script: what `./paygate setup` installs into .venv. */
-    private static String installedEnvoyVersion() {
-        Matcher version = Pattern.compile("(?m)^ENVOY_VERSION=\"([^\"]+)\"")
-                .matcher(readString(REPOSITORY.root().resolve("paygate")));
-        assertThat(version.find()).as("ENVOY_VERSION in ./paygate").isTrue();
-        return version.group(1);
-    }
-
-    private static List<String> volumeSources(Map<String, Object> service) {
-        List<String> sources = new ArrayList<>();
-        for (Object volume : list(service, "volumes")) {
-            if (volume instanceof Map<?, ?> longForm) {
-                sources.add(String.valueOf(longForm.get("source")));
-            } else {
-                sources.add(String.valueOf(volume).split(":")[0]);
-            }
-        }
-        return sources;
     }
 
     // --- reading the tree
