@@ -119,6 +119,19 @@ public final class Benchmark {
         deleteRecursively(workDir);
     }
 
+    /** Distinct valid tokens of the account's owner ("bench"), minted before the clock starts. */
+    private static List<Metadata> freshTokens(Stack stack, int count) {
+        List<Metadata> tokens = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            Metadata metadata = new Metadata();
+            metadata.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer "
+                    + stack.credentials().signingKey().sign(DevSigningKey.claims(TokenPolicy.DEVELOPMENT, "bench",
+                            TokenPolicy.ALL_SCOPES, Duration.ofHours(1)).build()));
+            tokens.add(metadata);
+        }
+        return tokens;
+    }
+
     private static String run(Stack stack, int seconds, int warmup, int concurrency) throws Exception {
         // A real client's path: TLS to the edge and a bearer token on every call.
         ManagedChannel channel = EdgeTls.channel(stack.envoyPort(), stack.credentials().caCertificate());
@@ -143,6 +156,17 @@ public final class Benchmark {
 
             Map<String, Call> scenarios = new LinkedHashMap<>();
             scenarios.put("grpc_get_account", () -> accounts.withDeadlineAfter(2, TimeUnit.SECONDS)
+                    .getAccount(GetAccountRequest.newBuilder().setName(account).build()));
+            // The same read with a token Envoy has not seen lately on every call: its verified-token
+            // cache (1000 per worker) misses, so each call pays a full ES256 check at the edge.
+            // The gap to grpc_get_account is the edge's cost of verifying a token.
+            List<Metadata> freshTokens = freshTokens(stack, 5000);
+            AtomicLong nextToken = new AtomicLong();
+            AccountServiceGrpc.AccountServiceBlockingStub anonymous = AccountServiceGrpc.newBlockingStub(channel);
+            scenarios.put("grpc_get_account_uncached_token", () -> anonymous
+                    .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(
+                            freshTokens.get((int) (nextToken.getAndIncrement() % freshTokens.size()))))
+                    .withDeadlineAfter(2, TimeUnit.SECONDS)
                     .getAccount(GetAccountRequest.newBuilder().setName(account).build()));
             scenarios.put("grpc_create_authorization_keyed", () -> {
                 // The key travels as idempotency-key metadata, where Envoy's keyed (retrying) route sees it.
