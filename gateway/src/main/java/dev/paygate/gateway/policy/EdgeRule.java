@@ -301,7 +301,7 @@ public enum EdgeRule {
             for (Node manager : edge.apiManagers()) {
                 Node headers = manager.get("request_headers_timeout");
                 if (headers.duration().filter(d -> !d.isZero()).isEmpty()) {
-                    sink.report(headers, "no request_headers_timeout (Envoy's default waits forever for headers)",
+                    sink.report(headers, "no request_headers_timeout (off by default: a client may take as long as it likes to send its headers)",
                             "set request_headers_timeout (e.g. 10s)");
                 }
                 Node idle = manager.get("stream_idle_timeout");
