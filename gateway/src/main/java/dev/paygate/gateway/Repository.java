@@ -23,6 +23,11 @@ public record Repository(Path root) {
         return require(root.resolve("proto/target/descriptor/paygate.pb"), "./mvnw package");
     }
 
+    /** The strict-JSON filter's Lua program, generated from the descriptor set by the build. */
+    public Path strictJsonLua() {
+        return require(root.resolve("gateway/target/edge/strict_json.lua"), "./mvnw package");
+    }
+
     public Path envoyBinary() {
         return require(root.resolve(".venv/bin/envoy"), "./paygate setup");
     }

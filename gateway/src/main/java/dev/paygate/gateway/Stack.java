@@ -89,7 +89,7 @@ public final class Stack implements AutoCloseable {
         }
         List<InetSocketAddress> upstreams = replicas.stream()
                 .map(r -> new InetSocketAddress("127.0.0.1", r.grpcPort())).toList();
-        EnvoyConfig config = EnvoyConfig.load(repository.envoyYaml()).local(repository.descriptorSet(), credentials,
+        EnvoyConfig config = EnvoyConfig.load(repository.envoyYaml()).local(repository, credentials,
                 options.envoyPort(), options.adminPort(), options.statsPort(), upstreams);
         if (options.mutualTls()) {
             config.requireClientCertificates(credentials.caCertificate());

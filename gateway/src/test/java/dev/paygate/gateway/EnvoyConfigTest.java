@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -14,8 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The repository's {@code envoy.yaml} as Envoy itself reads it: every rendering that ships or runs
- * passes {@code envoy --mode validate}. (The edge policies are the policy checker's rules,
- * {@code dev.paygate.gateway.policy}, with their own tests; docker-compose.yml has ComposeTest.)
+ * passes {@code envoy --mode validate}, and the strict-JSON filter sits where it must. (The other
+ * edge policies are the policy checker's rules, {@code dev.paygate.gateway.policy}, with their own
+ * tests; docker-compose.yml has ComposeTest.)
  */
 class EnvoyConfigTest {
 
@@ -37,8 +39,8 @@ class EnvoyConfigTest {
 
     @Test
     void localRendering_twoReplicas_passesEnvoyValidate() {
-        EnvoyConfig local = EnvoyConfig.load(REPOSITORY.envoyYaml()).local(REPOSITORY.descriptorSet(),
-                DevCredentials.ensure(workDir), 18080, 19901, 19902,
+        EnvoyConfig local = EnvoyConfig.load(REPOSITORY.envoyYaml()).local(REPOSITORY, DevCredentials.ensure(workDir),
+                18080, 19901, 19902,
                 List.of(new InetSocketAddress("127.0.0.1", 50051), new InetSocketAddress("127.0.0.1", 50052)));
 
         assertThat(EnvoyProcess.validate(REPOSITORY.envoyBinary(), local.writeTo(workDir.resolve("envoy.local.yaml"))))
@@ -72,8 +74,36 @@ class EnvoyConfigTest {
     private EnvoyConfig withLocalFiles(EnvoyConfig config) {
         DevCredentials credentials = DevCredentials.ensure(workDir);
         return config.descriptor(REPOSITORY.descriptorSet())
+                .strictJson(REPOSITORY.strictJsonLua())
                 .serverCertificate(credentials.serverCertificate(), credentials.serverKey())
                 .jwks(credentials.signingKey().jwksFile());
+    }
+
+    // --- the strict-JSON filter in the shipped tree (the other edge policies are the checker's rules)
+
+    @Test
+    void shippedConfig_strictJsonSitsBetweenBufferAndTranscoder_andSkipsExactlyEnvoysGrpc() {
+        List<String> names = httpFilters(shipped()).stream().map(f -> (String) f.get("name")).toList();
+        assertThat(names.indexOf("envoy.filters.http.lua"))
+                .isGreaterThan(names.indexOf("envoy.filters.http.buffer"))
+                .isLessThan(names.indexOf("envoy.filters.http.grpc_json_transcoder"));
+
+        Map<String, Object> wrapper = map(httpFilter(shipped(), "envoy.filters.http.lua"), "typed_config");
+        assertThat(map(wrapper, "extension_config", "typed_config", "default_source_code"))
+                .containsEntry("filename", "/etc/envoy/strict_json.lua");
+        List<String> skips = new ArrayList<>();
+        for (Object matcher : list(map(wrapper, "xds_matcher", "matcher_list"), "matchers")) {
+            Map<String, Object> predicate = map(cast(matcher), "predicate", "single_predicate");
+            assertThat(map(predicate, "input", "typed_config")).containsEntry("header_name", "content-type");
+            assertThat(map(cast(matcher), "on_match", "action", "typed_config").get("@type"))
+                    .isEqualTo("type.googleapis.com/envoy.extensions.filters.common.matcher.action.v3.SkipFilter");
+            skips.add(map(predicate, "value_match").toString());
+        }
+        assertThat(skips).containsExactly("{exact=application/grpc}", "{prefix=application/grpc+}");
+        // The program splits a custom verb off the path only for verbs the contract binds, as the
+        // transcoder does unless told to match unregistered verbs too.
+        assertThat(map(httpFilter(shipped(), "envoy.filters.http.grpc_json_transcoder"), "typed_config"))
+                .doesNotContainKey("match_unregistered_custom_verb");
     }
 
     // --- reading the tree

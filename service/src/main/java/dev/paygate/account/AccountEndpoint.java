@@ -28,7 +28,7 @@ public class AccountEndpoint extends AccountServiceGrpc.AccountServiceImplBase {
 
     @Override
     public void createAccount(CreateAccountRequest request, StreamObserver<Account> observer) {
-        UnaryCalls.respond(observer, () -> accounts.create(request,
+        UnaryCalls.respondToMutation(observer, () -> accounts.create(request,
                 IdempotencyKey.resolve(request.getRequestId(), CallMetadata.IDEMPOTENCY_KEY.get()),
                 Caller.current().subject()));
     }

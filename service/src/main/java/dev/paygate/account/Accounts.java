@@ -3,6 +3,7 @@ package dev.paygate.account;
 import dev.paygate.error.ApiException;
 import dev.paygate.error.ErrorReason;
 import dev.paygate.idempotency.IdempotencyStore;
+import dev.paygate.idempotency.Outcome;
 import dev.paygate.money.Moneys;
 import dev.paygate.persistence.Database;
 import dev.paygate.persistence.DbTime;
@@ -46,12 +47,18 @@ public class Accounts {
         this.clock = clock;
     }
 
-    public Account create(CreateAccountRequest request, String idempotencyKey, String owner) {
+    public Outcome<Account> create(CreateAccountRequest request, String idempotencyKey, String owner) {
+        Moneys.requireCurrency(request.getAccount().getCurrencyCode(), "account.currency_code");
+        Moneys.requirePayable(request.getAccount().getCreditLimit(), "account.credit_limit");
         // Two concurrent first tries with one key: the loser's key insert conflicts and rolls
         // back; its second attempt then finds and returns the winner's account.
         for (int attempt = 1; ; attempt++) {
             try {
-                return database.inTransaction(tx -> create(tx, request, idempotencyKey, owner));
+                Outcome<Account> outcome = database.inTransaction(!idempotencyKey.isEmpty(), tx -> idempotency.once(tx,
+                        CREATE_SCOPE_PREFIX + owner, idempotencyKey, CREATE_METHOD, request, Account.parser(),
+                        () -> insert(tx, request.getAccount(), owner)));
+                idempotency.countCommitted(CREATE_METHOD, outcome);
+                return outcome;
             } catch (ApiException e) {
                 if (attempt >= 2 || idempotencyKey.isEmpty() || e.code() != ApiException.Code.ABORTED) {
                     throw e;
@@ -60,13 +67,7 @@ public class Accounts {
         }
     }
 
-    private Account create(Tx tx, CreateAccountRequest request, String key, String owner) throws SQLException {
-        String scope = CREATE_SCOPE_PREFIX + owner;
-        Optional<Account> replay = idempotency.replay(tx, scope, key, CREATE_METHOD, request, Account.parser());
-        if (replay.isPresent()) {
-            return replay.get();
-        }
-        Account input = request.getAccount();
+    private Account insert(Tx tx, Account input, String owner) throws SQLException {
         if (!input.getCreditLimit().getCurrencyCode().equals(input.getCurrencyCode())) {
             throw ApiException.invalidField("account.credit_limit.currency_code",
                     "must equal account.currency_code " + input.getCurrencyCode());
@@ -85,9 +86,7 @@ public class Accounts {
             statement.setString(7, owner);
             return statement.executeUpdate();
         });
-        Account created = find(tx, id, owner, false).orElseThrow();
-        idempotency.remember(tx, scope, key, CREATE_METHOD, request, created);
-        return created;
+        return find(tx, id, owner, Lock.NONE).orElseThrow();
     }
 
     public Account get(String name, String owner) {
@@ -96,7 +95,7 @@ public class Accounts {
 
     /** The owner's account as of this transaction, without locking it. */
     public Account findOwned(Tx tx, String accountId, String owner) throws SQLException {
-        return find(tx, accountId, owner, false).orElseThrow(() -> accessDenied(accountId));
+        return find(tx, accountId, owner, Lock.NONE).orElseThrow(() -> accessDenied(accountId));
     }
 
     /**
@@ -105,13 +104,27 @@ public class Accounts {
      * owner's row is not even locked: the ownership test is part of the locking query.
      */
     public Account lockOwned(Tx tx, String accountId, String owner) throws SQLException {
-        return find(tx, accountId, owner, true).orElseThrow(() -> accessDenied(accountId));
+        return find(tx, accountId, owner, Lock.WAIT).orElseThrow(() -> accessDenied(accountId));
     }
 
-    /** Locks the account row for work that acts for no caller (the hold expiry job). */
-    public Account lock(Tx tx, String accountId) throws SQLException {
-        return find(tx, accountId, null, true)
-                .orElseThrow(() -> ApiException.notFound(ErrorReason.ACCOUNT_NOT_FOUND, ResourceNames.account(accountId)));
+    /**
+     * Locks the account row for work that acts for no caller (the hold expiry sweep), unless
+     * another transaction holds it: then empty at once, so replicas sweeping together share the
+     * work instead of queueing behind each other (SKIP LOCKED).
+     */
+    public Optional<Account> lockIfFree(Tx tx, String accountId) throws SQLException {
+        return find(tx, accountId, null, Lock.SKIP_LOCKED);
+    }
+
+    /** How {@link #find} reads the row. */
+    private enum Lock {
+        NONE(""), WAIT(" FOR UPDATE"), SKIP_LOCKED(" FOR UPDATE SKIP LOCKED");
+
+        private final String clause;
+
+        Lock(String clause) {
+            this.clause = clause;
+        }
     }
 
     private static ApiException accessDenied(String accountId) {
@@ -135,14 +148,21 @@ public class Accounts {
         return Moneys.amount(account.getAvailable());
     }
 
-    /** The account of this id, or of this id and owner when {@code owner} is not null. */
-    private Optional<Account> find(Tx tx, String id, String owner, boolean forUpdate) throws SQLException {
-        String sql = "SELECT id, currency_code, credit_limit, held, captured, state, display_name, create_time"
-                + " FROM accounts WHERE id = ?" + (owner == null ? "" : " AND owner = ?") + (forUpdate ? " FOR UPDATE" : "");
+    /**
+     * The account of this id, or of this id and owner when {@code owner} is not null. Its held
+     * amount leaves out holds past their expire_time that no sweep has released yet: a hold stops
+     * reducing available credit at its expire_time, not when a job gets to it.
+     */
+    private Optional<Account> find(Tx tx, String id, String owner, Lock lock) throws SQLException {
+        String sql = "SELECT id, currency_code, credit_limit, held, captured, state, display_name, create_time,"
+                + " (SELECT COALESCE(SUM(amount), 0) FROM authorizations WHERE account_id = accounts.id"
+                + " AND state = 'APPROVED' AND expire_time <= ?) AS expired_held"
+                + " FROM accounts WHERE id = ?" + (owner == null ? "" : " AND owner = ?") + lock.clause;
         return tx.with(sql, statement -> {
-            statement.setString(1, id);
+            statement.setObject(1, DbTime.now(clock));
+            statement.setString(2, id);
             if (owner != null) {
-                statement.setString(2, owner);
+                statement.setString(3, owner);
             }
             try (ResultSet row = statement.executeQuery()) {
                 return row.next() ? Optional.of(toAccount(row)) : Optional.empty();
@@ -153,7 +173,7 @@ public class Accounts {
     private static Account toAccount(ResultSet row) throws SQLException {
         String currency = row.getString("currency_code");
         BigDecimal limit = row.getBigDecimal("credit_limit");
-        BigDecimal held = row.getBigDecimal("held");
+        BigDecimal held = row.getBigDecimal("held").subtract(row.getBigDecimal("expired_held"));
         BigDecimal captured = row.getBigDecimal("captured");
         OffsetDateTime created = row.getObject("create_time", OffsetDateTime.class);
         return Account.newBuilder()

@@ -38,17 +38,17 @@ public class AuthorizationEndpoint extends AuthorizationServiceGrpc.Authorizatio
 
     @Override
     public void createAuthorization(CreateAuthorizationRequest request, StreamObserver<Authorization> observer) {
-        UnaryCalls.respond(observer, () -> authorizations.create(request, key(request.getRequestId()), owner()));
+        UnaryCalls.respondToMutation(observer, () -> authorizations.create(request, key(request.getRequestId()), owner()));
     }
 
     @Override
     public void captureAuthorization(CaptureAuthorizationRequest request, StreamObserver<Authorization> observer) {
-        UnaryCalls.respond(observer, () -> authorizations.capture(request, key(request.getRequestId()), owner()));
+        UnaryCalls.respondToMutation(observer, () -> authorizations.capture(request, key(request.getRequestId()), owner()));
     }
 
     @Override
     public void voidAuthorization(VoidAuthorizationRequest request, StreamObserver<Authorization> observer) {
-        UnaryCalls.respond(observer, () -> authorizations.voidAuthorization(request, key(request.getRequestId()), owner()));
+        UnaryCalls.respondToMutation(observer, () -> authorizations.voidAuthorization(request, key(request.getRequestId()), owner()));
     }
 
     /** The verified caller's subject: the owner every account access is checked against. */

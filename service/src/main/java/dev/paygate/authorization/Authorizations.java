@@ -5,6 +5,7 @@ import dev.paygate.account.ResourceNames;
 import dev.paygate.error.ApiException;
 import dev.paygate.error.ErrorReason;
 import dev.paygate.idempotency.IdempotencyStore;
+import dev.paygate.idempotency.Outcome;
 import dev.paygate.money.Moneys;
 import dev.paygate.persistence.Database;
 import dev.paygate.persistence.DbTime;
@@ -34,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Authorizes, captures and voids payments for the owner of the account ({@code owner} is the
@@ -43,13 +45,17 @@ import java.util.UUID;
  *   <li>an approval never makes held + captured exceed the credit limit;</li>
  *   <li>only APPROVED authorizations hold credit, and each leaves APPROVED exactly once
  *       (capture, void or expiry), releasing exactly its amount;</li>
- *   <li>a keyed mutation is processed once: retries get the stored first response.</li>
+ *   <li>a keyed mutation is processed once: retries get the stored first response;</li>
+ *   <li>counters move after the commit, once per processed mutation, never for a replay.</li>
  * </ul>
  */
 @Singleton
 public class Authorizations {
 
     private static final int DEFAULT_PAGE_SIZE = 50;
+    private static final String CREATE = "CreateAuthorization";
+    private static final String CAPTURE = "CaptureAuthorization";
+    private static final String VOID = "VoidAuthorization";
     private static final String COLUMNS = "id, account_id, amount, currency_code, merchant_id, merchant_category_code,"
             + " state, decline_reason, captured_amount, create_time, update_time, expire_time";
 
@@ -60,9 +66,10 @@ public class Authorizations {
     private final HoldProperties holds;
     private final Clock clock;
     private final MeterRegistry meters;
+    private final PageTokens pageTokens;
 
     public Authorizations(Database database, Accounts accounts, IdempotencyStore idempotency, RiskRules risk,
-                          HoldProperties holds, Clock clock, MeterRegistry meters) {
+                          HoldProperties holds, Clock clock, MeterRegistry meters, PageTokens pageTokens) {
         this.database = database;
         this.accounts = accounts;
         this.idempotency = idempotency;
@@ -70,44 +77,55 @@ public class Authorizations {
         this.holds = holds;
         this.clock = clock;
         this.meters = meters;
+        this.pageTokens = pageTokens;
     }
 
-    public Authorization create(CreateAuthorizationRequest request, String key, String owner) {
+    public Outcome<Authorization> create(CreateAuthorizationRequest request, String key, String owner) {
+        Moneys.requirePayable(request.getAuthorization().getAmount(), "authorization.amount");
         String accountId = ResourceNames.accountId(request.getParent());
-        Authorization result = database.inTransaction(tx -> {
+        AtomicInteger expired = new AtomicInteger();
+        Outcome<Authorization> outcome = database.inTransaction(!key.isEmpty(), tx -> {
             Account account = accounts.lockOwned(tx, accountId, owner);
-            Optional<Authorization> replay = idempotency.replay(tx, accountId, key, "CreateAuthorization", request,
-                    Authorization.parser());
-            if (replay.isPresent()) {
-                return replay.get();
-            }
-            Authorization input = request.getAuthorization();
-            BigDecimal amount = Moneys.amount(input.getAmount());
-            OffsetDateTime now = now();
-            Optional<DeclineReason> decline = declineReason(tx, account, input, amount, now);
-            Authorization.Builder created = Authorization.newBuilder()
-                    .setName(ResourceNames.authorization(accountId, UUID.randomUUID().toString()))
-                    .setAmount(input.getAmount())
-                    .setMerchantId(input.getMerchantId())
-                    .setMerchantCategoryCode(input.getMerchantCategoryCode())
-                    .setCreateTime(DbTime.timestamp(now))
-                    .setUpdateTime(DbTime.timestamp(now));
-            OffsetDateTime expireTime = null;
-            if (decline.isPresent()) {
-                created.setState(State.DECLINED).setDeclineReason(decline.get());
-            } else {
-                expireTime = now.plus(holds.getTtl());
-                created.setState(State.APPROVED).setExpireTime(DbTime.timestamp(expireTime));
-                accounts.adjust(tx, accountId, amount, BigDecimal.ZERO);
-            }
-            Authorization authorization = created.build();
-            insert(tx, accountId, authorization, amount, now, expireTime);
-            idempotency.remember(tx, accountId, key, "CreateAuthorization", request, authorization);
-            return authorization;
+            // Holds past expiry leave the balance now, so the CHECK on held agrees with what
+            // available credit already says.
+            expired.set(releaseExpired(tx, accountId));
+            return idempotency.once(tx, accountId, key, CREATE, request, Authorization.parser(),
+                    () -> authorize(tx, account, request.getAuthorization()));
         });
-        meters.counter("paygate.authorizations", "state", result.getState().name(),
-                "decline_reason", result.getDeclineReason().name()).increment();
-        return result;
+        countExpired(expired.get());
+        idempotency.countCommitted(CREATE, outcome);
+        if (!outcome.replayed()) {
+            Authorization result = outcome.response();
+            meters.counter("paygate.authorizations", "state", result.getState().name(),
+                    "decline_reason", result.getDeclineReason().name()).increment();
+        }
+        return outcome;
+    }
+
+    /** Approves (and holds the amount) or declines one payment on a locked account. */
+    private Authorization authorize(Tx tx, Account account, Authorization input) throws SQLException {
+        String accountId = ResourceNames.accountId(account.getName());
+        BigDecimal amount = Moneys.amount(input.getAmount());
+        OffsetDateTime now = now();
+        Optional<DeclineReason> decline = declineReason(tx, account, input, amount, now);
+        Authorization.Builder created = Authorization.newBuilder()
+                .setName(ResourceNames.authorization(accountId, UUID.randomUUID().toString()))
+                .setAmount(input.getAmount())
+                .setMerchantId(input.getMerchantId())
+                .setMerchantCategoryCode(input.getMerchantCategoryCode())
+                .setCreateTime(DbTime.timestamp(now))
+                .setUpdateTime(DbTime.timestamp(now));
+        OffsetDateTime expireTime = null;
+        if (decline.isPresent()) {
+            created.setState(State.DECLINED).setDeclineReason(decline.get());
+        } else {
+            expireTime = now.plus(holds.getTtl());
+            created.setState(State.APPROVED).setExpireTime(DbTime.timestamp(expireTime));
+            accounts.adjust(tx, accountId, amount, BigDecimal.ZERO);
+        }
+        Authorization authorization = created.build();
+        insert(tx, accountId, authorization, amount, now, expireTime);
+        return authorization;
     }
 
     private Optional<DeclineReason> declineReason(Tx tx, Account account, Authorization input, BigDecimal amount,
@@ -119,7 +137,7 @@ public class Authorizations {
             return Optional.of(DeclineReason.CURRENCY_MISMATCH);
         }
         String accountId = ResourceNames.accountId(account.getName());
-        Optional<DeclineReason> risky = risk.evaluate(account.getName(), amount, input.getMerchantCategoryCode(),
+        Optional<DeclineReason> risky = risk.evaluate(account.getName(), input.getAmount(), input.getMerchantCategoryCode(),
                 window -> countSince(tx, accountId, now.minus(window)));
         if (risky.isPresent()) {
             return risky;
@@ -130,89 +148,129 @@ public class Authorizations {
         return Optional.empty();
     }
 
-    public Authorization capture(CaptureAuthorizationRequest request, String key, String owner) {
+    public Outcome<Authorization> capture(CaptureAuthorizationRequest request, String key, String owner) {
+        if (request.hasAmount()) {
+            Moneys.requirePayable(request.getAmount(), "amount");
+        }
         String accountId = ResourceNames.accountId(request.getName());
-        return database.inTransaction(tx -> {
+        Outcome<Authorization> outcome = database.inTransaction(!key.isEmpty(), tx -> {
             accounts.lockOwned(tx, accountId, owner);
-            Optional<Authorization> replay = idempotency.replay(tx, accountId, key, "CaptureAuthorization", request,
-                    Authorization.parser());
-            if (replay.isPresent()) {
-                return replay.get();
-            }
-            Authorization current = requireApproved(tx, request.getName(), "captured");
-            BigDecimal authorized = Moneys.amount(current.getAmount());
-            BigDecimal captured = authorized;
-            if (request.hasAmount()) {
-                if (!request.getAmount().getCurrencyCode().equals(current.getAmount().getCurrencyCode())) {
-                    throw ApiException.invalidField("amount.currency_code",
-                            "must be the authorization's currency " + current.getAmount().getCurrencyCode());
-                }
-                captured = Moneys.amount(request.getAmount());
-                if (captured.compareTo(authorized) > 0) {
-                    throw ApiException.invalidField("amount", "must not exceed the authorized amount "
-                            + authorized.stripTrailingZeros().toPlainString());
-                }
-            }
-            // The whole hold is released; only the captured part moves to captured.
-            accounts.adjust(tx, accountId, authorized.negate(), captured);
-            Authorization updated = transition(tx, current, State.CAPTURED, captured);
-            idempotency.remember(tx, accountId, key, "CaptureAuthorization", request, updated);
-            meters.counter("paygate.authorizations.captured").increment();
-            return updated;
+            return idempotency.once(tx, accountId, key, CAPTURE, request, Authorization.parser(),
+                    () -> capture(tx, request));
         });
+        idempotency.countCommitted(CAPTURE, outcome);
+        if (!outcome.replayed()) {
+            meters.counter("paygate.authorizations.captured").increment();
+        }
+        return outcome;
     }
 
-    public Authorization voidAuthorization(VoidAuthorizationRequest request, String key, String owner) {
+    private Authorization capture(Tx tx, CaptureAuthorizationRequest request) throws SQLException {
         String accountId = ResourceNames.accountId(request.getName());
-        return database.inTransaction(tx -> {
-            accounts.lockOwned(tx, accountId, owner);
-            Optional<Authorization> replay = idempotency.replay(tx, accountId, key, "VoidAuthorization", request,
-                    Authorization.parser());
-            if (replay.isPresent()) {
-                return replay.get();
+        Authorization current = requireApproved(tx, request.getName(), "captured");
+        BigDecimal authorized = Moneys.amount(current.getAmount());
+        BigDecimal captured = authorized;
+        if (request.hasAmount()) {
+            if (!request.getAmount().getCurrencyCode().equals(current.getAmount().getCurrencyCode())) {
+                throw ApiException.invalidField("amount.currency_code",
+                        "must be the authorization's currency " + current.getAmount().getCurrencyCode());
             }
-            Authorization current = requireApproved(tx, request.getName(), "voided");
-            accounts.adjust(tx, accountId, Moneys.amount(current.getAmount()).negate(), BigDecimal.ZERO);
-            Authorization updated = transition(tx, current, State.VOIDED, null);
-            idempotency.remember(tx, accountId, key, "VoidAuthorization", request, updated);
-            meters.counter("paygate.authorizations.voided").increment();
-            return updated;
+            captured = Moneys.amount(request.getAmount());
+            if (captured.compareTo(authorized) > 0) {
+                throw ApiException.invalidField("amount", "must not exceed the authorized amount "
+                        + authorized.stripTrailingZeros().toPlainString());
+            }
+        }
+        // The whole hold is released; only the captured part moves to captured.
+        accounts.adjust(tx, accountId, authorized.negate(), captured);
+        return transition(tx, current, State.CAPTURED, captured);
+    }
+
+    public Outcome<Authorization> voidAuthorization(VoidAuthorizationRequest request, String key, String owner) {
+        String accountId = ResourceNames.accountId(request.getName());
+        Outcome<Authorization> outcome = database.inTransaction(!key.isEmpty(), tx -> {
+            accounts.lockOwned(tx, accountId, owner);
+            return idempotency.once(tx, accountId, key, VOID, request, Authorization.parser(), () -> {
+                Authorization current = requireApproved(tx, request.getName(), "voided");
+                accounts.adjust(tx, accountId, Moneys.amount(current.getAmount()).negate(), BigDecimal.ZERO);
+                return transition(tx, current, State.VOIDED, null);
+            });
         });
+        idempotency.countCommitted(VOID, outcome);
+        if (!outcome.replayed()) {
+            meters.counter("paygate.authorizations.voided").increment();
+        }
+        return outcome;
     }
 
     /**
-     * Releases the hold of an APPROVED authorization past its expiry. Returns false when it is no
-     * longer APPROVED (captured, voided or expired by another replica meanwhile).
+     * Expires the account's APPROVED holds whose expire_time has passed and releases exactly their
+     * amounts; the caller holds the account lock. The stored update_time is the expire_time, so an
+     * authorization reads the same before and after its release.
+     *
+     * @return how many holds were released
      */
-    boolean expire(String accountId, String authorizationId) {
-        return database.inTransaction(tx -> {
-            accounts.lock(tx, accountId);
-            Optional<Authorization> current = find(tx, accountId, authorizationId);
-            if (current.isEmpty() || current.get().getState() != State.APPROVED
-                    || !isExpired(current.get())) {
-                return false;
+    private int releaseExpired(Tx tx, String accountId) throws SQLException {
+        OffsetDateTime now = now();
+        BigDecimal[] due = tx.with("SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM authorizations"
+                + " WHERE account_id = ? AND state = ? AND expire_time <= ?", statement -> {
+            statement.setString(1, accountId);
+            statement.setString(2, State.APPROVED.name());
+            statement.setObject(3, now);
+            try (ResultSet row = statement.executeQuery()) {
+                row.next();
+                return new BigDecimal[] {row.getBigDecimal(1), row.getBigDecimal(2)};
             }
-            accounts.adjust(tx, accountId, Moneys.amount(current.get().getAmount()).negate(), BigDecimal.ZERO);
-            transition(tx, current.get(), State.EXPIRED, null);
-            return true;
         });
+        int count = due[0].intValueExact();
+        if (count == 0) {
+            return 0;
+        }
+        accounts.adjust(tx, accountId, due[1].negate(), BigDecimal.ZERO);
+        tx.with("UPDATE authorizations SET state = ?, update_time = expire_time"
+                + " WHERE account_id = ? AND state = ? AND expire_time <= ?", statement -> {
+            statement.setString(1, State.EXPIRED.name());
+            statement.setString(2, accountId);
+            statement.setString(3, State.APPROVED.name());
+            statement.setObject(4, now);
+            return statement.executeUpdate();
+        });
+        return count;
     }
 
-    /** Up to {@code limit} APPROVED holds past expiry, as (account id, authorization id) pairs. */
-    List<String[]> findExpired(int limit) {
-        return database.inTransaction(tx -> tx.with("SELECT account_id, id FROM authorizations"
-                + " WHERE state = ? AND expire_time <= ? ORDER BY expire_time", statement -> {
+    /**
+     * Releases the account's expired holds in a transaction of its own, unless another transaction
+     * holds the account (another replica's sweep, or a call: it then waits for a later sweep).
+     */
+    int releaseExpiredIfFree(String accountId) {
+        int released = database.inTransaction(tx -> accounts.lockIfFree(tx, accountId).isPresent()
+                ? releaseExpired(tx, accountId) : 0);
+        countExpired(released);
+        return released;
+    }
+
+    /** Up to {@code limit} accounts after {@code afterAccountId} (in id order) with holds past expiry. */
+    List<String> accountsWithExpiredHolds(String afterAccountId, int limit) {
+        return database.inTransaction(tx -> tx.with("SELECT DISTINCT account_id FROM authorizations"
+                + " WHERE state = ? AND expire_time <= ? AND account_id > ? ORDER BY account_id", statement -> {
             statement.setString(1, State.APPROVED.name());
             statement.setObject(2, now());
+            statement.setString(3, afterAccountId);
             statement.setMaxRows(limit);
-            List<String[]> expired = new ArrayList<>();
+            List<String> accountIds = new ArrayList<>();
             try (ResultSet row = statement.executeQuery()) {
                 while (row.next()) {
-                    expired.add(new String[] {row.getString(1), row.getString(2)});
+                    accountIds.add(row.getString(1));
                 }
             }
-            return expired;
+            return accountIds;
         }));
+    }
+
+    private void countExpired(int released) {
+        if (released > 0) {
+            meters.counter("paygate.holds.expired").increment(released);
+        }
     }
 
     public Authorization get(String name, String owner) {
@@ -220,18 +278,24 @@ public class Authorizations {
         return database.inTransaction(tx -> {
             accounts.findOwned(tx, accountId, owner);
             return find(tx, accountId, ResourceNames.authorizationId(name));
-        }).orElseThrow(() -> ApiException.notFound(ErrorReason.AUTHORIZATION_NOT_FOUND, name));
+        }).map(this::asOfNow).orElseThrow(() -> ApiException.notFound(ErrorReason.AUTHORIZATION_NOT_FOUND, name));
     }
 
     public ListAuthorizationsResponse list(ListAuthorizationsRequest request, String owner) {
         String accountId = ResourceNames.accountId(request.getParent());
         int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : request.getPageSize();
         String filter = request.getState() == State.STATE_UNSPECIFIED ? "" : request.getState().name();
-        PageToken after = request.getPageToken().isEmpty() ? null : PageToken.decode(request.getPageToken(), filter);
+        PageTokens.Position after = request.getPageToken().isEmpty() ? null
+                : pageTokens.decode(request.getParent(), filter, request.getPageToken());
         return database.inTransaction(tx -> {
             accounts.findOwned(tx, accountId, owner);
             StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM authorizations WHERE account_id = ?");
-            if (!filter.isEmpty()) {
+            // A hold past its expire_time is EXPIRED from that moment, released or not.
+            if (filter.equals(State.APPROVED.name())) {
+                sql.append(" AND state = ? AND expire_time > ?");
+            } else if (filter.equals(State.EXPIRED.name())) {
+                sql.append(" AND (state = ? OR (state = 'APPROVED' AND expire_time <= ?))");
+            } else if (!filter.isEmpty()) {
                 sql.append(" AND state = ?");
             }
             if (after != null) {
@@ -243,6 +307,9 @@ public class Authorizations {
                 statement.setString(i++, accountId);
                 if (!filter.isEmpty()) {
                     statement.setString(i++, filter);
+                }
+                if (filter.equals(State.APPROVED.name()) || filter.equals(State.EXPIRED.name())) {
+                    statement.setObject(i++, now());
                 }
                 if (after != null) {
                     OffsetDateTime position = after.createTime().atOffset(ZoneOffset.UTC);
@@ -256,15 +323,15 @@ public class Authorizations {
                 List<OffsetDateTime> times = new ArrayList<>();
                 try (ResultSet row = statement.executeQuery()) {
                     while (row.next()) {
-                        response.addAuthorizations(toAuthorization(row));
+                        response.addAuthorizations(asOfNow(toAuthorization(row)));
                         times.add(row.getObject("create_time", OffsetDateTime.class));
                     }
                 }
                 if (response.getAuthorizationsCount() > pageSize) {
                     response.removeAuthorizations(pageSize);
                     Authorization last = response.getAuthorizations(pageSize - 1);
-                    response.setNextPageToken(new PageToken(filter, times.get(pageSize - 1).toInstant(),
-                            ResourceNames.authorizationId(last.getName())).encode());
+                    response.setNextPageToken(pageTokens.encode(request.getParent(), filter, new PageTokens.Position(
+                            times.get(pageSize - 1).toInstant(), ResourceNames.authorizationId(last.getName()))));
                 }
                 return response.build();
             });
@@ -274,15 +341,16 @@ public class Authorizations {
     private Authorization requireApproved(Tx tx, String name, String verb) throws SQLException {
         Authorization current = find(tx, ResourceNames.accountId(name), ResourceNames.authorizationId(name))
                 .orElseThrow(() -> ApiException.notFound(ErrorReason.AUTHORIZATION_NOT_FOUND, name));
+        // Expired reads the same whether or not the sweep has released the hold yet.
+        if (asOfNow(current).getState() == State.EXPIRED) {
+            throw ApiException.failedPrecondition(ErrorReason.AUTHORIZATION_EXPIRED,
+                    name + " expired at its expire_time and can no longer be " + verb,
+                    Map.of("state", State.EXPIRED.name()));
+        }
         if (current.getState() != State.APPROVED) {
             throw ApiException.failedPrecondition(ErrorReason.AUTHORIZATION_NOT_APPROVED,
                     name + " is " + current.getState() + "; only an APPROVED authorization can be " + verb,
                     Map.of("state", current.getState().name()));
-        }
-        if (isExpired(current)) {
-            throw ApiException.failedPrecondition(ErrorReason.AUTHORIZATION_EXPIRED,
-                    name + " expired; its hold is being released and it can no longer be " + verb,
-                    Map.of("state", State.EXPIRED.name()));
         }
         return current;
     }
@@ -338,20 +406,24 @@ public class Authorizations {
         });
     }
 
-    private int countSince(Tx tx, String accountId, OffsetDateTime since) {
-        try {
-            return tx.with("SELECT COUNT(*) FROM authorizations WHERE account_id = ? AND create_time > ?",
-                    (PreparedStatement statement) -> {
-                        statement.setString(1, accountId);
-                        statement.setObject(2, since);
-                        try (ResultSet row = statement.executeQuery()) {
-                            row.next();
-                            return row.getInt(1);
-                        }
-                    });
-        } catch (SQLException e) {
-            throw new IllegalStateException("velocity count failed", e);
+    private int countSince(Tx tx, String accountId, OffsetDateTime since) throws SQLException {
+        return tx.with("SELECT COUNT(*) FROM authorizations WHERE account_id = ? AND create_time > ?",
+                (PreparedStatement statement) -> {
+                    statement.setString(1, accountId);
+                    statement.setObject(2, since);
+                    try (ResultSet row = statement.executeQuery()) {
+                        row.next();
+                        return row.getInt(1);
+                    }
+                });
+    }
+
+    /** The authorization as a reader sees it now: an APPROVED hold past its expire_time is EXPIRED. */
+    private Authorization asOfNow(Authorization stored) {
+        if (stored.getState() != State.APPROVED || !isExpired(stored)) {
+            return stored;
         }
+        return stored.toBuilder().setState(State.EXPIRED).setUpdateTime(stored.getExpireTime()).build();
     }
 
     /** Whether the hold's expire_time has passed, to the nanosecond (not just the whole second). */

@@ -10,7 +10,7 @@ public class HoldProperties {
     /** Card schemes let most holds lapse after about a week. */
     private Duration ttl = Duration.ofDays(7);
     private Duration sweepInterval = Duration.ofSeconds(30);
-    /** Holds released per sweep transaction batch, to keep each sweep short. */
+    /** Accounts a sweep looks up at a time; each account's holds are released in their own transaction. */
     private int sweepBatchSize = 100;
 
     public Duration getTtl() {

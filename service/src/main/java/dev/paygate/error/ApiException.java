@@ -13,7 +13,7 @@ public final class ApiException extends RuntimeException {
     /** The subset of canonical codes Paygate's business code produces. */
     public enum Code {
         INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS, ABORTED, UNAVAILABLE,
-        DEADLINE_EXCEEDED, CANCELLED, UNAUTHENTICATED, PERMISSION_DENIED
+        DEADLINE_EXCEEDED, CANCELLED, UNAUTHENTICATED, PERMISSION_DENIED, UNKNOWN
     }
 
     /** One bad field: its path in the request (e.g. {@code authorization.amount}) and why. */
@@ -65,6 +65,26 @@ public final class ApiException extends RuntimeException {
     public static ApiException unavailable(String message, Duration retryDelay, Throwable cause) {
         return new ApiException(Code.UNAVAILABLE, ErrorReason.DATABASE_UNAVAILABLE, message, List.of(), Map.of(),
                 retryDelay, cause);
+    }
+
+    /** Every pooled connection stayed busy for the whole wait: nothing was done, retrying is safe. */
+    public static ApiException saturated(String message, Duration retryDelay, Throwable cause) {
+        return new ApiException(Code.UNAVAILABLE, ErrorReason.DATABASE_SATURATED, message, List.of(), Map.of(),
+                retryDelay, cause);
+    }
+
+    /**
+     * The commit was sent and its answer lost: the write may or may not have happened. A keyed call
+     * replays safely, so it gets UNAVAILABLE with retry advice; an unkeyed one gets UNKNOWN and no
+     * advice, because repeating it could apply it twice.
+     */
+    public static ApiException commitOutcomeUnknown(boolean keyed, Duration retryDelay, Throwable cause) {
+        String message = "the database connection failed while committing: the request may or may not have been"
+                + " applied; " + (keyed
+                ? "retry with the same idempotency key to get its outcome"
+                : "it had no idempotency key, so do not repeat it blindly: read the resource to find out");
+        return new ApiException(keyed ? Code.UNAVAILABLE : Code.UNKNOWN, ErrorReason.COMMIT_OUTCOME_UNKNOWN, message,
+                List.of(), Map.of(), keyed ? retryDelay : null, cause);
     }
 
     public static ApiException deadlineExceeded(ErrorReason reason, String message) {

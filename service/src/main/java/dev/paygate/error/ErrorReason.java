@@ -11,7 +11,7 @@ public enum ErrorReason {
     AUTHORIZATION_NOT_FOUND,
     /** Capture or void of an authorization that is not APPROVED. */
     AUTHORIZATION_NOT_APPROVED,
-    /** Capture or void of an APPROVED authorization whose hold has expired. */
+    /** Capture or void of an authorization whose hold has expired (released yet or not). */
     AUTHORIZATION_EXPIRED,
     /** An idempotency key was reused with a different request. */
     IDEMPOTENCY_KEY_REUSED,
@@ -19,6 +19,10 @@ public enum ErrorReason {
     CONCURRENT_MODIFICATION,
     /** The database could not be reached; the request was not processed. */
     DATABASE_UNAVAILABLE,
+    /** Every database connection stayed busy for the whole wait; the request was not processed. */
+    DATABASE_SATURATED,
+    /** The connection failed during the commit: the request may or may not have been applied. */
+    COMMIT_OUTCOME_UNKNOWN,
     /** The remaining deadline is below the service minimum; nothing was done. */
     DEADLINE_TOO_SHORT,
     /** The deadline passed while the request was being processed; its transaction rolled back. */

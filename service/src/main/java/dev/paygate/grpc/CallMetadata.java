@@ -19,8 +19,15 @@ public final class CallMetadata {
     public static final Metadata.Key<String> ENVOY_TIMEOUT_HEADER =
             Metadata.Key.of("x-envoy-expected-rq-timeout-ms", Metadata.ASCII_STRING_MARSHALLER);
 
+    /** Response header on a mutation answered from its idempotency key's stored response. */
+    public static final Metadata.Key<String> IDEMPOTENT_REPLAYED_HEADER =
+            Metadata.Key.of("idempotent-replayed", Metadata.ASCII_STRING_MARSHALLER);
+
+    /** Headers a handler adds to its response; sent with the response's first message. */
+    public static final Context.Key<Metadata> RESPONSE_HEADERS = Context.key("paygate-response-headers");
     public static final Context.Key<String> REQUEST_ID = Context.keyWithDefault("paygate-request-id", "");
-    public static final Context.Key<String> IDEMPOTENCY_KEY = Context.keyWithDefault("paygate-idempotency-key", "");
+    /** The idempotency-key metadata entry as sent, or null when the call has none. */
+    public static final Context.Key<String> IDEMPOTENCY_KEY = Context.key("paygate-idempotency-key");
 
     private CallMetadata() {
     }

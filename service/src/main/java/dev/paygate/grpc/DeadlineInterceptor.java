@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Every call runs under a deadline: the earlier of the caller's gRPC deadline and the budget Envoy
  * announces in {@code x-envoy-expected-rq-timeout-ms}; else the configured default. A call whose budget is
- * already below the minimum fails fast with DEADLINE_EXCEEDED before any database work.
+ * already below the minimum fails fast with DEADLINE_EXCEEDED before any database work; one above the
+ * maximum is cut to the maximum.
  *
  * <p>The budget each call saw is recorded in {@code paygate.call.budget} by source, so operators
  * (and the end-to-end tests) can see that edge timeouts really reach the service.
@@ -72,6 +73,11 @@ public class DeadlineInterceptor implements ServerInterceptor, Ordered {
         if (deadline == null) {
             deadline = Deadline.after(properties.getDefaultBudget().toMillis(), TimeUnit.MILLISECONDS);
             source = Source.SERVICE_DEFAULT;
+        }
+        // A caller's hour-long deadline would let one call hold a connection and locks for an hour.
+        Deadline longest = Deadline.after(properties.getMaximumBudget().toMillis(), TimeUnit.MILLISECONDS);
+        if (longest.isBefore(deadline)) {
+            deadline = longest;
         }
         long remainingMillis = deadline.timeRemaining(TimeUnit.MILLISECONDS);
         DistributionSummary.builder("paygate.call.budget")

@@ -13,6 +13,17 @@ public class DeadlineProperties {
     /** Below this remaining budget a call fails fast: it could not finish a transaction anyway. */
     private Duration minimumBudget = Duration.ofMillis(20);
 
+    /** No call runs longer than this, whatever deadline it brings. */
+    private Duration maximumBudget = Duration.ofSeconds(30);
+
+    public Duration getMaximumBudget() {
+        return maximumBudget;
+    }
+
+    public void setMaximumBudget(Duration maximumBudget) {
+        this.maximumBudget = maximumBudget;
+    }
+
     public Duration getDefaultBudget() {
         return defaultBudget;
     }

@@ -66,6 +66,7 @@ public final class GrpcErrors {
             case CANCELLED -> Code.CANCELLED;
             case UNAUTHENTICATED -> Code.UNAUTHENTICATED;
             case PERMISSION_DENIED -> Code.PERMISSION_DENIED;
+            case UNKNOWN -> Code.UNKNOWN;
         };
     }
 }

@@ -2,6 +2,7 @@ package dev.paygate.grpc;
 
 import io.grpc.Context;
 import io.grpc.Contexts;
+import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -14,7 +15,8 @@ import org.slf4j.MDC;
 /**
  * Puts {@code x-request-id}, {@code traceparent} and {@code idempotency-key} into the call's
  * {@link Context}, and the first two into the logging MDC around every callback, so each log
- * line of a call carries them whichever executor thread runs it.
+ * line of a call carries them whichever executor thread runs it. Also gives handlers a place
+ * for response headers ({@link CallMetadata#RESPONSE_HEADERS}).
  */
 @Singleton
 public class RequestMetadataInterceptor implements ServerInterceptor, Ordered {
@@ -29,12 +31,22 @@ public class RequestMetadataInterceptor implements ServerInterceptor, Ordered {
                                                        ServerCallHandler<Q, R> next) {
         String requestId = valueOrEmpty(headers.get(CallMetadata.REQUEST_ID_HEADER));
         String traceparent = valueOrEmpty(headers.get(CallMetadata.TRACEPARENT_HEADER));
-        String idempotencyKey = valueOrEmpty(headers.get(CallMetadata.IDEMPOTENCY_KEY_HEADER));
+        // Absent stays null: an empty idempotency-key entry is a malformed key, not "no key".
+        String idempotencyKey = headers.get(CallMetadata.IDEMPOTENCY_KEY_HEADER);
         String method = call.getMethodDescriptor().getFullMethodName();
+        Metadata responseHeaders = new Metadata();
         Context context = Context.current()
                 .withValue(CallMetadata.REQUEST_ID, requestId)
-                .withValue(CallMetadata.IDEMPOTENCY_KEY, idempotencyKey);
-        ServerCall.Listener<Q> listener = Contexts.interceptCall(context, call, headers, next);
+                .withValue(CallMetadata.IDEMPOTENCY_KEY, idempotencyKey)
+                .withValue(CallMetadata.RESPONSE_HEADERS, responseHeaders);
+        ServerCall<Q, R> withResponseHeaders = new SimpleForwardingServerCall<>(call) {
+            @Override
+            public void sendHeaders(Metadata headers) {
+                headers.merge(responseHeaders);
+                super.sendHeaders(headers);
+            }
+        };
+        ServerCall.Listener<Q> listener = Contexts.interceptCall(context, withResponseHeaders, headers, next);
         return new SimpleForwardingServerCallListener<>(listener) {
             @Override
             public void onMessage(Q message) {

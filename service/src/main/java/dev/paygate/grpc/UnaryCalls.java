@@ -1,6 +1,7 @@
 package dev.paygate.grpc;
 
 import dev.paygate.error.ApiException;
+import dev.paygate.idempotency.Outcome;
 import io.grpc.stub.StreamObserver;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -15,9 +16,17 @@ public final class UnaryCalls {
     }
 
     public static <T> void respond(StreamObserver<T> observer, Supplier<T> handler) {
-        T response;
+        respondToMutation(observer, () -> new Outcome<>(handler.get(), false));
+    }
+
+    /**
+     * Answers a keyed mutation; a replayed answer carries {@code idempotent-replayed: true} in the
+     * response headers, so a client can tell a retry's stored answer from a first one.
+     */
+    public static <T> void respondToMutation(StreamObserver<T> observer, Supplier<Outcome<T>> handler) {
+        Outcome<T> outcome;
         try {
-            response = handler.get();
+            outcome = handler.get();
         } catch (ApiException e) {
             LOG.info("call failed: {} {}: {}", e.code(), e.reason(), e.getMessage());
             observer.onError(GrpcErrors.toStatus(e));
@@ -27,7 +36,10 @@ public final class UnaryCalls {
             observer.onError(GrpcErrors.internal(CallMetadata.REQUEST_ID.get()));
             return;
         }
-        observer.onNext(response);
+        if (outcome.replayed()) {
+            CallMetadata.RESPONSE_HEADERS.get().put(CallMetadata.IDEMPOTENT_REPLAYED_HEADER, "true");
+        }
+        observer.onNext(outcome.response());
         observer.onCompleted();
     }
 }

@@ -12,6 +12,8 @@ public class IdempotencyProperties {
 
     private Duration retention = Duration.ofHours(48);
     private Duration purgeInterval = Duration.ofMinutes(10);
+    /** Keys deleted per purge transaction. */
+    private int purgeBatchSize = 1000;
 
     public Duration getRetention() {
         return retention;
@@ -30,5 +32,13 @@ public class IdempotencyProperties {
 
     public void setPurgeInterval(Duration purgeInterval) {
         this.purgeInterval = purgeInterval;
+    }
+
+    public int getPurgeBatchSize() {
+        return purgeBatchSize;
+    }
+
+    public void setPurgeBatchSize(int purgeBatchSize) {
+        this.purgeBatchSize = purgeBatchSize;
     }
 }

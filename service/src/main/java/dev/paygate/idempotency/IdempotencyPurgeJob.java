@@ -7,34 +7,48 @@ import jakarta.inject.Singleton;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Deletes idempotency keys past their retention window. Safe to run on every replica at once. */
+/**
+ * Deletes idempotency keys past their retention window, in bounded batches (one short transaction
+ * each) until none is left or the job's budget is spent. Safe to run on every replica at once.
+ */
 @Singleton
 public class IdempotencyPurgeJob {
 
     private static final Logger LOG = LoggerFactory.getLogger(IdempotencyPurgeJob.class);
 
-    /** One DELETE by an indexed expiry time; a minute is ample even after a long outage. */
+    /** Bounds one run; whatever is left after it goes on the next run. */
     private static final Duration PURGE_BUDGET = Duration.ofMinutes(1);
 
     private final Database database;
     private final IdempotencyStore store;
+    private final IdempotencyProperties properties;
 
-    public IdempotencyPurgeJob(Database database, IdempotencyStore store) {
+    public IdempotencyPurgeJob(Database database, IdempotencyStore store, IdempotencyProperties properties) {
         this.database = database;
         this.store = store;
+        this.properties = properties;
     }
 
     @Scheduled(fixedDelay = "${paygate.idempotency.purge-interval:10m}", initialDelay = "1m")
     public int purge() {
+        int batchSize = properties.getPurgeBatchSize();
+        int purged = 0;
         try {
-            int purged = database.withDeadline(PURGE_BUDGET, () -> database.inTransaction(store::purgeExpired));
-            if (purged > 0) {
-                LOG.info("purged {} expired idempotency keys", purged);
-            }
-            return purged;
+            purged = database.withDeadline(PURGE_BUDGET, () -> {
+                int total = 0;
+                int batch;
+                do {
+                    batch = database.inTransaction(tx -> store.purgeExpired(tx, batchSize));
+                    total += batch;
+                } while (batch == batchSize);
+                return total;
+            });
         } catch (RuntimeException e) {
-            LOG.warn("idempotency key purge failed; will retry: {}", e.toString());
-            return 0;
+            LOG.warn("idempotency key purge stopped; the next run continues: {}", e.toString());
         }
+        if (purged > 0) {
+            LOG.info("purged {} expired idempotency keys", purged);
+        }
+        return purged;
     }
 }

@@ -41,16 +41,42 @@ public class IdempotencyStore {
         this.meters = meters;
     }
 
+    /** The work a keyed mutation does when its key is new. */
+    @FunctionalInterface
+    public interface Mutation<T> {
+        T run() throws SQLException;
+    }
+
     /**
-     * The stored response for this key, if the same request was already processed.
+     * Replay-then-remember around one mutation, inside the caller's transaction and under the lock
+     * that serialises its scope: the stored response if this key already did this request, else
+     * the mutation's response, remembered with the key. An empty key means an unkeyed call.
      *
      * @throws ApiException ALREADY_EXISTS when the key was used for a different request
      */
-    public <T extends Message> Optional<T> replay(Tx tx, String scope, String key, String method,
-                                                  Message request, Parser<T> parser) throws SQLException {
+    public <T extends Message> Outcome<T> once(Tx tx, String scope, String key, String method, Message request,
+                                              Parser<T> parser, Mutation<T> mutation) throws SQLException {
         if (key.isEmpty()) {
-            return Optional.empty();
+            return new Outcome<>(mutation.run(), false);
         }
+        Optional<T> replay = replay(tx, scope, key, method, request, parser);
+        if (replay.isPresent()) {
+            return new Outcome<>(replay.get(), true);
+        }
+        T response = mutation.run();
+        remember(tx, scope, key, method, request, response);
+        return new Outcome<>(response, false);
+    }
+
+    /** Counts a replay; call after the transaction committed. */
+    public void countCommitted(String method, Outcome<?> outcome) {
+        if (outcome.replayed()) {
+            meters.counter("paygate.idempotency.replays", "method", method).increment();
+        }
+    }
+
+    private <T extends Message> Optional<T> replay(Tx tx, String scope, String key, String method,
+                                                   Message request, Parser<T> parser) throws SQLException {
         OffsetDateTime now = DbTime.now(clock);
         return tx.with("SELECT method, request_hash, response FROM idempotency_keys"
                 + " WHERE scope = ? AND idem_key = ? AND expire_time > ?", statement -> {
@@ -61,23 +87,20 @@ public class IdempotencyStore {
                 if (!row.next()) {
                     return Optional.empty();
                 }
-                if (!row.getString(1).equals(method) || !row.getString(2).equals(hash(method, request))) {
+                String stored = row.getString(2);
+                if (!row.getString(1).equals(method) || !(stored.equals(RequestFingerprint.of(method, request))
+                        || stored.equals(legacyFingerprint(method, request)))) {
                     throw ApiException.alreadyExists(ErrorReason.IDEMPOTENCY_KEY_REUSED,
                             "idempotency key " + key + " was already used for a different request;"
                                     + " use a new key for a new request", Map.of("idempotency_key", key));
                 }
-                meters.counter("paygate.idempotency.replays", "method", method).increment();
                 return Optional.of(parse(parser, row.getString(3)));
             }
         });
     }
 
-    /** Records the response of a processed keyed request, in the mutation's own transaction. */
-    public void remember(Tx tx, String scope, String key, String method, Message request, Message response)
+    private void remember(Tx tx, String scope, String key, String method, Message request, Message response)
             throws SQLException {
-        if (key.isEmpty()) {
-            return;
-        }
         OffsetDateTime now = DbTime.now(clock);
         // An expired row for the same key may linger until the purge: the key is free again.
         tx.with("DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND expire_time <= ?", statement -> {
@@ -91,7 +114,7 @@ public class IdempotencyStore {
             statement.setString(1, scope);
             statement.setString(2, key);
             statement.setString(3, method);
-            statement.setString(4, hash(method, request));
+            statement.setString(4, RequestFingerprint.of(method, request));
             statement.setString(5, Base64.getEncoder().encodeToString(response.toByteArray()));
             statement.setObject(6, now);
             statement.setObject(7, now.plus(properties.getRetention()));
@@ -99,49 +122,41 @@ public class IdempotencyStore {
         });
     }
 
-    /** Deletes keys past their retention; returns how many. */
-    public int purgeExpired(Tx tx) throws SQLException {
+    /**
+     * Deletes up to {@code limit} keys past their retention, oldest first; returns how many. A
+     * bounded batch keeps each purge transaction short however large the backlog.
+     */
+    public int purgeExpired(Tx tx, int limit) throws SQLException {
         OffsetDateTime now = DbTime.now(clock);
-        return tx.with("DELETE FROM idempotency_keys WHERE expire_time <= ?", statement -> {
+        return tx.with("DELETE FROM idempotency_keys WHERE (scope, idem_key) IN (SELECT scope, idem_key"
+                + " FROM idempotency_keys WHERE expire_time <= ? ORDER BY expire_time LIMIT ?)", statement -> {
             statement.setObject(1, now);
+            statement.setInt(2, limit);
             return statement.executeUpdate();
         });
     }
 
     /**
-     * Fingerprint of what the request asks for. The request id itself is left out, so the same
-     * request sent with the key in metadata or in {@code request_id} matches.
+     * The fingerprint earlier builds stored (SHA-256 of the method and the request's deterministic
+     * protobuf bytes without request_id). Accepted so keys written before the canonical fingerprint
+     * still replay; it can go once every replica runs this build and the retention has passed.
      */
-    static String hash(String method, Message request) {
-        Message withoutKey = clearRequestId(request);
+    private static String legacyFingerprint(String method, Message request) {
+        var field = request.getDescriptorForType().findFieldByName("request_id");
+        Message withoutKey = field == null ? request : request.toBuilder().clearField(field).build();
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             digest.update(method.getBytes(StandardCharsets.UTF_8));
             digest.update((byte) 0);
-            // Deterministic serialization: equal messages give equal bytes within one binary.
-            com.google.protobuf.ByteString bytes = toDeterministicBytes(withoutKey);
-            digest.update(bytes.asReadOnlyByteBuffer());
-            return HexFormat.of().formatHex(digest.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is always available", e);
-        }
-    }
-
-    private static Message clearRequestId(Message request) {
-        var field = request.getDescriptorForType().findFieldByName("request_id");
-        return field == null ? request : request.toBuilder().clearField(field).build();
-    }
-
-    private static com.google.protobuf.ByteString toDeterministicBytes(Message message) {
-        try {
             com.google.protobuf.ByteString.Output out = com.google.protobuf.ByteString.newOutput();
             com.google.protobuf.CodedOutputStream coded = com.google.protobuf.CodedOutputStream.newInstance(out);
             coded.useDeterministicSerialization();
-            message.writeTo(coded);
+            withoutKey.writeTo(coded);
             coded.flush();
-            return out.toByteString();
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException("writing to memory cannot fail", e);
+            digest.update(out.toByteString().asReadOnlyByteBuffer());
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException | java.io.IOException e) {
+            throw new IllegalStateException("SHA-256 over memory cannot fail", e);
         }
     }
 

@@ -3,11 +3,13 @@ package dev.paygate.persistence;
 import dev.paygate.error.ApiException;
 import dev.paygate.error.ErrorReason;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.pool.HikariPool;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import jakarta.inject.Singleton;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLTimeoutException;
 import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -41,31 +43,90 @@ public class Database {
             });
 
     private final DataSource dataSource;
+    /** The longest a call waits for a pooled connection (the pool's connection-timeout). */
+    private final long connectionTimeoutMillis;
     private volatile Boolean postgres;
 
     public Database(DataSource dataSource) {
         this.dataSource = dataSource;
+        HikariDataSource hikari = hikari();
+        this.connectionTimeoutMillis = hikari == null ? 1000 : hikari.getConnectionTimeout();
     }
 
     public <T> T inTransaction(Work<T> work) {
+        return inTransaction(false, work);
+    }
+
+    /**
+     * Runs the work in one transaction and commits it.
+     *
+     * @param keyed whether a repeat of this call replays its first outcome (it has an idempotency
+     *              key): only then may a commit whose outcome is unknown come with retry advice
+     */
+    public <T> T inTransaction(boolean keyed, Work<T> work) {
         Context context = Context.current();
         checkAlive(context);
-        try (Connection connection = dataSource.getConnection()) {
+        try (Connection connection = acquire(context)) {
             connection.setAutoCommit(false);
+            T result;
             try {
                 Tx tx = new Tx(connection, context);
                 boundLockWaits(connection, context);
-                T result = work.run(tx);
+                result = work.run(tx);
                 checkAlive(context);
-                connection.commit();
-                return result;
             } catch (SQLException | RuntimeException e) {
                 rollbackQuietly(connection);
                 throw e;
             }
+            try {
+                connection.commit();
+            } catch (SQLException e) {
+                LOG.error("commit failed; its outcome is unknown: {}", e.toString());
+                throw ApiException.commitOutcomeUnknown(keyed, RETRY_AFTER, e);
+            }
+            return result;
         } catch (SQLException e) {
             throw translate(e, context);
         }
+    }
+
+    /**
+     * A pooled connection, waiting no longer than the call's remaining budget nor the pool's
+     * configured connection timeout. Waiting out the budget is DEADLINE_EXCEEDED; waiting out the
+     * timeout with every connection busy is saturation (retry advice); a failure to connect is an
+     * outage. In every case nothing was done.
+     */
+    private Connection acquire(Context context) {
+        HikariPool pool = pool();
+        Deadline deadline = context.getDeadline();
+        if (pool == null || deadline == null) {
+            try {
+                return dataSource.getConnection();
+            } catch (SQLException e) {
+                throw connectionFailure(e);
+            }
+        }
+        long remaining = deadline.timeRemaining(TimeUnit.MILLISECONDS);
+        boolean budgetBound = remaining < connectionTimeoutMillis;
+        try {
+            return pool.getConnection(Math.max(1, Math.min(remaining, connectionTimeoutMillis)));
+        } catch (SQLException e) {
+            if (budgetBound && e instanceof SQLTransientConnectionException && e.getCause() == null) {
+                throw ApiException.deadlineExceeded(ErrorReason.DEADLINE_EXCEEDED,
+                        "deadline exceeded while waiting for a database connection; nothing was done");
+            }
+            throw connectionFailure(e);
+        }
+    }
+
+    private ApiException connectionFailure(SQLException e) {
+        if (e instanceof SQLTransientConnectionException && e.getCause() == null && activeConnections() > 0) {
+            LOG.warn("database connection pool saturated: {}", e.getMessage());
+            return ApiException.saturated("every database connection stayed busy for " + connectionTimeoutMillis
+                    + " ms; the request was not processed; retry after a short delay", RETRY_AFTER, e);
+        }
+        LOG.warn("database unavailable: {}", e.toString());
+        return ApiException.unavailable("database unavailable; the request was not processed", RETRY_AFTER, e);
     }
 
     /**
@@ -101,10 +162,21 @@ public class Database {
     }
 
     private int activeConnections() {
+        HikariPool pool = pool();
+        return pool == null ? 0 : pool.getActiveConnections();
+    }
+
+    /** Hikari's pool, which can wait for a connection for a given time; null if not Hikari. */
+    private HikariPool pool() {
+        HikariDataSource hikari = hikari();
+        return hikari != null && hikari.getHikariPoolMXBean() instanceof HikariPool pool ? pool : null;
+    }
+
+    private HikariDataSource hikari() {
         try {
-            return dataSource.unwrap(HikariDataSource.class).getHikariPoolMXBean().getActiveConnections();
-        } catch (SQLException | RuntimeException e) {
-            return 0;
+            return dataSource.isWrapperFor(HikariDataSource.class) ? dataSource.unwrap(HikariDataSource.class) : null;
+        } catch (SQLException e) {
+            return null;
         }
     }
 
@@ -120,18 +192,23 @@ public class Database {
     }
 
     /**
-     * PostgreSQL would otherwise wait for a row lock forever; the per-statement JDBC timeout covers
-     * the rest. H2 bounds lock waits with LOCK_TIMEOUT in its URL.
+     * Bounds row-lock waits (and, on PostgreSQL, the whole statement) by the call's remaining
+     * budget. PostgreSQL's settings are SET LOCAL: they end with the transaction. H2's LOCK_TIMEOUT
+     * is per session, so every transaction sets its own before its first statement.
      */
     private void boundLockWaits(Connection connection, Context context) throws SQLException {
         Deadline deadline = context.getDeadline();
-        if (deadline == null || !isPostgres(connection)) {
+        if (deadline == null) {
             return;
         }
         long millis = Math.max(1, deadline.timeRemaining(TimeUnit.MILLISECONDS));
         try (Statement statement = connection.createStatement()) {
-            statement.execute("SET LOCAL statement_timeout = " + millis);
-            statement.execute("SET LOCAL lock_timeout = " + millis);
+            if (isPostgres(connection)) {
+                statement.execute("SET LOCAL statement_timeout = " + millis);
+                statement.execute("SET LOCAL lock_timeout = " + millis);
+            } else {
+                statement.execute("SET LOCK_TIMEOUT " + millis);
+            }
         }
     }
 
@@ -144,24 +221,31 @@ public class Database {
         return known;
     }
 
+    /**
+     * Maps a failure before the commit (the transaction rolled back: nothing was changed) by its
+     * cause. Only a timeout, a cancelled statement or a lock wait that ran out is put down to the
+     * deadline or the client's cancel; any other error, such as a CHECK violation, stays a fault
+     * (INTERNAL) even when the deadline has also passed meanwhile.
+     */
     private ApiException translate(SQLException e, Context context) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        boolean lockWaitEnded = state.equals("55P03") || state.equals("HYT00");
+        boolean timedOut = e instanceof SQLTimeoutException || state.equals("57014") || lockWaitEnded;
         Deadline deadline = context.getDeadline();
-        if (deadline != null && deadline.isExpired()) {
+        if (timedOut && deadline != null && deadline.isExpired()) {
             return ApiException.deadlineExceeded(ErrorReason.DEADLINE_EXCEEDED,
                     "deadline exceeded during the transaction; it was rolled back");
         }
-        if (context.isCancelled()) {
+        if (timedOut && context.isCancelled()) {
             return ApiException.cancelled("call cancelled by the client; the transaction was rolled back");
         }
-        String state = e.getSQLState() == null ? "" : e.getSQLState();
         if (e instanceof SQLTransientConnectionException || state.startsWith("08")) {
             LOG.warn("database unavailable: {}", e.toString());
             return ApiException.unavailable("database unavailable; the request was not processed", RETRY_AFTER, e);
         }
-        // 40001 serialization failure, 40P01 deadlock, 55P03 lock timeout (PostgreSQL), HYT00 lock
-        // timeout (H2), 23505 a concurrent insert of the same key: rolled back, safe to retry.
-        if (state.equals("40001") || state.equals("40P01") || state.equals("55P03") || state.equals("HYT00")
-                || state.equals("23505")) {
+        // 40001 serialization failure, 40P01 deadlock, a lock wait that ended before the deadline,
+        // 23505 a concurrent insert of the same key: rolled back, safe to retry.
+        if (state.equals("40001") || state.equals("40P01") || lockWaitEnded || state.equals("23505")) {
             return ApiException.aborted(ErrorReason.CONCURRENT_MODIFICATION,
                     "transaction conflicted with a concurrent one and was rolled back; retry", e);
         }

@@ -6,6 +6,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.SQLTimeoutException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -13,6 +15,12 @@ import java.util.concurrent.TimeUnit;
  * timeout, and are cancelled if the call is cancelled or its deadline fires mid-statement.
  */
 public final class Tx {
+
+    private static final Executor CANCELLER = Executors.newCachedThreadPool(r -> {
+        Thread thread = new Thread(r, "paygate-statement-cancel");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     private final Connection connection;
     private final Context context;
@@ -35,7 +43,9 @@ public final class Tx {
                 statement.setQueryTimeout((int) Math.max(1, (millis + 999) / 1000));
             }
             Context.CancellationListener cancel = cancelled -> cancelQuietly(statement);
-            context.addListener(cancel, Runnable::run);
+            // Not on the thread that fires deadlines: a cancel can block (PostgreSQL opens a
+            // connection to send it), and must not delay other calls' deadlines.
+            context.addListener(cancel, CANCELLER);
             try {
                 return work.run(statement);
             } finally {

@@ -3,7 +3,10 @@ package dev.paygate.risk;
 import io.micronaut.context.annotation.ConfigurationProperties;
 import java.math.BigDecimal;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /** The risk rules' flags and thresholds ({@code paygate.risk.*}). */
 @ConfigurationProperties("paygate.risk")
@@ -37,11 +40,15 @@ public class RiskProperties {
         this.blockedMerchantCategories = blockedMerchantCategories;
     }
 
-    /** Declines a single payment above {@code max} (in the account's currency units). */
+    /**
+     * Declines a single payment above its currency's limit. Limits are per currency (10 000 EUR and
+     * 10 000 JPY are not the same risk), written {@code CODE:amount}; a currency without a limit
+     * is not limited by this rule.
+     */
     @ConfigurationProperties("amount-limit")
     public static class AmountLimit {
         private RuleMode mode = RuleMode.OFF;
-        private BigDecimal max = new BigDecimal("10000");
+        private Map<String, BigDecimal> limits = Map.of();
 
         public RuleMode getMode() {
             return mode;
@@ -51,12 +58,27 @@ public class RiskProperties {
             this.mode = mode;
         }
 
-        public BigDecimal getMax() {
-            return max;
+        /** The limit for a currency, if one is configured. */
+        public Optional<BigDecimal> limitFor(String currencyCode) {
+            return Optional.ofNullable(limits.get(currencyCode));
         }
 
-        public void setMax(BigDecimal max) {
-            this.max = max;
+        public List<String> getLimits() {
+            return limits.entrySet().stream().map(e -> e.getKey() + ":" + e.getValue().toPlainString()).toList();
+        }
+
+        /** @param limits entries such as {@code EUR:10000} */
+        public void setLimits(List<String> limits) {
+            Map<String, BigDecimal> parsed = new HashMap<>();
+            for (String entry : limits) {
+                String[] parts = entry.trim().split(":");
+                if (parts.length != 2 || !parts[0].matches("[A-Z]{3}")) {
+                    throw new IllegalArgumentException(
+                            "paygate.risk.amount-limit.limits entries look like EUR:10000, got " + entry);
+                }
+                parsed.put(parts[0], new BigDecimal(parts[1].trim()));
+            }
+            this.limits = Map.copyOf(parsed);
         }
     }
 

@@ -1,12 +1,14 @@
 package dev.paygate.risk;
 
+import com.google.type.Money;
+import dev.paygate.money.Moneys;
 import dev.paygate.v1.Authorization.DeclineReason;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Singleton;
 import java.math.BigDecimal;
+import java.sql.SQLException;
 import java.util.Optional;
 import java.time.Duration;
-import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,13 +35,17 @@ public class RiskRules {
      *
      * @param authorizationsWithin counts the account's authorizations within a window ending now;
      *                             only called when the velocity rule is on
+     * @throws SQLException from the count, as the database reported it (a timeout stays a timeout)
      */
-    public Optional<DeclineReason> evaluate(String account, BigDecimal amount, String merchantCategoryCode,
-                                            ToIntFunction<Duration> authorizationsWithin) {
+    public Optional<DeclineReason> evaluate(String account, Money payment, String merchantCategoryCode,
+                                            AuthorizationCount authorizationsWithin) throws SQLException {
         RiskProperties.AmountLimit amountLimit = properties.getAmountLimit();
-        if (amountLimit.getMode() != RuleMode.OFF && amount.compareTo(amountLimit.getMax()) > 0
+        BigDecimal amount = Moneys.amount(payment);
+        Optional<BigDecimal> limit = amountLimit.limitFor(payment.getCurrencyCode());
+        if (amountLimit.getMode() != RuleMode.OFF && limit.isPresent() && amount.compareTo(limit.get()) > 0
                 && enforce(amountLimit.getMode(), DeclineReason.AMOUNT_LIMIT, account,
-                "amount " + amount.stripTrailingZeros().toPlainString() + " > " + amountLimit.getMax())) {
+                "amount " + amount.stripTrailingZeros().toPlainString() + " " + payment.getCurrencyCode()
+                        + " > " + limit.get().toPlainString())) {
             return Optional.of(DeclineReason.AMOUNT_LIMIT);
         }
         RiskProperties.BlockedMerchantCategories blocked = properties.getBlockedMerchantCategories();
@@ -50,7 +56,7 @@ public class RiskRules {
         }
         RiskProperties.Velocity velocity = properties.getVelocity();
         if (velocity.getMode() != RuleMode.OFF) {
-            int recent = authorizationsWithin.applyAsInt(velocity.getWindow());
+            int recent = authorizationsWithin.within(velocity.getWindow());
             if (recent >= velocity.getMaxAuthorizations()
                     && enforce(velocity.getMode(), DeclineReason.VELOCITY_LIMIT, account,
                     recent + " authorizations within " + velocity.getWindow())) {
@@ -58,6 +64,12 @@ public class RiskRules {
             }
         }
         return Optional.empty();
+    }
+
+    /** Counts an account's authorizations within a window ending now, in the caller's transaction. */
+    @FunctionalInterface
+    public interface AuthorizationCount {
+        int within(Duration window) throws SQLException;
     }
 
     private boolean enforce(RuleMode mode, DeclineReason reason, String account, String why) {

@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
+import com.google.type.Money;
 import dev.paygate.testing.Fixtures;
 import dev.paygate.testing.RunningService;
 import dev.paygate.testing.TestDatabase;
@@ -32,12 +33,16 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.MetadataUtils;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -198,6 +203,83 @@ abstract class PaymentsContractTest {
                 .createAuthorization(authorize("accounts/" + UUID.randomUUID(), 10)));
 
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    }
+
+    // --- money
+
+    @Test
+    void createAccount_codeThatIsNoIsoCurrency_isInvalidArgumentAndCreatesNothing() {
+        long accountsBefore = count(service.dataSource(), "SELECT COUNT(*) FROM accounts");
+
+        for (String code : List.of("ABC", "XXX", "XAU")) {
+            CreateAccountRequest request = CreateAccountRequest.newBuilder().setAccount(Account.newBuilder()
+                    .setCurrencyCode(code)
+                    .setCreditLimit(Money.newBuilder().setCurrencyCode(code).setUnits(100))).build();
+
+            StatusRuntimeException e = catchStatus(() -> service.accounts().createAccount(request));
+
+            assertThat(e.getStatus().getCode()).as(code).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(badRequest(e).getFieldViolations(0).getField()).isEqualTo("account.currency_code");
+        }
+        assertThat(count(service.dataSource(), "SELECT COUNT(*) FROM accounts")).isEqualTo(accountsBefore);
+    }
+
+    @Test
+    void authorize_amountFinerThanTheCurrencysMinorUnit_isInvalidArgumentAndChangesNothing() {
+        String euros = account(100);
+        String yen = service.accounts().createAccount(CreateAccountRequest.newBuilder().setAccount(Account.newBuilder()
+                .setCurrencyCode("JPY")
+                .setCreditLimit(Money.newBuilder().setCurrencyCode("JPY").setUnits(10_000))).build()).getName();
+
+        StatusRuntimeException nanoEuro = catchStatus(() -> service.authorizations().createAuthorization(
+                authorize(euros, 0).toBuilder().setAuthorization(authorize(euros, 0).getAuthorization().toBuilder()
+                        .setAmount(Money.newBuilder().setCurrencyCode("EUR").setUnits(1).setNanos(1))).build()));
+        StatusRuntimeException halfYen = catchStatus(() -> service.authorizations().createAuthorization(
+                authorize(yen, 0).toBuilder().setAuthorization(authorize(yen, 0).getAuthorization().toBuilder()
+                        .setAmount(Money.newBuilder().setCurrencyCode("JPY").setUnits(10).setNanos(500_000_000))).build()));
+
+        for (StatusRuntimeException e : List.of(nanoEuro, halfYen)) {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(badRequest(e).getFieldViolations(0).getField()).isEqualTo("authorization.amount");
+        }
+        assertThat(authorizationsOf(euros) + authorizationsOf(yen)).isZero();
+        assertThat(get(euros).getHeld().getNanos()).isZero();
+    }
+
+    @Test
+    void authorize_oneCent_holdsExactlyOneCent() {
+        String account = account(100);
+
+        Authorization cent = service.authorizations().createAuthorization(
+                authorize(account, 0).toBuilder().setAuthorization(authorize(account, 0).getAuthorization().toBuilder()
+                        .setAmount(Money.newBuilder().setCurrencyCode("EUR").setNanos(10_000_000))).build());
+
+        assertThat(cent.getState()).isEqualTo(State.APPROVED);
+        assertThat(get(account).getHeld()).isEqualTo(Money.newBuilder().setCurrencyCode("EUR").setNanos(10_000_000).build());
+        assertThat(get(account).getAvailable()).isEqualTo(
+                Money.newBuilder().setCurrencyCode("EUR").setUnits(99).setNanos(990_000_000).build());
+    }
+
+    @Test
+    void createAccount_displayNameOfTheLongestAllowedEmoji_isStoredAndReadBack() {
+        String emoji = "\uD83D\uDCB3".repeat(200);
+        CreateAccountRequest request = newAccount(100).toBuilder()
+                .setAccount(newAccount(100).getAccount().toBuilder().setDisplayName(emoji)).build();
+
+        Account created = service.accounts().createAccount(request);
+
+        assertThat(get(created.getName()).getDisplayName()).isEqualTo(emoji);
+    }
+
+    @Test
+    void createAccount_displayNameOf201Emoji_isInvalidArgument() {
+        CreateAccountRequest request = newAccount(100).toBuilder().setAccount(newAccount(100).getAccount().toBuilder()
+                .setDisplayName("\uD83D\uDCB3".repeat(201))).build();
+
+        StatusRuntimeException e = catchStatus(() -> service.accounts().createAccount(request));
+
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(badRequest(e).getFieldViolations(0).getField()).isEqualTo("account.display_name");
     }
 
     @Test
@@ -389,6 +471,38 @@ abstract class PaymentsContractTest {
                 .isEqualTo(Status.Code.INVALID_ARGUMENT);
     }
 
+    @Test
+    void list_forgedTamperedOrForeignPageToken_isInvalidArgument() {
+        String account = account(100);
+        String other = account(100);
+        for (int i = 0; i < 3; i++) {
+            service.authorizations().createAuthorization(authorize(account, 1));
+        }
+        String token = service.authorizations().listAuthorizations(ListAuthorizationsRequest.newBuilder()
+                .setParent(account).setPageSize(1).build()).getNextPageToken();
+        byte[] raw = Base64.getUrlDecoder().decode(token);
+        raw[3] ^= 1;
+        String tampered = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+        String extremeDate = Base64.getUrlEncoder().withoutPadding().encodeToString(
+                "v1||+1000000000-12-31T23:59:59Z|x".getBytes(StandardCharsets.UTF_8));
+
+        Map<String, ListAuthorizationsRequest> attempts = Map.of(
+                "tampered", ListAuthorizationsRequest.newBuilder().setParent(account).setPageToken(tampered).build(),
+                "forged with an extreme date", ListAuthorizationsRequest.newBuilder().setParent(account)
+                        .setPageToken(extremeDate).build(),
+                "another parent", ListAuthorizationsRequest.newBuilder().setParent(other).setPageToken(token).build(),
+                "another filter", ListAuthorizationsRequest.newBuilder().setParent(account).setPageToken(token)
+                        .setState(State.APPROVED).build());
+        attempts.forEach((attempt, request) -> {
+            StatusRuntimeException e = catchStatus(() -> service.authorizations().listAuthorizations(request));
+            assertThat(e.getStatus().getCode()).as(attempt).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(badRequest(e).getFieldViolations(0).getField()).isEqualTo("page_token");
+        });
+        assertThat(service.authorizations().listAuthorizations(ListAuthorizationsRequest.newBuilder()
+                .setParent(account).setPageSize(1).setPageToken(token).build()).getAuthorizationsCount()).isEqualTo(1);
+    }
+
+    // --- idempotency
     // --- idempotency
 
     @Test
@@ -406,6 +520,31 @@ abstract class PaymentsContractTest {
     }
 
     @Test
+    void replay_saysSoInItsHeaders_andIsNotCountedAgain() {
+        String account = account(100);
+        CreateAuthorizationRequest request = authorize(account, 30).toBuilder()
+                .setRequestId(UUID.randomUUID().toString()).build();
+        double approvedBefore = approvedCount();
+
+        AtomicReference<Metadata> firstHeaders = new AtomicReference<>();
+        AtomicReference<Metadata> againHeaders = new AtomicReference<>();
+        service.authorizations().withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(firstHeaders,
+                new AtomicReference<>())).createAuthorization(request);
+        service.authorizations().withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(againHeaders,
+                new AtomicReference<>())).createAuthorization(request);
+
+        Metadata.Key<String> replayed = Metadata.Key.of("idempotent-replayed", Metadata.ASCII_STRING_MARSHALLER);
+        assertThat(firstHeaders.get().get(replayed)).isNull();
+        assertThat(againHeaders.get().get(replayed)).isEqualTo("true");
+        assertThat(approvedCount() - approvedBefore).isEqualTo(1.0);
+    }
+
+    private double approvedCount() {
+        var counter = service.meters().find("paygate.authorizations").tags("state", "APPROVED").counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    @Test
     void createAuthorization_sameKeyDifferentRequest_isAlreadyExistsAndChangesNothing() {
         String account = account(100);
         String key = UUID.randomUUID().toString();
@@ -418,6 +557,20 @@ abstract class PaymentsContractTest {
         assertThat(errorInfo(e).getReason()).isEqualTo("IDEMPOTENCY_KEY_REUSED");
         assertThat(get(account).getHeld()).isEqualTo(eur(30));
         assertThat(authorizationsOf(account)).isEqualTo(1);
+    }
+
+    @Test
+    void createAuthorization_emptyBlankOrOverlongKeyInMetadata_isInvalidArgumentAndChangesNothing() {
+        String account = account(100);
+
+        for (String key : List.of("", " ", "   ", "k".repeat(256))) {
+            StatusRuntimeException e = catchStatus(() -> withIdempotencyKey(key).createAuthorization(authorize(account, 30)));
+
+            assertThat(e.getStatus().getCode()).as("key '%s'", key).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(badRequest(e).getFieldViolations(0).getField()).isEqualTo("idempotency-key");
+        }
+        assertThat(authorizationsOf(account)).isZero();
+        assertThat(get(account).getHeld().getUnits()).isZero();
     }
 
     @Test

@@ -178,6 +178,20 @@ class DeadlineTest {
     }
 
     @Test
+    void getAccount_withAnHourLongDeadline_runsUnderTheMaximumBudget() {
+        RunningService service = service("h2");
+        String account = service.accounts().createAccount(newAccount(100)).getName();
+
+        AccountServiceGrpc.newBlockingStub(service.channel())
+                .withDeadlineAfter(1, TimeUnit.HOURS)
+                .getAccount(GetAccountRequest.newBuilder().setName(account).build());
+
+        DistributionSummary budget = budget(service, "grpc_timeout", GET_ACCOUNT);
+        assertThat(budget).isNotNull();
+        assertThat(budget.max()).isGreaterThan(29_000.0).isLessThanOrEqualTo(30_000.0);
+    }
+
+    @Test
     void getAccount_withMalformedEnvoyRouteTimeoutHeader_fallsBackToServiceDefaultBudget() {
         RunningService service = service("h2");
         String account = service.accounts().createAccount(newAccount(100)).getName();

@@ -3,6 +3,7 @@ package dev.paygate.idempotency;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.paygate.persistence.Database;
 import dev.paygate.testing.Fixtures;
 import dev.paygate.testing.RunningService;
 import dev.paygate.testing.TestDatabase;
@@ -13,7 +14,10 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Map;
 import javax.sql.DataSource;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Idempotency keys are kept for their whole retention, and purged after it. */
 class IdempotencyPurgeTest {
@@ -46,6 +50,34 @@ class IdempotencyPurgeTest {
 
             assertThat(purged).isEqualTo(1);
             assertThat(keys(service.dataSource(), "expired")).isZero();
+            assertThat(keys(service.dataSource(), "live")).isEqualTo(1);
+        }
+    }
+
+    static Stream<TestDatabase> databases() {
+        return Stream.of(TestDatabase.h2Memory(), TestDatabase.postgres());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("databases")
+    void purge_drainsABacklogInBoundedBatches(TestDatabase database) throws Exception {
+        try (RunningService service = RunningService.start(database,
+                Map.of("paygate.idempotency.purge-batch-size", 10))) {
+            OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+            for (int i = 0; i < 25; i++) {
+                insertKey(service.dataSource(), "expired-" + i, now.minusMinutes(1 + i));
+            }
+            insertKey(service.dataSource(), "live", now.plusHours(1));
+            Database transactions = service.bean(Database.class);
+            IdempotencyStore store = service.bean(IdempotencyStore.class);
+
+            int oneBatch = transactions.withDeadline(Duration.ofSeconds(5),
+                    () -> transactions.inTransaction(tx -> store.purgeExpired(tx, 10)));
+            int rest = service.bean(IdempotencyPurgeJob.class).purge();
+
+            assertThat(oneBatch).isEqualTo(10);
+            assertThat(rest).isEqualTo(15);
+            assertThat(Fixtures.count(service.dataSource(), "SELECT COUNT(*) FROM idempotency_keys")).isEqualTo(1);
             assertThat(keys(service.dataSource(), "live")).isEqualTo(1);
         }
     }

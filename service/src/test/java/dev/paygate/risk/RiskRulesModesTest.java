@@ -31,7 +31,7 @@ class RiskRulesModesTest {
     private static synchronized RunningService service(String mode) {
         return SERVICES.computeIfAbsent(mode, m -> RunningService.start(TestDatabase.h2Memory(), Map.of(
                 "paygate.risk.amount-limit.mode", m,
-                "paygate.risk.amount-limit.max", "100",
+                "paygate.risk.amount-limit.limits", "EUR:100",
                 "paygate.risk.blocked-merchant-categories.mode", m,
                 "paygate.risk.blocked-merchant-categories.codes", List.of("7995"),
                 "paygate.risk.velocity.mode", m,

@@ -1,11 +1,15 @@
 package dev.paygate.risk;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.paygate.money.Moneys;
 import dev.paygate.v1.Authorization.DeclineReason;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.math.BigDecimal;
+import java.sql.SQLException;
+import java.sql.SQLTimeoutException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,18 +26,49 @@ class RiskRulesTest {
     private final AtomicInteger velocityLookups = new AtomicInteger();
 
     RiskRulesTest() {
-        properties.getAmountLimit().setMax(new BigDecimal("100"));
+        properties.getAmountLimit().setLimits(List.of("EUR:100", "JPY:15000"));
         properties.getBlockedMerchantCategories().setCodes(List.of("7995"));
         properties.getVelocity().setMaxAuthorizations(2);
         properties.getVelocity().setWindow(Duration.ofMinutes(1));
     }
 
     private java.util.Optional<DeclineReason> evaluate(String amount, String merchantCategory, int recent) {
-        return rules.evaluate(ACCOUNT, new BigDecimal(amount), merchantCategory, window -> {
-            assertThat(window).isEqualTo(Duration.ofMinutes(1));
-            velocityLookups.incrementAndGet();
-            return recent;
-        });
+        return evaluate(amount, "EUR", merchantCategory, recent);
+    }
+
+    private java.util.Optional<DeclineReason> evaluate(String amount, String currency, String merchantCategory,
+                                                       int recent) {
+        try {
+            return rules.evaluate(ACCOUNT, Moneys.money(new BigDecimal(amount), currency), merchantCategory, window -> {
+                assertThat(window).isEqualTo(Duration.ofMinutes(1));
+                velocityLookups.incrementAndGet();
+                return recent;
+            });
+        } catch (SQLException e) {
+            throw new AssertionError("the count does not fail here", e);
+        }
+    }
+
+    @Test
+    void evaluate_amountLimit_isPerCurrency() {
+        properties.getAmountLimit().setMode(RuleMode.ENFORCE);
+
+        assertThat(evaluate("150", "JPY", "5411", 0)).as("150 JPY is about one euro").isEmpty();
+        assertThat(evaluate("15001", "JPY", "5411", 0)).contains(DeclineReason.AMOUNT_LIMIT);
+        assertThat(evaluate("150", "EUR", "5411", 0)).contains(DeclineReason.AMOUNT_LIMIT);
+        assertThat(evaluate("1000000", "SEK", "5411", 0)).as("no SEK limit configured").isEmpty();
+    }
+
+    @Test
+    void evaluate_velocityCountTimesOutInShadowMode_passesTheDatabaseErrorOnUnchanged() {
+        properties.getVelocity().setMode(RuleMode.SHADOW);
+        SQLTimeoutException timeout = new SQLTimeoutException("canceling statement due to statement timeout", "57014");
+
+        // Not wrapped into a generic failure (that became INTERNAL): the transaction maps the
+        // timeout by its cause, to DEADLINE_EXCEEDED once the call's deadline has passed.
+        assertThatThrownBy(() -> rules.evaluate(ACCOUNT, Moneys.money(BigDecimal.TEN, "EUR"), "5411", window -> {
+            throw timeout;
+        })).isSameAs(timeout);
     }
 
     private double shadowDeclines(DeclineReason rule) {

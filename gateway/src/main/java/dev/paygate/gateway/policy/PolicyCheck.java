@@ -54,7 +54,7 @@ public final class PolicyCheck {
         try {
             Path dir = Files.createTempDirectory("paygate-check-");
             rendered = EnvoyConfig.load(config)
-                    .local(repository.descriptorSet(), DevCredentials.ensure(dir), 8443, 9901, 9902,
+                    .local(repository, DevCredentials.ensure(dir), 8443, 9901, 9902,
                             List.of(new InetSocketAddress("127.0.0.1", 50051)))
                     .writeTo(dir.resolve("envoy.local.yaml"));
         } catch (RuntimeException | java.io.IOException e) {

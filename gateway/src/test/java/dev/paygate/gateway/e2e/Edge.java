@@ -128,13 +128,16 @@ public final class Edge implements AutoCloseable {
         return send("POST", path, jsonBody, Map.of());
     }
 
-    /** Any REST call; {@code headers} may override authorization (an empty value sends none). */
+    /**
+     * Any REST call; {@code headers} may override authorization (an empty value sends none) and
+     * the body's content-type (application/json unless given).
+     */
     public Rest send(String method, String path, String body, Map<String, String> headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("https://localhost:" + stack.envoyPort() + path))
                 .timeout(Duration.ofSeconds(30))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(body));
-        if (body != null) {
+        if (body != null && !headers.containsKey("content-type")) {
             request.header("content-type", "application/json");
         }
         String authorization = headers.getOrDefault("authorization", bearer);

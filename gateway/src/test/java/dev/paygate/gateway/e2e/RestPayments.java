@@ -115,6 +115,20 @@ final class RestPayments {
         return body;
     }
 
+    /**
+     * Asserts a 400 INVALID_ARGUMENT from the edge for one piece of the request: the error shape
+     * above with this ErrorInfo reason, and a BadRequest field violation naming {@code field}.
+     */
+    static JsonNode assertRefused(Rest answer, String reason, String field) {
+        JsonNode error = assertError(answer, 400, 3, reason);
+        JsonNode badRequest = detail(error, BAD_REQUEST);
+        assertThat(badRequest).as("a BadRequest detail in %s", error).isNotNull();
+        List<String> fields = new ArrayList<>();
+        badRequest.path("fieldViolations").forEach(v -> fields.add(v.path("field").asText()));
+        assertThat(fields).as("field violations in %s", error).containsExactly(field);
+        return error;
+    }
+
     /** The first detail of this @type, or null. */
     static JsonNode detail(JsonNode status, String type) {
         for (JsonNode detail : status.path("details")) {

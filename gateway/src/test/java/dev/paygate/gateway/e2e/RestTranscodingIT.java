@@ -280,8 +280,8 @@ class RestTranscodingIT {
 
         Rest answer = edge.get("/v1/" + account + "/authorizations?bogus=1");
 
-        JsonNode error = assertError(answer, 400, 3, "MALFORMED_REQUEST");
-        assertThat(error.get("message").asText()).contains("bogus");
+        JsonNode error = RestPayments.assertRefused(answer, "UNKNOWN_QUERY_PARAMETER", "bogus");
+        assertThat(error.get("message").asText()).contains("bogus").contains("pageSize, pageToken, state");
         assertThat(rest.balances(account)).isEqualTo(before);
     }
 
@@ -367,16 +367,16 @@ class RestTranscodingIT {
 
     /** A key the contract lacks is refused at the edge instead of dropped by the JSON mapping. */
     @Test
-    void unknownBodyField_isRejectedWith400AndChangesNothing() {
+    void unknownBodyField_isRejectedWith400NamingTheFieldAndChangesNothing() {
         String account = rest.createAccount(500).get("name").asText();
         Balances before = rest.balances(account);
         // Each body is a valid authorization plus one key the contract does not have.
         Map<String, String> bodies = Map.of(
-                "bogusField", """
+                "authorization.bogusField", """
                         {"amount": {"currencyCode": "EUR", "units": "10"}, "merchantId": "shop-1",
                          "merchantCategoryCode": "5411", "bogusField": 1}
                         """,
-                "amount.cents", """
+                "authorization.amount.cents", """
                         {"amount": {"currencyCode": "EUR", "units": "10", "cents": 5}, "merchantId": "shop-1",
                          "merchantCategoryCode": "5411"}
                         """);
@@ -384,7 +384,7 @@ class RestTranscodingIT {
         bodies.forEach((field, body) -> {
             Rest answer = edge.post("/v1/" + account + "/authorizations", body);
 
-            JsonNode error = assertError(answer, 400, 3, "MALFORMED_REQUEST");
+            JsonNode error = RestPayments.assertRefused(answer, "UNKNOWN_FIELD", field);
             assertThat(error.get("message").asText()).as("the message names the field").contains(field);
         });
         assertThat(rest.balances(account)).isEqualTo(before);
