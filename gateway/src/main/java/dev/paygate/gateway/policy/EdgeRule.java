@@ -82,10 +82,17 @@ public enum EdgeRule {
                             "set max_stream_duration.max_stream_duration and grpc_timeout_header_max to the method's "
                                     + "budget (reads 2s, writes 5s)");
                 }
+                // A present grpc-timeout replaces max_stream_duration, limited to this cap (0s: no limit).
                 Node cap = route.action().at("max_stream_duration.grpc_timeout_header_max");
                 if (cap.duration().filter(Duration::isZero).isPresent()) {
                     sink.report(cap, route.label() + " sets grpc_timeout_header_max to 0s, so a client's "
                                     + "grpc-timeout is used without a cap",
+                            "set grpc_timeout_header_max to the route's budget");
+                } else if (cap.duration().isPresent() && route.budget().isPresent()
+                        && cap.duration().get().compareTo(route.budget().get()) > 0) {
+                    sink.report(cap, route.label() + " caps a client's grpc-timeout at " + cap.text()
+                                    + ", above its budget " + seconds(route.budget().get())
+                                    + ": a client can stretch the budget",
                             "set grpc_timeout_header_max to the route's budget");
                 }
             }

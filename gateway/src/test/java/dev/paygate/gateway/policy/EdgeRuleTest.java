@@ -92,6 +92,15 @@ class EdgeRuleTest {
     }
 
     @Test
+    void grpcTimeoutCapAboveTheBudget_isFound_becauseAClientsDeadlineWouldReplaceIt() {
+        List<Finding> found = check(tree -> map(action(route(tree, "reads")), "max_stream_duration")
+                .put("grpc_timeout_header_max", "30s"));
+
+        assertThat(found).extracting(Finding::rule).containsExactly("no-route-timeout");
+        assertThat(found.get(0).what()).contains("caps a client's grpc-timeout at 30s, above its budget 2s");
+    }
+
+    @Test
     void perTryTimeoutNotBelowTheBudget_isFound() {
         List<Finding> found = check(tree -> retryPolicy(route(tree, "reads")).put("per_try_timeout", "2s"));
 
