@@ -93,6 +93,32 @@ class MonitoringIT {
         assertThat(Http.status("GET", envoy.adminUrl("/ready"))).as("Envoy still serving").isEqualTo(200);
     }
 
+    /** docker-compose.yml's health checks for envoy and service, run with bash against this stack's ports. */
+    @Test
+    void composeHealthChecks_passAgainstARunningEnvoyAndService() throws IOException {
+        Map<String, Object> compose = new Yaml().load(Files.readString(REPOSITORY.root().resolve("docker-compose.yml")));
+        Map<?, ?> services = (Map<?, ?>) compose.get("services");
+        Map<String, String> ports = Map.of(
+                "envoy", "9902:" + edge.stack().statsPort(),
+                "service", "8081:" + edge.stack().replicas().get(0).managementPort());
+        ports.forEach((service, mapping) -> {
+            List<?> test = (List<?>) ((Map<?, ?>) ((Map<?, ?>) services.get(service)).get("healthcheck")).get("test");
+            assertThat(test.subList(0, 3).stream().map(String::valueOf).toList()).containsExactly("CMD", "bash", "-c");
+            String[] port = mapping.split(":");
+            String command = String.valueOf(test.get(3)).replace("/" + port[0], "/" + port[1]);
+            try {
+                Process check = new ProcessBuilder("bash", "-c", command).redirectErrorStream(true).start();
+                assertThat(check.waitFor(10, TimeUnit.SECONDS)).isTrue();
+                assertThat(check.exitValue()).as("%s health check: %s", service, command).isZero();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
     @Test
     void everyDashboardQueryAndEveryRule_returnsData_afterRealTraffic() throws IOException {
         Set<String> expressions = new LinkedHashSet<>(dashboardQueries());
