@@ -7,6 +7,7 @@ package dev.paygate.error;
 public enum ErrorReason {
     /** A request field is malformed or violates a constraint; see BadRequest. */
     INVALID_ARGUMENT,
+    /** No longer returned: a missing account is ACCOUNT_ACCESS_DENIED, like someone else's (AIP-211). */
     ACCOUNT_NOT_FOUND,
     AUTHORIZATION_NOT_FOUND,
     /** Capture or void of an authorization that is not APPROVED. */
