@@ -12,6 +12,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -43,6 +44,20 @@ class IdempotencyKeyIT {
         if (edge != null) {
             edge.close();
         }
+    }
+
+    @Test
+    void repeatedKey_isAnsweredWithTheFirstResult_markedAsReplayed_overRest() {
+        Map<String, String> key = Map.of("idempotency-key", "replay-" + java.util.UUID.randomUUID());
+
+        Rest first = rest.authorize(account, 15, key);
+        Rest repeat = rest.authorize(account, 15, key);
+
+        assertThat(first.status()).isEqualTo(200);
+        assertThat(first.header("idempotent-replayed")).as("a first answer is not a replay").isNull();
+        assertThat(repeat.status()).isEqualTo(200);
+        assertThat(repeat.header("idempotent-replayed")).isEqualTo("true");
+        assertThat(repeat.json()).isEqualTo(first.json());
     }
 
     @ParameterizedTest(name = "key \"{0}\"")
