@@ -1,5 +1,6 @@
 package dev.paygate.gateway;
 
+import dev.paygate.gateway.credentials.DevCredentials;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -22,6 +23,8 @@ import org.yaml.snakeyaml.Yaml;
 public final class EnvoyConfig {
 
     private static final String LISTENER = "paygate_public";
+    private static final String STATS_LISTENER = "paygate_stats";
+    private static final String ADMIN_CLUSTER = "envoy_admin";
     private static final String CLUSTER = "paygate_service";
     private static final String TRANSCODER = "envoy.filters.http.grpc_json_transcoder";
     private static final String ROUTER = "envoy.filters.http.router";
@@ -46,15 +49,44 @@ public final class EnvoyConfig {
     }
 
     public EnvoyConfig listenOn(String host, int port) {
-        Map<String, Object> address = socketAddress(listener());
+        Map<String, Object> address = socketAddress(listener(LISTENER));
         address.put("address", host);
         address.put("port_value", port);
         return this;
     }
 
+    /** Admin's port, and the stats listener's way to it (its admin cluster), which must stay the same. */
     public EnvoyConfig adminOn(int port) {
         socketAddress(map(root, "admin")).put("port_value", port);
+        for (Object endpoint : lbEndpoints(cluster(ADMIN_CLUSTER))) {
+            socketAddress(map(cast(endpoint), "endpoint")).put("port_value", port);
+        }
         return this;
+    }
+
+    /** Where Prometheus scrapes Envoy: the listener that serves only /stats/prometheus and /ready. */
+    public EnvoyConfig statsOn(String host, int port) {
+        Map<String, Object> address = socketAddress(listener(STATS_LISTENER));
+        address.put("address", host);
+        address.put("port_value", port);
+        return this;
+    }
+
+    /**
+     * The launcher's local rendering, in one place for {@link Stack} and for the policy checker's
+     * {@code envoy --mode validate}: loopback listeners on these ports, the built descriptor set and
+     * strict-JSON program, the local TLS certificate and JWKS, and fixed replicas instead of the
+     * compose DNS name.
+     */
+    public EnvoyConfig local(Repository repository, DevCredentials credentials, int port, int adminPort, int statsPort,
+                             List<InetSocketAddress> replicas) {
+        return listenOn("127.0.0.1", port).adminOn(adminPort).statsOn("127.0.0.1", statsPort)
+                .descriptor(repository.descriptorSet())
+                .strictJson(repository.strictJsonLua())
+                .docs(repository.edgeDocs())
+                .serverCertificate(credentials.serverCertificate(), credentials.serverKey())
+                .jwks(credentials.signingKey().jwksFile())
+                .upstreams(replicas);
     }
 
     public EnvoyConfig descriptor(Path descriptorSet) {
@@ -74,7 +106,7 @@ public final class EnvoyConfig {
      * here and by the service, which takes the account owner from it.
      */
     public EnvoyConfig requireClientCertificates(Path clientCa) {
-        Map<String, Object> chain = cast(list(listener(), "filter_chains").get(0));
+        Map<String, Object> chain = cast(list(listener(LISTENER), "filter_chains").get(0));
         Map<String, Object> tls = map(map(chain, "transport_socket"), "typed_config");
         tls.put("require_client_certificate", true);
         map(tls, "common_tls_context").put("validation_context",
@@ -164,7 +196,7 @@ public final class EnvoyConfig {
 
     /** Replaces the DNS-discovered upstream with these fixed replicas. */
     public EnvoyConfig upstreams(List<InetSocketAddress> replicas) {
-        Map<String, Object> cluster = cluster();
+        Map<String, Object> cluster = cluster(CLUSTER);
         cluster.put("type", "STATIC");
         cluster.remove("dns_refresh_rate");
         cluster.remove("dns_lookup_family");
@@ -226,32 +258,40 @@ public final class EnvoyConfig {
         return root;
     }
 
-    private Map<String, Object> listener() {
+    private Map<String, Object> listener(String name) {
         for (Object listener : list(map(root, "static_resources"), "listeners")) {
-            if (LISTENER.equals(((Map<?, ?>) listener).get("name"))) {
+            if (name.equals(((Map<?, ?>) listener).get("name"))) {
                 return cast(listener);
             }
         }
-        throw new IllegalStateException("envoy.yaml has no listener " + LISTENER);
+        throw new IllegalStateException("envoy.yaml has no listener " + name);
     }
 
-    private Map<String, Object> cluster() {
+    private Map<String, Object> cluster(String name) {
         for (Object cluster : list(map(root, "static_resources"), "clusters")) {
-            if (CLUSTER.equals(((Map<?, ?>) cluster).get("name"))) {
+            if (name.equals(((Map<?, ?>) cluster).get("name"))) {
                 return cast(cluster);
             }
         }
-        throw new IllegalStateException("envoy.yaml has no cluster " + CLUSTER);
+        throw new IllegalStateException("envoy.yaml has no cluster " + name);
+    }
+
+    private static List<Object> lbEndpoints(Map<String, Object> cluster) {
+        List<Object> endpoints = new ArrayList<>();
+        for (Object locality : list(map(cluster, "load_assignment"), "endpoints")) {
+            endpoints.addAll(list(cast(locality), "lb_endpoints"));
+        }
+        return endpoints;
     }
 
     private List<Object> httpFilters() {
-        Map<String, Object> chain = cast(list(listener(), "filter_chains").get(0));
+        Map<String, Object> chain = cast(list(listener(LISTENER), "filter_chains").get(0));
         Map<String, Object> manager = cast(list(chain, "filters").get(0));
         return list(map(manager, "typed_config"), "http_filters");
     }
 
     private Map<String, Object> routeConfig() {
-        Map<String, Object> chain = cast(list(listener(), "filter_chains").get(0));
+        Map<String, Object> chain = cast(list(listener(LISTENER), "filter_chains").get(0));
         Map<String, Object> manager = cast(list(chain, "filters").get(0));
         return map(map(manager, "typed_config"), "route_config");
     }

@@ -10,7 +10,7 @@ import java.time.Instant;
 import java.util.function.BooleanSupplier;
 
 /** Small HTTP helpers for readiness checks and Envoy's admin API. */
-final class Http {
+public final class Http {
 
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
@@ -18,7 +18,7 @@ final class Http {
     }
 
     /** The status of a request, or -1 when nothing answers. */
-    static int status(String method, String url) {
+    public static int status(String method, String url) {
         try {
             return CLIENT.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2))
                     .method(method, HttpRequest.BodyPublishers.noBody()).build(),
@@ -31,7 +31,7 @@ final class Http {
         }
     }
 
-    static String body(String method, String url) {
+    public static String body(String method, String url) {
         try {
             HttpResponse<String> response = CLIENT.send(HttpRequest.newBuilder(URI.create(url))
                     .timeout(Duration.ofSeconds(5))

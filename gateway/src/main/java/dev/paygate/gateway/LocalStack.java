@@ -8,7 +8,8 @@ import java.util.concurrent.CountDownLatch;
  * {@code ./paygate run}: Envoy on 8443 (TLS; admin 127.0.0.1:9901) in front of the service (gRPC
  * 127.0.0.1:50051, management 127.0.0.1:8081), until Ctrl-C. {@code --replicas N} starts N services
  * on consecutive ports sharing one PostgreSQL. Ports come from PAYGATE_ENVOY_PORT,
- * PAYGATE_ENVOY_ADMIN_PORT, PAYGATE_GRPC_PORT and PAYGATE_MANAGEMENT_PORT. The local CA, the edge's
+ * PAYGATE_ENVOY_ADMIN_PORT, PAYGATE_ENVOY_STATS_PORT,
+ * PAYGATE_GRPC_PORT and PAYGATE_MANAGEMENT_PORT. The local CA, the edge's
  * certificate and the development signing key live in .run/ (made on first run, never committed).
  */
 public final class LocalStack {
@@ -34,6 +35,7 @@ public final class LocalStack {
         Repository repository = Repository.locate();
         Stack.Options options = new Stack.Options(replicas,
                 port("PAYGATE_ENVOY_PORT", 8443), port("PAYGATE_ENVOY_ADMIN_PORT", 9901),
+                port("PAYGATE_ENVOY_STATS_PORT", 9902),
                 port("PAYGATE_GRPC_PORT", 50051), port("PAYGATE_MANAGEMENT_PORT", 8081),
                 repository.root().resolve(".run"), false,
                 Map.of("PAYGATE_REFLECTION", "true"), System.getenv().getOrDefault("PAYGATE_SERVICE_HEAP", "512m"),
@@ -60,6 +62,7 @@ public final class LocalStack {
         text.append("  REST and gRPC (Envoy, TLS):  https://localhost:").append(port)
                 .append("   (trust ").append(ca).append(")\n");
         text.append("  Envoy admin:                 http://127.0.0.1:").append(stack.adminPort()).append('\n');
+        text.append("  Envoy stats (Prometheus):    http://127.0.0.1:").append(stack.statsPort()).append("/stats/prometheus\n");
         for (ServiceProcess replica : stack.replicas()) {
             text.append("  service gRPC:                127.0.0.1:").append(replica.grpcPort())
                     .append("   metrics: http://127.0.0.1:").append(replica.managementPort()).append("/prometheus\n");

@@ -42,6 +42,22 @@ public record Repository(Path root) {
         return require(root.resolve("tools/node_modules/.bin/buf"), "./paygate setup");
     }
 
+    /** Prometheus rules, their promtool tests and the Grafana dashboard. */
+    public Path opsDir() {
+        return root.resolve("ops");
+    }
+
+    /** A tool from Debian's prometheus package (promtool, prometheus), found on PATH. */
+    public static Path debianTool(String name) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(java.io.File.pathSeparator)) {
+            Path candidate = Path.of(dir, name);
+            if (Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        throw new IllegalStateException(name + " is not installed: ./paygate test installs Debian's prometheus package");
+    }
+
     public Path serviceJar() {
         String configured = System.getProperty("paygate.service.jar");
         if (configured != null) {

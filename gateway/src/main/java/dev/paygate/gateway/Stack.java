@@ -22,28 +22,28 @@ import java.util.Map;
 public final class Stack implements AutoCloseable {
 
     /** What to start. */
-    public record Options(int replicas, int envoyPort, int adminPort, int firstGrpcPort, int firstManagementPort,
-                          Path workDir, boolean headerDrivenFaults, Map<String, String> serviceEnvironment,
-                          String serviceHeap, boolean mutualTls) {
+    public record Options(int replicas, int envoyPort, int adminPort, int statsPort, int firstGrpcPort,
+                          int firstManagementPort, Path workDir, boolean headerDrivenFaults,
+                          Map<String, String> serviceEnvironment, String serviceHeap, boolean mutualTls) {
 
         public static Options forTests(int replicas, Path workDir) {
-            return new Options(replicas, FreePorts.next(), FreePorts.next(), 0, 0, workDir, true, Map.of(), "256m",
-                    false);
+            return new Options(replicas, FreePorts.next(), FreePorts.next(), FreePorts.next(), 0, 0, workDir, true,
+                    Map.of(), "256m", false);
         }
 
         public Options withServiceEnvironment(Map<String, String> environment) {
-            return new Options(replicas, envoyPort, adminPort, firstGrpcPort, firstManagementPort, workDir,
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
                     headerDrivenFaults, environment, serviceHeap, mutualTls);
         }
 
         public Options withReplicas(int count) {
-            return new Options(count, envoyPort, adminPort, firstGrpcPort, firstManagementPort, workDir,
+            return new Options(count, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
                     headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls);
         }
 
         /** The edge requires client certificates from the local CA (see EnvoyConfig#requireClientCertificates). */
         public Options withMutualTls() {
-            return new Options(replicas, envoyPort, adminPort, firstGrpcPort, firstManagementPort, workDir,
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
                     headerDrivenFaults, serviceEnvironment, serviceHeap, true);
         }
     }
@@ -89,15 +89,8 @@ public final class Stack implements AutoCloseable {
         }
         List<InetSocketAddress> upstreams = replicas.stream()
                 .map(r -> new InetSocketAddress("127.0.0.1", r.grpcPort())).toList();
-        EnvoyConfig config = EnvoyConfig.load(repository.envoyYaml())
-                .listenOn("127.0.0.1", options.envoyPort())
-                .adminOn(options.adminPort())
-                .descriptor(repository.descriptorSet())
-                .docs(repository.edgeDocs())
-                .strictJson(repository.strictJsonLua())
-                .serverCertificate(credentials.serverCertificate(), credentials.serverKey())
-                .jwks(credentials.signingKey().jwksFile())
-                .upstreams(upstreams);
+        EnvoyConfig config = EnvoyConfig.load(repository.envoyYaml()).local(repository, credentials,
+                options.envoyPort(), options.adminPort(), options.statsPort(), upstreams);
         if (options.mutualTls()) {
             config.requireClientCertificates(credentials.caCertificate());
         }
@@ -207,6 +200,11 @@ public final class Stack implements AutoCloseable {
 
     public int adminPort() {
         return options.adminPort();
+    }
+
+    /** Envoy's stats listener: /stats/prometheus and /ready only, for Prometheus. */
+    public int statsPort() {
+        return options.statsPort();
     }
 
     /** JDBC URL of the shared database (H2 file or PostgreSQL), for counting what was stored. */

@@ -101,8 +101,8 @@ public final class Benchmark {
         }
         Repository repository = Repository.locate();
         Path workDir = Files.createTempDirectory("paygate-bench-");
-        Stack.Options options = new Stack.Options(replicas, FreePorts.next(), FreePorts.next(), 0, 0, workDir, false,
-                Map.of(), "512m", false);
+        Stack.Options options = new Stack.Options(replicas, FreePorts.next(), FreePorts.next(), FreePorts.next(), 0, 0,
+                workDir, false, Map.of(), "512m", false);
         System.err.println("bench: starting " + replicas + " replica(s) and envoy in " + workDir);
         try (Stack stack = Stack.start(repository, options)) {
             stack.envoy().adminPost("/runtime_modify?paygate.ratelimit.enforced=0&paygate.ratelimit.per_address.enforced=0");

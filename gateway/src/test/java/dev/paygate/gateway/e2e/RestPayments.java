@@ -31,11 +31,16 @@ final class RestPayments {
 
     /** Opens a EUR account with this credit limit; returns the Account JSON. */
     JsonNode createAccount(long creditLimitUnits) {
-        Rest created = edge.post("/v1/accounts", """
-                {"currencyCode": "EUR", "creditLimit": {"currencyCode": "EUR", "units": "%d"}, "displayName": "e2e"}
-                """.formatted(creditLimitUnits));
+        Rest created = openAccount(creditLimitUnits);
         assertThat(created.status()).as("create account: %s", created.text()).isEqualTo(200);
         return created.json();
+    }
+
+    /** POST /v1/accounts (no idempotency key); returns the raw answer. */
+    Rest openAccount(long creditLimitUnits) {
+        return edge.post("/v1/accounts", """
+                {"currencyCode": "EUR", "creditLimit": {"currencyCode": "EUR", "units": "%d"}, "displayName": "e2e"}
+                """.formatted(creditLimitUnits));
     }
 
     /** The JSON body of a valid authorization of {@code units} EUR at a grocery (MCC 5411). */

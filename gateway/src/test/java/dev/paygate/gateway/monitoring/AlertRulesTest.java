@@ -1,0 +1,48 @@
+package dev.paygate.gateway.monitoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.paygate.gateway.Repository;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The SLO recording and alert rules (ops/prometheus) pass promtool's own checks and its unit
+ * tests: the burn-rate alerts fire on a burning route and stay quiet under budget.
+ */
+class AlertRulesTest {
+
+    private static final Path RULES = Repository.locate().opsDir().resolve("prometheus");
+
+    @Test
+    void rules_passPromtoolCheck() {
+        assertThat(promtool("check", "rules", "slo.rules.yml")).contains("SUCCESS");
+    }
+
+    @Test
+    void rules_passTheirPromtoolUnitTests() {
+        assertThat(promtool("test", "rules", "slo.rules.test.yml")).contains("SUCCESS");
+    }
+
+    /** Runs promtool in the rules folder; fails with its output unless it exits 0. */
+    static String promtool(String... args) {
+        List<String> command = new java.util.ArrayList<>(List.of(Repository.debianTool("promtool").toString()));
+        command.addAll(List.of(args));
+        try {
+            Process process = new ProcessBuilder(command).directory(RULES.toFile()).redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes());
+            assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            System.out.println(String.join(" ", args) + ":\n" + output);
+            assertThat(process.exitValue()).as("promtool %s:%n%s", String.join(" ", args), output).isZero();
+            return output;
+        } catch (IOException e) {
+            throw new AssertionError("cannot run promtool", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+}
