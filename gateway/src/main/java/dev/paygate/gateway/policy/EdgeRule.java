@@ -25,7 +25,8 @@ public enum EdgeRule {
         void check(EdgeModel edge, Contract contract, Sink sink) {
             for (RouteRef route : edge.apiRoutes()) {
                 List<Method> writes = served(route, contract).stream().filter(Method::writes).toList();
-                if (route.retries() == 0 || writes.isEmpty() || requiresWellFormedKey(route.route().get("match"))) {
+                if (route.retries() == 0 || writes.isEmpty() || requiresWellFormedKey(route.route().get("match"))
+                        || retriesOnlyCallsNeverSent(route)) {
                     continue;
                 }
                 Optional<Node> keyMatcher = keyHeaderMatcher(route.route().get("match"));
@@ -433,6 +434,20 @@ public enum EdgeRule {
     };
 
     private static final Duration DEFAULT_BASE_BACK_OFF = Duration.ofMillis(25);
+
+    /**
+     * Whether a route retries only attempts that provably never reached a replica: a failed
+     * connect sent nothing, and HTTP/2 REFUSED_STREAM means the server did not process the stream
+     * (RFC 9113 section 8.7). Repeating those is safe even for a write without a key.
+     */
+    static boolean retriesOnlyCallsNeverSent(RouteRef route) {
+        Node policy = route.retryPolicy();
+        String retryOn = policy.get("retry_on").text();
+        return retryOn != null && !policy.get("retriable_status_codes").present()
+                && !policy.get("retriable_headers").present()
+                && java.util.Arrays.stream(retryOn.split(",")).map(String::trim)
+                        .allMatch(condition -> condition.equals("connect-failure") || condition.equals("refused-stream"));
+    }
 
     /** retry_on conditions that are never safe or useful at this edge, with the reason. */
     static final Map<String, String> UNSAFE_RETRY_ON = unsafeRetryOn();

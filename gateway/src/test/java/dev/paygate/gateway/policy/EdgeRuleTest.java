@@ -37,6 +37,13 @@ class EdgeRuleTest {
     }
 
     @Test
+    void unkeyedWritesRoute_retryingOnlyAttemptsThatNeverReachedAReplica_isNotFound() {
+        assertThat(check(tree -> retryPolicy(route(tree, "writes")).put("retry_on", "connect-failure"))).isEmpty();
+        assertThat(check(tree -> retryPolicy(route(tree, "writes")).put("retry_on", "connect-failure,reset")))
+                .extracting(Finding::rule).containsExactly("unkeyed-write-retried");
+    }
+
+    @Test
     void keyedWritesRoute_matchingTheKeyWithPresentMatch_isFound_becauseAnEmptyKeyMatches() {
         List<Finding> found = check(tree -> {
             Map<String, Object> key = keyMatcher(tree);
