@@ -90,8 +90,8 @@ public final class OpenApiDocument {
 
                 Every operation needs `Authorization: Bearer <JWT>` with scope `payments.read` (reads) or \
                 `payments.write` (writes). Send `Idempotency-Key` (or `requestId`) on every write: a repeat \
-                with the same key returns the first result, so only keyed writes are safe to retry, and only \
-                those are retried by the edge. Errors are a JSON `google.rpc.Status` (AIP-193) whose details \
+                with the same key returns the first result, so only keyed writes are safe to retry (the edge \
+                retries an unkeyed write only when no replica can have received it). Errors are a JSON `google.rpc.Status` (AIP-193) whose details \
                 hold an `ErrorInfo` and, where they help, `BadRequest` or `RetryInfo`.""");
         document.putArray("servers").addObject().put("url", "/").put("description", "this edge");
         document.putArray("security").addObject().putArray("bearerAuth");
@@ -223,7 +223,7 @@ public final class OpenApiDocument {
         key.put("name", "Idempotency-Key").put("in", "header").put("required", false);
         key.put("description", "Makes the write idempotent (AIP-155): a repeat with the same key and request returns the "
                 + "first result, also after a restart; the same key with a different request is a 409. Keys are scoped "
-                + "per account and kept 48 hours. Without one the edge never retries the write. Equivalent to "
+                + "per account and kept 48 hours. Without one the edge retries the write only when no replica can have received it. Equivalent to "
                 + "`requestId`; when both are sent they must be equal. An empty, blank or longer key is a 400.");
         key.putObject("schema").put("type", "string").put("minLength", 1).put("maxLength", 255).put("pattern", "^[!-~]+$");
 
