@@ -35,6 +35,8 @@ public class Database {
 
     private static final Logger LOG = LoggerFactory.getLogger(Database.class);
     private static final Duration RETRY_AFTER = Duration.ofSeconds(1);
+    /** How early a timeout may fire and still be the deadline's: boundLockWaits' rounding, and then some. */
+    private static final long DEADLINE_SLACK_MILLIS = 5;
     private static final java.util.concurrent.ScheduledExecutorService BACKGROUND_TIMER =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread thread = new Thread(r, "paygate-job-deadline-timer");
@@ -232,7 +234,10 @@ public class Database {
         boolean lockWaitEnded = state.equals("55P03") || state.equals("HYT00");
         boolean timedOut = e instanceof SQLTimeoutException || state.equals("57014") || lockWaitEnded;
         Deadline deadline = context.getDeadline();
-        if (timedOut && deadline != null && deadline.isExpired()) {
+        // statement_timeout and lock_timeout are set to the budget left, in whole milliseconds
+        // (boundLockWaits), so PostgreSQL may end a statement a fraction of a millisecond before
+        // the call's deadline itself expires: that is still the deadline, not a fault.
+        if (timedOut && deadline != null && deadline.timeRemaining(TimeUnit.MILLISECONDS) < DEADLINE_SLACK_MILLIS) {
             return ApiException.deadlineExceeded(ErrorReason.DEADLINE_EXCEEDED,
                     "deadline exceeded during the transaction; it was rolled back");
         }
