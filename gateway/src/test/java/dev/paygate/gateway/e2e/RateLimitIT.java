@@ -47,6 +47,8 @@ class RateLimitIT {
     private static final String RETRIES = "cluster.paygate_service.upstream_rq_retry";
     private static final long CLIENT_BURST = 200;
     private static final long CLIENT_REFILL_PER_SECOND = 100;
+    private static final long WRITE_BURST = 100;
+    private static final long WRITE_REFILL_PER_SECOND = 50;
     /** Concurrent callers in a burst: enough to outrun the refill on two cores. */
     private static final int CALLERS = 16;
 
@@ -145,6 +147,29 @@ class RateLimitIT {
         assertThat(burst.count(429)).as("one bucket, not 600").isPositive();
         assertThat(burst.count(200)).isBetween(CLIENT_BURST,
                 allowance(CLIENT_BURST, CLIENT_REFILL_PER_SECOND, burst.elapsed()));
+    }
+
+    @Test
+    void keyedAndUnkeyedWrites_drawFromOneWriteBucket() {
+        // A client alternating keyed and unkeyed writes (two routes) gets one write budget, not one
+        // per route.
+        String token = Edge.bearer(edge.token("rl-writes"));
+        String account = accountOf("rl-writes");
+        RestPayments rest = new RestPayments(edge);
+        long start = System.nanoTime();
+        List<Future<Rest>> calls = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            Map<String, String> headers = i % 2 == 0
+                    ? Map.of("authorization", token, "idempotency-key", "rl-writes-" + i)
+                    : Map.of("authorization", token);
+            calls.add(callers.submit(() -> rest.authorize(account, 1, headers)));
+        }
+        Burst burst = collect(calls, Duration.ofNanos(System.nanoTime() - start));
+
+        report("REST burst of 400 writes alternating keyed and unkeyed, one identity", burst);
+        assertThat(burst.count(200) + burst.count(429)).as("only 200s and 429s: %s", burst.statuses()).isEqualTo(400);
+        assertThat(burst.count(200)).as("one bucket of 100 plus its refills, not two")
+                .isBetween(WRITE_BURST, allowance(WRITE_BURST, WRITE_REFILL_PER_SECOND, burst.elapsed()));
     }
 
     @Test
