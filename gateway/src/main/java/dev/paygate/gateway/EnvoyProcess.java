@@ -83,6 +83,19 @@ public final class EnvoyProcess implements AutoCloseable {
         return Http.body("POST", adminUrl(path));
     }
 
+    /**
+     * Shadow mode for every rate limit, the identity buckets and the per-address floor (runtime
+     * keys in envoy.yaml's layered_runtime): over-limit calls are counted, not refused.
+     */
+    public void shadowRateLimits() {
+        adminPost("/runtime_modify?paygate.ratelimit.enforced=0&paygate.ratelimit.per_address.enforced=0");
+    }
+
+    /** Shadow mode for the per-address floor only, so that the identity buckets act alone. */
+    public void shadowPerAddressFloor() {
+        adminPost("/runtime_modify?paygate.ratelimit.per_address.enforced=0");
+    }
+
     /** The value of one counter or gauge, 0 when Envoy has not created it yet. */
     public long stat(String name) {
         String pattern = "^" + name.replace(".", "\\.") + "$";

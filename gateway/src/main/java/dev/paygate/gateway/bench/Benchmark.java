@@ -105,7 +105,7 @@ public final class Benchmark {
                 workDir, false, Map.of(), "512m", false);
         System.err.println("bench: starting " + replicas + " replica(s) and envoy in " + workDir);
         try (Stack stack = Stack.start(repository, options)) {
-            stack.envoy().adminPost("/runtime_modify?paygate.ratelimit.enforced=0&paygate.ratelimit.per_address.enforced=0");
+            stack.envoy().shadowRateLimits();
             String json = run(stack, seconds, warmup, concurrency);
             System.out.println(json);
             if (out != null) {

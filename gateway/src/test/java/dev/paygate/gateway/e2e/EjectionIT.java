@@ -47,7 +47,7 @@ class EjectionIT {
     @BeforeAll
     void startEdge() {
         edge = Edge.start("ejection", 2, Map.of());
-        envoy().adminPost("/runtime_modify?paygate.ratelimit.enforced=0&paygate.ratelimit.per_address.enforced=0");
+        envoy().shadowRateLimits();
         account = new RestPayments(edge).createAccount(500).get("name").asText();
         callers = Executors.newFixedThreadPool(16);
     }

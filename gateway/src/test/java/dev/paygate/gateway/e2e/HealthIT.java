@@ -57,7 +57,7 @@ class HealthIT {
         edge = Edge.start("health", 2, Map.of("PAYGATE_HEALTH_SHUTDOWN_DRAIN_DELAY", DRAIN.toSeconds() + "s"));
         // The load below is far above one client's write bucket; rate limits are RateLimitIT's
         // subject, so use the documented shadow mode (counted, not refused).
-        edge.stack().envoy().adminPost("/runtime_modify?paygate.ratelimit.enforced=0&paygate.ratelimit.per_address.enforced=0");
+        edge.stack().envoy().shadowRateLimits();
     }
 
     @AfterAll

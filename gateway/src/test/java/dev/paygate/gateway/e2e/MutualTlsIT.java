@@ -48,7 +48,7 @@ class MutualTlsIT {
     void startEdge() {
         edge = Edge.startWithMutualTls("mtls");
         // One address sends everything here: shadow the per-address floor to see the SAN's bucket alone.
-        edge.stack().envoy().adminPost("/runtime_modify?paygate.ratelimit.per_address.enforced=0");
+        edge.stack().envoy().shadowPerAddressFloor();
         callers = Executors.newFixedThreadPool(16);
     }
 

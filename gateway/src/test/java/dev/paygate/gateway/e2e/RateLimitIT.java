@@ -61,7 +61,7 @@ class RateLimitIT {
     @BeforeAll
     void startEdge() {
         edge = Edge.start("ratelimit", 1, Map.of());
-        edge.stack().envoy().adminPost("/runtime_modify?paygate.ratelimit.per_address.enforced=0");
+        edge.stack().envoy().shadowPerAddressFloor();
         service = ServiceMetrics.of(edge, 0);
         callers = Executors.newFixedThreadPool(CALLERS);
     }

@@ -70,7 +70,7 @@ class RetryIT {
         edge = Edge.start("retry", 2, Map.of());
         // The stream is far above one client's write bucket (50/s); rate limiting is RateLimitIT's
         // subject, so use the documented shadow mode: over-limit calls are counted, not refused.
-        edge.stack().envoy().adminPost("/runtime_modify?paygate.ratelimit.enforced=0&paygate.ratelimit.per_address.enforced=0");
+        edge.stack().envoy().shadowRateLimits();
     }
 
     @AfterAll

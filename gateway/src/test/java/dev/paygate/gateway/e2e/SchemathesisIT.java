@@ -43,7 +43,7 @@ class SchemathesisIT {
     static void startEdge() {
         edge = Edge.start("fuzz", 2, Map.of());
         // Shadow mode: buckets count but reject nothing, so the run tests the API, not the limiter.
-        edge.stack().envoy().adminPost("/runtime_modify?paygate.ratelimit.enforced=0&paygate.ratelimit.per_address.enforced=0");
+        edge.stack().envoy().shadowRateLimits();
     }
 
     @AfterAll
