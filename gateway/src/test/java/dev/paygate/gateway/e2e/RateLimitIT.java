@@ -89,7 +89,10 @@ class RateLimitIT {
         assertError(limited, 429, 8, "RATE_LIMITED");
         assertThat(detail(limited.json(), RETRY_INFO)).as("a RetryInfo in %s", limited.text()).isNotNull();
         assertThat(limited.header("x-ratelimit-limit")).isEqualTo(Long.toString(CLIENT_BURST));
-        assertThat(limited.header("x-ratelimit-remaining")).isEqualTo("0");
+        // Not exactly 0: the bucket refills every few milliseconds, and a refill can land between the
+        // refusal and the reply's headers (CI saw "1" once). Far below the limit is what a client needs.
+        assertThat(Long.parseLong(limited.header("x-ratelimit-remaining"))).as("tokens left after a refusal")
+                .isBetween(0L, CLIENT_BURST / 10);
         assertThat(limited.header("x-ratelimit-reset")).as("seconds to the next refill").isIn("0", "1");
     }
 
