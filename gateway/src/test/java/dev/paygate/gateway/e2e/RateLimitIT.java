@@ -9,6 +9,8 @@ import static org.awaitility.Awaitility.await;
 import dev.paygate.gateway.EnvoyProcess;
 import dev.paygate.gateway.e2e.Edge.Rest;
 import dev.paygate.v1.AccountServiceGrpc;
+import dev.paygate.v1.AuthorizationServiceGrpc;
+import dev.paygate.v1.CreateAuthorizationRequest;
 import dev.paygate.v1.GetAccountRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -54,8 +56,10 @@ class RateLimitIT {
     private static final long WRITE_REFILL_PER_SECOND = 50;
     /** Concurrent callers in a burst: enough to outrun the refill on two cores. */
     private static final int CALLERS = 16;
+    /** Callers keeping one identity's write bucket empty (cheap writes, answered by Envoy itself). */
+    private static final int DRAINERS = 16;
     /** Writes sent with their body withheld, once their caller is over its write budget. */
-    private static final int WITHHELD = 6;
+    private static final int WITHHELD = 16;
     /** How long a withheld write waits for an answer: well inside the 5 s request timeout (then 408). */
     private static final Duration BODY_WAIT = Duration.ofSeconds(3);
 
@@ -193,20 +197,24 @@ class RateLimitIT {
         long serviceWrites = service.calls(CREATE_AUTHORIZATION);
         // Writes with a malformed idempotency-key draw from the writes' budget but are answered by
         // Envoy itself (route writes_malformed_key): they keep the bucket empty at no cost upstream.
+        // Sent over gRPC (one HTTP/2 connection, no handshake per call), by enough callers to outrun
+        // the refill (50/s) even on a loaded machine.
+        AuthorizationServiceGrpc.AuthorizationServiceBlockingStub malformed = edge.authorizations(
+                Map.of("authorization", token, "idempotency-key", "k".repeat(300)));
         java.util.concurrent.atomic.AtomicBoolean draining = new java.util.concurrent.atomic.AtomicBoolean(true);
+        ExecutorService drainerPool = Executors.newFixedThreadPool(DRAINERS);
         List<Future<?>> drainers = new ArrayList<>();
-        for (int i = 0; i < CALLERS / 2; i++) {
-            drainers.add(callers.submit(() -> {
+        for (int i = 0; i < DRAINERS; i++) {
+            drainers.add(drainerPool.submit(() -> {
                 while (draining.get()) {
-                    new RestPayments(edge).authorize(account, 1, Map.of("authorization", token,
-                            "idempotency-key", "k".repeat(300)));
+                    writeRefused(malformed);
                 }
             }));
         }
         List<Future<String>> withheld = new ArrayList<>();
         try {
             await("the write budget spent").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> writeRefused(token, account));
+                    .until(() -> writeRefused(malformed));
             for (int i = 0; i < WITHHELD; i++) {
                 withheld.add(callers.submit(() -> statusLineOfWithheldWrite(token, account)));
             }
@@ -216,6 +224,7 @@ class RateLimitIT {
         } finally {
             draining.set(false);
             drainers.forEach(RateLimitIT::get);
+            drainerPool.shutdownNow();
         }
 
         List<String> answers = withheld.stream().map(RateLimitIT::get).toList();
@@ -229,9 +238,13 @@ class RateLimitIT {
     }
 
     /** Whether a write (with a malformed key, so it never reaches the service) is refused by the limiter now. */
-    private boolean writeRefused(String bearer, String account) {
-        return new RestPayments(edge).authorize(account, 1, Map.of("authorization", bearer,
-                "idempotency-key", "k".repeat(300))).status() == 429;
+    private static boolean writeRefused(AuthorizationServiceGrpc.AuthorizationServiceBlockingStub malformed) {
+        try {
+            malformed.withDeadlineAfter(10, TimeUnit.SECONDS).createAuthorization(CreateAuthorizationRequest.getDefaultInstance());
+            return false;
+        } catch (StatusRuntimeException e) {
+            return e.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED;
+        }
     }
 
     /**
@@ -243,7 +256,11 @@ class RateLimitIT {
         String head = "POST /v1/" + account + "/authorizations HTTP/1.1\r\nhost: localhost\r\n"
                 + "authorization: " + bearer + "\r\ncontent-type: application/json\r\n"
                 + "content-length: " + body.length + "\r\n\r\n";
-        try (javax.net.ssl.SSLSocket socket = edge.http11Socket(BODY_WAIT)) {
+        try (javax.net.ssl.SSLSocket socket = edge.http11Socket(Duration.ofSeconds(30))) {
+            // The TLS handshake first, on its own time: on a loaded machine it can be slow, and only
+            // the wait for the answer to the headers counts.
+            socket.startHandshake();
+            socket.setSoTimeout((int) BODY_WAIT.toMillis());
             socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             socket.getOutputStream().write(body, 0, body.length / 2);
             socket.getOutputStream().flush();
