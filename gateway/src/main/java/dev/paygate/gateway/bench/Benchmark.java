@@ -63,6 +63,12 @@ public final class Benchmark {
         Outcome outcome;
         try (Stack stack = Stack.start(repository, stackOptions);
              FloorEdge floor = FloorEdge.start(repository, stack)) {
+            // Ctrl-C or SIGTERM stops the service and both Envoys too.
+            Thread cleanup = new Thread(() -> {
+                floor.close();
+                stack.close();
+            }, "bench-cleanup");
+            Runtime.getRuntime().addShutdownHook(cleanup);
             stack.envoy().shadowRateLimits();
             ObjectNode report = Report.setup(options, jvmFlags(repository.serviceJvmOptions()),
                     started.toString(), loadAverage);
@@ -87,7 +93,7 @@ public final class Benchmark {
         String bearer = bearer(stack);
         var direct = NettyChannelBuilder.forAddress("127.0.0.1", stack.replicas().get(0).grpcPort())
                 .usePlaintext().build();
-        HttpClient http = EdgeTls.httpClient(stack.credentials().caCertificate(), HttpClient.Version.HTTP_1_1);
+        HttpClient http = EdgeTls.httpClient(stack.credentials().caCertificate(), HttpClient.Version.HTTP_2);
         Map<Target, PaygateClient> clients = new EnumMap<>(Target.class);
         clients.put(Target.GRPC_DIRECT, new GrpcClient(direct, bearer));
         clients.put(Target.GRPC_EDGE, new GrpcClient(
@@ -97,17 +103,22 @@ public final class Benchmark {
                 EdgeTls.channel(floor.port, stack.credentials().caCertificate()), bearer));
         clients.put(Target.REST_FLOOR, new RestClient(http, floor.port, bearer));
         try {
-            RunAccounts accounts = RunAccounts.create(direct, stack, bearer, SPREAD_ACCOUNTS,
-                    options.smoke() ? 500 : 5000);
+            RunAccounts accounts = RunAccounts.create(direct, stack.credentials().signingKey(), bearer,
+                    SPREAD_ACCOUNTS, options.smoke() ? 500 : 5000);
             Ledger ledger = new Ledger();
             List<ScenarioResult> results = new ArrayList<>();
-            List<Scenario> plan = options.smoke() ? Plan.smoke() : Plan.full();
+            List<Scenario> plan = new ArrayList<>(options.smoke() ? Plan.smoke() : Plan.full());
             long servicePid = stack.replicas().get(0).pid();
             // The JIT compiles the service's, Envoy's and the driver's hot paths before anything is
             // measured, so the first scenarios are not penalised for running first.
             for (Scenario warmup : Plan.warmup()) {
-                LoadDriver.run(warmup.shape(), warmup.operation().bind(clients.get(warmup.target()), accounts, ledger),
-                        seconds(options.warmupSeconds()));
+                PaygateClient client = clients.get(warmup.target());
+                LoadDriver.run(warmup.shape(), warmup.operation().bind(client, accounts, ledger),
+                        seconds(options.warmupSeconds()), client.maxInFlight());
+            }
+            if (options.history() > 0) {
+                report.set("history", loadHistory(clients.get(Target.GRPC_DIRECT), accounts, ledger, options.history()));
+                plan.addAll(Plan.history());
             }
             for (Scenario scenario : plan) {
                 long envoyPid = switch (scenario.target().edge) {
@@ -115,8 +126,9 @@ public final class Benchmark {
                     case FULL -> stack.envoy().pid();
                     case FLOOR -> floor.envoy.pid();
                 };
-                ScenarioResult result = measure(scenario, scenario.operation().bind(clients.get(scenario.target()),
-                        accounts, ledger), options, servicePid, envoyPid);
+                PaygateClient client = clients.get(scenario.target());
+                ScenarioResult result = measure(scenario, scenario.operation().bind(client, accounts, ledger),
+                        client.maxInFlight(), options, servicePid, envoyPid);
                 results.add(result);
                 System.err.printf(java.util.Locale.ROOT, "bench: %-60s %8.0f/s p50 %7.2f p99 %8.2f ms errors %s%n",
                         scenario.name(), result.throughput(), result.latency().millis(0.5),
@@ -124,8 +136,9 @@ public final class Benchmark {
             }
             report.set("scenarios", Report.scenarios(results));
             Report.ratios(report, results);
-            Report.budgets(report, results, options.database());
-            List<String> mismatches = ledger.mismatches(accounts.readBack(direct, ledger.accounts()), Operation.UNITS);
+            Report.writeCeilings(report, results);
+            Report.budgets(report, results, options.database(), options.history());
+            List<String> mismatches = ledger.mismatches(accounts.readBack(ledger.accounts()), Operation.UNITS);
             ObjectNode balance = report.putObject("balance");
             balance.put("approved", ledger.approvedCount());
             balance.put("ambiguous_writes", ledger.ambiguousCount());
@@ -145,9 +158,9 @@ public final class Benchmark {
     }
 
     private static ScenarioResult measure(Scenario scenario, java.util.function.Supplier<
-            java.util.concurrent.CompletableFuture<Reply>> call, BenchOptions options, long servicePid, long envoyPid)
-            throws InterruptedException {
-        LoadDriver.run(scenario.shape(), call, seconds(options.warmupSeconds()));
+            java.util.concurrent.CompletableFuture<Reply>> call, int maxInFlight, BenchOptions options, long servicePid,
+            long envoyPid) throws InterruptedException {
+        LoadDriver.run(scenario.shape(), call, seconds(options.warmupSeconds()), maxInFlight);
         long self = ProcessHandle.current().pid();
         ProcessSampler.resetPeak(servicePid);
         if (envoyPid > 0) {
@@ -156,7 +169,7 @@ public final class Benchmark {
         double serviceCpu = ProcessSampler.cpuSeconds(servicePid);
         double envoyCpu = envoyPid > 0 ? ProcessSampler.cpuSeconds(envoyPid) : 0;
         double selfCpu = ProcessSampler.cpuSeconds(self);
-        LoadDriver.Window window = LoadDriver.run(scenario.shape(), call, seconds(options.measureSeconds()));
+        LoadDriver.Window window = LoadDriver.run(scenario.shape(), call, seconds(options.measureSeconds()), maxInFlight);
         long completed = window.recorder().latencies().length;
         double perThousand = 1000.0 / Math.max(completed, 1);
         return new ScenarioResult(scenario, window.sent(), completed, window.recorder().ok(),
@@ -166,6 +179,32 @@ public final class Benchmark {
                 (ProcessSampler.cpuSeconds(self) - selfCpu) * perThousand,
                 ProcessSampler.peakRssKib(servicePid) / 1024,
                 envoyPid > 0 ? ProcessSampler.peakRssKib(envoyPid) / 1024 : -1);
+    }
+
+    /** Gives the history account {@code count} keyed authorizations, 32 at a time, straight to the service. */
+    private static ObjectNode loadHistory(PaygateClient direct, RunAccounts accounts, Ledger ledger, int count)
+            throws InterruptedException {
+        System.err.println("bench: loading " + count + " authorizations onto " + accounts.withHistory());
+        var call = Operation.CREATE_AFTER_HISTORY.bind(direct, accounts, ledger);
+        java.util.concurrent.Semaphore outstanding = new java.util.concurrent.Semaphore(32);
+        java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
+        long start = System.nanoTime();
+        for (int i = 0; i < count; i++) {
+            outstanding.acquire();
+            call.get().whenComplete((reply, failure) -> {
+                if (failure != null || !reply.isOk()) {
+                    failed.incrementAndGet();
+                }
+                outstanding.release();
+            });
+        }
+        outstanding.acquire(32);
+        ObjectNode history = new ObjectMapper().createObjectNode();
+        history.put("account", accounts.withHistory());
+        history.put("authorizations_loaded", count);
+        history.put("failed", failed.get());
+        history.put("load_seconds", Report.round((System.nanoTime() - start) / 1e9));
+        return history;
     }
 
     private static long seconds(double seconds) {
@@ -208,71 +247,6 @@ public final class Benchmark {
             for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(path);
             }
-        }
-    }
-
-    /** The run's accounts, all owned by the token's subject, and its tokens. */
-    private record RunAccounts(List<String> spread, String hotAccount, String bearerToken, List<String> tokens)
-            implements Operation.Accounts {
-
-        static final String SUBJECT = "bench";
-
-        static RunAccounts create(io.grpc.ManagedChannel direct, Stack stack, String bearer, int count,
-                                  int freshTokens) {
-            Metadata headers = new Metadata();
-            headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), bearer);
-            var accounts = AccountServiceGrpc.newBlockingStub(direct)
-                    .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
-            Money limit = Money.newBuilder().setCurrencyCode("EUR").setUnits(1_000_000_000_000L).build();
-            List<String> spread = new ArrayList<>();
-            for (int i = 0; i <= count; i++) {
-                spread.add(accounts.withDeadlineAfter(5, TimeUnit.SECONDS).createAccount(CreateAccountRequest.newBuilder()
-                        .setAccount(Account.newBuilder().setCurrencyCode("EUR").setCreditLimit(limit)).build()).getName());
-            }
-            String hot = spread.remove(count);
-            // Distinct valid tokens, minted before the clock starts: Envoy's verified-token cache
-            // (1000 per worker) misses on each, so every call pays a full ES256 check at the edge.
-            List<String> tokens = new ArrayList<>(freshTokens);
-            for (int i = 0; i < freshTokens; i++) {
-                tokens.add("Bearer " + stack.credentials().signingKey().sign(DevSigningKey.claims(
-                        TokenPolicy.DEVELOPMENT, SUBJECT, TokenPolicy.ALL_SCOPES, Duration.ofHours(2)).build()));
-            }
-            return new RunAccounts(List.copyOf(spread), hot, bearer, tokens);
-        }
-
-        /** What the service holds and has captured on each account, in units. */
-        Map<String, Ledger.Observed> readBack(io.grpc.ManagedChannel direct, List<String> names) {
-            Metadata headers = new Metadata();
-            headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), bearerToken);
-            var accounts = AccountServiceGrpc.newBlockingStub(direct)
-                    .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
-            Map<String, Ledger.Observed> observed = new HashMap<>();
-            for (String name : names) {
-                Account account = accounts.withDeadlineAfter(5, TimeUnit.SECONDS)
-                        .getAccount(GetAccountRequest.newBuilder().setName(name).build());
-                observed.put(name, new Ledger.Observed(account.getHeld().getUnits(), account.getCaptured().getUnits()));
-            }
-            return observed;
-        }
-
-        @Override
-        public String anySpread() {
-            return Operation.Accounts.pick(spread);
-        }
-
-        @Override
-        public String hot() {
-            return hotAccount;
-        }
-
-        @Override
-        public String bearer() {
-            return bearerToken;
-        }
-
-        @Override
-        public List<String> freshTokens() {
-            return tokens;
         }
     }
 }

@@ -21,16 +21,18 @@ final class Budgets {
     private final Comparisons run;
     private final List<ScenarioResult> results;
     private final Database database;
+    private final int history;
     private final ArrayNode budgets = JsonNodeFactory.instance.arrayNode();
 
-    private Budgets(List<ScenarioResult> results, Database database) {
+    private Budgets(List<ScenarioResult> results, Database database, int history) {
         this.run = new Comparisons(results);
         this.results = results;
         this.database = database;
+        this.history = history;
     }
 
-    static ArrayNode judge(List<ScenarioResult> results, Database database) {
-        Budgets judged = new Budgets(results, database);
+    static ArrayNode judge(List<ScenarioResult> results, Database database, int history) {
+        Budgets judged = new Budgets(results, database, history);
         judged.all();
         return judged.budgets;
     }
@@ -70,9 +72,18 @@ final class Budgets {
                         Optional.of(atThousand.get().latency().millis(0.99)), 10);
             }
         }
-        notMeasured("history_write_throughput_ratio",
-                "writes on one account after 100,000 authorizations within 10% of a fresh account's",
-                "the history scenario is not implemented yet");
+        String historyBudget = "writes on one account after 100,000 authorizations within 10% of a fresh account's "
+                + "(direct gRPC, closed loop 16)";
+        Optional<Double> historyRatio = run.throughputRatio(Target.GRPC_DIRECT, Target.GRPC_DIRECT,
+                Operation.CREATE_AFTER_HISTORY, Operation.CREATE_FRESH_ACCOUNT, CLOSED_16);
+        if (historyRatio.isEmpty()) {
+            notMeasured("history_write_throughput_ratio", historyBudget, "run with --history 100000");
+        } else if (history < 100_000) {
+            notMeasured("history_write_throughput_ratio", historyBudget, "only " + history
+                    + " authorizations loaded (--history); ratio " + Report.round(historyRatio.get()));
+        } else {
+            atLeast("history_write_throughput_ratio", historyBudget, historyRatio, 0.9);
+        }
         long peak = results.stream().mapToLong(ScenarioResult::servicePeakRssMib).max().orElse(-1);
         if (peak < 0) {
             notMeasured("service_peak_rss_mib", "service RSS <= 512 MiB under load", "VmHWM unreadable");

@@ -19,8 +19,14 @@ final class Comparisons {
 
     /** Throughput of {@code target} over {@code baseline}, same operation and shape; empty if either is missing. */
     Optional<Double> throughputRatio(Target target, Target baseline, Operation operation, LoadShape shape) {
+        return throughputRatio(target, baseline, operation, operation, shape);
+    }
+
+    /** Throughput of one operation over another's, same path and shape. */
+    Optional<Double> throughputRatio(Target target, Target baseline, Operation operation, Operation baselineOperation,
+                                     LoadShape shape) {
         Optional<ScenarioResult> measured = find(target, operation, shape);
-        Optional<ScenarioResult> base = find(baseline, operation, shape);
+        Optional<ScenarioResult> base = find(baseline, baselineOperation, shape);
         if (measured.isEmpty() || base.isEmpty() || base.get().throughput() == 0) {
             return Optional.empty();
         }

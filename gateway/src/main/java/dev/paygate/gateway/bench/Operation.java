@@ -17,6 +17,10 @@ enum Operation {
     CREATE_SPREAD("create_spread_100_accounts", true),
     /** A keyed CreateAuthorization, always on the same account: the hot-row ceiling. */
     CREATE_HOT("create_hot_account", true),
+    /** A keyed CreateAuthorization on the account loaded with --history N authorizations first. */
+    CREATE_AFTER_HISTORY("create_after_history", true),
+    /** The same on an account with no history before its scenario: the baseline for the one above. */
+    CREATE_FRESH_ACCOUNT("create_fresh_account", true),
     /**
      * A keyed CreateAuthorization then, keyed too, a capture (even calls) or a void (odd calls)
      * of it; latency is the pair's.
@@ -45,6 +49,11 @@ enum Operation {
             }
             case CREATE_SPREAD -> () -> create(client, accounts.anySpread(), ledger);
             case CREATE_HOT -> () -> create(client, accounts.hot(), ledger);
+            case CREATE_AFTER_HISTORY -> () -> create(client, accounts.withHistory(), ledger);
+            case CREATE_FRESH_ACCOUNT -> {
+                String account = accounts.fresh();
+                yield () -> create(client, account, ledger);
+            }
             case CAPTURE_OR_VOID -> () -> {
                 String account = accounts.anySpread();
                 boolean capture = sequence.getAndIncrement() % 2 == 0;
@@ -90,6 +99,12 @@ enum Operation {
         String anySpread();
 
         String hot();
+
+        /** The account that --history loaded with authorizations before the plan. */
+        String withHistory();
+
+        /** A new account, with no authorizations yet. */
+        String fresh();
 
         String bearer();
 

@@ -18,6 +18,11 @@ interface PaygateClient extends AutoCloseable {
 
     CompletableFuture<Reply> voidAuthorization(String authorization, String idempotencyKey);
 
+    /** How many calls an open loop may have outstanding on this client. */
+    default int maxInFlight() {
+        return LoadDriver.MAX_IN_FLIGHT;
+    }
+
     @Override
     void close();
 }

@@ -18,6 +18,16 @@ final class Plan {
     private Plan() {
     }
 
+    /** With --history N: writes on the loaded account against writes on a fresh one, same shape. */
+    static List<Scenario> history() {
+        List<Scenario> plan = new ArrayList<>();
+        for (Target target : List.of(Target.GRPC_DIRECT, Target.REST_EDGE)) {
+            plan.add(new Scenario(target, Operation.CREATE_FRESH_ACCOUNT, new LoadShape.Closed(16)));
+            plan.add(new Scenario(target, Operation.CREATE_AFTER_HISTORY, new LoadShape.Closed(16)));
+        }
+        return plan;
+    }
+
     static List<Scenario> full() {
         List<Scenario> plan = new ArrayList<>();
         for (Operation operation : List.of(Operation.READ, Operation.CREATE_SPREAD)) {

@@ -38,7 +38,8 @@ final class Report {
         ArrayNode flags = jvm.putArray("flags");
         serviceJvmFlags.forEach(flags::add);
         root.put("load_generator", "the Java driver in the bench JVM (this process): grpc-java 1 HTTP/2 channel per "
-                + "path, java.net.http HTTP/1.1 over TLS for REST; closed loop = N threads each awaiting its reply; "
+                + "path, java.net.http over TLS for REST (one HTTP/2 connection per edge, at most 100 calls outstanding: "
+                + "Envoy's max_concurrent_streams); closed loop = N threads each awaiting its reply; "
                 + "open loop = one sender on a fixed schedule, latency from each call's intended send time");
         root.put("floor", "envoy.yaml reduced to grpc_json_transcoder + router (EnvoyConfig#transcoderAndRouterOnly): "
                 + "same TLS listener, connection manager, access log and routes; no jwt_authn, rate limits, buffer, "
@@ -125,8 +126,36 @@ final class Report {
         return measured.contains(preferred) || measured.isEmpty() ? preferred : measured.get(0);
     }
 
-    static void budgets(ObjectNode root, List<ScenarioResult> results, Database database) {
-        root.set("budgets", Budgets.judge(results, database));
+    /**
+     * For keyed writes over 100 accounts, per path: the highest offered rate measured at which
+     * p99 stayed within 10 ms with no errors (only the plan's rates are tried, so this is a lower
+     * bound on the true figure), and the hot account's closed-loop ceiling.
+     */
+    static void writeCeilings(ObjectNode root, List<ScenarioResult> results) {
+        ObjectNode ceilings = root.putObject("keyed_writes");
+        ceilings.put("basis", "highest measured open-loop rate with p99 <= 10 ms and no errors; "
+                + "hot account = best closed-loop throughput on one account");
+        for (Target target : Target.values()) {
+            List<ScenarioResult> spread = results.stream().filter(r -> r.scenario().target() == target
+                    && r.scenario().operation() == Operation.CREATE_SPREAD).toList();
+            List<ScenarioResult> hot = results.stream().filter(r -> r.scenario().target() == target
+                    && r.scenario().operation() == Operation.CREATE_HOT && r.offeredRate() == 0).toList();
+            if (spread.isEmpty() && hot.isEmpty()) {
+                continue;
+            }
+            ObjectNode path = ceilings.putObject(target.key);
+            spread.stream().filter(r -> r.offeredRate() > 0 && r.errorCount() == 0 && r.latency().millis(0.99) <= 10)
+                    .mapToInt(ScenarioResult::offeredRate).max()
+                    .ifPresentOrElse(rate -> path.put("highest_rate_p99_within_10ms", rate),
+                            () -> path.putNull("highest_rate_p99_within_10ms"));
+            hot.stream().mapToDouble(ScenarioResult::throughput).max()
+                    .ifPresentOrElse(best -> path.put("hot_account_ceiling_rps", round(best)),
+                            () -> path.putNull("hot_account_ceiling_rps"));
+        }
+    }
+
+    static void budgets(ObjectNode root, List<ScenarioResult> results, Database database, int history) {
+        root.set("budgets", Budgets.judge(results, database, history));
     }
 
     private static void put(ObjectNode node, String name, Optional<Double> value) {
