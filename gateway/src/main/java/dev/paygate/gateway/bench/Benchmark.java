@@ -4,20 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.google.type.Money;
 import dev.paygate.gateway.FreePorts;
 import dev.paygate.gateway.Repository;
 import dev.paygate.gateway.Stack;
 import dev.paygate.gateway.credentials.DevSigningKey;
 import dev.paygate.gateway.credentials.EdgeTls;
 import dev.paygate.gateway.credentials.TokenPolicy;
-import dev.paygate.v1.Account;
-import dev.paygate.v1.AccountServiceGrpc;
-import dev.paygate.v1.CreateAccountRequest;
-import dev.paygate.v1.GetAccountRequest;
-import io.grpc.Metadata;
 import io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.http.HttpClient;
@@ -29,10 +22,8 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code ./paygate bench}: the one place Paygate's performance figures come from. Starts one

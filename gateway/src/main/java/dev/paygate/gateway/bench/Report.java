@@ -61,6 +61,7 @@ final class Report {
                 entry.put("offered_rps", r.offeredRate());
                 entry.put("achieved_rps", round(r.completed() / r.seconds()));
             }
+            entry.put("sent", r.sent());
             entry.put("requests", r.completed());
             entry.put("ok", r.ok());
             entry.put("throughput_rps", round(r.throughput()));
