@@ -5,7 +5,7 @@ import java.nio.file.Path;
 
 /**
  * The command line of {@code ./paygate bench}. Defaults (the full run, about 10 minutes here):
- * 2 s warm-up and 6 s measured per scenario. {@code --short} (CI's smoke run): 0.5 s and 1.5 s,
+ * 2 s warm-up and 6 s measured per scenario. {@code --short} (CI's smoke run): 0.5 s and 1 s,
  * fewer scenarios, every path. {@code --history N} adds the history scenarios: N keyed
  * authorizations on one account first, then writes on it against writes on a fresh account.
  */
@@ -39,7 +39,7 @@ record BenchOptions(boolean smoke, double warmupSeconds, double measureSeconds, 
             }
         }
         return new BenchOptions(smoke, warmup != null ? warmup : smoke ? 0.5 : 2,
-                seconds != null ? seconds : smoke ? 1.5 : 6, database, results, history);
+                seconds != null ? seconds : smoke ? 1 : 6, database, results, history);
     }
 
     /** The --db value, as the results name it. */
