@@ -56,20 +56,24 @@ public class RiskRules {
         }
         RiskProperties.Velocity velocity = properties.getVelocity();
         if (velocity.getMode() != RuleMode.OFF) {
-            int recent = authorizationsWithin.within(velocity.getWindow());
+            int recent = authorizationsWithin.within(velocity.getWindow(), velocity.getMaxAuthorizations());
             if (recent >= velocity.getMaxAuthorizations()
                     && enforce(velocity.getMode(), DeclineReason.VELOCITY_LIMIT, account,
-                    recent + " authorizations within " + velocity.getWindow())) {
+                    "at least " + recent + " authorizations within " + velocity.getWindow())) {
                 return Optional.of(DeclineReason.VELOCITY_LIMIT);
             }
         }
         return Optional.empty();
     }
 
-    /** Counts an account's authorizations within a window ending now, in the caller's transaction. */
+    /**
+     * Counts an account's authorizations within a window ending now, in the caller's transaction,
+     * stopping at {@code atMost}: the rule needs to know only whether the limit is reached, and a
+     * capped count costs the same however many authorizations the window holds.
+     */
     @FunctionalInterface
     public interface AuthorizationCount {
-        int within(Duration window) throws SQLException;
+        int within(Duration window, int atMost) throws SQLException;
     }
 
     private boolean enforce(RuleMode mode, DeclineReason reason, String account, String why) {

@@ -39,8 +39,9 @@ class RiskRulesTest {
     private java.util.Optional<DeclineReason> evaluate(String amount, String currency, String merchantCategory,
                                                        int recent) {
         try {
-            return rules.evaluate(ACCOUNT, Moneys.money(new BigDecimal(amount), currency), merchantCategory, window -> {
+            return rules.evaluate(ACCOUNT, Moneys.money(new BigDecimal(amount), currency), merchantCategory, (window, atMost) -> {
                 assertThat(window).isEqualTo(Duration.ofMinutes(1));
+                assertThat(atMost).as("the count stops at the limit").isEqualTo(2);
                 velocityLookups.incrementAndGet();
                 return recent;
             });
@@ -66,7 +67,7 @@ class RiskRulesTest {
 
         // Not wrapped into a generic failure (that became INTERNAL): the transaction maps the
         // timeout by its cause, to DEADLINE_EXCEEDED once the call's deadline has passed.
-        assertThatThrownBy(() -> rules.evaluate(ACCOUNT, Moneys.money(BigDecimal.TEN, "EUR"), "5411", window -> {
+        assertThatThrownBy(() -> rules.evaluate(ACCOUNT, Moneys.money(BigDecimal.TEN, "EUR"), "5411", (window, atMost) -> {
             throw timeout;
         })).isSameAs(timeout);
     }
