@@ -8,26 +8,26 @@ import jakarta.inject.Singleton;
 import java.math.BigDecimal;
 import java.sql.SQLException;
 import java.util.Optional;
+import java.time.Clock;
 import java.time.Duration;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Evaluates the configurable risk rules for one payment. A rule in SHADOW mode never declines:
- * it logs and counts what it would have declined ({@code paygate.risk.shadow.declines}), which is
- * how a new threshold is tried on live traffic before it is enforced.
+ * it counts what it would have declined ({@code paygate.risk.shadow.declines}) and logs examples
+ * ({@link ShadowDeclineLog}), which is how a new threshold is tried on live traffic before it is
+ * enforced.
  */
 @Singleton
 public class RiskRules {
 
-    private static final Logger LOG = LoggerFactory.getLogger(RiskRules.class);
-
     private final RiskProperties properties;
     private final MeterRegistry meters;
+    private final ShadowDeclineLog shadowLog;
 
-    public RiskRules(RiskProperties properties, MeterRegistry meters) {
+    public RiskRules(RiskProperties properties, MeterRegistry meters, Clock clock) {
         this.properties = properties;
         this.meters = meters;
+        this.shadowLog = new ShadowDeclineLog(clock);
     }
 
     /**
@@ -81,7 +81,7 @@ public class RiskRules {
             return true;
         }
         meters.counter("paygate.risk.shadow.declines", "rule", reason.name()).increment();
-        LOG.info("risk rule {} in shadow mode would have declined {}: {}", reason, account, why);
+        shadowLog.record(reason, account, why);
         return false;
     }
 }

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.math.BigDecimal;
 import java.sql.SQLException;
 import java.sql.SQLTimeoutException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,7 +23,7 @@ class RiskRulesTest {
 
     private final RiskProperties properties = new RiskProperties();
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    private final RiskRules rules = new RiskRules(properties, meters);
+    private final RiskRules rules = new RiskRules(properties, meters, Clock.systemUTC());
     private final AtomicInteger velocityLookups = new AtomicInteger();
 
     RiskRulesTest() {
@@ -90,6 +91,18 @@ class RiskRulesTest {
         properties.getAmountLimit().setMode(RuleMode.ENFORCE);
 
         assertThat(evaluate("100", "5411", 0)).isEmpty();
+    }
+
+    @Test
+    void evaluate_velocityInShadowOnEveryPayment_countsEachWouldBeDecline() {
+        properties.getVelocity().setMode(RuleMode.SHADOW);
+
+        for (int i = 0; i < 500; i++) {
+            assertThat(evaluate("10", "5411", 2)).isEmpty();
+        }
+
+        assertThat(shadowDeclines(DeclineReason.VELOCITY_LIMIT)).as("logged as examples, counted in full")
+                .isEqualTo(500.0);
     }
 
     @Test
