@@ -58,6 +58,14 @@ public class Authorizations {
     private static final String VOID = "VoidAuthorization";
     private static final String COLUMNS = "id, account_id, amount, currency_code, merchant_id, merchant_category_code,"
             + " state, decline_reason, captured_amount, create_time, update_time, expire_time";
+    /**
+     * The account's authorizations since a time, counted up to a cap: the velocity rule only asks
+     * whether the cap is reached, so the LIMIT stops the (account_id, create_time) index range
+     * after that many rows however many the window holds. Without it every write counted the
+     * whole window, and a busy account's writes slowed down with its own history.
+     */
+    static final String COUNT_RECENT = "SELECT COUNT(*) FROM (SELECT 1 FROM authorizations"
+            + " WHERE account_id = ? AND create_time > ? LIMIT ?) recent";
 
     private final Database database;
     private final Accounts accounts;
@@ -138,7 +146,7 @@ public class Authorizations {
         }
         String accountId = ResourceNames.accountId(account.getName());
         Optional<DeclineReason> risky = risk.evaluate(account.getName(), input.getAmount(), input.getMerchantCategoryCode(),
-                window -> countSince(tx, accountId, now.minus(window)));
+                (window, atMost) -> countSince(tx, accountId, now.minus(window), atMost));
         if (risky.isPresent()) {
             return risky;
         }
@@ -406,16 +414,16 @@ public class Authorizations {
         });
     }
 
-    private int countSince(Tx tx, String accountId, OffsetDateTime since) throws SQLException {
-        return tx.with("SELECT COUNT(*) FROM authorizations WHERE account_id = ? AND create_time > ?",
-                (PreparedStatement statement) -> {
-                    statement.setString(1, accountId);
-                    statement.setObject(2, since);
-                    try (ResultSet row = statement.executeQuery()) {
-                        row.next();
-                        return row.getInt(1);
-                    }
-                });
+    private int countSince(Tx tx, String accountId, OffsetDateTime since, int atMost) throws SQLException {
+        return tx.with(COUNT_RECENT, (PreparedStatement statement) -> {
+            statement.setString(1, accountId);
+            statement.setObject(2, since);
+            statement.setInt(3, atMost);
+            try (ResultSet row = statement.executeQuery()) {
+                row.next();
+                return row.getInt(1);
+            }
+        });
     }
 
     /** The authorization as a reader sees it now: an APPROVED hold past its expire_time is EXPIRED. */

@@ -59,13 +59,22 @@ public class IdempotencyStore {
         if (key.isEmpty()) {
             return new Outcome<>(mutation.run(), false);
         }
-        Optional<T> replay = replay(tx, scope, key, method, request, parser);
-        if (replay.isPresent()) {
-            return new Outcome<>(replay.get(), true);
+        OffsetDateTime now = DbTime.now(clock);
+        Optional<Stored> stored = find(tx, scope, key);
+        if (stored.isPresent() && stored.get().expireTime().isAfter(now)) {
+            return new Outcome<>(replay(stored.get(), key, method, request, parser), true);
         }
         T response = mutation.run();
-        remember(tx, scope, key, method, request, response);
+        if (stored.isPresent()) {
+            // Expired and not yet purged: the key is free again.
+            forget(tx, scope, key);
+        }
+        remember(tx, scope, key, method, request, response, now);
         return new Outcome<>(response, false);
+    }
+
+    /** A remembered key's row. */
+    private record Stored(String method, String requestHash, String response, OffsetDateTime expireTime) {
     }
 
     /** Counts a replay; call after the transaction committed. */
@@ -75,40 +84,40 @@ public class IdempotencyStore {
         }
     }
 
-    private <T extends Message> Optional<T> replay(Tx tx, String scope, String key, String method,
-                                                   Message request, Parser<T> parser) throws SQLException {
-        OffsetDateTime now = DbTime.now(clock);
-        return tx.with("SELECT method, request_hash, response FROM idempotency_keys"
-                + " WHERE scope = ? AND idem_key = ? AND expire_time > ?", statement -> {
+    /** The key's row, expired or not: one lookup tells both whether to replay and whether to delete. */
+    private Optional<Stored> find(Tx tx, String scope, String key) throws SQLException {
+        return tx.with("SELECT method, request_hash, response, expire_time FROM idempotency_keys"
+                + " WHERE scope = ? AND idem_key = ?", statement -> {
             statement.setString(1, scope);
             statement.setString(2, key);
-            statement.setObject(3, now);
             try (ResultSet row = statement.executeQuery()) {
-                if (!row.next()) {
-                    return Optional.empty();
-                }
-                String stored = row.getString(2);
-                if (!row.getString(1).equals(method) || !(stored.equals(RequestFingerprint.of(method, request))
-                        || stored.equals(legacyFingerprint(method, request)))) {
-                    throw ApiException.alreadyExists(ErrorReason.IDEMPOTENCY_KEY_REUSED,
-                            "idempotency key " + key + " was already used for a different request;"
-                                    + " use a new key for a new request", Map.of("idempotency_key", key));
-                }
-                return Optional.of(parse(parser, row.getString(3)));
+                return row.next() ? Optional.of(new Stored(row.getString(1), row.getString(2), row.getString(3),
+                        row.getObject(4, OffsetDateTime.class))) : Optional.empty();
             }
         });
     }
 
-    private void remember(Tx tx, String scope, String key, String method, Message request, Message response)
-            throws SQLException {
-        OffsetDateTime now = DbTime.now(clock);
-        // An expired row for the same key may linger until the purge: the key is free again.
-        tx.with("DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND expire_time <= ?", statement -> {
+    private static <T extends Message> T replay(Stored stored, String key, String method, Message request,
+                                                Parser<T> parser) {
+        if (!stored.method().equals(method) || !(stored.requestHash().equals(RequestFingerprint.of(method, request))
+                || stored.requestHash().equals(legacyFingerprint(method, request)))) {
+            throw ApiException.alreadyExists(ErrorReason.IDEMPOTENCY_KEY_REUSED,
+                    "idempotency key " + key + " was already used for a different request;"
+                            + " use a new key for a new request", Map.of("idempotency_key", key));
+        }
+        return parse(parser, stored.response());
+    }
+
+    private void forget(Tx tx, String scope, String key) throws SQLException {
+        tx.with("DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ?", statement -> {
             statement.setString(1, scope);
             statement.setString(2, key);
-            statement.setObject(3, now);
             return statement.executeUpdate();
         });
+    }
+
+    private void remember(Tx tx, String scope, String key, String method, Message request, Message response,
+                          OffsetDateTime now) throws SQLException {
         tx.with("INSERT INTO idempotency_keys (scope, idem_key, method, request_hash, response, create_time, expire_time)"
                 + " VALUES (?, ?, ?, ?, ?, ?, ?)", statement -> {
             statement.setString(1, scope);

@@ -15,6 +15,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
+import org.h2.engine.SessionLocal;
+import org.h2.jdbc.JdbcConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,8 +74,9 @@ public class Database {
             connection.setAutoCommit(false);
             T result;
             try {
-                Tx tx = new Tx(connection, context);
-                boundLockWaits(connection, context);
+                SessionLocal h2 = embeddedH2(connection);
+                Tx tx = new Tx(connection, context, h2);
+                boundLockWaits(connection, context, h2);
                 result = work.run(tx);
                 checkAlive(context);
             } catch (SQLException | RuntimeException e) {
@@ -198,12 +201,17 @@ public class Database {
      * budget. PostgreSQL's settings are SET LOCAL: they end with the transaction. H2's LOCK_TIMEOUT
      * is per session, so every transaction sets its own before its first statement.
      */
-    private void boundLockWaits(Connection connection, Context context) throws SQLException {
+    private void boundLockWaits(Connection connection, Context context, SessionLocal h2) throws SQLException {
         Deadline deadline = context.getDeadline();
         if (deadline == null) {
             return;
         }
         long millis = Math.max(1, deadline.timeRemaining(TimeUnit.MILLISECONDS));
+        if (h2 != null) {
+            // What SET LOCK_TIMEOUT does to the session, without the statement (see Tx#with).
+            h2.setLockTimeout((int) Math.min(Integer.MAX_VALUE, millis));
+            return;
+        }
         try (Statement statement = connection.createStatement()) {
             if (isPostgres(connection)) {
                 statement.execute("SET LOCAL statement_timeout = " + millis);
@@ -212,6 +220,12 @@ public class Database {
                 statement.execute("SET LOCK_TIMEOUT " + millis);
             }
         }
+    }
+
+    /** The session of an in-process H2 connection, else null (another database, or H2 over TCP). */
+    private static SessionLocal embeddedH2(Connection connection) throws SQLException {
+        return connection.isWrapperFor(JdbcConnection.class)
+                && connection.unwrap(JdbcConnection.class).getSession() instanceof SessionLocal session ? session : null;
     }
 
     private boolean isPostgres(Connection connection) throws SQLException {

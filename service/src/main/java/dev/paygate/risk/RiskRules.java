@@ -8,26 +8,26 @@ import jakarta.inject.Singleton;
 import java.math.BigDecimal;
 import java.sql.SQLException;
 import java.util.Optional;
+import java.time.Clock;
 import java.time.Duration;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Evaluates the configurable risk rules for one payment. A rule in SHADOW mode never declines:
- * it logs and counts what it would have declined ({@code paygate.risk.shadow.declines}), which is
- * how a new threshold is tried on live traffic before it is enforced.
+ * it counts what it would have declined ({@code paygate.risk.shadow.declines}) and logs examples
+ * ({@link ShadowDeclineLog}), which is how a new threshold is tried on live traffic before it is
+ * enforced.
  */
 @Singleton
 public class RiskRules {
 
-    private static final Logger LOG = LoggerFactory.getLogger(RiskRules.class);
-
     private final RiskProperties properties;
     private final MeterRegistry meters;
+    private final ShadowDeclineLog shadowLog;
 
-    public RiskRules(RiskProperties properties, MeterRegistry meters) {
+    public RiskRules(RiskProperties properties, MeterRegistry meters, Clock clock) {
         this.properties = properties;
         this.meters = meters;
+        this.shadowLog = new ShadowDeclineLog(clock);
     }
 
     /**
@@ -56,20 +56,24 @@ public class RiskRules {
         }
         RiskProperties.Velocity velocity = properties.getVelocity();
         if (velocity.getMode() != RuleMode.OFF) {
-            int recent = authorizationsWithin.within(velocity.getWindow());
+            int recent = authorizationsWithin.within(velocity.getWindow(), velocity.getMaxAuthorizations());
             if (recent >= velocity.getMaxAuthorizations()
                     && enforce(velocity.getMode(), DeclineReason.VELOCITY_LIMIT, account,
-                    recent + " authorizations within " + velocity.getWindow())) {
+                    "at least " + recent + " authorizations within " + velocity.getWindow())) {
                 return Optional.of(DeclineReason.VELOCITY_LIMIT);
             }
         }
         return Optional.empty();
     }
 
-    /** Counts an account's authorizations within a window ending now, in the caller's transaction. */
+    /**
+     * Counts an account's authorizations within a window ending now, in the caller's transaction,
+     * stopping at {@code atMost}: the rule needs to know only whether the limit is reached, and a
+     * capped count costs the same however many authorizations the window holds.
+     */
     @FunctionalInterface
     public interface AuthorizationCount {
-        int within(Duration window) throws SQLException;
+        int within(Duration window, int atMost) throws SQLException;
     }
 
     private boolean enforce(RuleMode mode, DeclineReason reason, String account, String why) {
@@ -77,7 +81,7 @@ public class RiskRules {
             return true;
         }
         meters.counter("paygate.risk.shadow.declines", "rule", reason.name()).increment();
-        LOG.info("risk rule {} in shadow mode would have declined {}: {}", reason, account, why);
+        shadowLog.record(reason, account, why);
         return false;
     }
 }

@@ -711,6 +711,34 @@ abstract class PaymentsContractTest {
         return service.authorizations().getAuthorization(GetAuthorizationRequest.newBuilder().setName(name).build());
     }
 
+    @Test
+    void keyedCreate_keyExpiredButNotYetPurged_isProcessedAnewAndRememberedAgain() throws Exception {
+        String account = service.accounts().createAccount(newAccount(100)).getName();
+        String key = "expired-" + java.util.UUID.randomUUID();
+        java.time.OffsetDateTime now = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC);
+        // Left by another request past its retention; the purge has not reached it yet.
+        try (java.sql.Connection connection = service.dataSource().getConnection();
+             java.sql.PreparedStatement insert = connection.prepareStatement("INSERT INTO idempotency_keys"
+                     + " (scope, idem_key, method, request_hash, response, create_time, expire_time)"
+                     + " VALUES (?, ?, 'CreateAuthorization', ?, '', ?, ?)")) {
+            insert.setString(1, Fixtures.accountId(account));
+            insert.setString(2, key);
+            insert.setString(3, "0".repeat(64));
+            insert.setObject(4, now.minusDays(3));
+            insert.setObject(5, now.minusMinutes(1));
+            insert.executeUpdate();
+        }
+
+        Authorization first = withIdempotencyKey(key).createAuthorization(authorize(account, 10));
+        Authorization retry = withIdempotencyKey(key).createAuthorization(authorize(account, 10));
+
+        assertThat(first.getState()).isEqualTo(State.APPROVED);
+        assertThat(retry).isEqualTo(first);
+        assertThat(authorizationsOf(account)).isEqualTo(1);
+        assertThat(count(service.dataSource(), "SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = ?", key))
+                .isEqualTo(1);
+    }
+
     private long authorizationsOf(String account) {
         return count(service.dataSource(), "SELECT COUNT(*) FROM authorizations WHERE account_id = ?",
                 Fixtures.accountId(account));

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.paygate.error.ApiException;
 import dev.paygate.error.ErrorReason;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import java.lang.reflect.InvocationTargetException;
@@ -19,6 +21,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
+import org.h2.engine.SessionLocal;
+import org.h2.jdbc.JdbcConnection;
 import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -89,6 +93,43 @@ class DatabaseTest {
         } finally {
             context.cancel(null);
         }
+    }
+
+    @Test
+    void transactionUnderADeadline_onH2_boundsWaitsWithoutInvalidatingPreparedStatements() throws Exception {
+        HikariConfig config = new HikariConfig();
+        config.setDataSource(h2);
+        config.setMaximumPoolSize(1);
+        Context.CancellableContext context = Context.current().withDeadlineAfter(3, TimeUnit.SECONDS, timer);
+        try (HikariDataSource pool = new HikariDataSource(config)) {
+            Database database = new Database(pool);
+            // Opening a session applies the URL's settings; pooled sessions are opened once.
+            context.call(() -> database.inTransaction(this::lockTimeout));
+            long metadataVersion = context.call(() -> database.inTransaction(tx -> tx.with("SELECT 1",
+                    statement -> h2Session(statement.getConnection()).getDatabase().getModificationMetaId())));
+
+            int lockTimeout = context.call(() -> database.inTransaction(this::lockTimeout));
+            int queryTimeout = context.call(() -> database.inTransaction(tx -> tx.with("SELECT 1",
+                    statement -> h2Session(statement.getConnection()).getQueryTimeout())));
+            long after = context.call(() -> database.inTransaction(tx -> tx.with("SELECT 1",
+                    statement -> h2Session(statement.getConnection()).getDatabase().getModificationMetaId())));
+
+            assertThat(lockTimeout).as("the lock wait ends with the call's budget").isBetween(1, 3_000);
+            assertThat(queryTimeout).as("each statement ends with the call's budget").isBetween(1, 3_000);
+            // SET LOCK_TIMEOUT and setQueryTimeout (SET QUERY_TIMEOUT) would bump it, and every
+            // session would re-parse its next statements.
+            assertThat(after).isEqualTo(metadataVersion);
+        } finally {
+            context.cancel(null);
+        }
+    }
+
+    private int lockTimeout(Tx tx) throws SQLException {
+        return tx.with("SELECT 1", statement -> h2Session(statement.getConnection()).getLockTimeout());
+    }
+
+    private static SessionLocal h2Session(Connection connection) throws SQLException {
+        return (SessionLocal) connection.unwrap(JdbcConnection.class).getSession();
     }
 
     private int insertOne(Tx tx) throws SQLException {

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.math.BigDecimal;
 import java.sql.SQLException;
 import java.sql.SQLTimeoutException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,7 +23,7 @@ class RiskRulesTest {
 
     private final RiskProperties properties = new RiskProperties();
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    private final RiskRules rules = new RiskRules(properties, meters);
+    private final RiskRules rules = new RiskRules(properties, meters, Clock.systemUTC());
     private final AtomicInteger velocityLookups = new AtomicInteger();
 
     RiskRulesTest() {
@@ -39,8 +40,9 @@ class RiskRulesTest {
     private java.util.Optional<DeclineReason> evaluate(String amount, String currency, String merchantCategory,
                                                        int recent) {
         try {
-            return rules.evaluate(ACCOUNT, Moneys.money(new BigDecimal(amount), currency), merchantCategory, window -> {
+            return rules.evaluate(ACCOUNT, Moneys.money(new BigDecimal(amount), currency), merchantCategory, (window, atMost) -> {
                 assertThat(window).isEqualTo(Duration.ofMinutes(1));
+                assertThat(atMost).as("the count stops at the limit").isEqualTo(2);
                 velocityLookups.incrementAndGet();
                 return recent;
             });
@@ -66,7 +68,7 @@ class RiskRulesTest {
 
         // Not wrapped into a generic failure (that became INTERNAL): the transaction maps the
         // timeout by its cause, to DEADLINE_EXCEEDED once the call's deadline has passed.
-        assertThatThrownBy(() -> rules.evaluate(ACCOUNT, Moneys.money(BigDecimal.TEN, "EUR"), "5411", window -> {
+        assertThatThrownBy(() -> rules.evaluate(ACCOUNT, Moneys.money(BigDecimal.TEN, "EUR"), "5411", (window, atMost) -> {
             throw timeout;
         })).isSameAs(timeout);
     }
@@ -89,6 +91,18 @@ class RiskRulesTest {
         properties.getAmountLimit().setMode(RuleMode.ENFORCE);
 
         assertThat(evaluate("100", "5411", 0)).isEmpty();
+    }
+
+    @Test
+    void evaluate_velocityInShadowOnEveryPayment_countsEachWouldBeDecline() {
+        properties.getVelocity().setMode(RuleMode.SHADOW);
+
+        for (int i = 0; i < 500; i++) {
+            assertThat(evaluate("10", "5411", 2)).isEmpty();
+        }
+
+        assertThat(shadowDeclines(DeclineReason.VELOCITY_LIMIT)).as("logged as examples, counted in full")
+                .isEqualTo(500.0);
     }
 
     @Test
