@@ -1,0 +1,132 @@
+package dev.paygate.gateway.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.paygate.gateway.ServiceProcess;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Losing one of two replicas (on one PostgreSQL) under steady keyed authorizations. In one run:
+ * what both serve, what one serves alone (the other frozen with SIGSTOP, so it comes back warm),
+ * then one SIGKILLed and restarted by the supervisor. While it is down the survivor serves at least 80 % of what one replica serves
+ * alone, failures are fast refusals with retry advice (not timeouts), nothing is ejected, and the
+ * restarted replica takes calls again within seconds. Every key the clients sent (each retried
+ * with the same key until it succeeded) holds exactly one authorization. Prints the figures
+ * (goodput per phase, failures by kind, retries, ejections) to stdout (the failsafe report).
+ */
+@Tag("e2e")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ReplicaLossIT {
+
+    private static final int CLIENTS = 24;
+    private static final Duration DEADLINE = Duration.ofSeconds(2);
+
+    private Edge edge;
+
+    @BeforeAll
+    void startEdge() {
+        edge = Edge.start("replica-loss", 2, Map.of());
+        edge.stack().envoy().shadowRateLimits();  // all clients are one caller on one address
+    }
+
+    @AfterAll
+    void stopEdge() {
+        if (edge != null) {
+            edge.close();
+        }
+    }
+
+    @Test
+    void survivorServesWhileAReplicaIsDown_theReplicaReturns_andEveryKeyHoldsOnce() throws Exception {
+        try (KeyedWriteLoad load = new KeyedWriteLoad(edge, CLIENTS, 2, DEADLINE, true)) {
+            // 1. Both replicas, warming up under the load.
+            load.start();
+            load.measure(Duration.ofSeconds(3));
+            KeyedWriteLoad.Window both = load.measure(Duration.ofSeconds(4));
+
+            // 2. One replica alone: the other frozen (SIGSTOP) and out of rotation, then let go, warm.
+            ServiceProcess standby = edge.stack().replicas().get(1);
+            standby.pause(true);
+            await("the frozen replica out of rotation").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> Upstreams.host(edge, standby).failedHealthCheck());
+            KeyedWriteLoad.Window alone = load.measure(Duration.ofSeconds(8));
+            standby.pause(false);
+            await("both replicas healthy").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> Upstreams.allHealthy(edge));
+            load.measure(Duration.ofSeconds(2));
+
+            // 3. SIGKILL one of the two under load; the supervisor restarts it.
+            long ejectionsBefore = edge.stack().envoy().stat("cluster.paygate_service.outlier_detection.ejections_enforced_total");
+            edge.stack().superviseReplicas(Duration.ofSeconds(1));
+            ServiceProcess victim = edge.stack().replicas().get(0);
+            long killedAt = System.nanoTime();
+            victim.kill();
+            await("the killed replica restarted and healthy").atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> edge.stack().replicas().get(0) != victim
+                            && Upstreams.host(edge, edge.stack().replicas().get(0)).healthy());
+            long healthyAt = System.nanoTime();
+            KeyedWriteLoad.Window outage = load.window(killedAt, healthyAt);
+            ServiceProcess restarted = edge.stack().replicas().get(0);
+            long servedBefore = Upstreams.host(edge, restarted).requests();
+            await("the restarted replica takes calls").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> Upstreams.host(edge, restarted).requests() > servedBefore + 10);
+            long servingAfterMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - healthyAt);
+            KeyedWriteLoad.Window after = load.measure(Duration.ofSeconds(5));
+            load.stop();
+            load.awaitIdle(Duration.ofSeconds(30));
+
+            List<KeyedWriteLoad.Attempt> attempts = load.attempts();
+            List<KeyedWriteLoad.Attempt> outageFailures = attempts.stream()
+                    .filter(a -> a.endNanos() >= killedAt && a.endNanos() < healthyAt && a.code() != Status.Code.OK)
+                    .toList();
+                long replays = attempts.stream().filter(KeyedWriteLoad.Attempt::replayed).count();
+            long ejections = edge.stack().envoy().stat("cluster.paygate_service.outlier_detection.ejections_enforced_total")
+                    - ejectionsBefore;
+            System.out.printf("ReplicaLossIT: %d clients, deadline %d ms%n  one replica alone: %s%n  both: %s%n"
+                            + "  outage (SIGKILL -> restarted and healthy): %s, failures p95 %d ms%n"
+                            + "  after (restarted replica took calls %d ms after healthy): %s%n"
+                            + "  replays %d, ejections %d, envoy %s; %s%n",
+                    CLIENTS, DEADLINE.toMillis(), alone, both, outage, KeyedWriteLoad.percentileMillis(outageFailures, 95),
+                    servingAfterMillis, after, replays, ejections,
+                    Upstreams.nonZeroClusterStats(edge, "retry|overflow|rq_timeout"), Upstreams.describe(edge));
+
+            assertEveryKeyHoldsExactlyOneAuthorization(load.accounts(), attempts);
+            assertThat(outage.goodput()).as("goodput during the outage >= 80%% of one replica alone (%.0f/s)",
+                    alone.goodput()).isGreaterThanOrEqualTo(0.8 * alone.goodput());
+            assertThat(outage.count(Status.Code.DEADLINE_EXCEEDED)).as("failures are refusals, not timeouts")
+                    .isLessThanOrEqualTo(Math.max(2, (outage.ok() + outage.failed()) / 100));
+            assertThat(KeyedWriteLoad.percentileMillis(outageFailures, 95)).as("failures are fast").isLessThan(DEADLINE.toMillis() / 2);
+            assertThat(ejections).as("no replica ejected for being busy").isZero();
+            assertThat(servingAfterMillis).as("the restarted replica takes calls within seconds").isLessThan(10_000);
+        }
+    }
+
+    /** Every key was retried until it succeeded: one authorization per key, and the holds add up. */
+    private void assertEveryKeyHoldsExactlyOneAuthorization(List<String> accounts, List<KeyedWriteLoad.Attempt> attempts) {
+        Map<String, Long> keysPerAccount = attempts.stream().map(a -> a.account() + " " + a.key()).distinct()
+                .collect(Collectors.groupingBy(accountAndKey -> accountAndKey.split(" ")[0], Collectors.counting()));
+        assertThat(attempts.stream().filter(a -> a.code() == Status.Code.OK).map(KeyedWriteLoad.Attempt::key).distinct()
+                .count()).as("every key succeeded in the end").isEqualTo(keysPerAccount.values().stream()
+                .mapToLong(Long::longValue).sum());
+        for (String account : accounts) {
+            String id = account.substring("accounts/".length());
+            long keys = keysPerAccount.getOrDefault(account, 0L);
+            assertThat(edge.count("SELECT COUNT(*) FROM authorizations WHERE account_id = '" + id + "'"))
+                    .as("authorizations of %s = its keys", account).isEqualTo(keys);
+            assertThat(edge.count("SELECT CAST(held AS BIGINT) FROM accounts WHERE id = '" + id + "'"))
+                    .as("held on %s = 1 EUR per key", account).isEqualTo(keys);
+        }
+    }
+}
