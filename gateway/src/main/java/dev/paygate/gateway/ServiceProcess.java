@@ -80,25 +80,6 @@ public final class ServiceProcess implements AutoCloseable {
         waitFor(Duration.ofSeconds(10));
     }
 
-    /**
-     * SIGSTOP / SIGCONT: freezes the process (it answers nothing, health checks included) and lets
-     * it go on, warm, where it stopped; a test's way to take a replica out without a cold restart.
-     */
-    public void pause(boolean paused) {
-        try {
-            Process signal = new ProcessBuilder("kill", paused ? "-STOP" : "-CONT", Long.toString(process.pid()))
-                    .inheritIO().start();
-            if (!signal.waitFor(10, TimeUnit.SECONDS) || signal.exitValue() != 0) {
-                throw new IllegalStateException("kill " + (paused ? "-STOP" : "-CONT") + " " + process.pid() + " failed");
-            }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
-
     /** SIGTERM: graceful shutdown (NOT_SERVING, drain, stop). */
     @Override
     public void close() {
