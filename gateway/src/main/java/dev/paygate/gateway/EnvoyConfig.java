@@ -236,6 +236,52 @@ public final class EnvoyConfig {
         return this;
     }
 
+    /**
+     * The benchmark's floor: the same configuration with every HTTP filter but the JSON
+     * transcoder and the router removed, and with the route settings that configure removed
+     * filters (per-filter configs, route rate limits) dropped. The listener (TLS, ALPN), the
+     * connection manager's settings (access log, request ids, timeouts, local replies) and the
+     * routes' timeouts and retries stay, so the floor differs from the edge only by its policies.
+     */
+    public EnvoyConfig transcoderAndRouterOnly() {
+        List<String> kept = List.of(TRANSCODER, ROUTER);
+        httpFilters().removeIf(filter -> !kept.contains(((Map<?, ?>) filter).get("name")));
+        for (Object host : list(routeConfig(), "virtual_hosts")) {
+            dropRemovedFilterSettings(cast(host), kept);
+            for (Object route : list(cast(host), "routes")) {
+                Map<String, Object> entry = cast(route);
+                dropRemovedFilterSettings(entry, kept);
+                if (entry.get("route") instanceof Map<?, ?> action) {
+                    cast(action).remove("rate_limits");
+                }
+            }
+        }
+        return this;
+    }
+
+    private static void dropRemovedFilterSettings(Map<String, Object> owner, List<String> kept) {
+        owner.remove("rate_limits");
+        if (owner.get("typed_per_filter_config") instanceof Map<?, ?> perFilter) {
+            // A copy: YAML anchors make several routes share one map.
+            Map<String, Object> remaining = new LinkedHashMap<>(cast(perFilter));
+            remaining.keySet().retainAll(kept);
+            if (remaining.isEmpty()) {
+                owner.remove("typed_per_filter_config");
+            } else {
+                owner.put("typed_per_filter_config", remaining);
+            }
+        }
+    }
+
+    /** The HTTP filters' names, in order. */
+    public List<String> httpFilterNames() {
+        List<String> names = new ArrayList<>();
+        for (Object filter : httpFilters()) {
+            names.add((String) ((Map<?, ?>) filter).get("name"));
+        }
+        return names;
+    }
+
     public String render() {
         DumperOptions options = new DumperOptions();
         options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);

@@ -69,6 +69,11 @@ public final class EnvoyProcess implements AutoCloseable {
                 process);
     }
 
+    /** The operating system's process id (the benchmark reads its CPU time and memory in /proc). */
+    public long pid() {
+        return process.pid();
+    }
+
     public String adminUrl(String path) {
         return "http://127.0.0.1:" + adminPort + path;
     }

@@ -38,8 +38,8 @@ public final class LocalStack {
                 port("PAYGATE_ENVOY_STATS_PORT", 9902),
                 port("PAYGATE_GRPC_PORT", 50051), port("PAYGATE_MANAGEMENT_PORT", 8081),
                 repository.root().resolve(".run"), false,
-                Map.of("PAYGATE_REFLECTION", "true"), System.getenv().getOrDefault("PAYGATE_SERVICE_HEAP", "512m"),
-                mutualTls);
+                // The production JVM flags (service/jvm.options, as in the Docker image) set the heap.
+                Map.of("PAYGATE_REFLECTION", "true"), null, mutualTls).withProductionJvm();
         System.out.println("starting " + replicas + " service replica(s) and envoy ...");
         Stack stack = Stack.start(repository, options);
         stack.superviseReplicas(java.time.Duration.ofSeconds(1));

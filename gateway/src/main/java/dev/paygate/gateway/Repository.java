@@ -58,6 +58,11 @@ public record Repository(Path root) {
         throw new IllegalStateException(name + " is not installed: ./paygate test installs Debian's prometheus package");
     }
 
+    /** The service's production JVM flags, a java @argfile (also used by service/Dockerfile). */
+    public Path serviceJvmOptions() {
+        return require(root.resolve("service/jvm.options"), "git checkout service/jvm.options");
+    }
+
     public Path serviceJar() {
         String configured = System.getProperty("paygate.service.jar");
         if (configured != null) {

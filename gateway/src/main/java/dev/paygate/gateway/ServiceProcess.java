@@ -31,8 +31,22 @@ public final class ServiceProcess implements AutoCloseable {
      */
     public static ServiceProcess start(Path jar, int grpcPort, int managementPort, Map<String, String> environment,
                                        String heap, Path log) {
-        List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx" + heap, "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1", "-jar", jar.toString()));
+        // Fast start for the end-to-end tests, which start many short-lived replicas: C1 only and
+        // the serial collector. `run` and `bench` use the production flags instead (jvm.options).
+        return start(jar, grpcPort, managementPort, environment,
+                List.of("-Xmx" + heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), log);
+    }
+
+    /**
+     * Starts a replica with these JVM arguments (for example {@code @service/jvm.options}, the
+     * production flags) and waits until it reports healthy.
+     */
+    public static ServiceProcess start(Path jar, int grpcPort, int managementPort, Map<String, String> environment,
+                                       List<String> jvmArguments, Path log) {
+        List<String> command = new ArrayList<>();
+        command.add(javaBinary());
+        command.addAll(jvmArguments);
+        command.addAll(List.of("-jar", jar.toString()));
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));

@@ -22,9 +22,37 @@ import java.util.Map;
 public final class Stack implements AutoCloseable {
 
     /** What to start. */
+    /**
+     * What to start. {@code database} null means {@link Database#defaultFor} the replica count.
+     */
     public record Options(int replicas, int envoyPort, int adminPort, int statsPort, int firstGrpcPort,
                           int firstManagementPort, Path workDir, boolean headerDrivenFaults,
-                          Map<String, String> serviceEnvironment, String serviceHeap, boolean mutualTls) {
+                          Map<String, String> serviceEnvironment, String serviceHeap, boolean mutualTls,
+                          ServiceJvm serviceJvm, Database database) {
+
+        /** Fast-start service JVMs on the default database. */
+        public Options(int replicas, int envoyPort, int adminPort, int statsPort, int firstGrpcPort,
+                       int firstManagementPort, Path workDir, boolean headerDrivenFaults,
+                       Map<String, String> serviceEnvironment, String serviceHeap, boolean mutualTls) {
+            this(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.FAST_START, null);
+        }
+
+        /** The database the replicas share. */
+        public Database resolvedDatabase() {
+            return database != null ? database : Database.defaultFor(replicas);
+        }
+
+        /** The service's production JVM flags (service/jvm.options) instead of the fast start. */
+        public Options withProductionJvm() {
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.PRODUCTION, database);
+        }
+
+        public Options withDatabase(Database chosen) {
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, chosen);
+        }
 
         public static Options forTests(int replicas, Path workDir) {
             return new Options(replicas, FreePorts.next(), FreePorts.next(), FreePorts.next(), 0, 0, workDir, true,
@@ -33,18 +61,18 @@ public final class Stack implements AutoCloseable {
 
         public Options withServiceEnvironment(Map<String, String> environment) {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    headerDrivenFaults, environment, serviceHeap, mutualTls);
+                    headerDrivenFaults, environment, serviceHeap, mutualTls, serviceJvm, database);
         }
 
         public Options withReplicas(int count) {
             return new Options(count, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls);
+                    headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database);
         }
 
         /** The edge requires client certificates from the local CA (see EnvoyConfig#requireClientCertificates). */
         public Options withMutualTls() {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    headerDrivenFaults, serviceEnvironment, serviceHeap, true);
+                    headerDrivenFaults, serviceEnvironment, serviceHeap, true, serviceJvm, database);
         }
     }
 
@@ -81,9 +109,14 @@ public final class Stack implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         credentials = DevCredentials.ensure(options.workDir());
-        databaseUrl = options.replicas() > 1 ? startPostgres()
-                : "jdbc:h2:file:" + options.workDir().resolve("data/paygate").toAbsolutePath()
-                        + ";WRITE_DELAY=0;LOCK_TIMEOUT=5000";
+        Database database = options.resolvedDatabase();
+        if (database == Database.H2 && options.replicas() > 1) {
+            throw new IllegalArgumentException("H2 serves one replica; several share PostgreSQL");
+        }
+        databaseUrl = database == Database.H2
+                ? "jdbc:h2:file:" + options.workDir().resolve("data/paygate").toAbsolutePath()
+                        + ";WRITE_DELAY=0;LOCK_TIMEOUT=5000"
+                : startPostgres(database == Database.POSTGRES_DURABLE);
         for (int i = 0; i < options.replicas(); i++) {
             replicas.add(startReplica(i));
         }
@@ -103,16 +136,17 @@ public final class Stack implements AutoCloseable {
         envoy.awaitHealthyHosts("paygate_service", replicas.size(), java.time.Duration.ofSeconds(30));
     }
 
-    private String startPostgres() {
+    private String startPostgres(boolean durable) {
         try {
-            // Durable, as production runs it: the embedded server's defaults turn fsync and
-            // synchronous_commit off (fast, but a crash loses acknowledged commits).
-            postgres = EmbeddedPostgres.builder()
+            EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                     .setDataDirectory(options.workDir().resolve("postgres"))
-                    .setCleanDataDirectory(true)
-                    .setServerConfig("fsync", "on")
-                    .setServerConfig("synchronous_commit", "on")
-                    .start();
+                    .setCleanDataDirectory(true);
+            if (durable) {
+                // As production runs it: the embedded server's defaults turn fsync and
+                // synchronous_commit off (fast, but a crash loses acknowledged commits).
+                builder.setServerConfig("fsync", "on").setServerConfig("synchronous_commit", "on");
+            }
+            postgres = builder.start();
             return postgres.getJdbcUrl("postgres", "postgres");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start embedded PostgreSQL", e);
@@ -133,8 +167,13 @@ public final class Stack implements AutoCloseable {
             environment.put("PAYGATE_DB_USER", "postgres");
             environment.put("PAYGATE_DB_PASSWORD", "postgres");
         }
+        Path log = options.workDir().resolve("service-" + index + ".log");
+        if (options.serviceJvm() == ServiceJvm.PRODUCTION) {
+            return ServiceProcess.start(repository.serviceJar(), grpcPort, managementPort, environment,
+                    List.of("@" + repository.serviceJvmOptions().toAbsolutePath()), log);
+        }
         return ServiceProcess.start(repository.serviceJar(), grpcPort, managementPort, environment,
-                options.serviceHeap(), options.workDir().resolve("service-" + index + ".log"));
+                options.serviceHeap(), log);
     }
 
     /**

@@ -70,6 +70,38 @@ class EnvoyConfigTest {
         assertThat(readString(REPOSITORY.envoyYaml())).doesNotContain("fault.v3");
     }
 
+    // --- the benchmark's floor (dev.paygate.gateway.bench.FloorEdge)
+
+    @Test
+    void floor_keepsOnlyTranscoderAndRouter_andPassesEnvoyValidate() {
+        EnvoyConfig floor = withLocalFiles(EnvoyConfig.load(REPOSITORY.envoyYaml())).transcoderAndRouterOnly();
+
+        assertThat(floor.httpFilterNames())
+                .containsExactly("envoy.filters.http.grpc_json_transcoder", "envoy.filters.http.router");
+        assertThat(EnvoyProcess.validate(REPOSITORY.envoyBinary(), floor.writeTo(workDir.resolve("envoy.floor.yaml"))))
+                .contains("OK");
+    }
+
+    @Test
+    void floor_dropsRouteSettingsOfRemovedFilters_keepsTlsAndTheRoutes() {
+        EnvoyConfig floor = withLocalFiles(EnvoyConfig.load(REPOSITORY.envoyYaml())).transcoderAndRouterOnly();
+        for (Map<String, Object> route : floor.routes()) {
+            assertThat(route).doesNotContainKey("rate_limits");
+            if (route.get("typed_per_filter_config") instanceof Map<?, ?> perFilter) {
+                assertThat(new ArrayList<Object>(perFilter.keySet())).as(route.get("name") + "'s per-filter configs")
+                        .containsOnly((Object) "envoy.filters.http.grpc_json_transcoder");
+            }
+        }
+        assertThat(floor.render()).doesNotContain("LocalRateLimit", "JwtAuthentication", "strict_json.lua");
+        assertThat(listener(floor.tree())).containsKey("filter_chains");
+        assertThat(map(cast(list(listener(floor.tree()), "filter_chains").get(0)), "transport_socket"))
+                .containsEntry("name", "envoy.transport_sockets.tls");
+        assertThat(floor.routes()).extracting(route -> route.get("name"))
+                .isEqualTo(EnvoyConfig.load(REPOSITORY.envoyYaml()).routes().stream().map(r -> r.get("name")).toList());
+        // The shipped config is untouched by deriving the floor from another copy of it.
+        assertThat(EnvoyConfig.load(REPOSITORY.envoyYaml()).httpFilterNames()).contains("envoy.filters.http.jwt_authn");
+    }
+
     /** The files the shipped config reads from its compose mounts, made locally as the launcher makes them. */
     private EnvoyConfig withLocalFiles(EnvoyConfig config) {
         DevCredentials credentials = DevCredentials.ensure(workDir);

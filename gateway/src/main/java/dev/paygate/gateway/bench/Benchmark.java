@@ -1,281 +1,236 @@
 package dev.paygate.gateway.bench;
 
-import com.google.type.Money;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.paygate.gateway.FreePorts;
 import dev.paygate.gateway.Repository;
-import dev.paygate.gateway.ServiceProcess;
 import dev.paygate.gateway.Stack;
 import dev.paygate.gateway.credentials.DevSigningKey;
 import dev.paygate.gateway.credentials.EdgeTls;
 import dev.paygate.gateway.credentials.TokenPolicy;
-import dev.paygate.v1.Account;
-import dev.paygate.v1.AccountServiceGrpc;
-import dev.paygate.v1.Authorization;
-import dev.paygate.v1.AuthorizationServiceGrpc;
-import dev.paygate.v1.CreateAccountRequest;
-import dev.paygate.v1.CreateAuthorizationRequest;
-import dev.paygate.v1.GetAccountRequest;
-import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.stub.MetadataUtils;
+import io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
-import java.net.URI;
+import java.lang.management.ManagementFactory;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * {@code ./paygate bench}: closed-loop load through a real Envoy onto a real service (one replica,
- * embedded H2 unless {@code --replicas N}), for REST and gRPC reads and keyed writes. Prints one
- * JSON document: throughput, latency percentiles, errors, and the service's memory. Exits non-zero
- * if any call failed or the account's balance disagrees with the approvals counted.
- *
- * <p>Rate limits are switched to shadow mode through Envoy's admin for the run: the benchmark
- * measures the path, not the buckets (RateLimitIT covers those).
+ * {@code ./paygate bench}: the one place Paygate's performance figures come from. Starts one
+ * service replica with its production JVM flags (service/jvm.options) on the chosen database, the
+ * full Envoy edge (envoy.yaml as {@link Stack} launches it, rate limits in shadow mode) and the
+ * floor ({@link FloorEdge}), then measures every {@link Scenario} of the {@link Plan} on every
+ * path in the same run. Prints one JSON document and writes it, a Markdown table and a latency
+ * chart to bench/results/. Exits non-zero if any call failed or the balances disagree with the
+ * replies (no lost or double charge); it asserts nothing about timing.
  */
 public final class Benchmark {
 
-    private static final long AMOUNT_UNITS = 1;
-
-    /** One measured scenario: what a client does in a loop. */
-    private interface Call {
-        void run() throws Exception;
-    }
-
-    private record Result(String name, long requests, long errors, double seconds, long[] latenciesNanos) {
-        String json() {
-            Arrays.sort(latenciesNanos);
-            return String.format(java.util.Locale.ROOT,
-                    "{\"scenario\":\"%s\",\"requests\":%d,\"errors\":%d,\"throughput_rps\":%.1f,"
-                            + "\"latency_ms\":{\"p50\":%.2f,\"p95\":%.2f,\"p99\":%.2f,\"max\":%.2f}}",
-                    name, requests, errors, requests / seconds, percentile(0.50), percentile(0.95),
-                    percentile(0.99), percentile(1.0));
-        }
-
-        private double percentile(double p) {
-            if (latenciesNanos.length == 0) {
-                return 0;
-            }
-            int index = (int) Math.min(latenciesNanos.length - 1, Math.ceil(p * latenciesNanos.length) - 1);
-            return latenciesNanos[Math.max(index, 0)] / 1e6;
-        }
-    }
+    private static final int SPREAD_ACCOUNTS = 100;
 
     private Benchmark() {
     }
 
     public static void main(String[] args) throws Exception {
-        int seconds = 20;
-        int warmup = 5;
-        int concurrency = 16;
-        int replicas = 1;
-        Path out = null;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--short" -> {
-                    seconds = 2;
-                    warmup = 1;
-                    concurrency = 4;
-                }
-                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
-                case "--concurrency" -> concurrency = Integer.parseInt(args[++i]);
-                case "--replicas" -> replicas = Integer.parseInt(args[++i]);
-                case "--out" -> out = Path.of(args[++i]);
-                default -> throw new IllegalArgumentException(
-                        "usage: bench [--short] [--seconds N] [--concurrency C] [--replicas N] [--out FILE]");
-            }
-        }
         Repository repository = Repository.locate();
+        BenchOptions options = BenchOptions.parse(args, repository.root().resolve("bench/results"));
+        Instant started = Instant.now();
+        double[] loadAverage = loadAverage();
         Path workDir = Files.createTempDirectory("paygate-bench-");
-        Stack.Options options = new Stack.Options(replicas, FreePorts.next(), FreePorts.next(), FreePorts.next(), 0, 0,
-                workDir, false, Map.of(), "512m", false);
-        System.err.println("bench: starting " + replicas + " replica(s) and envoy in " + workDir);
-        try (Stack stack = Stack.start(repository, options)) {
+        Stack.Options stackOptions = new Stack.Options(1, FreePorts.next(), FreePorts.next(), FreePorts.next(), 0, 0,
+                workDir, false, Map.of(), null, false).withProductionJvm().withDatabase(options.database());
+        System.err.println("bench: starting the service (" + options.databaseName() + "), the edge and the floor in "
+                + workDir);
+        Outcome outcome;
+        try (Stack stack = Stack.start(repository, stackOptions);
+             FloorEdge floor = FloorEdge.start(repository, stack)) {
+            // Ctrl-C or SIGTERM stops the service and both Envoys too.
+            Thread cleanup = new Thread(() -> {
+                floor.close();
+                stack.close();
+            }, "bench-cleanup");
+            Runtime.getRuntime().addShutdownHook(cleanup);
             stack.envoy().shadowRateLimits();
-            String json = run(stack, seconds, warmup, concurrency);
+            ObjectNode report = Report.setup(options, jvmFlags(repository.serviceJvmOptions()),
+                    started.toString(), loadAverage);
+            outcome = run(stack, floor, options, report);
+            String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report);
             System.out.println(json);
-            if (out != null) {
-                Files.writeString(out, json + "\n");
-            }
-            if (json.contains("\"ok\":false")) {
-                System.err.println("bench: FAILED; logs kept in " + workDir);
-                System.exit(1);
-            }
+            writeResults(options, started, json, outcome.results());
+        }
+        if (!outcome.ok()) {
+            System.err.println("bench: FAILED (errors or a balance mismatch); logs kept in " + workDir);
+            System.exit(1);
         }
         deleteRecursively(workDir);
     }
 
-    /** Distinct valid tokens of the account's owner ("bench"), minted before the clock starts. */
-    private static List<Metadata> freshTokens(Stack stack, int count) {
-        List<Metadata> tokens = new ArrayList<>(count);
+    /** Whether the run passed (no errors, balances consistent), and what it measured. */
+    private record Outcome(boolean ok, List<ScenarioResult> results) {
+    }
+
+    private static Outcome run(Stack stack, FloorEdge floor, BenchOptions options, ObjectNode report)
+            throws Exception {
+        String bearer = bearer(stack);
+        var direct = NettyChannelBuilder.forAddress("127.0.0.1", stack.replicas().get(0).grpcPort())
+                .usePlaintext().build();
+        HttpClient http = EdgeTls.httpClient(stack.credentials().caCertificate(), HttpClient.Version.HTTP_2);
+        Map<Target, PaygateClient> clients = new EnumMap<>(Target.class);
+        clients.put(Target.GRPC_DIRECT, new GrpcClient(direct, bearer));
+        clients.put(Target.GRPC_EDGE, new GrpcClient(
+                EdgeTls.channel(stack.envoyPort(), stack.credentials().caCertificate()), bearer));
+        clients.put(Target.REST_EDGE, new RestClient(http, stack.envoyPort(), bearer));
+        clients.put(Target.GRPC_FLOOR, new GrpcClient(
+                EdgeTls.channel(floor.port, stack.credentials().caCertificate()), bearer));
+        clients.put(Target.REST_FLOOR, new RestClient(http, floor.port, bearer));
+        try {
+            RunAccounts accounts = RunAccounts.create(direct, stack.credentials().signingKey(), bearer,
+                    SPREAD_ACCOUNTS, options.smoke() ? 500 : 5000);
+            Ledger ledger = new Ledger();
+            List<ScenarioResult> results = new ArrayList<>();
+            List<Scenario> plan = new ArrayList<>(options.smoke() ? Plan.smoke() : Plan.full());
+            long servicePid = stack.replicas().get(0).pid();
+            // The JIT compiles the service's, Envoy's and the driver's hot paths before anything is
+            // measured, so the first scenarios are not penalised for running first.
+            for (Scenario warmup : Plan.warmup()) {
+                PaygateClient client = clients.get(warmup.target());
+                LoadDriver.run(warmup.shape(), warmup.operation().bind(client, accounts, ledger),
+                        seconds(options.warmupSeconds()), client.maxInFlight());
+            }
+            if (options.history() > 0) {
+                report.set("history", loadHistory(clients.get(Target.GRPC_DIRECT), accounts, ledger, options.history()));
+                plan.addAll(Plan.history());
+            }
+            for (Scenario scenario : plan) {
+                long envoyPid = switch (scenario.target().edge) {
+                    case NONE -> -1;
+                    case FULL -> stack.envoy().pid();
+                    case FLOOR -> floor.envoy.pid();
+                };
+                PaygateClient client = clients.get(scenario.target());
+                ScenarioResult result = measure(scenario, scenario.operation().bind(client, accounts, ledger),
+                        client.maxInFlight(), options, servicePid, envoyPid);
+                results.add(result);
+                System.err.printf(java.util.Locale.ROOT, "bench: %-60s %8.0f/s p50 %7.2f p99 %8.2f ms errors %s%n",
+                        scenario.name(), result.throughput(), result.latency().millis(0.5),
+                        result.latency().millis(0.99), result.errors());
+            }
+            report.set("scenarios", Report.scenarios(results));
+            Report.ratios(report, results);
+            Report.writeCeilings(report, results);
+            Report.budgets(report, results, options.database(), options.history());
+            List<String> mismatches = ledger.mismatches(accounts.readBack(ledger.accounts()), Operation.UNITS);
+            ObjectNode balance = report.putObject("balance");
+            balance.put("approved", ledger.approvedCount());
+            balance.put("ambiguous_writes", ledger.ambiguousCount());
+            balance.put("accounts_checked", ledger.accounts().size());
+            balance.put("consistent", mismatches.isEmpty());
+            ArrayNode listed = balance.putArray("mismatches");
+            mismatches.stream().limit(20).forEach(listed::add);
+            long errors = results.stream().mapToLong(ScenarioResult::errorCount).sum();
+            report.put("errors", errors);
+            report.put("load_average_1m_at_end", loadAverage()[0]);
+            boolean ok = errors == 0 && mismatches.isEmpty();
+            report.put("ok", ok);
+            return new Outcome(ok, results);
+        } finally {
+            clients.values().forEach(PaygateClient::close);
+        }
+    }
+
+    private static ScenarioResult measure(Scenario scenario, java.util.function.Supplier<
+            java.util.concurrent.CompletableFuture<Reply>> call, int maxInFlight, BenchOptions options, long servicePid,
+            long envoyPid) throws InterruptedException {
+        LoadDriver.run(scenario.shape(), call, seconds(options.warmupSeconds()), maxInFlight);
+        long self = ProcessHandle.current().pid();
+        ProcessSampler.resetPeak(servicePid);
+        if (envoyPid > 0) {
+            ProcessSampler.resetPeak(envoyPid);
+        }
+        double serviceCpu = ProcessSampler.cpuSeconds(servicePid);
+        double envoyCpu = envoyPid > 0 ? ProcessSampler.cpuSeconds(envoyPid) : 0;
+        double selfCpu = ProcessSampler.cpuSeconds(self);
+        LoadDriver.Window window = LoadDriver.run(scenario.shape(), call, seconds(options.measureSeconds()), maxInFlight);
+        long completed = window.recorder().latencies().length;
+        double perThousand = 1000.0 / Math.max(completed, 1);
+        return new ScenarioResult(scenario, window.sent(), completed, window.recorder().ok(),
+                window.recorder().errors(), window.seconds(), new Percentiles(window.recorder().latencies()),
+                envoyPid > 0 ? (ProcessSampler.cpuSeconds(envoyPid) - envoyCpu) * perThousand : -1,
+                (ProcessSampler.cpuSeconds(servicePid) - serviceCpu) * perThousand,
+                (ProcessSampler.cpuSeconds(self) - selfCpu) * perThousand,
+                ProcessSampler.peakRssKib(servicePid) / 1024,
+                envoyPid > 0 ? ProcessSampler.peakRssKib(envoyPid) / 1024 : -1);
+    }
+
+    /** Gives the history account {@code count} keyed authorizations, 32 at a time, straight to the service. */
+    private static ObjectNode loadHistory(PaygateClient direct, RunAccounts accounts, Ledger ledger, int count)
+            throws InterruptedException {
+        System.err.println("bench: loading " + count + " authorizations onto " + accounts.withHistory());
+        var call = Operation.CREATE_AFTER_HISTORY.bind(direct, accounts, ledger);
+        java.util.concurrent.Semaphore outstanding = new java.util.concurrent.Semaphore(32);
+        java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
+        long start = System.nanoTime();
         for (int i = 0; i < count; i++) {
-            Metadata metadata = new Metadata();
-            metadata.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer "
-                    + stack.credentials().signingKey().sign(DevSigningKey.claims(TokenPolicy.DEVELOPMENT, "bench",
-                            TokenPolicy.ALL_SCOPES, Duration.ofHours(1)).build()));
-            tokens.add(metadata);
-        }
-        return tokens;
-    }
-
-    private static String run(Stack stack, int seconds, int warmup, int concurrency) throws Exception {
-        // A real client's path: TLS to the edge and a bearer token on every call.
-        ManagedChannel channel = EdgeTls.channel(stack.envoyPort(), stack.credentials().caCertificate());
-        HttpClient http = EdgeTls.httpClient(stack.credentials().caCertificate(), HttpClient.Version.HTTP_1_1);
-        String bearer = "Bearer " + stack.credentials().signingKey().sign(
-                DevSigningKey.claims(TokenPolicy.DEVELOPMENT, "bench", TokenPolicy.ALL_SCOPES, Duration.ofHours(1)).build());
-        try {
-            Metadata client = new Metadata();
-            client.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), bearer);
-            AccountServiceGrpc.AccountServiceBlockingStub accounts = AccountServiceGrpc.newBlockingStub(channel)
-                    .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(client));
-            AuthorizationServiceGrpc.AuthorizationServiceBlockingStub authorizations =
-                    AuthorizationServiceGrpc.newBlockingStub(channel)
-                            .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(client));
-            Money limit = Money.newBuilder().setCurrencyCode("EUR").setUnits(1_000_000_000L).build();
-            String account = accounts.withDeadlineAfter(5, TimeUnit.SECONDS).createAccount(CreateAccountRequest.newBuilder()
-                    .setAccount(Account.newBuilder().setCurrencyCode("EUR").setCreditLimit(limit)).build()).getName();
-            String base = "https://localhost:" + stack.envoyPort() + "/v1/";
-            String body = "{\"amount\":{\"currencyCode\":\"EUR\",\"units\":\"" + AMOUNT_UNITS + "\"},"
-                    + "\"merchantId\":\"bench\",\"merchantCategoryCode\":\"5411\"}";
-            AtomicLong approved = new AtomicLong();
-
-            Map<String, Call> scenarios = new LinkedHashMap<>();
-            scenarios.put("grpc_get_account", () -> accounts.withDeadlineAfter(2, TimeUnit.SECONDS)
-                    .getAccount(GetAccountRequest.newBuilder().setName(account).build()));
-            // The same read with a token Envoy has not seen lately on every call: its verified-token
-            // cache (1000 per worker) misses, so each call pays a full ES256 check at the edge.
-            // The gap to grpc_get_account is the edge's cost of verifying a token.
-            List<Metadata> freshTokens = freshTokens(stack, 5000);
-            AtomicLong nextToken = new AtomicLong();
-            AccountServiceGrpc.AccountServiceBlockingStub anonymous = AccountServiceGrpc.newBlockingStub(channel);
-            scenarios.put("grpc_get_account_uncached_token", () -> anonymous
-                    .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(
-                            freshTokens.get((int) (nextToken.getAndIncrement() % freshTokens.size()))))
-                    .withDeadlineAfter(2, TimeUnit.SECONDS)
-                    .getAccount(GetAccountRequest.newBuilder().setName(account).build()));
-            scenarios.put("grpc_create_authorization_keyed", () -> {
-                // The key travels as idempotency-key metadata, where Envoy's keyed (retrying) route sees it.
-                Metadata key = new Metadata();
-                key.put(Metadata.Key.of("idempotency-key", Metadata.ASCII_STRING_MARSHALLER), UUID.randomUUID().toString());
-                Authorization result = authorizations.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(key))
-                        .withDeadlineAfter(5, TimeUnit.SECONDS)
-                        .createAuthorization(CreateAuthorizationRequest.newBuilder()
-                                .setParent(account)
-                                .setAuthorization(Authorization.newBuilder()
-                                        .setAmount(Money.newBuilder().setCurrencyCode("EUR").setUnits(AMOUNT_UNITS))
-                                        .setMerchantId("bench").setMerchantCategoryCode("5411"))
-                                .build());
-                if (result.getState() == Authorization.State.APPROVED) {
-                    approved.incrementAndGet();
+            outstanding.acquire();
+            call.get().whenComplete((reply, failure) -> {
+                if (failure != null || !reply.isOk()) {
+                    failed.incrementAndGet();
                 }
+                outstanding.release();
             });
-            scenarios.put("rest_get_account", () -> expectOk(http.send(HttpRequest.newBuilder(URI.create(base + account))
-                    .header("authorization", bearer).timeout(Duration.ofSeconds(2)).GET().build(),
-                    HttpResponse.BodyHandlers.ofString())));
-            scenarios.put("rest_create_authorization_keyed", () -> {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(base + account + "/authorizations"))
-                        .header("authorization", bearer).header("content-type", "application/json")
-                        .header("idempotency-key", UUID.randomUUID().toString())
-                        .timeout(Duration.ofSeconds(5))
-                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-                expectOk(response);
-                if (response.body().contains("\"APPROVED\"")) {
-                    approved.incrementAndGet();
-                }
-            });
-
-            List<String> results = new ArrayList<>();
-            long errors = 0;
-            for (Map.Entry<String, Call> scenario : scenarios.entrySet()) {
-                measure(scenario.getKey(), scenario.getValue(), warmup, concurrency);
-                long approvedBefore = approved.get();
-                Result result = measure(scenario.getKey(), scenario.getValue(), seconds, concurrency);
-                results.add(result.json());
-                errors += result.errors();
-                System.err.println("bench: " + result.json() + " (approved " + (approved.get() - approvedBefore) + ")");
-            }
-
-            // No lost or double charge: every approval counted holds exactly one amount.
-            long held = accounts.withDeadlineAfter(5, TimeUnit.SECONDS)
-                    .getAccount(GetAccountRequest.newBuilder().setName(account).build()).getHeld().getUnits();
-            boolean consistent = held == approved.get() * AMOUNT_UNITS;
-            boolean ok = errors == 0 && consistent;
-            StringBuilder json = new StringBuilder("{\"benchmark\":\"paygate-edge\",");
-            json.append("\"replicas\":").append(stack.replicas().size())
-                    .append(",\"concurrency\":").append(concurrency)
-                    .append(",\"seconds_per_scenario\":").append(seconds)
-                    .append(",\"cores\":").append(Runtime.getRuntime().availableProcessors())
-                    .append(",\"scenarios\":[").append(String.join(",", results)).append("]")
-                    .append(",\"service_rss_mb\":").append(rssMegabytes(stack.replicas()))
-                    .append(",\"balance\":{\"approved\":").append(approved.get())
-                    .append(",\"held_units\":").append(held)
-                    .append(",\"consistent\":").append(consistent).append('}')
-                    .append(",\"ok\":").append(ok).append('}');
-            return json.toString();
-        } finally {
-            channel.shutdownNow();
         }
+        outstanding.acquire(32);
+        ObjectNode history = new ObjectMapper().createObjectNode();
+        history.put("account", accounts.withHistory());
+        history.put("authorizations_loaded", count);
+        history.put("failed", failed.get());
+        history.put("load_seconds", Report.round((System.nanoTime() - start) / 1e9));
+        return history;
     }
 
-    private static void expectOk(HttpResponse<String> response) {
-        if (response.statusCode() != 200) {
-            throw new IllegalStateException("HTTP " + response.statusCode() + ": " + response.body());
-        }
+    private static long seconds(double seconds) {
+        return (long) (seconds * 1e9);
     }
 
-    private static Result measure(String name, Call call, int seconds, int concurrency) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        ExecutorService pool = Executors.newFixedThreadPool(concurrency);
-        AtomicLong errors = new AtomicLong();
-        long started = System.nanoTime();
-        try {
-            List<Future<long[]>> workers = new ArrayList<>();
-            for (int i = 0; i < concurrency; i++) {
-                workers.add(pool.submit(() -> {
-                    long[] latencies = new long[1024];
-                    int count = 0;
-                    while (System.nanoTime() < end) {
-                        long start = System.nanoTime();
-                        try {
-                            call.run();
-                            if (count == latencies.length) {
-                                latencies = Arrays.copyOf(latencies, count * 2);
-                            }
-                            latencies[count++] = System.nanoTime() - start;
-                        } catch (Exception e) {
-                            if (errors.incrementAndGet() <= 3) {
-                                System.err.println("bench: " + name + " failed: " + e);
-                            }
-                        }
-                    }
-                    return Arrays.copyOf(latencies, count);
-                }));
-            }
-            List<long[]> parts = new ArrayList<>();
-            for (Future<long[]> worker : workers) {
-                parts.add(worker.get());
-            }
-            double elapsed = (System.nanoTime() - started) / 1e9;
-            long[] all = parts.stream().flatMapToLong(Arrays::stream).toArray();
-            return new Result(name, all.length, errors.get(), elapsed, all);
-        } finally {
-            pool.shutdownNow();
-        }
+    private static void writeResults(BenchOptions options, Instant started, String json, List<ScenarioResult> results)
+            throws IOException {
+        Files.createDirectories(options.resultsDir());
+        String stem = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss'Z'").withZone(ZoneOffset.UTC).format(started)
+                + (options.smoke() ? "-short" : "") + "-" + options.databaseName();
+        Path base = options.resultsDir().resolve(stem);
+        Files.writeString(Path.of(base + ".json"), json + "\n");
+        String title = "Paygate bench " + started + " (" + options.databaseName() + ", "
+                + (options.smoke() ? "short" : "full") + " run)";
+        Files.writeString(Path.of(base + ".md"), MarkdownTable.render(title, results));
+        LatencyChart.write(results, List.of(Operation.READ, Operation.CREATE_SPREAD), "Paygate",
+                Path.of(base + ".png"));
+        System.err.println("bench: wrote " + base + ".json, .md and .png");
+    }
+
+    private static String bearer(Stack stack) {
+        return "Bearer " + stack.credentials().signingKey().sign(
+                DevSigningKey.claims(TokenPolicy.DEVELOPMENT, RunAccounts.SUBJECT, TokenPolicy.ALL_SCOPES,
+                        Duration.ofHours(2)).build());
+    }
+
+    /** The production JVM flags the service ran with: the argfile's lines without comments. */
+    static List<String> jvmFlags(Path argFile) throws IOException {
+        return Files.readAllLines(argFile).stream().map(String::trim)
+                .filter(line -> !line.isEmpty() && !line.startsWith("#")).toList();
+    }
+
+    private static double[] loadAverage() {
+        return new double[] {ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()};
     }
 
     private static void deleteRecursively(Path directory) throws IOException {
@@ -284,22 +239,5 @@ public final class Benchmark {
                 Files.deleteIfExists(path);
             }
         }
-    }
-
-    /** Resident memory of the service processes (what the machine pays), in MiB, summed. */
-    private static long rssMegabytes(List<ServiceProcess> replicas) {
-        long kib = 0;
-        for (ServiceProcess replica : replicas) {
-            try {
-                for (String line : Files.readAllLines(Path.of("/proc/" + replica.pid() + "/status"))) {
-                    if (line.startsWith("VmRSS:")) {
-                        kib += Long.parseLong(line.replaceAll("\\D", ""));
-                    }
-                }
-            } catch (IOException e) {
-                return -1;
-            }
-        }
-        return kib / 1024;
     }
 }

@@ -18,7 +18,12 @@ final class EdgeModel {
 
     static final String HCM = "envoy.filters.network.http_connection_manager";
     static final String TRANSCODER = "envoy.filters.http.grpc_json_transcoder";
-    static final String LOCAL_RATELIMIT = "envoy.filters.http.local_ratelimit";
+    static final String LOCAL_RATELIMIT_TYPE = "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit";
+    /** Filters that wait for the whole request body before the filters after them see the request. */
+    static final List<String> BODY_READING_TYPES = List.of(
+            "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer",
+            "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua",
+            "type.googleapis.com/envoy.extensions.filters.http.grpc_json_transcoder.v3.GrpcJsonTranscoder");
     static final String GLOBAL_RATELIMIT = "envoy.filters.http.ratelimit";
     static final String BUFFER = "envoy.filters.http.buffer";
     static final String JWT = "envoy.filters.http.jwt_authn";
@@ -113,6 +118,28 @@ final class EdgeModel {
 
     static Optional<Node> httpFilter(Node manager, String name) {
         return httpFilters(manager).stream().filter(f -> name.equals(f.name())).findFirst();
+    }
+
+    /** The filter's type URL, looking through an ExtensionWithMatcher to the filter it wraps. */
+    static String filterType(Node filter) {
+        return FilterMatcher.config(filter).get("@type").text();
+    }
+
+    /**
+     * Local rate limits that bound a caller: every local_ratelimit filter except one keyed on the
+     * client address alone (a per-address floor bounds an address, and many callers can share one).
+     */
+    static List<Node> callerRateLimits(Node manager) {
+        return httpFilters(manager).stream()
+                .filter(f -> LOCAL_RATELIMIT_TYPE.equals(filterType(f)) && !f.get("disabled").isTrue())
+                .filter(f -> !keyedOnAddressOnly(FilterMatcher.config(f)))
+                .toList();
+    }
+
+    private static boolean keyedOnAddressOnly(Node config) {
+        List<Node> actions = config.get("rate_limits").items().stream()
+                .flatMap(limit -> limit.get("actions").items().stream()).toList();
+        return !actions.isEmpty() && actions.stream().allMatch(a -> a.get("remote_address").present());
     }
 
     static int filterIndex(Node manager, String name) {

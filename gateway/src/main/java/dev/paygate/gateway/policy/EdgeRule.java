@@ -327,29 +327,72 @@ public enum EdgeRule {
         @Override
         void check(EdgeModel edge, Contract contract, Sink sink) {
             for (RouteRef route : edge.apiRoutes()) {
-                Optional<Node> filter = EdgeModel.httpFilter(route.manager(), EdgeModel.LOCAL_RATELIMIT)
-                        .filter(f -> !f.get("disabled").isTrue());
-                Node perRoute = route.perFilter(EdgeModel.LOCAL_RATELIMIT);
-                Node config = perRoute.get("token_bucket").present() ? perRoute
-                        : filter.map(f -> f.get("typed_config")).filter(c -> c.get("token_bucket").present())
-                                .orElse(perRoute);
                 boolean global = EdgeModel.httpFilter(route.manager(), EdgeModel.GLOBAL_RATELIMIT).isPresent()
                         && (route.action().get("rate_limits").present() || route.virtualHost().get("rate_limits").present());
                 if (global) {
                     continue;
                 }
-                if (filter.isEmpty() || !config.get("token_bucket").present()) {
-                    sink.report(perRoute.present() ? perRoute : route.route(), route.label()
-                                    + " has no rate limit" + (filter.isEmpty() ? " (no local_ratelimit filter in the chain)" : ""),
-                            "add a local_ratelimit token_bucket for the route in typed_per_filter_config");
+                List<Node> limits = EdgeModel.callerRateLimits(route.manager());
+                int transcoder = EdgeModel.filterIndex(route.manager(), EdgeModel.TRANSCODER);
+                java.util.Set<String> reported = new java.util.HashSet<>();
+                for (Call call : calls(route, contract)) {
+                    List<Node> configs = new ArrayList<>();
+                    for (Node filter : limits) {
+                        // Before the transcoder a REST call still has its REST path: neither this
+                        // route nor its per-route config is what the filter sees.
+                        boolean restView = call.rest() != null && transcoder >= 0
+                                && EdgeModel.httpFilters(route.manager()).indexOf(filter) < transcoder;
+                        Node perRoute = restView ? new Node("", null) : route.perFilter(filter.name());
+                        if (perRoute.get("disabled").isTrue()
+                                || FilterMatcher.skips(filter, restView ? call.rest() : call.grpc())) {
+                            continue;
+                        }
+                        Node config = perRoute.get("token_bucket").present() ? perRoute : FilterMatcher.config(filter);
+                        if (config.get("token_bucket").present()) {
+                            configs.add(config);
+                        }
+                    }
+                    if (configs.isEmpty() && reported.add("none")) {
+                        sink.report(route.route(), route.label() + " has no rate limit for " + call.label()
+                                        + (limits.isEmpty() ? " (no local_ratelimit filter in the chain)" : ""),
+                                "add a local_ratelimit filter (or a token_bucket in typed_per_filter_config) that "
+                                        + "applies to it");
+                    }
+                    for (Node config : configs) {
+                        for (String gate : List.of("filter_enabled", "filter_enforced")) {
+                            long percent = percent(edge, config.get(gate));
+                            if (percent < 100 && reported.add(config.path() + gate)) {
+                                sink.report(config.get(gate), route.label() + "'s rate limit " + gate + " is "
+                                                + percent + "% (absent means 0%)",
+                                        "set " + gate + " to 100% (default_value numerator 100, and its runtime key to 100)");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    },
+
+    RATE_LIMIT_AFTER_BODY("rate-limit-after-body",
+            "a limiter placed after a filter that waits for the whole body (buffer, Lua, transcoder) refuses only "
+                    + "once the body is in: every refused call still costs a body read, a check and a transcode, "
+                    + "and a client over its budget can hold streams open by withholding its bodies") {
+        @Override
+        void check(EdgeModel edge, Contract contract, Sink sink) {
+            for (Node manager : edge.apiManagers()) {
+                List<Node> filters = EdgeModel.httpFilters(manager);
+                Optional<Node> firstBodyReader = filters.stream()
+                        .filter(f -> EdgeModel.BODY_READING_TYPES.contains(EdgeModel.filterType(f))).findFirst();
+                if (firstBodyReader.isEmpty()) {
                     continue;
                 }
-                for (String gate : List.of("filter_enabled", "filter_enforced")) {
-                    long percent = percent(edge, config.get(gate));
-                    if (percent < 100) {
-                        sink.report(config.get(gate), route.label() + "'s rate limit " + gate + " is " + percent
-                                        + "% (absent means 0%)",
-                                "set " + gate + " to 100% (default_value numerator 100, and its runtime key to 100)");
+                int reader = filters.indexOf(firstBodyReader.get());
+                for (Node limit : filters) {
+                    if (EdgeModel.LOCAL_RATELIMIT_TYPE.equals(EdgeModel.filterType(limit)) && filters.indexOf(limit) > reader) {
+                        sink.report(limit, "rate limit " + limit.name() + " runs after " + firstBodyReader.get().name()
+                                        + ", which reads the whole body first",
+                                "move it before " + firstBodyReader.get().name()
+                                        + " (after jwt_authn if it is keyed on the verified identity)");
                     }
                 }
             }
@@ -518,6 +561,27 @@ public enum EdgeRule {
     static List<Method> served(RouteRef route, Contract contract) {
         return contract.methods().stream()
                 .filter(m -> EdgeModel.pathMatches(route.route().get("match"), m.grpcPath())).toList();
+    }
+
+    /**
+     * One way to call a method a route serves, as request headers: its gRPC form, and for a REST
+     * binding the REST form too (what a filter before the transcoder sees); rest is null for gRPC.
+     */
+    record Call(String label, Map<String, String> grpc, Map<String, String> rest) {
+    }
+
+    static List<Call> calls(RouteRef route, Contract contract) {
+        List<Call> calls = new ArrayList<>();
+        for (Method method : served(route, contract)) {
+            Map<String, String> grpc = Map.of(":path", method.grpcPath(), ":method", "POST",
+                    "content-type", "application/grpc");
+            calls.add(new Call("gRPC " + method.name(), grpc, null));
+            for (Binding binding : method.bindings()) {
+                calls.add(new Call("REST " + binding, grpc, Map.of(":path", binding.samplePath(),
+                        ":method", binding.verb().toUpperCase(), "content-type", "application/json")));
+            }
+        }
+        return calls;
     }
 
     static List<String> apiClusters(EdgeModel edge) {

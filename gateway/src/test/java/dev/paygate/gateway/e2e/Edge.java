@@ -164,6 +164,20 @@ public final class Edge implements AutoCloseable {
         }
     }
 
+    /**
+     * A raw HTTP/1.1 connection to Envoy over TLS, for requests no well-behaved client sends (a
+     * body trickled or withheld); a read blocks at most {@code readTimeout}.
+     */
+    public javax.net.ssl.SSLSocket http11Socket(Duration readTimeout) throws IOException {
+        javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) EdgeTls.trusting(stack.credentials().caCertificate())
+                .getSocketFactory().createSocket("localhost", stack.envoyPort());
+        javax.net.ssl.SSLParameters parameters = socket.getSSLParameters();
+        parameters.setApplicationProtocols(new String[] {"http/1.1"});
+        socket.setSSLParameters(parameters);
+        socket.setSoTimeout((int) readTimeout.toMillis());
+        return socket;
+    }
+
     // --- gRPC through Envoy
 
     public AccountServiceGrpc.AccountServiceBlockingStub accounts() {

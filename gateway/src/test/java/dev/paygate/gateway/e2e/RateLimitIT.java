@@ -9,6 +9,8 @@ import static org.awaitility.Awaitility.await;
 import dev.paygate.gateway.EnvoyProcess;
 import dev.paygate.gateway.e2e.Edge.Rest;
 import dev.paygate.v1.AccountServiceGrpc;
+import dev.paygate.v1.AuthorizationServiceGrpc;
+import dev.paygate.v1.CreateAuthorizationRequest;
 import dev.paygate.v1.GetAccountRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -29,8 +31,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * The reads route's per-identity rate limit (envoy.yaml): each verified caller (the token's sub)
- * has its own bucket of 200 reads refilled by 100 every second. Over the limit a REST caller gets
+ * The per-identity rate limits (envoy.yaml, filter 0c): each verified caller (the token's sub)
+ * has its own bucket of 200 reads refilled by 100 every second, and one of 100 writes refilled by
+ * 50, which keyed and unkeyed writes share. The limits decide on the headers, before the body is
+ * read. Over the limit a REST caller gets
  * 429 with x-ratelimit-* headers and the JSON Status (code 8), a gRPC caller RESOURCE_EXHAUSTED;
  * the service never sees those calls. Each test uses its own identities, so each starts with full
  * buckets. All tests here come from one address, so the per-address floor is shadowed for this
@@ -41,6 +45,7 @@ import org.junit.jupiter.api.TestInstance;
 class RateLimitIT {
 
     private static final String GET_ACCOUNT = "paygate.v1.AccountService/GetAccount";
+    private static final String CREATE_AUTHORIZATION = "paygate.v1.AuthorizationService/CreateAuthorization";
     private static final String RATE_LIMITED = "paygate_ratelimit_reads.http_local_rate_limit.rate_limited";
     private static final String SHADOW_MODE = "paygate_ratelimit_reads.http_local_rate_limit.shadow_mode";
     private static final String UPSTREAM_REQUESTS = "cluster.paygate_service.upstream_rq_total";
@@ -51,6 +56,12 @@ class RateLimitIT {
     private static final long WRITE_REFILL_PER_SECOND = 50;
     /** Concurrent callers in a burst: enough to outrun the refill on two cores. */
     private static final int CALLERS = 16;
+    /** Callers keeping one identity's write bucket empty (cheap writes, answered by Envoy itself). */
+    private static final int DRAINERS = 16;
+    /** Writes sent with their body withheld, once their caller is over its write budget. */
+    private static final int WITHHELD = 16;
+    /** How long a withheld write waits for an answer: well inside the 5 s request timeout (then 408). */
+    private static final Duration BODY_WAIT = Duration.ofSeconds(3);
 
     private Edge edge;
     /** Each identity's own account (reads of another's account would be refused): subject to name. */
@@ -173,6 +184,93 @@ class RateLimitIT {
         assertThat(burst.count(200) + burst.count(429)).as("only 200s and 429s: %s", burst.statuses()).isEqualTo(400);
         assertThat(burst.count(200)).as("one bucket of 100 plus its refills, not two")
                 .isBetween(WRITE_BURST, allowance(WRITE_BURST, WRITE_REFILL_PER_SECOND, burst.elapsed()));
+    }
+
+    @Test
+    void writerOverItsBudget_withholdingItsBody_gets429BeforeSendingIt_andTheServiceSeesNothing() throws Exception {
+        // The attack: once over its write budget, a client sends a write's headers and then holds the
+        // body back. If the limiter only ran after the body was read (buffer, Lua, transcoder before
+        // it), each such request would hold a stream and a buffer until the 5 s request timeout.
+        String subject = "rl-withheld";
+        String token = Edge.bearer(edge.token(subject));
+        String account = accountOf(subject);
+        long serviceWrites = service.calls(CREATE_AUTHORIZATION);
+        // Writes with a malformed idempotency-key draw from the writes' budget but are answered by
+        // Envoy itself (route writes_malformed_key): they keep the bucket empty at no cost upstream.
+        // Sent over gRPC (one HTTP/2 connection, no handshake per call), by enough callers to outrun
+        // the refill (50/s) even on a loaded machine.
+        AuthorizationServiceGrpc.AuthorizationServiceBlockingStub malformed = edge.authorizations(
+                Map.of("authorization", token, "idempotency-key", "k".repeat(300)));
+        java.util.concurrent.atomic.AtomicBoolean draining = new java.util.concurrent.atomic.AtomicBoolean(true);
+        ExecutorService drainerPool = Executors.newFixedThreadPool(DRAINERS);
+        List<Future<?>> drainers = new ArrayList<>();
+        for (int i = 0; i < DRAINERS; i++) {
+            drainers.add(drainerPool.submit(() -> {
+                while (draining.get()) {
+                    writeRefused(malformed);
+                }
+            }));
+        }
+        List<Future<String>> withheld = new ArrayList<>();
+        try {
+            await("the write budget spent").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> writeRefused(malformed));
+            for (int i = 0; i < WITHHELD; i++) {
+                withheld.add(callers.submit(() -> statusLineOfWithheldWrite(token, account)));
+            }
+            for (Future<String> request : withheld) {
+                get(request);
+            }
+        } finally {
+            draining.set(false);
+            drainers.forEach(RateLimitIT::get);
+            drainerPool.shutdownNow();
+        }
+
+        List<String> answers = withheld.stream().map(RateLimitIT::get).toList();
+        System.out.printf("%d writes with their body withheld, answered within %d ms: %s%n", WITHHELD,
+                BODY_WAIT.toMillis(), answers);
+        // A withheld write that found a refilled token is admitted and waits for its body ("none"); every
+        // other one must be refused at once, while its body is still unsent.
+        assertThat(answers).as("refused before the body was sent").contains("HTTP/1.1 429 Too Many Requests");
+        assertThat(answers).allMatch(a -> a.equals("none") || a.startsWith("HTTP/1.1 429"), "429 or still waiting");
+        assertThat(service.calls(CREATE_AUTHORIZATION) - serviceWrites).as("writes the service saw").isZero();
+    }
+
+    /** Whether a write (with a malformed key, so it never reaches the service) is refused by the limiter now. */
+    private static boolean writeRefused(AuthorizationServiceGrpc.AuthorizationServiceBlockingStub malformed) {
+        try {
+            malformed.withDeadlineAfter(10, TimeUnit.SECONDS).createAuthorization(CreateAuthorizationRequest.getDefaultInstance());
+            return false;
+        } catch (StatusRuntimeException e) {
+            return e.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED;
+        }
+    }
+
+    /**
+     * Sends a write's headers and the first half of its body, never the rest; returns the status
+     * line Envoy answers with within {@link #BODY_WAIT}, or "none".
+     */
+    private String statusLineOfWithheldWrite(String bearer, String account) throws java.io.IOException {
+        byte[] body = RestPayments.authorizationBody(1).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String head = "POST /v1/" + account + "/authorizations HTTP/1.1\r\nhost: localhost\r\n"
+                + "authorization: " + bearer + "\r\ncontent-type: application/json\r\n"
+                + "content-length: " + body.length + "\r\n\r\n";
+        try (javax.net.ssl.SSLSocket socket = edge.http11Socket(Duration.ofSeconds(30))) {
+            // The TLS handshake first, on its own time: on a loaded machine it can be slow, and only
+            // the wait for the answer to the headers counts.
+            socket.startHandshake();
+            socket.setSoTimeout((int) BODY_WAIT.toMillis());
+            socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(body, 0, body.length / 2);
+            socket.getOutputStream().flush();
+            java.io.BufferedReader reply = new java.io.BufferedReader(new java.io.InputStreamReader(
+                    socket.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII));
+            String statusLine = reply.readLine();
+            return statusLine == null ? "closed" : statusLine;
+        } catch (java.net.SocketTimeoutException stillWaitingForTheBody) {
+            return "none";
+        }
     }
 
     @Test

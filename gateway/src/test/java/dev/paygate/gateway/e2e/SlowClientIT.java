@@ -3,7 +3,6 @@ package dev.paygate.gateway.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.paygate.gateway.credentials.EdgeTls;
 import dev.paygate.gateway.e2e.Edge.Rest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,7 +14,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -67,7 +65,7 @@ class SlowClientIT {
                 + "content-type: application/json\r\ncontent-length: " + body.length + "\r\n\r\n";
         long start = System.nanoTime();
         String answer;
-        try (SSLSocket socket = http11Socket()) {
+        try (SSLSocket socket = edge.http11Socket(REQUEST_TIMEOUT.plusSeconds(10))) {
             OutputStream out = socket.getOutputStream();
             out.write(head.getBytes(StandardCharsets.US_ASCII));
             out.flush();
@@ -115,16 +113,6 @@ class SlowClientIT {
             assertThat(answer.header("server")).as("server header").isNull();
             assertThat(answer.header("x-envoy-upstream-service-time")).isNull();
         }
-    }
-
-    private SSLSocket http11Socket() throws IOException {
-        SSLSocket socket = (SSLSocket) EdgeTls.trusting(edge.stack().credentials().caCertificate()).getSocketFactory()
-                .createSocket("localhost", edge.stack().envoyPort());
-        SSLParameters parameters = socket.getSSLParameters();
-        parameters.setApplicationProtocols(new String[] {"http/1.1"});
-        socket.setSSLParameters(parameters);
-        socket.setSoTimeout((int) REQUEST_TIMEOUT.plusSeconds(10).toMillis());
-        return socket;
     }
 
     /** Everything the server sends until it closes the connection (Envoy closes after a 408). */

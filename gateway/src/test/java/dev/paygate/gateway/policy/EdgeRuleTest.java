@@ -18,6 +18,8 @@ import org.junit.jupiter.api.Test;
 class EdgeRuleTest {
 
     private static final Repository REPOSITORY = Repository.locate();
+    private static final String READS_BUDGET = "paygate.filters.http.ratelimit_reads";
+    private static final String WRITES_BUDGET = "paygate.filters.http.ratelimit_writes";
 
     @Test
     void shippedConfig_hasNoFindings() {
@@ -213,14 +215,38 @@ class EdgeRuleTest {
 
     @Test
     void publicRouteWithoutRateLimit_isFound() {
-        // Reads have their own limit; without it they would fall back to the filter's (the writes').
-        List<Finding> found = check(tree -> {
-            route(tree, "reads").remove("typed_per_filter_config");
-            map(httpFilter(tree, EdgeModel.LOCAL_RATELIMIT), "typed_config").remove("token_bucket");
-        });
+        // The writes' budget skips reads; without the reads' own budget they have none.
+        List<Finding> found = check(tree -> httpFilters(tree).remove(httpFilter(tree, READS_BUDGET)));
 
         assertThat(found).extracting(Finding::rule).containsOnly("route-not-rate-limited");
         assertThat(found).extracting(Finding::path).anySatisfy(path -> assertThat(path).endsWith("routes[reads]"));
+    }
+
+    @Test
+    void readsBudgetWhoseMatcherMissesRestReads_isFound() {
+        // Before the transcoder a REST read still has its REST path: a matcher that knows only the
+        // gRPC paths lets every REST read through unlimited.
+        List<Finding> found = check(tree -> {
+            Map<String, Object> restGet = cast(list(map(notMatcher(tree), "or_matcher"), "predicate").get(1));
+            Map<String, Object> underV1 = cast(list(map(restGet, "and_matcher"), "predicate").get(1));
+            map(map(underV1, "single_predicate"), "value_match").put("prefix", "/v2/");
+        });
+
+        assertThat(found).extracting(Finding::rule).containsOnly("route-not-rate-limited");
+        assertThat(found).singleElement().satisfies(f -> assertThat(f.what()).contains("REST GET"));
+    }
+
+    @Test
+    void rateLimitAfterTheBodyBuffer_isFound() {
+        List<Finding> found = check(tree -> {
+            List<Object> filters = httpFilters(tree);
+            Map<String, Object> writes = httpFilter(tree, WRITES_BUDGET);
+            filters.remove(writes);
+            filters.add(filters.indexOf(httpFilter(tree, EdgeModel.BUFFER)) + 1, writes);
+        });
+
+        assertThat(found).extracting(Finding::rule).containsExactly("rate-limit-after-body");
+        assertThat(found.get(0).path()).endsWith("http_filters[" + WRITES_BUDGET + "]");
     }
 
     @Test
@@ -288,7 +314,8 @@ class EdgeRuleTest {
 
     @Test
     void routeDisablingJwtPerRoute_isFound() {
-        List<Finding> found = check(tree -> map(route(tree, "reads"), "typed_per_filter_config")
+        List<Finding> found = check(tree -> cast(route(tree, "reads").computeIfAbsent("typed_per_filter_config",
+                        key -> new LinkedHashMap<>()))
                 .put(EdgeModel.JWT, new LinkedHashMap<>(Map.of(
                         "@type", "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig",
                         "disabled", true))));
@@ -382,6 +409,12 @@ class EdgeRuleTest {
 
     private static Map<String, Object> serviceCluster(Map<String, Object> tree) {
         return named(list(map(tree, "static_resources"), "clusters"), "paygate_service");
+    }
+
+    /** The reads' budget's "not a read" predicate. */
+    private static Map<String, Object> notMatcher(Map<String, Object> tree) {
+        Map<String, Object> matcher = map(map(typedConfig(httpFilter(tree, READS_BUDGET)), "xds_matcher"), "matcher_list");
+        return map(map(cast(list(matcher, "matchers").get(0)), "predicate"), "not_matcher");
     }
 
     private static Map<String, Object> staticLayer(Map<String, Object> tree) {
