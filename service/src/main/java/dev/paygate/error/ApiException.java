@@ -73,6 +73,11 @@ public final class ApiException extends RuntimeException {
                 retryDelay, cause);
     }
 
+    /** The replica shed the call before doing anything (see ErrorReason): retrying, elsewhere or later, is safe. */
+    public static ApiException shed(ErrorReason reason, String message, Duration retryDelay) {
+        return new ApiException(Code.UNAVAILABLE, reason, message, List.of(), Map.of(), retryDelay, null);
+    }
+
     /**
      * The commit was sent and its answer lost: the write may or may not have happened. A keyed call
      * replays safely, so it gets UNAVAILABLE with retry advice; an unkeyed one gets UNKNOWN and no

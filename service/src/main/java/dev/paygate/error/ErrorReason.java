@@ -22,6 +22,10 @@ public enum ErrorReason {
     DATABASE_UNAVAILABLE,
     /** Every database connection stayed busy for the whole wait; the request was not processed. */
     DATABASE_SATURATED,
+    /** Every worker of this replica was busy and its queue full; nothing was done. */
+    SERVER_OVERLOADED,
+    /** The call waited for a worker until its deadline could no longer be met; nothing was done. */
+    QUEUED_PAST_DEADLINE,
     /** The connection failed during the commit: the request may or may not have been applied. */
     COMMIT_OUTCOME_UNKNOWN,
     /** The remaining deadline is below the service minimum; nothing was done. */

@@ -62,9 +62,9 @@ public class DeadlineInterceptor implements ServerInterceptor, Ordered {
         Source source = Source.GRPC_TIMEOUT;
         // Envoy announces the budget of this attempt (its per-try timeout), which is shorter than
         // the grpc-timeout it forwards for the whole call when retries are allowed: use the earlier.
-        Long envoyBudget = parseMillis(headers.get(CallMetadata.ENVOY_TIMEOUT_HEADER));
-        if (envoyBudget != null) {
-            Deadline attempt = Deadline.after(envoyBudget, TimeUnit.MILLISECONDS);
+        AdmissionTicket ticket = AdmissionTicket.current();
+        Deadline attempt = envoyAttemptDeadline(headers, ticket == null ? 0 : ticket.queuedNanos());
+        if (attempt != null) {
             if (deadline == null || attempt.isBefore(deadline)) {
                 deadline = attempt;
                 source = Source.ENVOY_ROUTE;
@@ -121,6 +121,17 @@ public class DeadlineInterceptor implements ServerInterceptor, Ordered {
                 }
             }
         };
+    }
+
+    /**
+     * The attempt budget Envoy announced, counted from when the call arrived: the time it waited
+     * for a worker ({@link CallAdmission}) is already spent on Envoy's clock. Null without the header.
+     * (The gRPC deadline needs no such care: gRPC fixed it when the call arrived.)
+     */
+    static Deadline envoyAttemptDeadline(Metadata headers, long queuedNanos) {
+        Long envoyBudget = parseMillis(headers.get(CallMetadata.ENVOY_TIMEOUT_HEADER));
+        return envoyBudget == null ? null
+                : Deadline.after(TimeUnit.MILLISECONDS.toNanos(envoyBudget) - queuedNanos, TimeUnit.NANOSECONDS);
     }
 
     private static Long parseMillis(String value) {

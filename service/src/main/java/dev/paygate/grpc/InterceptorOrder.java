@@ -4,15 +4,17 @@ import io.micronaut.core.order.Ordered;
 
 /**
  * The order of the server interceptors, outermost first: request metadata (so every later log
- * line carries the request id), the call's deadline, authentication (an unknown caller learns
+ * line carries the request id), load shedding (a call refused for want of a worker costs nothing
+ * more), the call's deadline, authentication (an unknown caller learns
  * nothing, not even which field of its request is wrong), then validation of the message.
  */
 public final class InterceptorOrder {
 
     public static final int REQUEST_METADATA = Ordered.HIGHEST_PRECEDENCE + 100;
-    public static final int DEADLINE = REQUEST_METADATA + 1;
-    public static final int AUTHENTICATION = REQUEST_METADATA + 2;
-    public static final int VALIDATION = REQUEST_METADATA + 3;
+    public static final int LOAD_SHEDDING = REQUEST_METADATA + 1;
+    public static final int DEADLINE = REQUEST_METADATA + 2;
+    public static final int AUTHENTICATION = REQUEST_METADATA + 3;
+    public static final int VALIDATION = REQUEST_METADATA + 4;
 
     private InterceptorOrder() {
     }

@@ -401,7 +401,7 @@ public enum EdgeRule {
 
     CLUSTER_UNGUARDED("cluster-unguarded",
             "without active health checks a dead replica keeps getting calls; without outlier detection a replica "
-                    + "that fails calls but passes checks does; without circuit breakers a slow cluster queues without bound") {
+                    + "that fails calls but passes checks does; without circuit breakers sized from a measured capacity a slow cluster queues without bound") {
         @Override
         void check(EdgeModel edge, Contract contract, Sink sink) {
             for (String name : apiClusters(edge)) {
@@ -418,9 +418,20 @@ public enum EdgeRule {
                     sink.report(cluster.get("outlier_detection"), "cluster " + name + " has no outlier detection",
                             "add outlier_detection (consecutive_5xx, max_ejection_percent <= 50)");
                 }
-                if (cluster.at("circuit_breakers.thresholds").items().isEmpty()) {
+                List<Node> thresholds = cluster.at("circuit_breakers.thresholds").items();
+                if (thresholds.isEmpty()) {
                     sink.report(cluster.get("circuit_breakers"), "cluster " + name + " has no circuit breakers",
                             "add circuit_breakers.thresholds with max_requests, max_pending_requests and a retry_budget");
+                }
+                // Unset, Envoy uses 1024 requests, 1024 pending and 3 retries: sized for nothing here.
+                for (Node threshold : thresholds) {
+                    for (String bound : List.of("max_requests", "max_pending_requests", "retry_budget")) {
+                        if (!threshold.get(bound).present()) {
+                            sink.report(threshold.get(bound), "cluster " + name + "'s circuit breaker leaves " + bound
+                                            + " at Envoy's default",
+                                    "size " + bound + " from the measured capacity (docs/operations.md, \"Capacity and overload\")");
+                        }
+                    }
                 }
             }
         }

@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
 /**
  * A service replica's Prometheus output (management port, /prometheus), read for the deadline
  * budget each call arrived with: {@code paygate_call_budget_milliseconds_count/_sum} by method
- * and source (grpc_timeout, envoy_route, service_default).
+ * and source (grpc_timeout, envoy_route, service_default), and for the calls it refused
+ * ({@code paygate_calls_refused_total} by reason).
  */
 final class ServiceMetrics {
 
@@ -29,6 +30,7 @@ final class ServiceMetrics {
     }
 
     private static final Pattern SAMPLE = Pattern.compile("^(paygate_call_budget_milliseconds_(?:count|sum))\\{([^}]*)\\} (\\S+)$");
+    private static final Pattern REFUSED = Pattern.compile("^paygate_calls_refused_total\\{([^}]*)\\} (\\S+)$");
     private static final Pattern LABEL = Pattern.compile("(\\w+)=\"([^\"]*)\"");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -58,6 +60,23 @@ final class ServiceMetrics {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Calls the replica refused without doing anything, summed over methods, by reason. */
+    Map<String, Long> refusals() {
+        Map<String, Long> byReason = new java.util.TreeMap<>();
+        for (String line : scrape().split("\n")) {
+            Matcher sample = REFUSED.matcher(line.trim());
+            if (sample.matches()) {
+                Matcher label = LABEL.matcher(sample.group(1));
+                while (label.find()) {
+                    if (label.group(1).equals("reason")) {
+                        byReason.merge(label.group(2), (long) Double.parseDouble(sample.group(2)), Long::sum);
+                    }
+                }
+            }
+        }
+        return byReason;
     }
 
     /** Calls of a method the service received, whatever their budget came from. */

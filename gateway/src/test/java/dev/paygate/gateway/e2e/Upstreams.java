@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import dev.paygate.gateway.ServiceProcess;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -76,6 +77,14 @@ final class Upstreams {
             text.append(' ').append(stat).append('=').append(edge.stack().envoy().stat("cluster_manager." + stat));
         }
         return text.toString();
+    }
+
+    /** The cluster's counters whose names match {@code regex} and are not zero, "name: value" each, for reports. */
+    static List<String> nonZeroClusterStats(Edge edge, String regex) {
+        return edge.stack().envoy().admin("/stats?filter=" + java.net.URLEncoder.encode(
+                        "^cluster\\." + CLUSTER + "\\..*(" + regex + ")", java.nio.charset.StandardCharsets.UTF_8))
+                .lines().filter(line -> !line.endsWith(": 0")).map(line -> line.substring(("cluster." + CLUSTER + ".").length()))
+                .toList();
     }
 
     static boolean allHealthy(Edge edge) {

@@ -277,6 +277,15 @@ class EdgeRuleTest {
     }
 
     @Test
+    void circuitBreakerLeavingABoundAtEnvoysDefault_isFound() {
+        List<Finding> found = check(tree -> cast(list(map(serviceCluster(tree), "circuit_breakers"), "thresholds").get(0))
+                .remove("max_requests"));
+
+        assertThat(found).extracting(Finding::rule).containsExactly("cluster-unguarded");
+        assertThat(found.get(0).what()).contains("max_requests");
+    }
+
+    @Test
     void outlierDetectionThatMayEjectEveryReplica_isFound() {
         List<Finding> found = check(tree -> map(serviceCluster(tree), "outlier_detection").putAll(Map.of(
                 "max_ejection_percent", 100, "enforcing_consecutive_gateway_failure", 100)));
