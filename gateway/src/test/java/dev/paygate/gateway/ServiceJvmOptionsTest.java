@@ -36,7 +36,8 @@ class ServiceJvmOptionsTest {
 
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(process.exitValue()).as(output).isZero();
-        assertThat(output).containsPattern("MaxHeapSize\\s+=\\s+268435456\\s+\\{product\\} \\{command line\\}")
+        // 192 MiB: the heap that keeps the service under its 512 MiB RSS budget (see the file).
+        assertThat(output).containsPattern("MaxHeapSize\\s+=\\s+201326592\\s+\\{product\\} \\{command line\\}")
                 .containsPattern("UseG1GC\\s+=\\s+true\\s+\\{product\\} \\{command line\\}");
     }
 }
