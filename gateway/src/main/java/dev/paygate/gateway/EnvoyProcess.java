@@ -41,20 +41,12 @@ public final class EnvoyProcess implements AutoCloseable {
 
     /** Runs {@code envoy --mode validate}; returns its output, or throws with it on failure. */
     public static String validate(Path envoyBinary, Path config) {
-        try {
-            Process process = new ProcessBuilder(envoyBinary.toString(), "--mode", "validate", "-c", config.toString(),
-                    "--log-level", "error").redirectErrorStream(true).start();
-            String output = new String(process.getInputStream().readAllBytes());
-            if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-                throw new IllegalStateException("envoy --mode validate rejected " + config + ":\n" + output);
-            }
-            return output;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
+        Command.Result result = Command.run(new ProcessBuilder(envoyBinary.toString(), "--mode", "validate", "-c",
+                config.toString(), "--log-level", "error").redirectErrorStream(true), Duration.ofSeconds(60));
+        if (result.exitCode() != 0) {
+            throw new IllegalStateException("envoy --mode validate rejected " + config + ":\n" + result.output());
         }
+        return result.output();
     }
 
     /**

@@ -6,11 +6,11 @@ import dev.paygate.gateway.credentials.DevCredentials;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -47,7 +47,7 @@ class ComposeTest {
                 .replace("    ports:\n      - \"8443:8443\"", "    portz:\n      - \"8443:8443\""));
 
         assertThat(run(List.of("node", SCHEMA_TOOL.resolve("validate.mjs").toString(), broken.toString())))
-                .satisfies(r -> assertThat(r.exit()).isEqualTo(1))
+                .satisfies(r -> assertThat(r.exitCode()).isEqualTo(1))
                 .satisfies(r -> assertThat(r.output()).contains("additionalProperty").contains("portz"));
     }
 
@@ -116,9 +116,9 @@ class ComposeTest {
         assertThat(mountedPaths(config, mounts)).as("rule files under the mounts").isEqualTo(1);
         Path file = Files.writeString(workDir.resolve("prometheus.yml"), new Yaml().dump(config));
 
-        Run check = run(List.of(Repository.debianTool("promtool").toString(), "check", "config", file.toString()));
+        Command.Result check = run(List.of(Repository.debianTool("promtool").toString(), "check", "config", file.toString()));
 
-        assertThat(check.exit()).as(check.output()).isZero();
+        assertThat(check.exitCode()).as(check.output()).isZero();
         assertThat(check.output()).contains("SUCCESS: 1 rule files found");
     }
 
@@ -212,29 +212,16 @@ class ComposeTest {
         }
     }
 
-    private record Run(int exit, String output) {
-    }
-
     /** Runs the Compose schema check (ops/compose-schema/validate.mjs); fails with its output unless it passes. */
     private static String validate(Path composeFile) {
         assertThat(SCHEMA_TOOL.resolve("node_modules/dclint/schemas/compose.schema.json"))
                 .as("the schema package: ./paygate test installs it (npm ci in ops/compose-schema)").exists();
-        Run result = run(List.of("node", SCHEMA_TOOL.resolve("validate.mjs").toString(), composeFile.toString()));
-        assertThat(result.exit()).as(result.output()).isZero();
+        Command.Result result = run(List.of("node", SCHEMA_TOOL.resolve("validate.mjs").toString(), composeFile.toString()));
+        assertThat(result.exitCode()).as(result.output()).isZero();
         return result.output();
     }
 
-    private static Run run(List<String> command) {
-        try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String output = new String(process.getInputStream().readAllBytes());
-            assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-            return new Run(process.exitValue(), output);
-        } catch (IOException e) {
-            throw new AssertionError("cannot run " + command, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
+    private static Command.Result run(List<String> command) {
+        return Command.run(new ProcessBuilder(command).redirectErrorStream(true), Duration.ofSeconds(60));
     }
 }

@@ -1,14 +1,14 @@
 package dev.paygate.gateway.contract;
 
+import dev.paygate.gateway.Command;
 import dev.paygate.gateway.Repository;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -66,20 +66,9 @@ final class Buf {
     private Result run(Path workspace, String... args) {
         List<String> command = new ArrayList<>(List.of(repository.buf().toString()));
         command.addAll(List.of(args));
-        try {
-            Process process = new ProcessBuilder(command).directory(workspace.toFile()).redirectErrorStream(true).start();
-            if (!process.waitFor(2, TimeUnit.MINUTES)) {
-                process.destroyForcibly();
-                throw new IllegalStateException("buf did not finish in 2 minutes: " + command);
-            }
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            return new Result(process.exitValue(), output);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        Command.Result result = Command.run(
+                new ProcessBuilder(command).directory(workspace.toFile()).redirectErrorStream(true), Duration.ofMinutes(2));
+        return new Result(result.exitCode(), result.output());
     }
 
     private static void copyTree(Path from, Path to) {

@@ -3,15 +3,14 @@ package dev.paygate.gateway.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.paygate.gateway.Command;
 import dev.paygate.gateway.Repository;
 import dev.paygate.gateway.ServiceProcess;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -31,10 +30,6 @@ class EdgeTuningIT {
 
     private static Edge edge;
     private static String account;
-
-    /** What one command printed and how it ended. */
-    private record Run(int exit, String output) {
-    }
 
     @BeforeAll
     static void start() {
@@ -56,8 +51,8 @@ class EdgeTuningIT {
     @Test
     @Order(1)
     void shadowAndEnforce_setTheRuntimeKeyInEnvoy_andStatusReadsItBack() throws IOException {
-        Run shadow = edge("shadow");
-        assertThat(shadow.exit()).isZero();
+        Command.Result shadow = edge("shadow");
+        assertThat(shadow.exitCode()).isZero();
         assertThat(shadow.output()).contains("+ curl -s -X POST 'http://127.0.0.1:" + edge.stack().adminPort()
                 + "/runtime_modify?paygate.ratelimit.enforced=0'").contains("lost when Envoy restarts");
         try {
@@ -66,18 +61,18 @@ class EdgeTuningIT {
             assertThat(edge("status").output())
                     .contains("paygate.ratelimit.enforced = 0   [admin layer: lost on restart]");
         } finally {
-            assertThat(edge("enforce").exit()).isZero();
+            assertThat(edge("enforce").exitCode()).isZero();
         }
         assertThat(runtime("paygate.ratelimit.enforced")).isEqualTo("100");
 
-        assertThat(edge("shadow", "--per-address").exit()).isZero();
+        assertThat(edge("shadow", "--per-address").exitCode()).isZero();
         try {
             assertThat(runtime("paygate.ratelimit.per_address.enforced")).isEqualTo("0");
         } finally {
-            assertThat(edge("enforce", "--per-address").exit()).isZero();
+            assertThat(edge("enforce", "--per-address").exitCode()).isZero();
         }
         assertThat(runtime("paygate.ratelimit.per_address.enforced")).isEqualTo("100");
-        assertThat(edge("shadow", "--everything").exit()).as("unknown option").isEqualTo(2);
+        assertThat(edge("shadow", "--everything").exitCode()).as("unknown option").isEqualTo(2);
         assertThat(runtime("paygate.ratelimit.enforced")).isEqualTo("100");
     }
 
@@ -90,9 +85,9 @@ class EdgeTuningIT {
     @Test
     @Order(2)
     void status_readsBackBucketsAndReplicas() {
-        Run status = edge("status");
+        Command.Result status = edge("status");
 
-        assertThat(status.exit()).isZero();
+        assertThat(status.exitCode()).isZero();
         assertThat(status.output()).contains("paygate_ratelimit_reads: default ")
                 .contains("per subject: 200 burst, 100 per 1s")
                 .contains("127.0.0.1:" + edge.stack().replicas().get(0).grpcPort() + ": healthy")
@@ -102,9 +97,9 @@ class EdgeTuningIT {
     @Test
     @Order(3)
     void bucket_saysNoRuntimeKeyDrivesIt_andHowToChangeItSafely() {
-        Run bucket = edge("bucket");
+        Command.Result bucket = edge("bucket");
 
-        assertThat(bucket.exit()).isEqualTo(2);
+        assertThat(bucket.exitCode()).isEqualTo(2);
         assertThat(bucket.output()).contains("has no runtime key").contains("./paygate check envoy.yaml");
     }
 
@@ -113,9 +108,9 @@ class EdgeTuningIT {
     void drain_takesOneReplicaOut_andCallsKeepSucceedingOnTheOther() {
         ServiceProcess drained = edge.stack().replicas().get(1);
 
-        Run drain = edge("drain", "127.0.0.1:" + drained.grpcPort());
+        Command.Result drain = edge("drain", "127.0.0.1:" + drained.grpcPort());
 
-        assertThat(drain.exit()).as(drain.output()).isZero();
+        assertThat(drain.exitCode()).as(drain.output()).isZero();
         assertThat(drain.output()).contains("kill -TERM " + drained.pid())
                 .contains("Envoy no longer routes new calls to it");
         assertThat(edge.stack().envoy().stat("cluster.paygate_service.membership_healthy")).isEqualTo(1);
@@ -125,22 +120,13 @@ class EdgeTuningIT {
         await("the drained replica exits on its own").atMost(Duration.ofSeconds(30)).until(() -> !drained.isAlive());
     }
 
-    private static Run edge(String... args) {
+    private static Command.Result edge(String... args) {
         List<String> command = new ArrayList<>(List.of(REPOSITORY.root().resolve("paygate").toString(), "edge"));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("PAYGATE_ENVOY_ADMIN_PORT", Integer.toString(edge.stack().adminPort()));
-        try {
-            Process process = builder.start();
-            String output = new String(process.getInputStream().readAllBytes());
-            assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-            System.out.println("$ ./paygate edge " + String.join(" ", args) + "\n" + output);
-            return new Run(process.exitValue(), output);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        Command.Result result = Command.run(builder, Duration.ofSeconds(30));
+        System.out.println("$ ./paygate edge " + String.join(" ", args) + "\n" + result.output());
+        return result;
     }
 }

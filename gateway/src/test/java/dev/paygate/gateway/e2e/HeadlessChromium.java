@@ -1,13 +1,13 @@
 package dev.paygate.gateway.e2e;
 
+import dev.paygate.gateway.Command;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Debian's Chromium, headless, as a person's browser would load a page: scripts run, then the
@@ -57,23 +57,12 @@ final class HeadlessChromium {
                 "--user-data-dir=" + freshProfile(), "--virtual-time-budget=" + BUDGET_MILLIS,
                 "--ignore-certificate-errors-spki-list=" + trustedKey));
         command.addAll(args);
-        try {
-            Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            byte[] out = process.getInputStream().readAllBytes();
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IllegalStateException("chromium did not finish in 60 s: " + command);
-            }
-            if (process.exitValue() != 0) {
-                throw new IllegalStateException("chromium exited with " + process.exitValue() + ": " + command);
-            }
-            return new String(out, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+        Command.Result result = Command.run(
+                new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD), Duration.ofSeconds(60));
+        if (result.exitCode() != 0) {
+            throw new IllegalStateException("chromium exited with " + result.exitCode() + ": " + command);
         }
+        return result.output();
     }
 
     /** base64(SHA-256(SubjectPublicKeyInfo)), the form Chromium's SPKI allow-list takes. */

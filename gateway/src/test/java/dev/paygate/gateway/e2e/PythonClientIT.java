@@ -3,15 +3,14 @@ package dev.paygate.gateway.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.paygate.gateway.Command;
 import dev.paygate.gateway.Repository;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,7 +34,7 @@ class PythonClientIT {
             throw new IllegalStateException(PYTHON + " is missing: ./paygate setup installs clients/python/requirements.txt");
         }
         edge = Edge.start("python", 1, Map.of());
-        Result generate = run(List.of(PYTHON.toString(), "generate.py"));
+        Command.Result generate = run(List.of(PYTHON.toString(), "generate.py"));
         assertThat(generate.exitCode()).as(generate.output()).isZero();
     }
 
@@ -48,7 +47,7 @@ class PythonClientIT {
 
     @Test
     void pytestSuite_passesAgainstTheRealEdge() {
-        Result pytest = run(List.of(PYTHON.toString(), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"));
+        Command.Result pytest = run(List.of(PYTHON.toString(), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"));
 
         assertThat(pytest.exitCode()).as(pytest.output()).isZero();
         assertThat(pytest.output()).containsPattern("\\b5 passed\\b");
@@ -56,7 +55,7 @@ class PythonClientIT {
 
     @Test
     void example_authorizesAndCaptures_asTheRestSideSees() throws IOException {
-        Result example = run(List.of(PYTHON.toString(), "-m", "paygate_client.example",
+        Command.Result example = run(List.of(PYTHON.toString(), "-m", "paygate_client.example",
                 "--target", "localhost:" + edge.stack().envoyPort(), "--token", edge.token(edge.subject()),
                 "--ca", edge.stack().credentials().caCertificate().toString()));
 
@@ -71,29 +70,13 @@ class PythonClientIT {
         assertThat(account.json().at("/captured/units").asText()).isEqualTo("42");
     }
 
-    record Result(int exitCode, String output) {
-    }
-
-    private static Result run(List<String> command) {
+    private static Command.Result run(List<String> command) {
         ProcessBuilder builder = new ProcessBuilder(command).directory(CLIENT.toFile());
         builder.environment().put("PAYGATE_TARGET", "localhost:" + edge.stack().envoyPort());
         builder.environment().put("PAYGATE_TOKEN", edge.token(edge.subject()));
         builder.environment().put("PAYGATE_CA", edge.stack().credentials().caCertificate().toString());
         builder.environment().put("PYTHONDONTWRITEBYTECODE", "1");
         builder.redirectError(ProcessBuilder.Redirect.INHERIT);
-        try {
-            Process process = builder.start();
-            byte[] out = process.getInputStream().readAllBytes();
-            if (!process.waitFor(2, TimeUnit.MINUTES)) {
-                process.destroyForcibly();
-                throw new IllegalStateException("did not finish in 2 minutes: " + command);
-            }
-            return new Result(process.exitValue(), new String(out, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return Command.run(builder, Duration.ofMinutes(2));
     }
 }

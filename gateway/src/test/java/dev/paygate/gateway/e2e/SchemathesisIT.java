@@ -2,16 +2,14 @@ package dev.paygate.gateway.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.paygate.gateway.Command;
 import dev.paygate.gateway.Repository;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -72,7 +70,7 @@ class SchemathesisIT {
                 "--seed", SEED, "--checks", CHECKS, "--no-color",
                 "--tls-verify", edge.stack().credentials().caCertificate().toString(),
                 "--report", "junit", "--report-dir", REPORTS.toString()));
-        Result run = run(command, Map.of(
+        Command.Result run = run(command, Map.of(
                 "PAYGATE_FUZZ_TOKEN", edge.token(edge.subject()),
                 "PAYGATE_FUZZ_ACCOUNT", account.substring("accounts/".length()),
                 "PAYGATE_FUZZ_AUTHORIZATION", authorization.substring(authorization.lastIndexOf('/') + 1)));
@@ -104,25 +102,9 @@ class SchemathesisIT {
                 .isZero();
     }
 
-    record Result(int exitCode, String output) {
-    }
-
-    private static Result run(List<String> command, Map<String, String> environment) {
+    private static Command.Result run(List<String> command, Map<String, String> environment) {
         ProcessBuilder builder = new ProcessBuilder(command).directory(FUZZ.toFile()).redirectErrorStream(true);
         builder.environment().putAll(environment);
-        try {
-            Process process = builder.start();
-            byte[] out = process.getInputStream().readAllBytes();
-            if (!process.waitFor(SECONDS + 120L, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IllegalStateException("schemathesis did not stop after its time budget: " + command);
-            }
-            return new Result(process.exitValue(), new String(out, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return Command.run(builder, Duration.ofSeconds(SECONDS + 120L));
     }
 }

@@ -2,11 +2,11 @@ package dev.paygate.gateway.monitoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.paygate.gateway.Command;
 import dev.paygate.gateway.Repository;
-import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,18 +31,10 @@ class AlertRulesTest {
     static String promtool(String... args) {
         List<String> command = new java.util.ArrayList<>(List.of(Repository.debianTool("promtool").toString()));
         command.addAll(List.of(args));
-        try {
-            Process process = new ProcessBuilder(command).directory(RULES.toFile()).redirectErrorStream(true).start();
-            String output = new String(process.getInputStream().readAllBytes());
-            assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-            System.out.println(String.join(" ", args) + ":\n" + output);
-            assertThat(process.exitValue()).as("promtool %s:%n%s", String.join(" ", args), output).isZero();
-            return output;
-        } catch (IOException e) {
-            throw new AssertionError("cannot run promtool", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
+        Command.Result result = Command.run(new ProcessBuilder(command).directory(RULES.toFile()).redirectErrorStream(true),
+                Duration.ofSeconds(60));
+        System.out.println(String.join(" ", args) + ":\n" + result.output());
+        assertThat(result.exitCode()).as("promtool %s:%n%s", String.join(" ", args), result.output()).isZero();
+        return result.output();
     }
 }
