@@ -142,8 +142,8 @@ public final class Benchmark {
             report.put("load_average_1m_at_end", loadAverage()[0]);
             report.put("ok", errors == 0 && mismatches.isEmpty());
             // The full plan offers more than one replica serves (writes at up to 2,000/s, capture and
-            // void pairs at 500/s): what happens there (refusals, missed deadlines, Envoy closing a
-            // connection whose client reset most of its streams) is a result, reported per scenario.
+            // void pairs at 500/s): what happens there (refusals, missed deadlines, Envoy aborting a
+            // connection on which half the streams were reset early) is a result, reported per scenario.
             // A balance mismatch fails any run; any error fails the smoke run, which stays far below.
             boolean passed = mismatches.isEmpty() && (!options.smoke() || errors == 0);
             return new Outcome(passed, results);
