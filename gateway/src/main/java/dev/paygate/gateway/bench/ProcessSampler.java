@@ -1,8 +1,10 @@
 package dev.paygate.gateway.bench;
 
+import dev.paygate.gateway.Command;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * CPU time and peak memory of a process, from Linux's /proc (proc(5)): utime + stime in
@@ -68,14 +70,10 @@ final class ProcessSampler {
 
     private static long clockTicks() {
         try {
-            Process getconf = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
-            String out = new String(getconf.getInputStream().readAllBytes()).trim();
-            return getconf.waitFor() == 0 ? Long.parseLong(out) : 100;
-        } catch (IOException | NumberFormatException e) {
-            return 100;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return 100;
+            Command.Result getconf = Command.run(new ProcessBuilder("getconf", "CLK_TCK"), Duration.ofSeconds(10));
+            return getconf.exitCode() == 0 ? Long.parseLong(getconf.output().trim()) : 100;
+        } catch (RuntimeException e) {
+            return 100;  // Linux's USER_HZ almost everywhere
         }
     }
 }
