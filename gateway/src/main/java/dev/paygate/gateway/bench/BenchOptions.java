@@ -2,18 +2,25 @@ package dev.paygate.gateway.bench;
 
 import dev.paygate.gateway.Database;
 import java.nio.file.Path;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * The command line of {@code ./paygate bench}. Defaults (the full run, about 10 minutes here):
  * 2 s warm-up and 6 s measured per scenario. {@code --short} (CI's smoke run): 0.5 s and 1 s,
  * fewer scenarios, every path. {@code --history N} adds the history scenarios: N keyed
  * authorizations on one account first, then writes on it against writes on a fresh account.
+ * {@code --only REGEX} measures only the scenarios whose whole name (path.operation.shape, e.g.
+ * {@code rest_edge.read.closed16}) matches, after the usual warm-up: a quick before/after of one change.
  */
 record BenchOptions(boolean smoke, double warmupSeconds, double measureSeconds, Database database, Path resultsDir,
-                    int history) {
+                    int history, Pattern only) {
 
     static final String USAGE = "usage: bench [--short] [--seconds S] [--warmup S] [--db h2|pg|pg-durable] "
-            + "[--results DIR] [--history N]";
+            + "[--results DIR] [--history N] [--only REGEX]";
+
+    /** Every scenario, when --only is not given. */
+    private static final Pattern ALL = Pattern.compile(".*");
 
     static BenchOptions parse(String[] args, Path defaultResults) {
         boolean smoke = false;
@@ -22,6 +29,7 @@ record BenchOptions(boolean smoke, double warmupSeconds, double measureSeconds, 
         Database database = Database.H2;
         Path results = defaultResults;
         int history = 0;
+        Pattern only = ALL;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--short" -> smoke = true;
@@ -35,11 +43,30 @@ record BenchOptions(boolean smoke, double warmupSeconds, double measureSeconds, 
                 };
                 case "--results" -> results = Path.of(value(args, ++i));
                 case "--history" -> history = Integer.parseInt(value(args, ++i));
+                case "--only" -> only = pattern(value(args, ++i));
                 default -> throw new IllegalArgumentException(USAGE);
             }
         }
         return new BenchOptions(smoke, warmup != null ? warmup : smoke ? 0.5 : 2,
-                seconds != null ? seconds : smoke ? 1 : 6, database, results, history);
+                seconds != null ? seconds : smoke ? 1 : 6, database, results, history, only);
+    }
+
+    /** Whether --only leaves scenarios out. */
+    boolean partial() {
+        return only != ALL;
+    }
+
+    /** Whether --only lets this scenario run. */
+    boolean selects(Scenario scenario) {
+        return only.matcher(scenario.name()).matches();
+    }
+
+    private static Pattern pattern(String regex) {
+        try {
+            return Pattern.compile(regex);
+        } catch (PatternSyntaxException e) {
+            throw new IllegalArgumentException("--only: " + e.getDescription() + " in " + regex + "\n" + USAGE, e);
+        }
     }
 
     /** The --db value, as the results name it. */

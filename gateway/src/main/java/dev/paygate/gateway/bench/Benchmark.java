@@ -111,6 +111,7 @@ public final class Benchmark {
                 report.set("history", loadHistory(clients.get(Target.GRPC_DIRECT), accounts, ledger, options.history()));
                 plan.addAll(Plan.history());
             }
+            plan.removeIf(scenario -> !options.selects(scenario));
             for (Scenario scenario : plan) {
                 long envoyPid = switch (scenario.target().edge) {
                     case NONE -> -1;
@@ -210,11 +211,12 @@ public final class Benchmark {
             throws IOException {
         Files.createDirectories(options.resultsDir());
         String stem = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss'Z'").withZone(ZoneOffset.UTC).format(started)
-                + (options.smoke() ? "-short" : "") + "-" + options.databaseName();
+                + (options.smoke() ? "-short" : "") + (options.partial() ? "-only" : "") + "-" + options.databaseName();
         Path base = options.resultsDir().resolve(stem);
         Files.writeString(Path.of(base + ".json"), json + "\n");
         String title = "Paygate bench " + started + " (" + options.databaseName() + ", "
-                + (options.smoke() ? "short" : "full") + " run)";
+                + (options.smoke() ? "short" : "full") + " run"
+                + (options.partial() ? ", only " + options.only().pattern() : "") + ")";
         Files.writeString(Path.of(base + ".md"), MarkdownTable.render(title, results));
         LatencyChart.write(results, List.of(Operation.READ, Operation.CREATE_SPREAD), "Paygate",
                 Path.of(base + ".png"));

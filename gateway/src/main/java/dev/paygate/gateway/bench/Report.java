@@ -26,6 +26,9 @@ final class Report {
         root.put("load_average_1m_at_start", loadAverage[0]);
         root.put("warmup_seconds_per_scenario", options.warmupSeconds());
         root.put("measured_seconds_per_scenario", options.measureSeconds());
+        if (options.partial()) {
+            root.put("only", options.only().pattern());
+        }
         ObjectNode database = root.putObject("database");
         database.put("kind", options.databaseName());
         database.put("durable", switch (options.database()) {
