@@ -13,7 +13,6 @@ import dev.paygate.gateway.credentials.TokenPolicy;
 import io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -84,15 +83,14 @@ public final class Benchmark {
         String bearer = bearer(stack);
         var direct = NettyChannelBuilder.forAddress("127.0.0.1", stack.replicas().get(0).grpcPort())
                 .usePlaintext().build();
-        HttpClient http = EdgeTls.httpClient(stack.credentials().caCertificate(), HttpClient.Version.HTTP_2);
         Map<Target, PaygateClient> clients = new EnumMap<>(Target.class);
         clients.put(Target.GRPC_DIRECT, new GrpcClient(direct, bearer));
         clients.put(Target.GRPC_EDGE, new GrpcClient(
                 EdgeTls.channel(stack.envoyPort(), stack.credentials().caCertificate()), bearer));
-        clients.put(Target.REST_EDGE, new RestClient(http, stack.envoyPort(), bearer));
+        clients.put(Target.REST_EDGE, new RestClient(stack.envoyPort(), stack.credentials().caCertificate(), bearer));
         clients.put(Target.GRPC_FLOOR, new GrpcClient(
                 EdgeTls.channel(floor.port, stack.credentials().caCertificate()), bearer));
-        clients.put(Target.REST_FLOOR, new RestClient(http, floor.port, bearer));
+        clients.put(Target.REST_FLOOR, new RestClient(floor.port, stack.credentials().caCertificate(), bearer));
         try {
             RunAccounts accounts = RunAccounts.create(direct, stack.credentials().signingKey(), bearer,
                     SPREAD_ACCOUNTS, options.smoke() ? 500 : 5000);

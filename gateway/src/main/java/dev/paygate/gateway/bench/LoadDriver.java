@@ -10,8 +10,8 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
 /**
- * Offers load in this JVM (the Java driver: grpc-java future stubs and java.net.http), in a
- * closed or an open loop, and records what comes back.
+ * Offers load in this JVM (the Java driver: grpc-java future stubs, and Netty's HTTP/2 client for
+ * REST), in a closed or an open loop, and records what comes back.
  */
 final class LoadDriver {
 

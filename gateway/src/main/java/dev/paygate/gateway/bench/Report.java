@@ -41,7 +41,8 @@ final class Report {
         ArrayNode flags = jvm.putArray("flags");
         serviceJvmFlags.forEach(flags::add);
         root.put("load_generator", "the Java driver in the bench JVM (this process): grpc-java 1 HTTP/2 channel per "
-                + "path, java.net.http over TLS for REST (one HTTP/2 connection per edge, at most 100 calls outstanding: "
+                + "path, Netty's HTTP/2 client over TLS for REST (one h2 connection per edge, a stream per call, one "
+                + "event-loop thread, the same Netty and JDK TLS provider as grpc-java; at most 100 calls outstanding: "
                 + "Envoy's max_concurrent_streams); closed loop = N threads each awaiting its reply; "
                 + "open loop = one sender on a fixed schedule, latency from each call's intended send time");
         root.put("floor", "envoy.yaml reduced to grpc_json_transcoder + router (EnvoyConfig#transcoderAndRouterOnly): "
