@@ -77,7 +77,7 @@ final class RestClient implements PaygateClient {
     /** An HTTP/2 connection and the way to open streams on it. */
     private record Connection(Channel channel, Http2Connection http2, Http2StreamChannelBootstrap streams) {
 
-        /** False once it closed or Envoy sent GOAWAY (a drain, or its guard against early resets). */
+        /** False once it closed or the edge sent GOAWAY (a drain, say): new streams go on a new connection. */
         boolean usable() {
             return channel.isActive() && !http2.goAwayReceived();
         }
@@ -96,10 +96,10 @@ final class RestClient implements PaygateClient {
                     protected void initChannel(SocketChannel channel) {
                         channel.pipeline().addLast(
                                 tls.newHandler(channel.alloc(), "localhost", port),
-                                // Streams started in the same turn of the event loop go out in one
-                                // TLS record and one write, as grpc-netty's write queue batches them.
-                                new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES,
-                                        true),
+                                // Streams started in the same turn of the event loop go out in one flush
+                                // (one write), as grpc-netty's WriteQueue flushes its queued writes as one unit.
+                                new FlushConsolidationHandler(
+                                        FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true),
                                 // Streams beyond the edge's max_concurrent_streams wait here instead of failing.
                                 Http2FrameCodecBuilder.forClient().encoderEnforceMaxConcurrentStreams(true).build(),
                                 new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));

@@ -9,9 +9,12 @@ import org.junit.jupiter.api.Test;
 class BenchOptionsTest {
 
     private static final Path RESULTS = Path.of("bench/results");
-    private static final Scenario REST_EDGE_READ = new Scenario(Target.REST_EDGE, Operation.READ, new LoadShape.Closed(16));
-    private static final Scenario REST_FLOOR_READ = new Scenario(Target.REST_FLOOR, Operation.READ, new LoadShape.Closed(16));
-    private static final Scenario REST_EDGE_READ_64 = new Scenario(Target.REST_EDGE, Operation.READ, new LoadShape.Closed(64));
+    private static final Scenario REST_EDGE_READ =
+            new Scenario(Target.REST_EDGE, Operation.READ, new LoadShape.Closed(16));
+    private static final Scenario REST_FLOOR_READ =
+            new Scenario(Target.REST_FLOOR, Operation.READ, new LoadShape.Closed(16));
+    private static final Scenario REST_EDGE_READ_64 =
+            new Scenario(Target.REST_EDGE, Operation.READ, new LoadShape.Closed(64));
     private static final Scenario GRPC_EDGE_WRITE = new Scenario(Target.GRPC_EDGE, Operation.CREATE_SPREAD,
             new LoadShape.Open(500));
 
