@@ -115,7 +115,7 @@ public final class Stack implements AutoCloseable {
         }
         databaseUrl = database == Database.H2
                 ? "jdbc:h2:file:" + options.workDir().resolve("data/paygate").toAbsolutePath()
-                        + ";WRITE_DELAY=0;LOCK_TIMEOUT=5000"
+                        + ";WRITE_DELAY=500;LOCK_TIMEOUT=5000"
                 : startPostgres(database == Database.POSTGRES_DURABLE);
         for (int i = 0; i < options.replicas(); i++) {
             replicas.add(startReplica(i));

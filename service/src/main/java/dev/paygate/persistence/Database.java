@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.h2.engine.SessionLocal;
 import org.h2.jdbc.JdbcConnection;
+import org.h2.mvstore.MVStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * Runs units of work in one JDBC transaction each, bounded by the calling gRPC context:
  * nothing starts once the deadline has passed or the call was cancelled, every statement gets the
  * remaining budget as its timeout, and a cancelled call cancels its running statement. Any
- * failure rolls the whole transaction back, so a failed call changes nothing.
+ * failure rolls the whole transaction back, so a failed call changes nothing. On embedded H2 a
+ * call returns only once the file holds its commit ({@link H2GroupCommit}).
  */
 @Singleton
 public class Database {
@@ -49,6 +51,7 @@ public class Database {
     private final DataSource dataSource;
     /** The longest a call waits for a pooled connection (the pool's connection-timeout). */
     private final long connectionTimeoutMillis;
+    private final H2GroupCommit groupCommit = new H2GroupCommit();
     private volatile Boolean postgres;
 
     public Database(DataSource dataSource) {
@@ -70,28 +73,65 @@ public class Database {
     public <T> T inTransaction(boolean keyed, Work<T> work) {
         Context context = Context.current();
         checkAlive(context);
+        Committed<T> committed;
         try (Connection connection = acquire(context)) {
-            connection.setAutoCommit(false);
-            T result;
-            try {
-                SessionLocal h2 = embeddedH2(connection);
-                Tx tx = new Tx(connection, context, h2);
-                boundLockWaits(connection, context, h2);
-                result = work.run(tx);
-                checkAlive(context);
-            } catch (SQLException | RuntimeException e) {
-                rollbackQuietly(connection);
-                throw e;
-            }
-            try {
-                connection.commit();
-            } catch (SQLException e) {
-                LOG.error("commit failed; its outcome is unknown: {}", e.toString());
-                throw ApiException.commitOutcomeUnknown(keyed, RETRY_AFTER, e);
-            }
-            return result;
+            committed = runAndCommit(connection, context, keyed, work);
         } catch (SQLException e) {
             throw translate(e, context);
+        }
+        // With the connection back in the pool, so that the next transactions run meanwhile.
+        if (committed.h2() != null) {
+            awaitWritten(committed, keyed);
+        }
+        return committed.result();
+    }
+
+    /** A committed transaction's result; on embedded H2, the store its commit must reach the file of. */
+    private record Committed<T>(T result, MVStore h2, boolean wrote) {
+    }
+
+    private <T> Committed<T> runAndCommit(Connection connection, Context context, boolean keyed, Work<T> work)
+            throws SQLException {
+        connection.setAutoCommit(false);
+        SessionLocal h2 = embeddedH2(connection);
+        if (h2 != null) {
+            groupCommit.opened();
+        }
+        T result;
+        boolean wrote;
+        try {
+            Tx tx = new Tx(connection, context, h2);
+            boundLockWaits(connection, context, h2);
+            result = work.run(tx);
+            checkAlive(context);
+            wrote = h2 != null && h2.hasPendingTransaction();
+        } catch (SQLException | RuntimeException e) {
+            rollbackQuietly(connection);
+            if (h2 != null) {
+                groupCommit.rolledBack();
+            }
+            throw e;
+        }
+        try {
+            if (h2 != null) {
+                groupCommit.commit(connection, wrote);
+            } else {
+                connection.commit();
+            }
+        } catch (SQLException e) {
+            LOG.error("commit failed; its outcome is unknown: {}", e.toString());
+            throw ApiException.commitOutcomeUnknown(keyed, RETRY_AFTER, e);
+        }
+        return new Committed<>(result, h2 == null ? null : h2.getDatabase().getStore().getMvStore(), wrote);
+    }
+
+    private void awaitWritten(Committed<?> committed, boolean keyed) {
+        try {
+            groupCommit.awaitWritten(committed.h2(), committed.wrote());
+        } catch (IllegalStateException e) {
+            LOG.error("writing the H2 file failed; recent commits may be lost: {}", e.toString());
+            throw committed.wrote() ? ApiException.commitOutcomeUnknown(keyed, RETRY_AFTER, e)
+                    : ApiException.unavailable("database unavailable; nothing was changed", RETRY_AFTER, e);
         }
     }
 

@@ -46,7 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * What the service acknowledged is on disk: a restart keeps idempotency keys (a retry after a
  * restart is still answered from the first response), and a SIGKILL right after the last
- * acknowledgement loses no acknowledged write on the embedded H2 default (WRITE_DELAY=0).
+ * acknowledgement loses no acknowledged write on the embedded H2 default (group commit).
  */
 class RestartDurabilityTest {
 

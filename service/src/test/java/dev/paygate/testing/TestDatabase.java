@@ -31,7 +31,7 @@ public record TestDatabase(String name, Map<String, Object> properties) {
     }
 
     public static String h2FileUrl(Path directory) {
-        return "jdbc:h2:file:" + directory.resolve("paygate").toAbsolutePath() + ";WRITE_DELAY=0;LOCK_TIMEOUT=5000";
+        return "jdbc:h2:file:" + directory.resolve("paygate").toAbsolutePath() + ";WRITE_DELAY=500;LOCK_TIMEOUT=5000";
     }
 
     /**

@@ -1,0 +1,80 @@
+package dev.paygate.persistence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.h2.jdbcx.JdbcDataSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An acknowledged commit is in H2's file even when H2 itself would write it only much later: a
+ * copy of the file taken right after the calls return (what a killed process leaves behind) holds
+ * every row. Without the group commit, H2 with this WRITE_DELAY leaves them only in memory.
+ */
+class H2GroupCommitTest {
+
+    private static final int WRITERS = 8;
+    private static final int WRITES_EACH = 40;
+
+    @Test
+    void everyAcknowledgedConcurrentCommit_isInTheFile_whenTheCallReturns(@TempDir Path directory) throws Exception {
+        JdbcDataSource h2 = new JdbcDataSource();
+        // H2's own writer would wait a minute: only the group commit can put the rows in the file.
+        h2.setURL("jdbc:h2:file:" + directory.resolve("live/paygate") + ";WRITE_DELAY=60000");
+        try (Connection connection = h2.getConnection(); Statement statement = connection.createStatement()) {
+            statement.execute("CREATE TABLE writes (writer INT NOT NULL, n INT NOT NULL)");
+        }
+        Database database = new Database(h2);
+
+        ExecutorService pool = Executors.newFixedThreadPool(WRITERS);
+        try (Connection held = h2.getConnection()) {
+            List<Future<?>> writers = new ArrayList<>();
+            for (int w = 0; w < WRITERS; w++) {
+                int writer = w;
+                writers.add(pool.submit(() -> {
+                    for (int n = 0; n < WRITES_EACH; n++) {
+                        int value = n;
+                        database.inTransaction(tx -> tx.with("INSERT INTO writes VALUES (?, ?)", statement -> {
+                            statement.setInt(1, writer);
+                            statement.setInt(2, value);
+                            return statement.executeUpdate();
+                        }));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> writer : writers) {
+                writer.get();
+            }
+            // The database stays open (a connection is held): the copy is the file as a SIGKILL
+            // right now would leave it.
+            Path crashed = Files.createDirectories(directory.resolve("crashed"));
+            Files.copy(directory.resolve("live/paygate.mv.db"), crashed.resolve("paygate.mv.db"));
+
+            assertThat(rows("jdbc:h2:file:" + crashed.resolve("paygate"))).isEqualTo(WRITERS * WRITES_EACH);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static long rows(String url) throws SQLException {
+        try (Connection connection = DriverManager.getConnection(url, "", "");
+             Statement statement = connection.createStatement();
+             ResultSet result = statement.executeQuery("SELECT COUNT(*) FROM writes")) {
+            result.next();
+            return result.getLong(1);
+        }
+    }
+}
