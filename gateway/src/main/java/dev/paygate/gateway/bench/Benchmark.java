@@ -103,7 +103,7 @@ public final class Benchmark {
             for (Scenario warmup : Plan.warmup()) {
                 PaygateClient client = clients.get(warmup.target());
                 LoadDriver.run(warmup.shape(), warmup.operation().bind(client, accounts, ledger),
-                        seconds(options.warmupSeconds()), client.maxInFlight());
+                        seconds(options.openingWarmupSeconds()), client.maxInFlight());
             }
             if (options.history() > 0) {
                 report.set("history", loadHistory(clients.get(Target.GRPC_DIRECT), accounts, ledger, options.history()));

@@ -48,11 +48,15 @@ final class Plan {
         return plan;
     }
 
-    /** Run once before the plan, unmeasured: reads and writes on every path. */
+    /**
+     * Run once before the plan, unmeasured: reads in both loops and writes on every path, so the
+     * open-loop sender is compiled too before the first open-loop scenario.
+     */
     static List<Scenario> warmup() {
         List<Scenario> plan = new ArrayList<>();
         for (Target target : Target.values()) {
             plan.add(new Scenario(target, Operation.READ, new LoadShape.Closed(16)));
+            plan.add(new Scenario(target, Operation.READ, new LoadShape.Open(500)));
             plan.add(new Scenario(target, Operation.CREATE_SPREAD, new LoadShape.Closed(16)));
         }
         return plan;

@@ -29,6 +29,14 @@ class BenchOptionsTest {
     }
 
     @Test
+    void openingWarmup_ofAMeasuringRun_isLongEnoughForTheJits_evenWithAShortPerScenarioWarmup() {
+        assertThat(BenchOptions.parse(new String[] {"--warmup", "1"}, RESULTS).openingWarmupSeconds()).isEqualTo(8);
+        assertThat(BenchOptions.parse(new String[] {"--warmup", "12"}, RESULTS).openingWarmupSeconds()).isEqualTo(12);
+        // The smoke run measures nothing worth quoting: it keeps its short warm-up.
+        assertThat(BenchOptions.parse(new String[] {"--short"}, RESULTS).openingWarmupSeconds()).isEqualTo(0.5);
+    }
+
+    @Test
     void only_selectsScenariosWhoseWholeNameMatches() {
         BenchOptions options = BenchOptions.parse(new String[] {"--only", "rest_(edge|floor)\\.read\\.closed16"},
                 RESULTS);
