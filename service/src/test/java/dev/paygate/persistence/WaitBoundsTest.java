@@ -81,7 +81,9 @@ class WaitBoundsTest {
             long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
 
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
-            assertThat(elapsed).isBetween(BUDGET_MILLIS * 9 / 10, BUDGET_MILLIS * 11 / 10);
+            // Far from the pool's 2 s wait; the slack above the budget absorbs a pause of this JVM,
+            // which hosts the service too (a CI run measured 907 ms once).
+            assertThat(elapsed).isBetween(BUDGET_MILLIS * 9 / 10, BUDGET_MILLIS * 5 / 4);
         }
     }
 
@@ -122,7 +124,9 @@ class WaitBoundsTest {
             long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
 
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
-            assertThat(elapsed).isBetween(BUDGET_MILLIS * 9 / 10, BUDGET_MILLIS * 11 / 10);
+            // Far from LOCK_TIMEOUT's 5 s and the caller's 10 s; the slack above the budget absorbs
+            // a pause of this JVM, which hosts the service too (940-954 ms in a run of this class alone).
+            assertThat(elapsed).isBetween(BUDGET_MILLIS * 9 / 10, BUDGET_MILLIS * 5 / 4);
             HikariDataSource pool = service.dataSource().unwrap(HikariDataSource.class);
             await().atMost(Duration.ofSeconds(2))
                     .until(() -> pool.getHikariPoolMXBean().getActiveConnections() == 0);
