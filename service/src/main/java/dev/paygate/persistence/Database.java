@@ -80,14 +80,14 @@ public class Database {
             throw translate(e, context);
         }
         // With the connection back in the pool, so that the next transactions run meanwhile.
-        if (committed.h2() != null) {
+        if (committed.store() != null) {
             awaitWritten(committed, keyed);
         }
         return committed.result();
     }
 
-    /** A committed transaction's result; on embedded H2, the store its commit must reach the file of. */
-    private record Committed<T>(T result, MVStore h2, boolean wrote) {
+    /** A committed transaction's result; on embedded H2, the store whose file must then hold its commit. */
+    private record Committed<T>(T result, MVStore store, boolean wrote) {
     }
 
     private <T> Committed<T> runAndCommit(Connection connection, Context context, boolean keyed, Work<T> work)
@@ -127,7 +127,7 @@ public class Database {
 
     private void awaitWritten(Committed<?> committed, boolean keyed) {
         try {
-            groupCommit.awaitWritten(committed.h2(), committed.wrote());
+            groupCommit.awaitWritten(committed.store(), committed.wrote());
         } catch (IllegalStateException e) {
             LOG.error("writing the H2 file failed; recent commits may be lost: {}", e.toString());
             throw committed.wrote() ? ApiException.commitOutcomeUnknown(keyed, RETRY_AFTER, e)

@@ -16,9 +16,11 @@ import org.h2.mvstore.MVStore;
  * (MVStore's store lock), and each write also carries the pages the open transactions changed,
  * so there is nearly always something new to write: under concurrent writes the file was written
  * about once per commit, 35-40 % of the service's CPU per keyed write. With a positive
- * WRITE_DELAY, H2's commit only publishes the transaction in memory (TransactionStore#commit
- * stores only when the delay is 0 or the transaction was prepared, checked in H2 2.3.232), and
- * this class makes it durable. The first caller to arrive leads: while other transactions are
+ * WRITE_DELAY, H2's commit publishes the transaction in memory only (TransactionStore#commit
+ * writes the file only when the delay is 0, the transaction was prepared, or no transaction has
+ * changes pending and unsaved pages pass three quarters of the store's auto-commit memory;
+ * checked in H2 2.3.232), and this class makes
+ * it durable. The first caller to arrive leads: while other transactions are
  * still running and commits keep arriving it waits a little for them, then writes the file for
  * everyone who arrived; the others wait for the first write that began after their commit. A
  * caller waits with its connection already back in the pool, so the next batch runs meanwhile.
@@ -37,7 +39,10 @@ final class H2GroupCommit {
     /** Transactions that wrote, from just before their commit until the file holds it. */
     private final AtomicInteger unwritten = new AtomicInteger();
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
+    /** A commit arrived: only the gathering leader waits for this. */
+    private final Condition arrived = lock.newCondition();
+    /** A write of the file finished: everyone else waits for this. */
+    private final Condition written = lock.newCondition();
     /** Callers waiting for a write of the file, the leader included. */
     private int waiting;
     /** Writes of the file begun and finished so far, numbered from 1; they run one at a time. */
@@ -103,10 +108,10 @@ final class H2GroupCommit {
         waiting++;
         try {
             long needed = begun + 1;
-            changed.signalAll();
+            arrived.signal();
             while (finished < needed) {
                 if (leading) {
-                    changed.awaitUninterruptibly();
+                    written.awaitUninterruptibly();
                 } else {
                     lead(store);
                 }
@@ -142,7 +147,7 @@ final class H2GroupCommit {
         } else {
             lastFailure = failure;
         }
-        changed.signalAll();
+        written.signalAll();
     }
 
     /** Waits while transactions are running and their commits keep arriving (each arrival signals). */
@@ -155,7 +160,7 @@ final class H2GroupCommit {
                     return;
                 }
                 int before = waiting;
-                changed.awaitNanos(Math.min(left, QUIET_NANOS));
+                arrived.awaitNanos(Math.min(left, QUIET_NANOS));
                 if (waiting == before) {
                     return;
                 }

@@ -6,8 +6,8 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * The command line of {@code ./paygate bench}. Defaults (the full run, about 10 minutes here):
- * 2 s warm-up and 6 s measured per scenario. {@code --short} (CI's smoke run): 0.5 s and 1 s,
+ * The command line of {@code ./paygate bench}. Defaults (the full run, about 13 minutes here):
+ * 2 s warm-up and 6 s measured per scenario, after the opening warm-up. {@code --short} (CI's smoke run): 0.5 s and 1 s,
  * fewer scenarios, every path. {@code --history N} adds the history scenarios: N keyed
  * authorizations on one account first, then writes on it against writes on a fresh account.
  * {@code --only REGEX} measures only the scenarios whose whole name (path.operation.shape, e.g.
