@@ -1,6 +1,7 @@
 package dev.paygate.persistence;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,13 +16,18 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.h2.jdbcx.JdbcDataSource;
+import org.h2.mvstore.DataUtils;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An acknowledged commit is in H2's file even when H2 itself would write it only much later: a
  * copy of the file taken right after the calls return (what a killed process leaves behind) holds
- * every row. Without the group commit, H2 with this WRITE_DELAY leaves them only in memory.
+ * every row. Without the group commit, H2 with this WRITE_DELAY leaves them only in memory. A
+ * reader is not shown a commit the file does not hold yet, and a failed write is never taken for
+ * a successful one.
  */
 class H2GroupCommitTest {
 
@@ -66,6 +72,60 @@ class H2GroupCommitTest {
             assertThat(rows("jdbc:h2:file:" + crashed.resolve("paygate"))).isEqualTo(WRITERS * WRITES_EACH);
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aReader_thatCouldHaveSeenACommitNotYetInTheFile_waitsUntilTheFileHoldsIt(@TempDir Path directory)
+            throws Exception {
+        MVStore store = new MVStore.Builder().fileName(directory.resolve("live.mv.db").toString())
+                .autoCommitDisabled().open();
+        MVMap<Integer, String> rows = store.openMap("rows");
+        store.commit();
+        H2GroupCommit group = new H2GroupCommit();
+        try (Connection writer = DriverManager.getConnection("jdbc:h2:mem:");
+             Connection reader = DriverManager.getConnection("jdbc:h2:mem:")) {
+            // A write, committed in memory; its caller has not come to wait for the file yet.
+            group.opened();
+            rows.put(1, "authorized");
+            group.commit(writer, true);
+            // A read that ends now could have shown that row to its caller.
+            group.opened();
+            group.commit(reader, false);
+            group.awaitWritten(store, false);
+
+            Path crashed = Files.copy(directory.resolve("live.mv.db"), directory.resolve("crashed.mv.db"));
+            MVStore survivor = new MVStore.Builder().fileName(crashed.toString()).readOnly().open();
+            try {
+                assertThat(survivor.<Integer, String>openMap("rows").get(1)).isEqualTo("authorized");
+            } finally {
+                survivor.close();
+            }
+            group.awaitWritten(store, true);
+        } finally {
+            store.close();
+        }
+    }
+
+    @Test
+    void aWriteOfTheFileThatFails_isReportedToTheCommitsItWasFor_notAcknowledged(@TempDir Path directory)
+            throws Exception {
+        MVStore store = new MVStore.Builder().fileName(directory.resolve("live.mv.db").toString())
+                .autoCommitDisabled().open();
+        MVMap<Integer, String> rows = store.openMap("rows");
+        H2GroupCommit group = new H2GroupCommit();
+        try (Connection writer = DriverManager.getConnection("jdbc:h2:mem:")) {
+            group.opened();
+            rows.put(1, "authorized");
+            group.commit(writer, true);
+            // What H2 does on an I/O error while writing: it panics, and its next store throws.
+            assertThatThrownBy(() -> store.panic(DataUtils.newMVStoreException(DataUtils.ERROR_WRITING_FAILED,
+                    "disk gone")));
+
+            assertThatThrownBy(() -> group.awaitWritten(store, true))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("writing the H2 file failed");
+        } finally {
+            store.closeImmediately();
         }
     }
 
