@@ -78,17 +78,14 @@ class H2GroupCommitTest {
     @Test
     void aReader_thatCouldHaveSeenACommitNotYetInTheFile_waitsUntilTheFileHoldsIt(@TempDir Path directory)
             throws Exception {
-        MVStore store = new MVStore.Builder().fileName(directory.resolve("live.mv.db").toString())
-                .autoCommitDisabled().open();
+        MVStore store = liveStore(directory);
         MVMap<Integer, String> rows = store.openMap("rows");
         store.commit();
         H2GroupCommit group = new H2GroupCommit();
         try (Connection writer = DriverManager.getConnection("jdbc:h2:mem:");
              Connection reader = DriverManager.getConnection("jdbc:h2:mem:")) {
             // A write, committed in memory; its caller has not come to wait for the file yet.
-            group.opened();
-            rows.put(1, "authorized");
-            group.commit(writer, true);
+            commitInMemory(group, rows, writer);
             // A read that ends now could have shown that row to its caller.
             group.opened();
             group.commit(reader, false);
@@ -110,14 +107,11 @@ class H2GroupCommitTest {
     @Test
     void aWriteOfTheFileThatFails_isReportedToTheCommitsItWasFor_notAcknowledged(@TempDir Path directory)
             throws Exception {
-        MVStore store = new MVStore.Builder().fileName(directory.resolve("live.mv.db").toString())
-                .autoCommitDisabled().open();
+        MVStore store = liveStore(directory);
         MVMap<Integer, String> rows = store.openMap("rows");
         H2GroupCommit group = new H2GroupCommit();
         try (Connection writer = DriverManager.getConnection("jdbc:h2:mem:")) {
-            group.opened();
-            rows.put(1, "authorized");
-            group.commit(writer, true);
+            commitInMemory(group, rows, writer);
             // What H2 does on an I/O error while writing: it panics, and its next store throws.
             assertThatThrownBy(() -> store.panic(DataUtils.newMVStoreException(DataUtils.ERROR_WRITING_FAILED,
                     "disk gone")));
@@ -127,6 +121,19 @@ class H2GroupCommitTest {
         } finally {
             store.closeImmediately();
         }
+    }
+
+    /** A bare MVStore file that writes only when told to, as H2's is with a long WRITE_DELAY. */
+    private static MVStore liveStore(Path directory) {
+        return new MVStore.Builder().fileName(directory.resolve("live.mv.db").toString()).autoCommitDisabled().open();
+    }
+
+    /** A transaction that wrote a row, through the group commit up to its commit in memory. */
+    private static void commitInMemory(H2GroupCommit group, MVMap<Integer, String> rows, Connection connection)
+            throws SQLException {
+        group.opened();
+        rows.put(1, "authorized");
+        group.commit(connection, true);
     }
 
     private static long rows(String url) throws SQLException {
