@@ -60,12 +60,12 @@ public class Authorizations {
             + " state, decline_reason, captured_amount, create_time, update_time, expire_time";
     /**
      * The account's authorizations since a time, counted up to a cap: the velocity rule only asks
-     * whether the cap is reached, so the LIMIT stops the (account_id, create_time) index range
-     * after that many rows however many the window holds. Without it every write counted the
-     * whole window, and a busy account's writes slowed down with its own history.
+     * whether the cap is reached. Read newest first along the (account_id, create_time) index, the
+     * LIMIT stops after that many rows however many the window holds; without the order PostgreSQL
+     * may scan the table and filter out the account's whole history (VelocityHistoryTest).
      */
     static final String COUNT_RECENT = "SELECT COUNT(*) FROM (SELECT 1 FROM authorizations"
-            + " WHERE account_id = ? AND create_time > ? LIMIT ?) recent";
+            + " WHERE account_id = ? AND create_time > ? ORDER BY create_time DESC LIMIT ?) recent";
 
     private final Database database;
     private final Accounts accounts;

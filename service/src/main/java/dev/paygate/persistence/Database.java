@@ -15,9 +15,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
-import org.h2.engine.SessionLocal;
-import org.h2.jdbc.JdbcConnection;
-import org.h2.mvstore.MVStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,8 +22,7 @@ import org.slf4j.LoggerFactory;
  * Runs units of work in one JDBC transaction each, bounded by the calling gRPC context:
  * nothing starts once the deadline has passed or the call was cancelled, every statement gets the
  * remaining budget as its timeout, and a cancelled call cancels its running statement. Any
- * failure rolls the whole transaction back, so a failed call changes nothing. On embedded H2 a
- * call returns only once the file holds its commit ({@link H2GroupCommit}).
+ * failure rolls the whole transaction back, so a failed call changes nothing.
  */
 @Singleton
 public class Database {
@@ -51,8 +47,6 @@ public class Database {
     private final DataSource dataSource;
     /** The longest a call waits for a pooled connection (the pool's connection-timeout). */
     private final long connectionTimeoutMillis;
-    private final H2GroupCommit groupCommit = new H2GroupCommit();
-    private volatile Boolean postgres;
 
     public Database(DataSource dataSource) {
         this.dataSource = dataSource;
@@ -73,66 +67,33 @@ public class Database {
     public <T> T inTransaction(boolean keyed, Work<T> work) {
         Context context = Context.current();
         checkAlive(context);
-        Committed<T> committed;
         try (Connection connection = acquire(context)) {
-            committed = runAndCommit(connection, context, keyed, work);
+            return runAndCommit(connection, context, keyed, work);
         } catch (SQLException e) {
             throw translate(e, context);
         }
-        // With the connection back in the pool, so that the next transactions run meanwhile.
-        if (committed.store() != null) {
-            awaitWritten(committed, keyed);
-        }
-        return committed.result();
     }
 
-    /** A committed transaction's result; on embedded H2, the store whose file must then hold its commit. */
-    private record Committed<T>(T result, MVStore store, boolean wrote) {
-    }
-
-    private <T> Committed<T> runAndCommit(Connection connection, Context context, boolean keyed, Work<T> work)
+    private <T> T runAndCommit(Connection connection, Context context, boolean keyed, Work<T> work)
             throws SQLException {
         connection.setAutoCommit(false);
-        SessionLocal h2 = embeddedH2(connection);
-        if (h2 != null) {
-            groupCommit.opened();
-        }
         T result;
-        boolean wrote;
         try {
-            Tx tx = new Tx(connection, context, h2);
-            boundLockWaits(connection, context, h2);
+            Tx tx = new Tx(connection, context);
+            boundLockWaits(connection, context);
             result = work.run(tx);
             checkAlive(context);
-            wrote = h2 != null && h2.hasPendingTransaction();
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(connection);
-            if (h2 != null) {
-                groupCommit.rolledBack();
-            }
             throw e;
         }
         try {
-            if (h2 != null) {
-                groupCommit.commit(connection, wrote);
-            } else {
-                connection.commit();
-            }
+            connection.commit();
         } catch (SQLException e) {
             LOG.error("commit failed; its outcome is unknown: {}", e.toString());
             throw ApiException.commitOutcomeUnknown(keyed, RETRY_AFTER, e);
         }
-        return new Committed<>(result, h2 == null ? null : h2.getDatabase().getStore().getMvStore(), wrote);
-    }
-
-    private void awaitWritten(Committed<?> committed, boolean keyed) {
-        try {
-            groupCommit.awaitWritten(committed.store(), committed.wrote());
-        } catch (IllegalStateException e) {
-            LOG.error("writing the H2 file failed; recent commits may be lost: {}", e.toString());
-            throw committed.wrote() ? ApiException.commitOutcomeUnknown(keyed, RETRY_AFTER, e)
-                    : ApiException.unavailable("database unavailable; nothing was changed", RETRY_AFTER, e);
-        }
+        return result;
     }
 
     /**
@@ -237,44 +198,19 @@ public class Database {
     }
 
     /**
-     * Bounds row-lock waits (and, on PostgreSQL, the whole statement) by the call's remaining
-     * budget. PostgreSQL's settings are SET LOCAL: they end with the transaction. H2's LOCK_TIMEOUT
-     * is per session, so every transaction sets its own before its first statement.
+     * Bounds row-lock waits and the whole statement by the call's remaining budget. SET LOCAL
+     * settings end with the transaction.
      */
-    private void boundLockWaits(Connection connection, Context context, SessionLocal h2) throws SQLException {
+    private void boundLockWaits(Connection connection, Context context) throws SQLException {
         Deadline deadline = context.getDeadline();
         if (deadline == null) {
             return;
         }
         long millis = Math.max(1, deadline.timeRemaining(TimeUnit.MILLISECONDS));
-        if (h2 != null) {
-            // What SET LOCK_TIMEOUT does to the session, without the statement (see Tx#with).
-            h2.setLockTimeout((int) Math.min(Integer.MAX_VALUE, millis));
-            return;
-        }
         try (Statement statement = connection.createStatement()) {
-            if (isPostgres(connection)) {
-                statement.execute("SET LOCAL statement_timeout = " + millis);
-                statement.execute("SET LOCAL lock_timeout = " + millis);
-            } else {
-                statement.execute("SET LOCK_TIMEOUT " + millis);
-            }
+            statement.execute("SET LOCAL statement_timeout = " + millis);
+            statement.execute("SET LOCAL lock_timeout = " + millis);
         }
-    }
-
-    /** The session of an in-process H2 connection, else null (another database, or H2 over TCP). */
-    private static SessionLocal embeddedH2(Connection connection) throws SQLException {
-        return connection.isWrapperFor(JdbcConnection.class)
-                && connection.unwrap(JdbcConnection.class).getSession() instanceof SessionLocal session ? session : null;
-    }
-
-    private boolean isPostgres(Connection connection) throws SQLException {
-        Boolean known = postgres;
-        if (known == null) {
-            known = connection.getMetaData().getDatabaseProductName().toLowerCase().contains("postgres");
-            postgres = known;
-        }
-        return known;
     }
 
     /**
@@ -285,7 +221,7 @@ public class Database {
      */
     private ApiException translate(SQLException e, Context context) {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
-        boolean lockWaitEnded = state.equals("55P03") || state.equals("HYT00");
+        boolean lockWaitEnded = state.equals("55P03");
         boolean timedOut = e instanceof SQLTimeoutException || state.equals("57014") || lockWaitEnded;
         Deadline deadline = context.getDeadline();
         // statement_timeout and lock_timeout are set to the budget left, in whole milliseconds

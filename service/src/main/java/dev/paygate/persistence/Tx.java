@@ -9,7 +9,6 @@ import java.sql.SQLTimeoutException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.h2.engine.SessionLocal;
 
 /**
  * One open transaction. Statements it prepares carry the call's remaining budget as their query
@@ -25,13 +24,10 @@ public final class Tx {
 
     private final Connection connection;
     private final Context context;
-    /** The session if this is in-process H2, else null. */
-    private final SessionLocal h2;
 
-    Tx(Connection connection, Context context, SessionLocal h2) {
+    Tx(Connection connection, Context context) {
         this.connection = connection;
         this.context = context;
-        this.h2 = h2;
     }
 
     /** Runs a statement under the call's budget; the callback reads or updates through it. */
@@ -41,14 +37,7 @@ public final class Tx {
         }
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
             Deadline deadline = context.getDeadline();
-            if (h2 != null) {
-                // H2's setQueryTimeout runs SET QUERY_TIMEOUT, and every SET bumps H2's metadata
-                // version (Set.update in H2 2.3): every session then re-parses each statement it
-                // prepares next. Per statement, that had every write parse all of its SQL again.
-                // The session's own timeout is the same bound, in milliseconds, without the SET.
-                h2.setQueryTimeout(deadline == null ? 0
-                        : (int) Math.min(Integer.MAX_VALUE, Math.max(1, deadline.timeRemaining(TimeUnit.MILLISECONDS))));
-            } else if (deadline != null) {
+            if (deadline != null) {
                 // JDBC timeouts are whole seconds: round up, and let the cancel listener be exact.
                 long millis = deadline.timeRemaining(TimeUnit.MILLISECONDS);
                 statement.setQueryTimeout((int) Math.max(1, (millis + 999) / 1000));

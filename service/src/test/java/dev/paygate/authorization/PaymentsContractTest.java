@@ -55,19 +55,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * The behaviour every database must give: money and limits, capture and void, errors,
- * idempotency and concurrency. Runs once per database (see the subclasses).
+ * The payments contract over a real gRPC channel on a real PostgreSQL: money and limits, capture
+ * and void, errors, idempotency and concurrency.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-abstract class PaymentsContractTest {
+class PaymentsContractTest {
 
     private RunningService service;
 
-    abstract TestDatabase database();
-
     @BeforeAll
     void start() {
-        service = RunningService.start(database());
+        service = RunningService.start(TestDatabase.postgres());
     }
 
     @AfterAll
