@@ -1,7 +1,6 @@
 package dev.paygate.gateway;
 
 import dev.paygate.gateway.credentials.DevCredentials;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -13,45 +12,41 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Envoy in front of N service replicas, all real processes on loopback. One replica uses the
- * embedded H2 default; two or more share one PostgreSQL database (embedded binaries from Maven
- * Central), as replicas in production share theirs. Envoy speaks TLS with a certificate from a
+ * Envoy in front of N service replicas, all real processes on loopback, sharing one PostgreSQL
+ * (embedded binaries from Maven Central, data in the work directory's {@code postgres/}), as
+ * replicas in production share theirs. Envoy speaks TLS with a certificate from a
  * local CA, and Envoy and every replica verify tokens against the development key's JWKS; both
  * are made in the work directory on first use ({@link DevCredentials}).
  */
 public final class Stack implements AutoCloseable {
 
-    /** What to start. */
     /**
-     * What to start. {@code database} null means {@link Database#defaultFor} the replica count.
+     * What to start. {@code keepDatabase}: the database's files outlive the stack (./paygate run
+     * keeps them in .run/ across runs); otherwise they go when it closes.
      */
     public record Options(int replicas, int envoyPort, int adminPort, int statsPort, int firstGrpcPort,
                           int firstManagementPort, Path workDir, boolean headerDrivenFaults,
                           Map<String, String> serviceEnvironment, String serviceHeap, boolean mutualTls,
-                          ServiceJvm serviceJvm, Database database) {
+                          ServiceJvm serviceJvm, Database database, boolean keepDatabase) {
 
-        /** Fast-start service JVMs on the default database. */
+        /** Fast-start service JVMs on a durable database that goes with the stack. */
         public Options(int replicas, int envoyPort, int adminPort, int statsPort, int firstGrpcPort,
                        int firstManagementPort, Path workDir, boolean headerDrivenFaults,
                        Map<String, String> serviceEnvironment, String serviceHeap, boolean mutualTls) {
             this(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.FAST_START, null);
-        }
-
-        /** The database the replicas share. */
-        public Database resolvedDatabase() {
-            return database != null ? database : Database.defaultFor(replicas);
+                    headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.FAST_START,
+                    Database.POSTGRES_DURABLE, false);
         }
 
         /** The service's production JVM flags (service/jvm.options) instead of the fast start. */
         public Options withProductionJvm() {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.PRODUCTION, database);
+                    headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.PRODUCTION, database, keepDatabase);
         }
 
         public Options withDatabase(Database chosen) {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, chosen);
+                    headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, chosen, keepDatabase);
         }
 
         public static Options forTests(int replicas, Path workDir) {
@@ -61,18 +56,24 @@ public final class Stack implements AutoCloseable {
 
         public Options withServiceEnvironment(Map<String, String> environment) {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    headerDrivenFaults, environment, serviceHeap, mutualTls, serviceJvm, database);
+                    headerDrivenFaults, environment, serviceHeap, mutualTls, serviceJvm, database, keepDatabase);
         }
 
         public Options withReplicas(int count) {
             return new Options(count, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database);
+                    headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, keepDatabase);
+        }
+
+        /** The database's files stay in the work directory when the stack closes, for the next run. */
+        public Options withKeptDatabase() {
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, true);
         }
 
         /** The edge requires client certificates from the local CA (see EnvoyConfig#requireClientCertificates). */
         public Options withMutualTls() {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    headerDrivenFaults, serviceEnvironment, serviceHeap, true, serviceJvm, database);
+                    headerDrivenFaults, serviceEnvironment, serviceHeap, true, serviceJvm, database, keepDatabase);
         }
     }
 
@@ -82,7 +83,7 @@ public final class Stack implements AutoCloseable {
     private final List<ServiceProcess> replicas = new java.util.concurrent.CopyOnWriteArrayList<>();
     private java.util.concurrent.ScheduledExecutorService supervisor;
     private DevCredentials credentials;
-    private EmbeddedPostgres postgres;
+    private LocalPostgres postgres;
     private EnvoyProcess envoy;
     private String databaseUrl;
 
@@ -109,14 +110,9 @@ public final class Stack implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         credentials = DevCredentials.ensure(options.workDir());
-        Database database = options.resolvedDatabase();
-        if (database == Database.H2 && options.replicas() > 1) {
-            throw new IllegalArgumentException("H2 serves one replica; several share PostgreSQL");
-        }
-        databaseUrl = database == Database.H2
-                ? "jdbc:h2:file:" + options.workDir().resolve("data/paygate").toAbsolutePath()
-                        + ";WRITE_DELAY=500;LOCK_TIMEOUT=5000"
-                : startPostgres(database == Database.POSTGRES_DURABLE);
+        postgres = LocalPostgres.start(options.workDir().resolve("postgres"), options.database(),
+                options.keepDatabase());
+        databaseUrl = postgres.jdbcUrl();
         for (int i = 0; i < options.replicas(); i++) {
             replicas.add(startReplica(i));
         }
@@ -136,23 +132,6 @@ public final class Stack implements AutoCloseable {
         envoy.awaitHealthyHosts("paygate_service", replicas.size(), java.time.Duration.ofSeconds(30));
     }
 
-    private String startPostgres(boolean durable) {
-        try {
-            EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
-                    .setDataDirectory(options.workDir().resolve("postgres"))
-                    .setCleanDataDirectory(true);
-            if (durable) {
-                // As production runs it: the embedded server's defaults turn fsync and
-                // synchronous_commit off (fast, but a crash loses acknowledged commits).
-                builder.setServerConfig("fsync", "on").setServerConfig("synchronous_commit", "on");
-            }
-            postgres = builder.start();
-            return postgres.getJdbcUrl("postgres", "postgres");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start embedded PostgreSQL", e);
-        }
-    }
-
     private ServiceProcess startReplica(int index) {
         int grpcPort = options.firstGrpcPort() == 0 ? FreePorts.next() : options.firstGrpcPort() + index;
         int managementPort = options.firstManagementPort() == 0 ? FreePorts.next() : options.firstManagementPort() + index;
@@ -163,10 +142,8 @@ public final class Stack implements AutoCloseable {
         Map<String, String> environment = new HashMap<>(options.serviceEnvironment());
         environment.put("PAYGATE_DB_URL", databaseUrl);
         environment.put("PAYGATE_JWKS", credentials.signingKey().jwksFile().toAbsolutePath().toString());
-        if (postgres != null) {
-            environment.put("PAYGATE_DB_USER", "postgres");
-            environment.put("PAYGATE_DB_PASSWORD", "postgres");
-        }
+        environment.put("PAYGATE_DB_USER", "postgres");
+        environment.put("PAYGATE_DB_PASSWORD", "postgres");
         Path log = options.workDir().resolve("service-" + index + ".log");
         if (options.serviceJvm() == ServiceJvm.PRODUCTION) {
             return ServiceProcess.start(repository.serviceJar(), grpcPort, managementPort, environment,
@@ -246,7 +223,7 @@ public final class Stack implements AutoCloseable {
         return options.statsPort();
     }
 
-    /** JDBC URL of the shared database (H2 file or PostgreSQL), for counting what was stored. */
+    /** JDBC URL of the shared PostgreSQL database, for counting what was stored. */
     public String databaseUrl() {
         return databaseUrl;
     }
@@ -261,11 +238,7 @@ public final class Stack implements AutoCloseable {
         }
         replicas.forEach(ServiceProcess::close);
         if (postgres != null) {
-            try {
-                postgres.close();
-            } catch (IOException e) {
-                System.err.println("stopping PostgreSQL failed: " + e);
-            }
+            postgres.close();
         }
     }
 }

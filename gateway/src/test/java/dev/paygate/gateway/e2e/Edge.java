@@ -82,12 +82,16 @@ public final class Edge implements AutoCloseable {
 
     private static Edge start(String suite, java.util.function.UnaryOperator<Stack.Options> configure) {
         try {
-            Path workDir = Files.createTempDirectory("paygate-e2e-" + suite + "-");
-            Stack.Options options = configure.apply(Stack.Options.forTests(1, workDir));
-            return new Edge(Stack.start(Repository.locate(), options), suite + "-client");
+            return startIn(Files.createTempDirectory("paygate-e2e-" + suite + "-"), suite, configure);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Starts one replica's stack in {@code workDir}, e.g. again on the database an earlier stack kept there. */
+    static Edge startIn(Path workDir, String suite, java.util.function.UnaryOperator<Stack.Options> configure) {
+        Stack.Options options = configure.apply(Stack.Options.forTests(1, workDir));
+        return new Edge(Stack.start(Repository.locate(), options), suite + "-client");
     }
 
     public Stack stack() {
@@ -242,13 +246,7 @@ public final class Edge implements AutoCloseable {
     }
 
     public Connection connect() throws SQLException {
-        String url = stack.databaseUrl();
-        if (url.startsWith("jdbc:postgresql:")) {
-            return DriverManager.getConnection(url, "postgres", "postgres");
-        }
-        // H2 in file mode allows one process; AUTO_SERVER is not on, so read through the service
-        // instead: tests on one replica count via the API, not JDBC.
-        throw new IllegalStateException("JDBC counting needs the PostgreSQL stack (replicas >= 2)");
+        return DriverManager.getConnection(stack.databaseUrl(), "postgres", "postgres");
     }
 
     @Override
