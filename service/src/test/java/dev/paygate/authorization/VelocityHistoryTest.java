@@ -74,7 +74,7 @@ class VelocityHistoryTest {
             List<String> plan = new ArrayList<>();
             try (Connection connection = service.dataSource().getConnection();
                  Statement analyze = connection.createStatement();
-                 PreparedStatement explain = connection.prepareStatement("EXPLAIN ANALYZE " + Authorizations.COUNT_RECENT)) {
+                 PreparedStatement explain = connection.prepareStatement("EXPLAIN ANALYZE " + AuthorizationStore.COUNT_RECENT)) {
                 analyze.execute("ANALYZE authorizations");
                 explain.setString(1, account);
                 explain.setObject(2, now.minusMinutes(1));

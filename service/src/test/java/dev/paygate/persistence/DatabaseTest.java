@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.paygate.error.ApiException;
 import dev.paygate.error.ErrorReason;
+import dev.paygate.grpc.ContextCallBudgets;
 import dev.paygate.testing.TestDatabase;
 import io.grpc.Context;
 import io.grpc.Deadline;
@@ -47,7 +48,7 @@ class DatabaseTest {
     @Test
     void commitFailure_ofAnUnkeyedCall_isUnknownOutcomeWithoutRetryAdvice() {
         ApiException e = catchThrowableOfType(ApiException.class,
-                () -> new Database(commitFails()).inTransaction(false, this::insertOne));
+                () -> database(commitFails()).inTransaction(false, this::insertOne));
 
         assertThat(e.code()).isEqualTo(ApiException.Code.UNKNOWN);
         assertThat(e.reason()).isEqualTo(ErrorReason.COMMIT_OUTCOME_UNKNOWN);
@@ -58,7 +59,7 @@ class DatabaseTest {
     @Test
     void commitFailure_ofAKeyedCall_isUnknownOutcomeWithRetryAdvice() {
         ApiException e = catchThrowableOfType(ApiException.class,
-                () -> new Database(commitFails()).inTransaction(true, this::insertOne));
+                () -> database(commitFails()).inTransaction(true, this::insertOne));
 
         assertThat(e.code()).isEqualTo(ApiException.Code.UNAVAILABLE);
         assertThat(e.reason()).isEqualTo(ErrorReason.COMMIT_OUTCOME_UNKNOWN);
@@ -78,7 +79,7 @@ class DatabaseTest {
         Context.CancellableContext context = Context.current()
                 .withDeadline(Deadline.after(10, TimeUnit.SECONDS, ticker), timer);
         try {
-            Throwable e = catchThrowable(() -> context.call(() -> new Database(postgres).inTransaction(tx -> {
+            Throwable e = catchThrowable(() -> context.call(() -> database(postgres).inTransaction(tx -> {
                 nanos.addAndGet(TimeUnit.SECONDS.toNanos(11));
                 return tx.with("INSERT INTO balances VALUES (-1)", statement -> statement.executeUpdate());
             })));
@@ -94,7 +95,7 @@ class DatabaseTest {
     void transactionUnderADeadline_boundsLockWaitsAndStatementsByTheBudget() throws Exception {
         Context.CancellableContext context = Context.current().withDeadlineAfter(3, TimeUnit.SECONDS, timer);
         try {
-            String[] timeouts = context.call(() -> new Database(postgres).inTransaction(tx -> new String[] {
+            String[] timeouts = context.call(() -> database(postgres).inTransaction(tx -> new String[] {
                     setting(tx, "lock_timeout"), setting(tx, "statement_timeout")}));
 
             assertThat(millis(timeouts[0])).as("the lock wait ends with the call's budget").isBetween(1L, 3_000L);
@@ -117,6 +118,10 @@ class DatabaseTest {
     private static long millis(String shown) {
         return shown.endsWith("ms") ? Long.parseLong(shown.substring(0, shown.length() - 2))
                 : TimeUnit.SECONDS.toMillis(Long.parseLong(shown.substring(0, shown.length() - 1)));
+    }
+
+    private static Database database(DataSource dataSource) {
+        return new Database(new ConnectionPool(dataSource), new ContextCallBudgets());
     }
 
     private int insertOne(Tx tx) throws SQLException {
