@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
  * Authorizes, captures and voids payments for the owner of the account ({@code owner} is the
@@ -86,7 +87,7 @@ public class Authorizations {
             // available credit already says.
             expired.set(releaseExpired(tx, accountId));
             return idempotency.once(tx, accountId, key, CREATE, request, Authorization.parser(),
-                    () -> authorize(tx, account, request.getAuthorization()));
+                    () -> Outcome.applied(authorize(tx, account, request.getAuthorization())));
         });
         metrics.expired(expired.get());
         idempotency.countCommitted(CREATE, outcome);
@@ -141,22 +142,24 @@ public class Authorizations {
         return outcome;
     }
 
-    /** What a capture or void decides for the authorization as stored. */
-    @FunctionalInterface
-    private interface Decision {
-        AuthorizationRules.Transition decide(Authorization current);
-    }
-
-    /** Applies a capture's or void's transition under the account lock, once per key. */
-    private Outcome<Authorization> mutate(String name, String key, String owner, String method,
-                                          Message request, Decision decision) {
+    /**
+     * Applies the transition {@code decision} gives for the authorization as stored, under the
+     * account lock, once per key. Empty from the decision: the same request already did it, and
+     * the authorization is the answer as it is; nothing changes.
+     */
+    private Outcome<Authorization> mutate(String name, String key, String owner, String method, Message request,
+                                          Function<Authorization, Optional<AuthorizationRules.Transition>> decision) {
         String accountId = ResourceNames.accountId(name);
         return database.inTransaction(!key.isEmpty(), tx -> {
             accounts.lockOwned(tx, accountId, owner);
             return idempotency.once(tx, accountId, key, method, request, Authorization.parser(), () -> {
                 Authorization current = store.find(tx, accountId, ResourceNames.authorizationId(name))
                         .orElseThrow(() -> ApiException.notFound(ErrorReason.AUTHORIZATION_NOT_FOUND, name));
-                AuthorizationRules.Transition transition = decision.decide(current);
+                Optional<AuthorizationRules.Transition> decided = decision.apply(current);
+                if (decided.isEmpty()) {
+                    return new Outcome<>(current, true);
+                }
+                AuthorizationRules.Transition transition = decided.get();
                 accounts.adjust(tx, accountId, transition.heldDelta(), transition.capturedDelta());
                 OffsetDateTime now = DbTime.now(clock);
                 store.leaveApproved(tx, current, transition.state(), transition.capturedAmount(), now);
@@ -166,7 +169,7 @@ public class Authorizations {
                     updated.setCapturedAmount(Moneys.money(transition.capturedAmount(),
                             current.getAmount().getCurrencyCode()));
                 }
-                return updated.build();
+                return Outcome.applied(updated.build());
             });
         });
     }

@@ -14,6 +14,7 @@ import dev.paygate.v1.Authorization.DeclineReason;
 import dev.paygate.v1.Authorization.State;
 import java.math.BigDecimal;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -78,7 +79,7 @@ class AuthorizationRulesPropertiesTest {
         Authorization hold = stored(State.APPROVED, authorized, NOW.plusSeconds(60));
 
         AuthorizationRules.Transition capture = AuthorizationRules.capture(hold,
-                partial ? Optional.of(eur(requested)) : Optional.empty(), NOW);
+                partial ? Optional.of(eur(requested)) : Optional.empty(), NOW).orElseThrow();
 
         assertThat(capture.state()).isEqualTo(State.CAPTURED);
         assertThat(capture.heldDelta()).isEqualByComparingTo(cents(authorized).negate());
@@ -101,7 +102,7 @@ class AuthorizationRulesPropertiesTest {
     @Property
     void void_releasesExactlyTheHold(@ForAll @LongRange(min = 1, max = MAX_CENTS) long authorized) {
         AuthorizationRules.Transition voided = AuthorizationRules.voidHold(
-                stored(State.APPROVED, authorized, NOW.plusSeconds(60)), NOW);
+                stored(State.APPROVED, authorized, NOW.plusSeconds(60)), NOW).orElseThrow();
 
         assertThat(voided.state()).isEqualTo(State.VOIDED);
         assertThat(voided.heldDelta()).isEqualByComparingTo(cents(authorized).negate());
@@ -110,20 +111,63 @@ class AuthorizationRulesPropertiesTest {
     }
 
     @Property
-    void onlyAnApprovedHold_canBeCapturedOrVoided(@ForAll("finalStates") State state, @ForAll boolean capture) {
-        Authorization settled = stored(state, 100, NOW.plusSeconds(60));
+    void declinedHold_canBeNeitherCapturedNorVoided(@ForAll boolean capture) {
+        Authorization declined = stored(State.DECLINED, 100, NOW.plusSeconds(60));
 
-        ApiException e = catchThrowableOfType(ApiException.class, () -> {
-            if (capture) {
-                AuthorizationRules.capture(settled, Optional.empty(), NOW);
-            } else {
-                AuthorizationRules.voidHold(settled, NOW);
-            }
-        });
+        ApiException e = catchThrowableOfType(ApiException.class, () -> move(declined, capture, Optional.empty()));
 
         assertThat(e.code()).isEqualTo(ApiException.Code.FAILED_PRECONDITION);
         assertThat(e.reason()).isEqualTo(ErrorReason.AUTHORIZATION_NOT_APPROVED);
-        assertThat(e.metadata()).containsEntry("state", state.name());
+        assertThat(e.metadata()).containsExactlyEntriesOf(Map.of("state", "DECLINED"));
+    }
+
+    @Property
+    void repeatedVoid_isAnsweredAsDone_andCaptureAfterVoidIsRefused(@ForAll boolean capture) {
+        Authorization voided = stored(State.VOIDED, 100, NOW.plusSeconds(60));
+
+        if (capture) {
+            ApiException e = catchThrowableOfType(ApiException.class,
+                    () -> AuthorizationRules.capture(voided, Optional.empty(), NOW));
+            assertThat(e.reason()).isEqualTo(ErrorReason.AUTHORIZATION_NOT_APPROVED);
+            assertThat(e.metadata()).containsEntry("state", "VOIDED");
+        } else {
+            assertThat(AuthorizationRules.voidHold(voided, NOW)).isEmpty();
+        }
+    }
+
+    /**
+     * The repeat rule: on a CAPTURED authorization, a capture is answered as done exactly when
+     * the whole amount was captured and the request asks for the whole amount; every other capture
+     * and every void is refused with the amount that was captured.
+     */
+    @Property
+    void captured_answersARepeatAsDone_onlyWhenItCanMeanNothingElse(
+            @ForAll @LongRange(min = 1, max = MAX_CENTS) long authorized, @ForAll @LongRange(min = 0, max = MAX_CENTS) long captured,
+            @ForAll("requests") Optional<Long> requested, @ForAll boolean capture) {
+        Assume.that(captured <= authorized && requested.orElse(0L) <= authorized);
+        Authorization settled = stored(State.CAPTURED, authorized, NOW.minusSeconds(1)).toBuilder()
+                .setCapturedAmount(eur(captured)).build();
+        boolean repeatOfWhatHappened = capture && captured == authorized && requested.orElse(authorized) == authorized;
+
+        if (repeatOfWhatHappened) {
+            assertThat(AuthorizationRules.capture(settled, requested.map(AuthorizationRulesPropertiesTest::eur), NOW))
+                    .isEmpty();
+            return;
+        }
+        ApiException e = catchThrowableOfType(ApiException.class,
+                () -> move(settled, capture, requested.map(AuthorizationRulesPropertiesTest::eur)));
+        assertThat(e.code()).isEqualTo(ApiException.Code.FAILED_PRECONDITION);
+        assertThat(e.reason()).isEqualTo(ErrorReason.AUTHORIZATION_NOT_APPROVED);
+        assertThat(e.metadata()).containsEntry("state", "CAPTURED").containsEntry("currency_code", "EUR");
+        assertThat(new BigDecimal(e.metadata().get("captured_amount"))).isEqualByComparingTo(cents(captured));
+    }
+
+    private static void move(Authorization authorization, boolean capture, Optional<Money> amount) {
+        if (capture) {
+            AuthorizationRules.capture(authorization, amount, NOW);
+        } else {
+            AuthorizationRules.voidHold(authorization, NOW);
+        }
     }
 
     @Property
@@ -131,13 +175,7 @@ class AuthorizationRulesPropertiesTest {
                                                             @ForAll boolean released, @ForAll boolean capture) {
         Authorization expired = stored(released ? State.EXPIRED : State.APPROVED, 100, NOW.minusNanos(nanosLate));
 
-        ApiException e = catchThrowableOfType(ApiException.class, () -> {
-            if (capture) {
-                AuthorizationRules.capture(expired, Optional.empty(), NOW);
-            } else {
-                AuthorizationRules.voidHold(expired, NOW);
-            }
-        });
+        ApiException e = catchThrowableOfType(ApiException.class, () -> move(expired, capture, Optional.empty()));
 
         assertThat(e.reason()).isEqualTo(ErrorReason.AUTHORIZATION_EXPIRED);
         assertThat(e.metadata()).containsEntry("state", State.EXPIRED.name());
@@ -183,10 +221,10 @@ class AuthorizationRulesPropertiesTest {
         return Arbitraries.of(DeclineReason.AMOUNT_LIMIT, DeclineReason.MERCHANT_BLOCKED, DeclineReason.VELOCITY_LIMIT);
     }
 
-    /** Where an authorization ends up, but for expiry (its own reason). */
+    /** No amount (capture everything), or an amount in cents. */
     @Provide
-    Arbitrary<State> finalStates() {
-        return Arbitraries.of(State.CAPTURED, State.VOIDED, State.DECLINED);
+    Arbitrary<Optional<Long>> requests() {
+        return Arbitraries.longs().between(1, MAX_CENTS).optional();
     }
 
     @Provide
@@ -201,10 +239,15 @@ class AuthorizationRulesPropertiesTest {
                 .build();
     }
 
+    /** As the store reads it back; a CAPTURED one captured its whole amount. */
     private static Authorization stored(State state, long cents, Instant expireTime) {
-        return Authorization.newBuilder().setName("accounts/a/authorizations/b").setState(state).setAmount(eur(cents))
-                .setCreateTime(timestamp(NOW.minusSeconds(60))).setUpdateTime(timestamp(NOW.minusSeconds(60)))
-                .setExpireTime(timestamp(expireTime)).build();
+        Authorization.Builder stored = Authorization.newBuilder().setName("accounts/a/authorizations/b").setState(state)
+                .setAmount(eur(cents)).setCreateTime(timestamp(NOW.minusSeconds(60)))
+                .setUpdateTime(timestamp(NOW.minusSeconds(60))).setExpireTime(timestamp(expireTime));
+        if (state == State.CAPTURED) {
+            stored.setCapturedAmount(eur(cents));
+        }
+        return stored.build();
     }
 
     private static Timestamp timestamp(Instant instant) {

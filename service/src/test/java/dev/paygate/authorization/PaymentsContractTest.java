@@ -350,21 +350,6 @@ class PaymentsContractTest {
     }
 
     @Test
-    void capture_twice_secondFailsWithFailedPreconditionAndChangesNothing() {
-        String account = account(100);
-        Authorization approved = service.authorizations().createAuthorization(authorize(account, 40));
-        service.authorizations().captureAuthorization(capture(approved.getName()));
-
-        StatusRuntimeException e = catchStatus(() ->
-                service.authorizations().captureAuthorization(capture(approved.getName())));
-
-        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
-        assertThat(errorInfo(e).getReason()).isEqualTo("AUTHORIZATION_NOT_APPROVED");
-        assertThat(errorInfo(e).getMetadataMap()).containsEntry("state", "CAPTURED");
-        assertThat(get(account).getCaptured()).isEqualTo(eur(40));
-    }
-
-    @Test
     void void_approved_releasesTheHold() {
         String account = account(100);
         Authorization approved = service.authorizations().createAuthorization(authorize(account, 40));
