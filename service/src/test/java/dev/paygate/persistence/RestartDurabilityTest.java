@@ -149,7 +149,7 @@ class RestartDurabilityTest {
 
     private static void awaitServing(ManagedChannel channel, Process process, Path log) {
         HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel);
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
                 .ignoreException(StatusRuntimeException.class)
                 .until(() -> {
                     assertThat(process.isAlive()).as("service process exited early; log:%n%s", tail(log)).isTrue();

@@ -10,6 +10,10 @@ import dev.paygate.v1.GetAccountRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -28,7 +32,7 @@ class LocalDatabaseIT {
     private static final int WRITES = 200;
 
     @Test
-    void acknowledgedAuthorizations_surviveSigkillOfEveryPostgresProcess() {
+    void acknowledgedAuthorizations_surviveSigkillOfEveryPostgresProcess() throws SQLException {
         try (Edge edge = Edge.start("database-crash", 1, Map.of())) {
             String account = edge.accounts().createAccount(Payments.account(1_000_000)).getName();
             ManagedChannel direct = edge.directChannel(0);
@@ -44,6 +48,8 @@ class LocalDatabaseIT {
                     assertThat(approved.getState()).isEqualTo(Authorization.State.APPROVED);
                     acknowledgedUnits += units;
                 }
+                assertThat(setting(edge, "fsync")).isEqualTo("on");
+                assertThat(setting(edge, "synchronous_commit")).isEqualTo("on");
                 StackPostgres database = StackPostgres.of(edge.stack());
 
                 database.crash();
@@ -60,6 +66,14 @@ class LocalDatabaseIT {
             } finally {
                 direct.shutdownNow();
             }
+        }
+    }
+
+    private static String setting(Edge edge, String name) throws SQLException {
+        try (Connection connection = edge.connect(); Statement statement = connection.createStatement();
+             ResultSet row = statement.executeQuery("SHOW " + name)) {
+            row.next();
+            return row.getString(1);
         }
     }
 
