@@ -16,8 +16,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -80,15 +82,22 @@ class LocalDatabaseIT {
     @Test
     void keptDatabase_outlivesTheStack_andTheNextStackServesItsAccounts() throws Exception {
         Path workDir = Files.createTempDirectory("paygate-e2e-kept-");
-        String account;
-        try (Edge first = Edge.startIn(workDir, "kept", Stack.Options::withKeptDatabase)) {
-            account = first.accounts().createAccount(Payments.account(100)).getName();
-            first.authorizations().createAuthorization(Payments.authorize(account, 30));
-        }
+        try {
+            String account;
+            try (Edge first = Edge.startIn(workDir, "kept", Stack.Options::withKeptDatabase)) {
+                account = first.accounts().createAccount(Payments.account(100)).getName();
+                first.authorizations().createAuthorization(Payments.authorize(account, 30));
+            }
 
-        try (Edge second = Edge.startIn(workDir, "kept", Stack.Options::withKeptDatabase)) {
-            assertThat(second.accounts().getAccount(GetAccountRequest.newBuilder().setName(account).build())
-                    .getHeld().getUnits()).as("the hold made in the first run").isEqualTo(30);
+            try (Edge second = Edge.startIn(workDir, "kept", Stack.Options::withKeptDatabase)) {
+                assertThat(second.accounts().getAccount(GetAccountRequest.newBuilder().setName(account).build())
+                        .getHeld().getUnits()).as("the hold made in the first run").isEqualTo(30);
+            }
+        } finally {
+            // A kept database outlives its stack by design: this test's is 40 MB of /tmp.
+            try (Stream<Path> files = Files.walk(workDir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            }
         }
     }
 }
