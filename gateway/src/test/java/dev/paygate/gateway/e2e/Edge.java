@@ -49,6 +49,7 @@ public final class Edge implements AutoCloseable {
 
     private final Stack stack;
     private final HttpClient http;
+    private final HttpClient http2;
     private final ManagedChannel channel;
     private final String subject;
     private final String bearer;
@@ -61,10 +62,13 @@ public final class Edge implements AutoCloseable {
         if (stack.mutualTls()) {
             this.http = EdgeTls.httpClient(credentials.caCertificate(), HttpClient.Version.HTTP_1_1,
                     credentials.clientCertificate(), credentials.clientKey());
+            this.http2 = EdgeTls.httpClient(credentials.caCertificate(), HttpClient.Version.HTTP_2,
+                    credentials.clientCertificate(), credentials.clientKey());
             this.channel = EdgeTls.channel(stack.envoyPort(), credentials.caCertificate(),
                     credentials.clientCertificate(), credentials.clientKey());
         } else {
             this.http = EdgeTls.httpClient(credentials.caCertificate(), HttpClient.Version.HTTP_1_1);
+            this.http2 = EdgeTls.httpClient(credentials.caCertificate(), HttpClient.Version.HTTP_2);
             this.channel = EdgeTls.channel(stack.envoyPort(), credentials.caCertificate());
         }
     }
@@ -133,6 +137,15 @@ public final class Edge implements AutoCloseable {
      * the body's content-type (application/json unless given).
      */
     public Rest send(String method, String path, String body, Map<String, String> headers) {
+        return send(http, method, path, body, headers);
+    }
+
+    /** {@link #send} over HTTP/2 (ALPN h2), as REST clients that speak it call. */
+    public Rest sendHttp2(String method, String path, String body, Map<String, String> headers) {
+        return send(http2, method, path, body, headers);
+    }
+
+    private Rest send(HttpClient client, String method, String path, String body, Map<String, String> headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("https://localhost:" + stack.envoyPort() + path))
                 .timeout(Duration.ofSeconds(30))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
@@ -150,7 +163,7 @@ public final class Edge implements AutoCloseable {
             }
         });
         try {
-            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
             JsonNode json = null;
             if (response.headers().firstValue("content-type").orElse("").startsWith("application/json")) {
                 json = JSON.readTree(response.body());
