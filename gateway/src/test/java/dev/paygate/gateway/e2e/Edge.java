@@ -79,6 +79,11 @@ public final class Edge implements AutoCloseable {
                 .withReplicas(replicas));
     }
 
+    /** Starts one replica on PostgreSQL, so that a test can lock rows and count what was stored ({@link #connect}). */
+    public static Edge startOnPostgres(String suite) {
+        return start(suite, options -> options.withDatabase(dev.paygate.gateway.Database.POSTGRES));
+    }
+
     /** Starts one replica behind an edge that requires client certificates; this edge's clients present one. */
     public static Edge startWithMutualTls(String suite) {
         return start(suite, Stack.Options::withMutualTls);
@@ -261,7 +266,7 @@ public final class Edge implements AutoCloseable {
         }
         // H2 in file mode allows one process; AUTO_SERVER is not on, so read through the service
         // instead: tests on one replica count via the API, not JDBC.
-        throw new IllegalStateException("JDBC counting needs the PostgreSQL stack (replicas >= 2)");
+        throw new IllegalStateException("JDBC counting needs the PostgreSQL stack (replicas >= 2, or startOnPostgres)");
     }
 
     @Override

@@ -2,8 +2,7 @@ package dev.paygate.gateway.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.rpc.ErrorInfo;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.google.type.Money;
 import dev.paygate.gateway.credentials.EdgeTls;
 import dev.paygate.gateway.e2e.Edge.Rest;
@@ -15,7 +14,6 @@ import dev.paygate.v1.CreateAuthorizationRequest;
 import dev.paygate.v1.GetAccountRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -150,9 +148,9 @@ class OversizedHeadersIT {
             wrong.add(label + ": " + e.getCause());
             return;
         }
-        boolean json431 = answer.status() == 431 && answer.json() != null && answer.json().path("code").asInt() == 3
-                && "HEADERS_TOO_LARGE".equals(RestPayments.detail(answer.json(), RestPayments.ERROR_INFO)
-                        .path("reason").asText());
+        JsonNode info = answer.json() == null ? null : RestPayments.detail(answer.json(), RestPayments.ERROR_INFO);
+        boolean json431 = answer.status() == 431 && answer.json().path("code").asInt() == 3
+                && info != null && "HEADERS_TOO_LARGE".equals(info.path("reason").asText());
         (json431 ? refusals : wrong).add(label + ": " + answer.status() + (json431 ? "" : " " + brief(answer.text())));
     }
 
@@ -165,7 +163,7 @@ class OversizedHeadersIT {
                     .getAccount(GetAccountRequest.newBuilder().setName(attackerAccount.getName()).build());
             wrong.add(label + ": served");
         } catch (StatusRuntimeException e) {
-            String reason = reason(e);
+            String reason = KeyedWriteLoad.reason(e);
             boolean refused = e.getStatus().getCode() == io.grpc.Status.Code.INVALID_ARGUMENT
                     && "HEADERS_TOO_LARGE".equals(reason);
             (refused ? refusals : wrong).add(label + ": " + e.getStatus().getCode() + (refused ? "" : " " + reason
@@ -186,7 +184,7 @@ class OversizedHeadersIT {
                                     .build());
                     outcomes.add("OK");
                 } catch (StatusRuntimeException e) {
-                    outcomes.add("gRPC " + e.getStatus().getCode() + " " + reason(e));
+                    outcomes.add("gRPC " + e.getStatus().getCode() + " " + KeyedWriteLoad.reason(e));
                 }
             }
             return outcomes;
@@ -209,21 +207,6 @@ class OversizedHeadersIT {
     private static AccountServiceGrpc.AccountServiceBlockingStub attacker() {
         return AccountServiceGrpc.newBlockingStub(attackerChannel).withInterceptors(edge.headers(
                 Map.of("authorization", attackerBearer))).withDeadlineAfter(10, TimeUnit.SECONDS);
-    }
-
-    /** The ErrorInfo reason a failed call carried, or "" without one. */
-    private static String reason(StatusRuntimeException e) {
-        com.google.rpc.Status status = StatusProto.fromThrowable(e);
-        if (status == null) {
-            return "";
-        }
-        return status.getDetailsList().stream().filter(d -> d.is(ErrorInfo.class)).findFirst().map(d -> {
-            try {
-                return d.unpack(ErrorInfo.class).getReason();
-            } catch (InvalidProtocolBufferException ex) {
-                return "corrupt ErrorInfo";
-            }
-        }).orElse("");
     }
 
     /**
