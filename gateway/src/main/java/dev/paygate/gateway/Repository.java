@@ -33,6 +33,11 @@ public record Repository(Path root) {
         return require(root.resolve("gateway/target/edge/strict_json.lua"), "./mvnw package");
     }
 
+    /** The per-source connection limit's proxy-wasm program (src/main/wasm), compiled by the build. */
+    public Path connectionLimitWasm() {
+        return require(root.resolve("gateway/target/edge/connection_limit_per_source.wasm"), "./mvnw package");
+    }
+
     public Path envoyBinary() {
         return require(root.resolve(".venv/bin/envoy"), "./paygate setup");
     }
