@@ -109,6 +109,7 @@ class EnvoyConfigTest {
                 .docs(REPOSITORY.edgeDocs())
                 .strictJson(REPOSITORY.strictJsonLua())
                 .connectionLimit(REPOSITORY.connectionLimitWasm())
+                .edgeHeaders(REPOSITORY.edgeHeadersLua())
                 .serverCertificate(credentials.serverCertificate(), credentials.serverKey())
                 .jwks(credentials.signingKey().jwksFile());
     }
