@@ -108,6 +108,8 @@ class EnvoyConfigTest {
         return config.descriptor(REPOSITORY.descriptorSet())
                 .docs(REPOSITORY.edgeDocs())
                 .strictJson(REPOSITORY.strictJsonLua())
+                .connectionLimit(REPOSITORY.connectionLimitWasm())
+                .edgeHeaders(REPOSITORY.edgeHeadersLua())
                 .serverCertificate(credentials.serverCertificate(), credentials.serverKey())
                 .jwks(credentials.signingKey().jwksFile());
     }
@@ -157,7 +159,9 @@ class EnvoyConfigTest {
 
     private static Map<String, Object> connectionManager(Map<String, Object> root) {
         Map<String, Object> chain = cast(list(listener(root), "filter_chains").get(0));
-        return map(cast(list(chain, "filters").get(0)), "typed_config");
+        return list(chain, "filters").stream().map(EnvoyConfigTest::cast)
+                .filter(f -> "envoy.filters.network.http_connection_manager".equals(f.get("name")))
+                .map(f -> map(f, "typed_config")).findFirst().orElseThrow();
     }
 
     private static List<Map<String, Object>> httpFilters(Map<String, Object> root) {
