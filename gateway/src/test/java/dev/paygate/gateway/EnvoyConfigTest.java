@@ -65,9 +65,10 @@ class EnvoyConfigTest {
     }
 
     @Test
-    void shippedConfig_hasNoFaultFilter() {
+    void shippedConfig_takesNoFaultFromRequestHeaders() {
         assertThat(httpFilters(shipped())).extracting(f -> f.get("name")).doesNotContain(FAULT_FILTER);
-        assertThat(readString(REPOSITORY.envoyYaml())).doesNotContain("fault.v3");
+        // The header bound's fault filter aborts with a fixed 431; none may read x-envoy-fault-*.
+        assertThat(readString(REPOSITORY.envoyYaml())).doesNotContain("header_delay", "header_abort", "header_limit");
     }
 
     // --- the benchmark's floor (dev.paygate.gateway.bench.FloorEdge)

@@ -76,7 +76,8 @@ class LocalReplyStatusTest {
         Map<String, Object> tree = EnvoyConfig.load(Repository.locate().envoyYaml()).tree();
         Map<String, Object> listener = ((List<Map<String, Object>>) at(tree, "static_resources").get("listeners")).get(0);
         Map<String, Object> chain = ((List<Map<String, Object>>) listener.get("filter_chains")).get(0);
-        Map<String, Object> manager = ((List<Map<String, Object>>) chain.get("filters")).get(0);
+        Map<String, Object> manager = ((List<Map<String, Object>>) chain.get("filters")).stream()
+                .filter(f -> "envoy.filters.network.http_connection_manager".equals(f.get("name"))).findFirst().orElseThrow();
         return (List<Map<String, Object>>) at(manager, "typed_config", "local_reply_config").get("mappers");
     }
 
