@@ -36,6 +36,7 @@ import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Date;
@@ -85,6 +86,10 @@ class AuthenticationTest {
                         .audience("some-other-api").build())),
                 Arguments.of("no exp", TestTokens.sign(TestTokens.claims("mallory", TestTokens.WRITE)
                         .expirationTime(null).build())),
+                Arguments.of("valid for ten years", TestTokens.sign(TestTokens.claims("mallory", TestTokens.WRITE)
+                        .expirationTime(Date.from(now.plus(Duration.ofDays(3650)))).build())),
+                Arguments.of("exp a minute beyond the edge's 24 h max_lifetime", TestTokens.sign(TestTokens.claims("mallory",
+                        TestTokens.WRITE).expirationTime(Date.from(now.plus(Duration.ofHours(24).plusMinutes(1)))).build())),
                 Arguments.of("no sub", TestTokens.sign(TestTokens.claims("mallory", TestTokens.WRITE)
                         .subject(null).build())),
                 Arguments.of("sub of 256 characters", TestTokens.sign(TestTokens.claims("m".repeat(256), TestTokens.WRITE)
@@ -105,6 +110,7 @@ class AuthenticationTest {
         StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
                 () -> accountsAs(service.channelAs(token)).createAccount(newAccount(100)));
 
+        assertThat(e).as("%s: the call was refused", attack).isNotNull();
         assertThat(e.getStatus().getCode()).as(attack).isEqualTo(Status.Code.UNAUTHENTICATED);
         assertThat(reason(e)).isEqualTo("TOKEN_INVALID");
         assertThat(errorInfo(e).orElseThrow().getDomain()).isEqualTo("paygate.dev");
@@ -138,11 +144,30 @@ class AuthenticationTest {
     }
 
     @Test
-    void bearerScheme_isCaseInsensitive() {
-        Metadata headers = new Metadata();
-        headers.put(AuthInterceptor.AUTHORIZATION, "bearer " + TestTokens.token("lowercase-client", TestTokens.WRITE));
+    void schemeSpelledOtherThanBearer_isRefused_asTheEdgeRefusesIt() {
+        // The edge's jwt_authn finds "Bearer " case-sensitively: one rule in both places.
+        String token = TestTokens.token("careless-client", TestTokens.WRITE);
+        long accountsBefore = accounts();
+        for (String value : new String[] {"bearer " + token, "BEARER " + token, "Token Bearer " + token}) {
+            Metadata headers = new Metadata();
+            headers.put(AuthInterceptor.AUTHORIZATION, value);
 
-        assertThat(accountsAs(withHeaders(headers)).createAccount(newAccount(100)).getName()).startsWith("accounts/");
+            StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
+                    () -> accountsAs(withHeaders(headers)).createAccount(newAccount(100)));
+
+            assertThat(e).as("%s: the call was refused", value).isNotNull();
+            assertThat(e.getStatus().getCode()).as(value).isEqualTo(Status.Code.UNAUTHENTICATED);
+            assertThat(reason(e)).isEqualTo("TOKEN_INVALID");
+        }
+        assertThat(accounts()).isEqualTo(accountsBefore);
+    }
+
+    @Test
+    void tokenExpiringJustInsideTheMaximumLifetime_isAccepted() {
+        String token = TestTokens.sign(TestTokens.claims("long-lived-client", TestTokens.WRITE)
+                .expirationTime(Date.from(Instant.now().plus(Duration.ofHours(24).minusMinutes(1)))).build());
+
+        assertThat(accountsAs(service.channelAs(token)).createAccount(newAccount(100)).getName()).startsWith("accounts/");
     }
 
     @Test
