@@ -114,6 +114,7 @@ class AuthenticationTest {
         assertThat(e.getStatus().getCode()).as(attack).isEqualTo(Status.Code.UNAUTHENTICATED);
         assertThat(reason(e)).isEqualTo("TOKEN_INVALID");
         assertThat(errorInfo(e).orElseThrow().getDomain()).isEqualTo("paygate.dev");
+        assertThat(challenge(e)).as("RFC 6750 challenge").isEqualTo("Bearer realm=\"paygate\", error=\"invalid_token\"");
         assertThat(accounts()).isEqualTo(accountsBefore);
     }
 
@@ -126,6 +127,7 @@ class AuthenticationTest {
 
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
         assertThat(reason(e)).isEqualTo("TOKEN_MISSING");
+        assertThat(challenge(e)).as("no error code without a token (RFC 6750 3.1)").isEqualTo("Bearer realm=\"paygate\"");
         assertThat(accounts()).isEqualTo(accountsBefore);
     }
 
@@ -181,6 +183,7 @@ class AuthenticationTest {
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
         assertThat(reason(e)).isEqualTo("INSUFFICIENT_SCOPE");
         assertThat(errorInfo(e).orElseThrow().getMetadataMap()).containsEntry("required_scope", "payments.write");
+        assertThat(challenge(e)).isEqualTo("Bearer realm=\"paygate\", error=\"insufficient_scope\", scope=\"payments.write\"");
         assertThat(accounts()).isEqualTo(accountsBefore);
     }
 
@@ -236,6 +239,11 @@ class AuthenticationTest {
         assertThatThrownBy(() -> RunningService.start(TestDatabase.h2Memory(),
                 Map.of("paygate.auth.jwks", "http://idp.example/jwks.json")).close())
                 .hasStackTraceContaining("must be a file path or an https:// URL");
+    }
+
+    /** The WWW-Authenticate trailer a refused call carried, or null. */
+    private static String challenge(StatusRuntimeException e) {
+        return e.getTrailers().get(Metadata.Key.of("www-authenticate", Metadata.ASCII_STRING_MARSHALLER));
     }
 
     private long accounts() {
