@@ -6,11 +6,14 @@ import build.buf.validate.ValidateProto;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.api.FieldBehavior;
 import com.google.api.FieldBehaviorProto;
+import com.google.protobuf.Descriptors.EnumValueDescriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
+import java.util.List;
 
 /**
  * The buf.validate rules and google.api.field_behavior of a field, as JSON Schema keywords where
- * JSON Schema can say the same thing (patterns, lengths, ranges); CEL rules stay in prose.
+ * JSON Schema can say the same thing (patterns, lengths, ranges, defined enum numbers); CEL rules
+ * are written out in prose, and what of them JSON Schema can say is added too ({@link CelRules}).
  */
 final class Constraints {
 
@@ -47,6 +50,9 @@ final class Constraints {
             if (string.hasMaxLen()) {
                 schema.put("maxLength", string.getMaxLen());
             }
+            if (string.hasLen()) {
+                schema.put("minLength", string.getLen()).put("maxLength", string.getLen());
+            }
             if (string.getUuid()) {
                 // "" means "no key" where the zero value is ignored, and is no uuid: say it by pattern.
                 if (!emptyAllowed) {
@@ -60,8 +66,14 @@ final class Constraints {
             if (int32.hasGte()) {
                 schema.put("minimum", int32.getGte());
             }
+            if (int32.hasGt()) {
+                schema.put("exclusiveMinimum", int32.getGt());
+            }
             if (int32.hasLte()) {
                 schema.put("maximum", int32.getLte());
+            }
+            if (int32.hasLt()) {
+                schema.put("exclusiveMaximum", int32.getLt());
             }
         }
         if (rules.getCelCount() > 0) {
@@ -71,7 +83,16 @@ final class Constraints {
                         .append("`: ").append(rule.getMessage()).append('.');
             }
             schema.put("description", description.toString());
+            CelRules.apply(field, rules.getCelList(), schema);
         }
+    }
+
+    /** The numbers an enum field accepts: every defined value's with {@code defined_only}, else null (any int32). */
+    static List<Integer> enumNumbers(FieldDescriptor field) {
+        if (!rules(field).getEnum().getDefinedOnly()) {
+            return null;
+        }
+        return field.getEnumType().getValues().stream().map(EnumValueDescriptor::getNumber).toList();
     }
 
     private static FieldRules rules(FieldDescriptor field) {
