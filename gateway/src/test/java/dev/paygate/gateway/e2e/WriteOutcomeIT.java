@@ -18,6 +18,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -56,8 +57,13 @@ class WriteOutcomeIT {
     @BeforeEach
     void replicaUp_freshAccount() {
         Upstreams.restartDeadReplicasAndAwaitAllHealthy(edge);
-        account = edge.accounts().createAccount(CreateAccountRequest.newBuilder().setAccount(Account.newBuilder()
-                .setCurrencyCode("EUR").setCreditLimit(eur(1_000))).build());
+        // A replica just restarted on a busy machine may miss the first budgets: repeat with one key.
+        Map<String, String> key = Map.of("idempotency-key", UUID.randomUUID().toString());
+        account = await("a fresh account").atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO)
+                .ignoreException(StatusRuntimeException.class)
+                .until(() -> edge.accounts(key).createAccount(CreateAccountRequest.newBuilder()
+                        .setAccount(Account.newBuilder().setCurrencyCode("EUR").setCreditLimit(eur(1_000))).build()),
+                        created -> true);
     }
 
     @Test
