@@ -1,0 +1,77 @@
+package dev.paygate.devstack;
+
+import dev.paygate.edge.policy.EdgeRule;
+import dev.paygate.edge.policy.Finding;
+
+import dev.paygate.edge.EnvoyConfig;
+import dev.paygate.edge.EnvoyProcess;
+import dev.paygate.edge.Repository;
+import dev.paygate.devstack.credentials.DevCredentials;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code ./paygate check [ENVOY_YAML]}: judges an Envoy config (default: the shipped envoy.yaml)
+ * against every {@link EdgeRule} and the built contract, then has the real Envoy validate it as the
+ * launcher would run it. One line per finding; exit status 1 when there is any.
+ */
+public final class PolicyCheck {
+
+    private PolicyCheck() {
+    }
+
+    public static void main(String[] args) {
+        Repository repository = Repository.locate();
+        Path config = args.length > 0 ? Path.of(args[0]).toAbsolutePath() : repository.envoyYaml();
+        if (!Files.isRegularFile(config)) {
+            System.err.println("no such file: " + config);
+            System.exit(2);
+        }
+        List<Finding> findings = check(repository, config);
+        findings.forEach(f -> System.out.println(f.line()));
+        System.out.println(findings.isEmpty()
+                ? config + ": OK (" + EdgeRule.values().length + " rules, envoy --mode validate)"
+                : config + ": " + findings.size() + " finding(s)");
+        System.exit(findings.isEmpty() ? 0 : 1);
+    }
+
+    /** The policy findings for {@code config}, then Envoy's own verdict on its local rendering. */
+    public static List<Finding> check(Repository repository, Path config) {
+        EnvoyConfig parsed = EnvoyConfig.load(config);
+        List<Finding> findings = new ArrayList<>(EdgeRule.checkAll(parsed.tree(), repository.descriptorSet()));
+        validate(repository, config).ifPresent(findings::add);
+        return findings;
+    }
+
+    /**
+     * {@code envoy --mode validate} on the config rendered with the launcher's rewrites (ports,
+     * descriptor set, a throwaway local CA and signing key, fixed replicas), so that the file Envoy
+     * would really load is what is judged.
+     */
+    static java.util.Optional<Finding> validate(Repository repository, Path config) {
+        String why = "Envoy refuses to start on a config it cannot load";
+        Path rendered;
+        try {
+            Path dir = Files.createTempDirectory("paygate-check-");
+            rendered = LocalEdge.render(EnvoyConfig.load(config), repository, DevCredentials.ensure(dir),
+                            8443, 9901, 9902, List.of(new InetSocketAddress("127.0.0.1", 50051)))
+                    .writeTo(dir.resolve("envoy.local.yaml"));
+        } catch (RuntimeException | java.io.IOException e) {
+            return java.util.Optional.of(new Finding("envoy-validate", config.toString(),
+                    "the launcher cannot render it: " + e.getMessage(), why,
+                    "keep the listeners paygate_public and paygate_stats, the clusters paygate_service and envoy_admin, "
+                            + "and the transcoder the launcher rewrites"));
+        }
+        try {
+            EnvoyProcess.validate(repository.envoyBinary(), rendered);
+            return java.util.Optional.empty();
+        } catch (IllegalStateException e) {
+            String output = e.getMessage().lines().filter(l -> !l.isBlank()).reduce((a, b) -> b).orElse(e.getMessage());
+            return java.util.Optional.of(new Finding("envoy-validate", config.toString(),
+                    "envoy --mode validate rejects it: " + output, why, "fix what Envoy names; the rendered file is " + rendered));
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package dev.paygate.e2e;
+
+import static dev.paygate.e2e.RestPayments.assertError;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.paygate.e2e.Edge.Rest;
+import dev.paygate.v1.Authorization;
+import dev.paygate.v1.CreateAuthorizationRequest;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A careless client's idempotency key: empty, blank or too long. Envoy used to send such a write
+ * down the retrying route (its key header was "present"), while the service treated it as unkeyed,
+ * so a retry after a commit charged twice. Now the edge refuses it before any replica sees it.
+ */
+@Tag("e2e")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class IdempotencyKeyIT {
+
+    private static final String UPSTREAM_REQUESTS = "cluster.paygate_service.upstream_rq_total";
+
+    private Edge edge;
+    private RestPayments rest;
+    private String account;
+
+    @BeforeAll
+    void startEdge() {
+        edge = Edge.start("idempotencykey", 1, Map.of());
+        rest = new RestPayments(edge);
+        account = rest.createAccount(500).get("name").asText();
+    }
+
+    @AfterAll
+    void stopEdge() {
+        if (edge != null) {
+            edge.close();
+        }
+    }
+
+    @Test
+    void repeatedKey_isAnsweredWithTheFirstResult_markedAsReplayed_overRest() {
+        Map<String, String> key = Map.of("idempotency-key", "replay-" + java.util.UUID.randomUUID());
+
+        Rest first = rest.authorize(account, 15, key);
+        Rest repeat = rest.authorize(account, 15, key);
+
+        assertThat(first.status()).isEqualTo(200);
+        assertThat(first.header("idempotent-replayed")).as("a first answer is not a replay").isNull();
+        assertThat(repeat.status()).isEqualTo(200);
+        assertThat(repeat.header("idempotent-replayed")).isEqualTo("true");
+        assertThat(repeat.json()).isEqualTo(first.json());
+    }
+
+    @ParameterizedTest(name = "key \"{0}\"")
+    @ValueSource(strings = {"", " ", "   ", "two words", "256x"})
+    void malformedKey_isRefusedAtTheEdge_overRestAndGrpc_andNothingReachesAReplica(String key) {
+        String idempotencyKey = key.equals("256x") ? "k".repeat(256) : key;
+        RestPayments.Balances before = rest.balances(account);
+        long upstream = edge.stack().envoy().stat(UPSTREAM_REQUESTS);
+
+        Rest answer = rest.authorize(account, 10, Map.of("idempotency-key", idempotencyKey));
+        Status.Code grpc;
+        try {
+            edge.authorizations(Map.of("idempotency-key", idempotencyKey)).createAuthorization(
+                    CreateAuthorizationRequest.newBuilder().setParent(account).setAuthorization(Authorization.newBuilder()
+                            .setAmount(com.google.type.Money.newBuilder().setCurrencyCode("EUR").setUnits(10))
+                            .setMerchantId("shop-1").setMerchantCategoryCode("5411")).build());
+            grpc = Status.Code.OK;
+        } catch (StatusRuntimeException e) {
+            grpc = e.getStatus().getCode();
+        }
+
+        assertError(answer, 400, 3, "MALFORMED_REQUEST");
+        assertThat(answer.json().get("message").asText()).contains("idempotency-key");
+        assertThat(grpc).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(edge.stack().envoy().stat(UPSTREAM_REQUESTS)).as("no replica saw it").isEqualTo(upstream);
+        assertThat(rest.balances(account)).as("nothing charged").isEqualTo(before);
+    }
+}
