@@ -2,15 +2,13 @@ package dev.paygate.edge.openapi;
 
 import build.buf.validate.FieldRules;
 import build.buf.validate.Ignore;
-import build.buf.validate.ValidateProto;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.google.api.FieldBehavior;
-import com.google.api.FieldBehaviorProto;
 import com.google.protobuf.Descriptors.FieldDescriptor;
+import dev.paygate.contract.FieldConstraints;
 
 /**
- * The buf.validate rules and google.api.field_behavior of a field, as JSON Schema keywords where
- * JSON Schema can say the same thing (patterns, lengths, ranges); CEL rules stay in prose.
+ * A field's buf.validate rules ({@link FieldConstraints}) as JSON Schema keywords where JSON
+ * Schema can say the same thing (patterns, lengths, ranges); CEL rules stay in prose.
  */
 final class Constraints {
 
@@ -19,22 +17,9 @@ final class Constraints {
     private Constraints() {
     }
 
-    static boolean required(FieldDescriptor field) {
-        return field.getOptions().getExtension(FieldBehaviorProto.fieldBehavior).contains(FieldBehavior.REQUIRED)
-                || rules(field).getRequired();
-    }
-
-    static boolean outputOnly(FieldDescriptor field) {
-        return field.getOptions().getExtension(FieldBehaviorProto.fieldBehavior).contains(FieldBehavior.OUTPUT_ONLY);
-    }
-
-    static String stringPattern(FieldDescriptor field) {
-        return rules(field).getString().getPattern();
-    }
-
     /** Adds what JSON Schema can check to a field's schema. */
     static void apply(FieldDescriptor field, ObjectNode schema) {
-        FieldRules rules = rules(field);
+        FieldRules rules = FieldConstraints.rules(field);
         boolean emptyAllowed = rules.getIgnore() == Ignore.IGNORE_IF_ZERO_VALUE;
         if (rules.hasString()) {
             var string = rules.getString();
@@ -72,9 +57,5 @@ final class Constraints {
             }
             schema.put("description", description.toString());
         }
-    }
-
-    private static FieldRules rules(FieldDescriptor field) {
-        return field.getOptions().getExtension(ValidateProto.field);
     }
 }

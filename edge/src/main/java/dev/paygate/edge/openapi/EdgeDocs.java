@@ -2,6 +2,7 @@ package dev.paygate.edge.openapi;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.paygate.contract.Contract;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

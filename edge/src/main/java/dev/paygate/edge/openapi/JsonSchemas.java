@@ -8,6 +8,7 @@ import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.EnumDescriptor;
 import com.google.protobuf.Descriptors.EnumValueDescriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
+import dev.paygate.contract.FieldConstraints;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -72,7 +73,7 @@ final class JsonSchemas {
                 continue;
             }
             properties.set(field.getJsonName(), field(field));
-            if (Constraints.required(field)) {
+            if (FieldConstraints.required(field)) {
                 required.add(field.getJsonName());
             }
         }
@@ -85,7 +86,7 @@ final class JsonSchemas {
     /** The schema of one field as a JSON property: its value, or null when the field is optional input. */
     ObjectNode field(FieldDescriptor field) {
         ObjectNode schema = value(field);
-        if (!Constraints.required(field) && !Constraints.outputOnly(field)) {
+        if (!FieldConstraints.required(field) && !FieldConstraints.outputOnly(field)) {
             return nullable(schema);
         }
         return schema;
@@ -108,7 +109,7 @@ final class JsonSchemas {
         if (!description.isEmpty()) {
             schema.put("description", description);
         }
-        if (Constraints.outputOnly(field)) {
+        if (FieldConstraints.outputOnly(field)) {
             schema.put("readOnly", true);
         }
         // Next to a $ref (allowed in OpenAPI 3.1) only the description takes: CEL rules in prose.

@@ -1,7 +1,8 @@
 package dev.paygate.edge.policy;
 
-import dev.paygate.edge.policy.Contract.Binding;
-import dev.paygate.edge.policy.Contract.Method;
+import dev.paygate.contract.Contract;
+import dev.paygate.contract.Contract.Method;
+import dev.paygate.contract.HttpBinding;
 import dev.paygate.edge.policy.EdgeModel.RouteRef;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -190,7 +191,7 @@ public enum EdgeRule {
                 List<String> services = transcoder.map(t -> t.at("typed_config.services").items().stream()
                         .map(Node::text).toList()).orElse(List.of());
                 for (Method method : contract.methods()) {
-                    for (Binding binding : method.bindings()) {
+                    for (HttpBinding binding : method.bindings()) {
                         if (transcoder.isEmpty()) {
                             sink.report(manager.get("http_filters"), binding + " (" + method.grpcPath()
                                             + ") is not transcoded: there is no grpc_json_transcoder filter",
@@ -546,7 +547,7 @@ public enum EdgeRule {
     /** Runs every rule; findings in rule order, then config order. */
     public static List<Finding> checkAll(java.util.Map<String, Object> tree, java.nio.file.Path descriptorSet) {
         EdgeModel edge = new EdgeModel(tree);
-        Contract contract = Contract.read(descriptorSet, "paygate.");
+        Contract contract = Contract.load(descriptorSet);
         List<Finding> findings = new ArrayList<>();
         for (EdgeRule rule : values()) {
             rule.check(edge, contract, (where, what, fix) ->
@@ -576,9 +577,9 @@ public enum EdgeRule {
             Map<String, String> grpc = Map.of(":path", method.grpcPath(), ":method", "POST",
                     "content-type", "application/grpc");
             calls.add(new Call("gRPC " + method.name(), grpc, null));
-            for (Binding binding : method.bindings()) {
+            for (HttpBinding binding : method.bindings()) {
                 calls.add(new Call("REST " + binding, grpc, Map.of(":path", binding.samplePath(),
-                        ":method", binding.verb().toUpperCase(), "content-type", "application/json")));
+                        ":method", binding.verb(), "content-type", "application/json")));
             }
         }
         return calls;

@@ -1,30 +1,25 @@
 package dev.paygate.edge.strictjson;
 
-import com.google.api.AnnotationsProto;
-import com.google.api.HttpRule;
-import com.google.protobuf.DescriptorProtos.FileDescriptorSet;
 import com.google.protobuf.Descriptors.Descriptor;
-import com.google.protobuf.Descriptors.DescriptorValidationException;
 import com.google.protobuf.Descriptors.FieldDescriptor;
-import com.google.protobuf.Descriptors.FileDescriptor;
 import com.google.protobuf.Descriptors.MethodDescriptor;
 import com.google.protobuf.Descriptors.OneofDescriptor;
 import com.google.protobuf.Descriptors.ServiceDescriptor;
-import com.google.protobuf.ExtensionRegistry;
-import com.google.protobuf.InvalidProtocolBufferException;
+import dev.paygate.contract.Contract;
+import dev.paygate.contract.HttpBinding;
+import dev.paygate.contract.PathTemplate;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The REST surface Envoy's JSON transcoder serves, read from the descriptor set: every
+ * The REST surface Envoy's JSON transcoder serves, as the strict-JSON filter needs it from the
+ * {@link Contract}: every
  * {@code google.api.http} binding (method, path template, custom verb, body, the query parameters
  * it documents) and, for every message a request body can contain, the JSON keys the proto3 JSON
  * mapping accepts for it (each field's {@code json_name} and its proto name).
@@ -73,40 +68,16 @@ public final class RestContract {
         return messages;
     }
 
-    /** Reads the serialized descriptor set (with imports) and the services the transcoder serves. */
-    public static RestContract read(byte[] descriptorSet, List<String> services) {
-        ExtensionRegistry registry = ExtensionRegistry.newInstance();
-        AnnotationsProto.registerAllExtensions(registry);
-        try {
-            return of(FileDescriptorSet.parseFrom(descriptorSet, registry), services);
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalArgumentException("not a descriptor set", e);
-        }
-    }
-
-    public static RestContract of(FileDescriptorSet set, List<String> services) {
-        Map<String, ServiceDescriptor> known = new HashMap<>();
-        for (FileDescriptor file : build(set)) {
-            for (ServiceDescriptor service : file.getServices()) {
-                known.put(service.getFullName(), service);
-            }
-        }
+    /** The bindings of the services the transcoder serves. */
+    public static RestContract of(Contract contract, List<String> services) {
         List<Binding> bindings = new ArrayList<>();
         Deque<Descriptor> bodies = new ArrayDeque<>();
         Set<String> seen = new HashSet<>();
         for (String name : services) {
-            ServiceDescriptor service = known.get(name);
-            if (service == null) {
-                throw new IllegalArgumentException("the descriptor set has no service " + name);
-            }
+            ServiceDescriptor service = contract.service(name)
+                    .orElseThrow(() -> new IllegalArgumentException("the descriptor set has no service " + name));
             for (MethodDescriptor method : service.getMethods()) {
-                HttpRule rule = method.getOptions().getExtension(AnnotationsProto.http);
-                List<HttpRule> rules = new ArrayList<>();
-                if (!rule.equals(HttpRule.getDefaultInstance())) {
-                    rules.add(rule);
-                    rules.addAll(rule.getAdditionalBindingsList());
-                }
-                for (HttpRule each : rules) {
+                for (HttpBinding each : contract.method(method).bindings()) {
                     Binding binding = binding(method, each);
                     String key = binding.httpMethod() + " " + String.join("/", binding.segments()) + ":" + binding.verb();
                     if (!seen.add(key)) {
@@ -123,40 +94,16 @@ public final class RestContract {
         return new RestContract(List.copyOf(bindings), reachable(bodies));
     }
 
-    private static List<FileDescriptor> build(FileDescriptorSet set) {
-        Map<String, FileDescriptor> built = new LinkedHashMap<>();
-        for (var proto : set.getFileList()) {
-            FileDescriptor[] dependencies = proto.getDependencyList().stream().map(built::get).toArray(FileDescriptor[]::new);
-            try {
-                built.put(proto.getName(), FileDescriptor.buildFrom(proto, dependencies));
-            } catch (DescriptorValidationException e) {
-                throw new IllegalArgumentException("invalid descriptor " + proto.getName(), e);
-            }
-        }
-        return List.copyOf(built.values());
-    }
-
-    private static Binding binding(MethodDescriptor method, HttpRule rule) {
-        String httpMethod;
-        String template;
-        switch (rule.getPatternCase()) {
-            case GET -> { httpMethod = "GET"; template = rule.getGet(); }
-            case PUT -> { httpMethod = "PUT"; template = rule.getPut(); }
-            case POST -> { httpMethod = "POST"; template = rule.getPost(); }
-            case DELETE -> { httpMethod = "DELETE"; template = rule.getDelete(); }
-            case PATCH -> { httpMethod = "PATCH"; template = rule.getPatch(); }
-            case CUSTOM -> { httpMethod = rule.getCustom().getKind(); template = rule.getCustom().getPath(); }
-            default -> throw new IllegalArgumentException(method.getFullName() + ": http rule without a pattern");
-        }
-        PathTemplate path = PathTemplate.parse(template);
+    private static Binding binding(MethodDescriptor method, HttpBinding http) {
+        PathTemplate path = http.path();
         String rpc = method.getService().getFullName() + "/" + method.getName();
-        String body = rule.getBody();
+        String body = http.body();
         String bodyMessage = null;
         if (!body.isEmpty()) {
             Descriptor type = bodyType(method, body);
             bodyMessage = type == null ? null : type.getFullName();
         }
-        return new Binding(rpc, httpMethod, path.segments(), path.verb(), body, bodyMessage,
+        return new Binding(rpc, http.verb(), path.segments(), path.verb(), body, bodyMessage,
                 queryParameters(method.getInputType(), path.variables(), body));
     }
 

@@ -1,5 +1,6 @@
 package dev.paygate.edge.strictjson;
 
+import dev.paygate.contract.Contract;
 import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.strictjson.RestContract.Binding;
 import dev.paygate.edge.strictjson.RestContract.Field;
@@ -29,7 +30,7 @@ public final class StrictJsonLua {
             throw new IllegalArgumentException("usage: StrictJsonLua <descriptor set> <envoy.yaml> <checker.lua> <output.lua>");
         }
         List<String> services = EnvoyConfig.load(Path.of(args[1])).transcoderServices();
-        RestContract contract = RestContract.read(Files.readAllBytes(Path.of(args[0])), services);
+        RestContract contract = RestContract.of(Contract.load(Path.of(args[0])), services);
         Path output = Path.of(args[3]);
         Files.createDirectories(output.toAbsolutePath().getParent());
         Files.writeString(output, render(contract, Files.readString(Path.of(args[2]))));

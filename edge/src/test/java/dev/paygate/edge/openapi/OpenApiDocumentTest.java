@@ -16,14 +16,15 @@ import com.google.protobuf.DescriptorProtos.MethodOptions;
 import com.google.protobuf.DescriptorProtos.ServiceDescriptorProto;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
-import com.google.protobuf.Descriptors.MethodDescriptor;
-import com.google.protobuf.Descriptors.ServiceDescriptor;
+import dev.paygate.contract.Contract;
+import dev.paygate.contract.HttpBinding;
 import dev.paygate.edge.Repository;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -53,30 +54,41 @@ class OpenApiDocumentTest {
 
     @Test
     void everyBinding_isOneOperationAtAConcretePathItsTemplateAccepts() {
-        List<String> rpcs = new ArrayList<>();
-        for (ServiceDescriptor service : contract.services()) {
-            for (MethodDescriptor method : service.getMethods()) {
-                rpcs.add(service.getFullName() + "/" + method.getName());
-                HttpRule rule = method.getOptions().getExtension(AnnotationsProto.http);
-                String verb = rule.getPatternCase().name().toLowerCase();
-                Operation operation = operation(service.getFullName() + "/" + method.getName());
+        List<String> bound = new ArrayList<>();
+        for (Contract.Method method : contract.methods()) {
+            for (HttpBinding binding : method.bindings()) {
+                bound.add(method.service() + "/" + method.name());
+                Operation operation = operation(document, method, binding);
 
-                assertThat(operation.verb()).as(method.getFullName()).isEqualTo(verb);
                 assertThat(operation.path()).as("concrete, no {field=...} variables").doesNotContain("=").doesNotContain("{name}")
                         .doesNotContain("{parent}");
-                assertThat(templateRegex(template(rule)).matcher(sample(operation)).matches())
-                        .as("%s %s accepts %s", verb, template(rule), sample(operation)).isTrue();
             }
         }
-        assertThat(operations()).extracting(Operation::grpcMethod).containsExactlyInAnyOrderElementsOf(rpcs);
-        assertThat(rpcs).hasSize(7);
+        assertThat(bound).isNotEmpty();
+        assertThat(operations(document)).extracting(Operation::grpcMethod).containsExactlyInAnyOrderElementsOf(bound);
+    }
+
+    @Test
+    void anAdditionalBinding_isAnotherOperationOfTheSameRpc() throws IOException {
+        HttpRule rule = HttpRule.newBuilder().setPost("/v1/probe").setBody("*")
+                .addAdditionalBindings(HttpRule.newBuilder().setPut("/v1/probes/default").setBody("*")).build();
+        Contract probed = withProbe(rule);
+
+        ObjectNode generated = OpenApiDocument.generate(probed);
+
+        Contract.Method probe = probed.methods().stream().filter(m -> m.name().equals("GetProbe")).findFirst().orElseThrow();
+        assertThat(probe.bindings()).hasSize(2);
+        assertThat(operation(generated, probe, probe.bindings().get(0)).node().get("operationId").asText())
+                .isEqualTo("ProbeService_GetProbe");
+        assertThat(operation(generated, probe, probe.bindings().get(1)).node().get("operationId").asText())
+                .isEqualTo("ProbeService_GetProbe_2");
     }
 
     @Test
     void everyOperation_needsABearerTokenWithTheScopeOfItsKind() {
         assertThat(document.at("/components/securitySchemes/bearerAuth/scheme").asText()).isEqualTo("bearer");
         assertThat(document.at("/components/securitySchemes/bearerAuth/bearerFormat").asText()).isEqualTo("JWT");
-        for (Operation operation : operations()) {
+        for (Operation operation : operations(document)) {
             String scope = operation.node().at("/security/0/bearerAuth/0").asText();
             assertThat(scope).as(operation.grpcMethod())
                     .isEqualTo(operation.verb().equals("get") ? "payments.read" : "payments.write");
@@ -85,7 +97,7 @@ class OpenApiDocumentTest {
 
     @Test
     void everyOperation_documentsTheEdgesErrorsAsGoogleRpcStatus_andWritesTakeAnIdempotencyKey() {
-        for (Operation operation : operations()) {
+        for (Operation operation : operations(document)) {
             boolean write = !operation.verb().equals("get");
             JsonNode responses = operation.node().get("responses");
             List<String> codes = new ArrayList<>();
@@ -112,25 +124,47 @@ class OpenApiDocumentTest {
     @Test
     void everyFieldOfEveryMessageAClientSees_isAPropertyUnderItsJsonName() {
         Set<Descriptor> seen = new HashSet<>();
-        for (ServiceDescriptor service : contract.services()) {
-            for (MethodDescriptor method : service.getMethods()) {
-                checkMessage(method.getOutputType(), seen);
-                HttpRule rule = method.getOptions().getExtension(AnnotationsProto.http);
-                if (!rule.getBody().isEmpty() && !rule.getBody().equals("*")) {
-                    checkMessage(method.getInputType().findFieldByName(rule.getBody()).getMessageType(), seen);
+        for (Contract.Method method : contract.methods()) {
+            checkMessage(method.descriptor().getOutputType(), seen);
+            for (HttpBinding binding : method.bindings()) {
+                if (!binding.body().isEmpty() && !binding.body().equals("*")) {
+                    checkMessage(method.descriptor().getInputType().findFieldByName(binding.body()).getMessageType(), seen);
                 }
             }
         }
         assertThat(seen).extracting(Descriptor::getFullName)
                 .contains("paygate.v1.Account", "paygate.v1.Authorization", "google.type.Money");
         // Query parameters are JSON names too (the transcoder accepts them; README uses pageSize).
-        assertThat(operation("paygate.v1.AuthorizationService/ListAuthorizations").node().get("parameters"))
+        assertThat(operations(document).stream()
+                .filter(o -> o.grpcMethod().equals("paygate.v1.AuthorizationService/ListAuthorizations"))
+                .findFirst().orElseThrow().node().get("parameters"))
                 .extracting(p -> p.path("name").asText()).contains("pageSize", "pageToken", "state");
     }
 
     @Test
     void customJsonName_mapsAndRepeatedFields_followTheProto3JsonMapping() throws IOException {
-        // A contract the real one does not (yet) have: json_name, a map, a repeated int64.
+        JsonNode probe = OpenApiDocument.generate(withProbe(HttpRule.newBuilder().setPost("/v1/probe").setBody("*").build()))
+                .at("/components/schemas/paygate.v1.Probe/properties");
+
+        assertThat(value(probe.get("cents")).get("type").asText()).isEqualTo("string");
+        assertThat(value(probe.get("cents")).get("format").asText()).isEqualTo("int64");
+        assertThat(probe.has("amountInCents")).isFalse();
+        assertThat(probe.has("field1")).isTrue();
+        assertThat(value(probe.get("totals")).get("type").asText()).isEqualTo("array");
+        assertThat(value(probe.get("totals")).at("/items/type").asText()).isEqualTo("string");
+        assertThat(value(probe.get("labels")).get("type").asText()).isEqualTo("object");
+        assertThat(value(probe.get("labels")).at("/additionalProperties/type").asText()).isEqualTo("integer");
+        // Optional input may be null (proto3 JSON: "not set").
+        assertThat(probe.at("/cents/anyOf/1/type").asText()).isEqualTo("null");
+    }
+
+    // --- helpers
+
+    /**
+     * Today's contract plus a ProbeService (GetProbe bound by {@code rule}) with what the real one
+     * does not (yet) have: json_name, a map, a repeated int64.
+     */
+    private static Contract withProbe(HttpRule rule) throws IOException {
         FileDescriptorProto file = FileDescriptorProto.newBuilder()
                 .setName("paygate/v1/probe.proto").setPackage("paygate.v1").setSyntax("proto3")
                 .addDependency("google/api/annotations.proto")
@@ -150,33 +184,19 @@ class OpenApiDocumentTest {
                         .addMethod(MethodDescriptorProto.newBuilder().setName("GetProbe")
                                 .setInputType(".paygate.v1.Probe").setOutputType(".paygate.v1.Probe")
                                 .setOptions(MethodOptions.newBuilder()
-                                        .setExtension(AnnotationsProto.http, HttpRule.newBuilder().setPost("/v1/probe").setBody("*").build()))))
+                                        .setExtension(AnnotationsProto.http, rule))))
                 .build();
         // Beside today's contract, whose imports it uses.
         FileDescriptorSet set = FileDescriptorSet.parseFrom(Files.readAllBytes(REPOSITORY.descriptorSet()), Contract.registry()).toBuilder()
                 .addFile(file)
                 .build();
-
-        JsonNode probe = OpenApiDocument.generate(Contract.of(set)).at("/components/schemas/paygate.v1.Probe/properties");
-
-        assertThat(value(probe.get("cents")).get("type").asText()).isEqualTo("string");
-        assertThat(value(probe.get("cents")).get("format").asText()).isEqualTo("int64");
-        assertThat(probe.has("amountInCents")).isFalse();
-        assertThat(probe.has("field1")).isTrue();
-        assertThat(value(probe.get("totals")).get("type").asText()).isEqualTo("array");
-        assertThat(value(probe.get("totals")).at("/items/type").asText()).isEqualTo("string");
-        assertThat(value(probe.get("labels")).get("type").asText()).isEqualTo("object");
-        assertThat(value(probe.get("labels")).at("/additionalProperties/type").asText()).isEqualTo("integer");
-        // Optional input may be null (proto3 JSON: "not set").
-        assertThat(probe.at("/cents/anyOf/1/type").asText()).isEqualTo("null");
+        return Contract.of(set);
     }
-
-    // --- helpers
 
     record Operation(String verb, String path, String grpcMethod, JsonNode node) {
     }
 
-    private List<Operation> operations() {
+    private static List<Operation> operations(JsonNode document) {
         List<Operation> operations = new ArrayList<>();
         document.get("paths").fields().forEachRemaining(path -> path.getValue().fields().forEachRemaining(verb ->
                 operations.add(new Operation(verb.getKey(), path.getKey(), verb.getValue().get("x-grpc-method").asText(),
@@ -184,9 +204,13 @@ class OpenApiDocumentTest {
         return operations;
     }
 
-    private Operation operation(String grpcMethod) {
-        return operations().stream().filter(o -> o.grpcMethod().equals(grpcMethod)).findFirst()
-                .orElseThrow(() -> new AssertionError("no operation for " + grpcMethod));
+    /** The operation of this rpc with the binding's verb at a concrete path the binding's template accepts. */
+    private static Operation operation(JsonNode document, Contract.Method method, HttpBinding binding) {
+        String verb = binding.verb().toLowerCase(Locale.ROOT);
+        return operations(document).stream()
+                .filter(o -> o.grpcMethod().equals(method.service() + "/" + method.name()) && o.verb().equals(verb))
+                .filter(o -> templateRegex(binding.template()).matcher(sample(o)).matches())
+                .findFirst().orElseThrow(() -> new AssertionError("no operation for " + binding + " of " + method.name()));
     }
 
     /** The concrete path with each path parameter replaced by a value its schema allows. */
@@ -200,14 +224,6 @@ class OpenApiDocumentTest {
         }
         assertThat(path).doesNotContain("{");
         return path;
-    }
-
-    private static String template(HttpRule rule) {
-        return switch (rule.getPatternCase()) {
-            case GET -> rule.getGet();
-            case POST -> rule.getPost();
-            default -> throw new AssertionError("unexpected verb " + rule.getPatternCase());
-        };
     }
 
     /** google.api.http template syntax as a regex: {f=a/*}: the segments; {f}: one segment. */

@@ -3,13 +3,13 @@ package dev.paygate.edge.strictjson;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.paygate.contract.Contract;
 import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.Repository;
 import dev.paygate.edge.strictjson.RestContract.Binding;
 import dev.paygate.edge.strictjson.RestContract.Field;
 import dev.paygate.edge.strictjson.RestContract.QueryParameter;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 /** What the generator reads from a descriptor set: the bindings and the JSON keys of every body. */
 class RestContractTest {
 
-    private final RestContract shop = RestContract.of(ShopContract.descriptorSet(), ShopContract.SERVICES);
+    private final RestContract shop = RestContract.of(ShopContract.contract(), ShopContract.SERVICES);
 
     @Test
     void messageKeys_areEachFieldsJsonNameAndProtoName_includingCustomAndDigitJsonNames() {
@@ -86,28 +86,24 @@ class RestContractTest {
 
     @Test
     void templatesTheFilterCannotMirror_failTheBuild() {
-        assertThatThrownBy(() -> RestContract.of(ShopContract.descriptorSet(
+        assertThatThrownBy(() -> RestContract.of(ShopContract.contract(
                 ShopContract.http("post", "/v1/{parent=regions/**}/shops", "shop").build()), ShopContract.SERVICES))
                 .hasMessageContaining("**");
-        assertThatThrownBy(() -> RestContract.of(ShopContract.descriptorSet(
+        assertThatThrownBy(() -> RestContract.of(ShopContract.contract(
                 ShopContract.http("get", "/v1/{name=shops/*}", "").build()), ShopContract.SERVICES))
                 .hasMessageContaining("two bindings");
-        assertThatThrownBy(() -> RestContract.of(ShopContract.descriptorSet(), List.of("test.v1.NoSuchService")))
+        assertThatThrownBy(() -> RestContract.of(ShopContract.contract(), List.of("test.v1.NoSuchService")))
                 .hasMessageContaining("NoSuchService");
     }
 
     @Test
     void paygateContract_everyRestOperationIsBound_andTheListDocumentsItsParameters() throws IOException {
         Repository repository = Repository.locate();
-        RestContract paygate = RestContract.read(Files.readAllBytes(repository.descriptorSet()),
-                EnvoyConfig.load(repository.envoyYaml()).transcoderServices());
+        Contract contract = Contract.load(repository.descriptorSet());
+        RestContract paygate = RestContract.of(contract, EnvoyConfig.load(repository.envoyYaml()).transcoderServices());
 
         Map<String, Binding> byRpc = paygate.bindings().stream().collect(Collectors.toMap(Binding::rpc, b -> b));
-        assertThat(byRpc).containsOnlyKeys(
-                "paygate.v1.AccountService/GetAccount", "paygate.v1.AccountService/CreateAccount",
-                "paygate.v1.AuthorizationService/GetAuthorization", "paygate.v1.AuthorizationService/ListAuthorizations",
-                "paygate.v1.AuthorizationService/CreateAuthorization", "paygate.v1.AuthorizationService/CaptureAuthorization",
-                "paygate.v1.AuthorizationService/VoidAuthorization");
+        assertThat(byRpc).containsOnlyKeys(contract.methods().stream().map(m -> m.service() + "/" + m.name()).toList());
         assertThat(byRpc.get("paygate.v1.AuthorizationService/ListAuthorizations").query())
                 .containsOnlyKeys("pageSize", "page_size", "pageToken", "page_token", "state");
         assertThat(byRpc.get("paygate.v1.AccountService/GetAccount").query()).isEmpty();

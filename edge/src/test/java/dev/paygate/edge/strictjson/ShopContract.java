@@ -14,6 +14,7 @@ import com.google.protobuf.DescriptorProtos.MethodOptions;
 import com.google.protobuf.DescriptorProtos.OneofDescriptorProto;
 import com.google.protobuf.DescriptorProtos.ServiceDescriptorProto;
 import com.google.protobuf.TimestampProto;
+import dev.paygate.contract.Contract;
 import java.util.List;
 
 /**
@@ -30,13 +31,13 @@ final class ShopContract {
     private ShopContract() {
     }
 
-    static FileDescriptorSet descriptorSet() {
-        return descriptorSet(http("post", "/v1/{parent=regions/*}/shops", "shop")
+    static Contract contract() {
+        return contract(http("post", "/v1/{parent=regions/*}/shops", "shop")
                 .addAdditionalBindings(http("post", "/v1/shops", "shop")).build());
     }
 
     /** The same contract with CreateShop bound by {@code createRule} instead. */
-    static FileDescriptorSet descriptorSet(HttpRule createRule) {
+    static Contract contract(HttpRule createRule) {
         FileDescriptorProto shop = FileDescriptorProto.newBuilder()
                 .setName("test/v1/shop.proto").setPackage("test.v1").setSyntax("proto3")
                 .addDependency("google/protobuf/timestamp.proto")
@@ -78,10 +79,10 @@ final class ShopContract {
                         .addMethod(method("CreateShop", "CreateShopRequest", createRule))
                         .addMethod(method("TouchShop", "Shop", http("patch", "/v1/{name=shops/*}:touch", "*").build())))
                 .build();
-        return FileDescriptorSet.newBuilder()
+        return Contract.of(FileDescriptorSet.newBuilder()
                 .addFile(TimestampProto.getDescriptor().toProto())
                 .addFile(shop)
-                .build();
+                .build());
     }
 
     static HttpRule.Builder http(String verb, String template, String body) {

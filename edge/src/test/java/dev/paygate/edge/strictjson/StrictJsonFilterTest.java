@@ -53,7 +53,7 @@ class StrictJsonFilterTest {
     void startEnvoy(@TempDir Path workDir) throws IOException {
         Repository repository = Repository.locate();
         Path program = workDir.resolve("strict_json.lua");
-        Files.writeString(program, StrictJsonLua.render(RestContract.of(ShopContract.descriptorSet(), ShopContract.SERVICES),
+        Files.writeString(program, StrictJsonLua.render(RestContract.of(ShopContract.contract(), ShopContract.SERVICES),
                 Files.readString(repository.root().resolve("edge/src/main/lua/strict_json.lua"))));
         port = FreePorts.next();
         int admin = FreePorts.next();

@@ -1,4 +1,4 @@
-package dev.paygate.edge.strictjson;
+package dev.paygate.contract;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -8,11 +8,12 @@ import java.util.Set;
 /**
  * A google.api.http path template ({@code /v1/{name=accounts/*}/authorizations:verb}) as the
  * transcoder's path matcher sees it: literal and {@code *} segments with the variables expanded,
- * the custom verb, and the field paths the variables bind.
+ * the custom verb, and the field paths the variables bind. Refuses {@code **}: the strict-JSON
+ * filter matches one segment per {@code *}.
  */
-record PathTemplate(List<String> segments, String verb, Set<String> variables) {
+public record PathTemplate(List<String> segments, String verb, Set<String> variables) {
 
-    static PathTemplate parse(String template) {
+    public static PathTemplate parse(String template) {
         if (!template.startsWith("/")) {
             throw new IllegalArgumentException("template must start with '/': " + template);
         }

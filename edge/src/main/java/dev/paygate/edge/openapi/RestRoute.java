@@ -1,13 +1,13 @@
 package dev.paygate.edge.openapi;
 
-import com.google.api.AnnotationsProto;
-import com.google.api.HttpRule;
 import com.google.api.ResourceDescriptor;
 import com.google.api.ResourceProto;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Descriptors.FileDescriptor;
 import com.google.protobuf.Descriptors.MethodDescriptor;
+import dev.paygate.contract.FieldConstraints;
+import dev.paygate.contract.HttpBinding;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -15,8 +15,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * One rpc's google.api.http binding as a concrete REST route. The transcoder binds
- * {@code /v1/{name=accounts/*}} to the field {@code name}; a client needs
+ * One google.api.http binding of an rpc ({@link HttpBinding}) as a concrete REST route. The
+ * transcoder binds {@code /v1/{name=accounts/*}} to the field {@code name}; a client needs
  * {@code /v1/accounts/{account}}, so each {@code *} is named after the segment of the resource
  * pattern ({@code google.api.resource}) of the field's resource type.
  *
@@ -27,8 +27,8 @@ import java.util.regex.Pattern;
  * @param pathFields   the request fields the path carries (top-level names)
  * @param pathParams   the concrete path's parameters, in order
  */
-record HttpBinding(String verb, String path, String template, String body, List<String> pathFields,
-                   List<PathParam> pathParams) {
+record RestRoute(String verb, String path, String template, String body, List<String> pathFields,
+                 List<PathParam> pathParams) {
 
     /** A variable segment of the concrete path, with the regex a value must match. */
     record PathParam(String name, String field, String regex) {
@@ -36,23 +36,16 @@ record HttpBinding(String verb, String path, String template, String body, List<
 
     private static final Pattern VARIABLE = Pattern.compile("\\{([a-z_][a-z0-9_.]*)(?:=([^}]*))?}");
 
-    static HttpBinding of(MethodDescriptor method, Iterable<FileDescriptor> files) {
-        HttpRule rule = method.getOptions().getExtension(AnnotationsProto.http);
-        if (rule.getPatternCase() == HttpRule.PatternCase.PATTERN_NOT_SET) {
-            throw new IllegalStateException(method.getFullName() + " has no google.api.http binding");
+    /** OpenAPI names these HTTP methods; a custom kind outside them has no operation to be. */
+    private static final List<String> OPENAPI_METHODS = List.of("get", "put", "post", "delete", "options", "head",
+            "patch", "trace");
+
+    static RestRoute of(MethodDescriptor method, HttpBinding binding, Iterable<FileDescriptor> files) {
+        String verb = binding.verb().toLowerCase(Locale.ROOT);
+        if (!OPENAPI_METHODS.contains(verb)) {
+            throw new IllegalStateException(method.getFullName() + ": OpenAPI has no HTTP method " + binding.verb());
         }
-        if (rule.getAdditionalBindingsCount() > 0 || rule.getPatternCase() == HttpRule.PatternCase.CUSTOM) {
-            throw new IllegalStateException(method.getFullName() + ": additional or custom bindings are not supported yet");
-        }
-        String verb = rule.getPatternCase().name().toLowerCase(Locale.ROOT);
-        String template = switch (rule.getPatternCase()) {
-            case GET -> rule.getGet();
-            case POST -> rule.getPost();
-            case PUT -> rule.getPut();
-            case PATCH -> rule.getPatch();
-            case DELETE -> rule.getDelete();
-            default -> throw new IllegalStateException("unreachable");
-        };
+        String template = binding.template();
 
         StringBuilder path = new StringBuilder();
         List<String> pathFields = new ArrayList<>();
@@ -75,7 +68,7 @@ record HttpBinding(String verb, String path, String template, String body, List<
             last = variable.end();
         }
         path.append(template.substring(last));
-        return new HttpBinding(verb, path.toString(), template, rule.getBody(), pathFields, params);
+        return new RestRoute(verb, path.toString(), template, binding.body(), pathFields, params);
     }
 
     /** Fields of the request that travel as query parameters (neither in the path nor the body). */
@@ -144,7 +137,7 @@ record HttpBinding(String verb, String path, String template, String body, List<
      * {@code ^seg/seg/...$} (as paygate.v1's name patterns are); any non-empty segment otherwise.
      */
     private static String[] segmentRegexes(FieldDescriptor field, int count) {
-        String pattern = Constraints.stringPattern(field);
+        String pattern = FieldConstraints.stringPattern(field);
         String[] regexes = new String[count];
         if (pattern.startsWith("^") && pattern.endsWith("$")) {
             String[] parts = pattern.substring(1, pattern.length() - 1).split("/");
