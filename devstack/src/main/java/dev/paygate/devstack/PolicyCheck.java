@@ -1,12 +1,13 @@
 package dev.paygate.devstack;
 
-import dev.paygate.edge.policy.EdgeRule;
-import dev.paygate.edge.policy.Finding;
-
+import dev.paygate.contract.Contract;
+import dev.paygate.devstack.credentials.DevCredentials;
 import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.edge.Repository;
-import dev.paygate.devstack.credentials.DevCredentials;
+import dev.paygate.edge.generate.EnvoyTemplate;
+import dev.paygate.edge.policy.EdgeRule;
+import dev.paygate.edge.policy.Finding;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,12 +39,29 @@ public final class PolicyCheck {
         System.exit(findings.isEmpty() ? 0 : 1);
     }
 
-    /** The policy findings for {@code config}, then Envoy's own verdict on its local rendering. */
+    /**
+     * The policy findings for {@code config}, then Envoy's own verdict on its local rendering. A
+     * template (edge/envoy.yaml, or an edited copy of it) is judged as the build renders it.
+     */
     public static List<Finding> check(Repository repository, Path config) {
-        EnvoyConfig parsed = EnvoyConfig.load(config);
+        Path judged = withContractValues(repository, config);
+        EnvoyConfig parsed = EnvoyConfig.load(judged);
         List<Finding> findings = new ArrayList<>(EdgeRule.checkAll(parsed.tree(), repository.descriptorSet()));
-        validate(repository, config).ifPresent(findings::add);
+        validate(repository, judged).ifPresent(findings::add);
         return findings;
+    }
+
+    private static Path withContractValues(Repository repository, Path config) {
+        try {
+            String text = Files.readString(config);
+            if (!EnvoyTemplate.isTemplate(text)) {
+                return config;
+            }
+            Path rendered = Files.createTempDirectory("paygate-check-").resolve("envoy.yaml");
+            return Files.writeString(rendered, EnvoyTemplate.render(text, Contract.load(repository.descriptorSet())));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + config, e);
+        }
     }
 
     /**

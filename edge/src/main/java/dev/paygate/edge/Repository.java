@@ -15,7 +15,13 @@ public record Repository(Path root) {
         return new Repository(root);
     }
 
+    /** The edge's config as Envoy runs it: the template with the contract's values, rendered by the build. */
     public Path envoyYaml() {
+        return require(root.resolve("edge/target/envoy.yaml"), "./mvnw package");
+    }
+
+    /** The edge's config as the repository keeps it, with placeholders for what mirrors proto/. */
+    public Path envoyTemplate() {
         return root.resolve("edge/envoy.yaml");
     }
 

@@ -11,11 +11,9 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
- * Build step (edge/pom.xml, process-classes): writes what Envoy serves at /openapi.json and
- * /docs into one directory: the generated OpenAPI document, the docs page and the Swagger UI
- * files it loads, copied from the npm package (tools/node_modules/swagger-ui-dist).
- *
- * <p>Arguments: descriptor set, swagger-ui-dist directory, output directory.
+ * What Envoy serves at /openapi.json and /docs, in one directory: the generated OpenAPI document,
+ * the docs page and the Swagger UI files it loads, copied from the npm package
+ * (tools/node_modules/swagger-ui-dist). Written by the build ({@code EdgeArtifacts}).
  */
 public final class EdgeDocs {
 
@@ -27,15 +25,10 @@ public final class EdgeDocs {
     private EdgeDocs() {
     }
 
-    public static void main(String[] args) throws IOException {
-        if (args.length != 3) {
-            throw new IllegalArgumentException("usage: EdgeDocs <descriptor set> <swagger-ui-dist dir> <output dir>");
-        }
-        Path descriptorSet = Path.of(args[0]);
-        Path swaggerUi = Path.of(args[1]);
-        Path out = Files.createDirectories(Path.of(args[2]));
-
-        var document = OpenApiDocument.generate(Contract.load(descriptorSet));
+    /** Writes the document, the page and the Swagger UI files into {@code out}. */
+    public static void write(Contract contract, Path swaggerUi, Path out) throws IOException {
+        Files.createDirectories(out);
+        var document = OpenApiDocument.generate(contract);
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.resolve("openapi.json").toFile(), document);
 
         for (String file : SWAGGER_UI_FILES) {

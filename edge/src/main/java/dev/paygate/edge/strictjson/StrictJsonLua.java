@@ -1,39 +1,20 @@
 package dev.paygate.edge.strictjson;
 
-import dev.paygate.contract.Contract;
-import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.strictjson.RestContract.Binding;
 import dev.paygate.edge.strictjson.RestContract.Field;
 import dev.paygate.edge.strictjson.RestContract.QueryParameter;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
  * Writes the edge's strict-JSON Lua program: the {@link RestContract} as Lua tables (CONTRACT),
  * followed by the hand-written checker ({@code src/main/lua/strict_json.lua}) that reads them.
- * Run by the build (process-classes) from the descriptor set and envoy.yaml's transcoder
- * services, so the tables are never edited or committed.
- *
- * <p>Usage: {@code StrictJsonLua <descriptor set> <envoy.yaml> <checker.lua> <output.lua>}
+ * Written by the build ({@code EdgeArtifacts}) from the contract, so the tables are never edited
+ * or committed.
  */
 public final class StrictJsonLua {
 
     private StrictJsonLua() {
-    }
-
-    public static void main(String[] args) throws IOException {
-        if (args.length != 4) {
-            throw new IllegalArgumentException("usage: StrictJsonLua <descriptor set> <envoy.yaml> <checker.lua> <output.lua>");
-        }
-        List<String> services = EnvoyConfig.load(Path.of(args[1])).transcoderServices();
-        RestContract contract = RestContract.of(Contract.load(Path.of(args[0])), services);
-        Path output = Path.of(args[3]);
-        Files.createDirectories(output.toAbsolutePath().getParent());
-        Files.writeString(output, render(contract, Files.readString(Path.of(args[2]))));
     }
 
     /** The whole program: generated tables, then the checker. */

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The gRPC service configs shipped in the paygate-proto jar, read as a grpc-java client reads
+ * The gRPC service configs the build generates into the paygate-edge jar, read as a grpc-java client reads
  * them for {@code defaultServiceConfig}: Gson's maps (numbers as Double), as in grpc-java's
  * retrying example.
  */
@@ -25,7 +25,7 @@ final class ServiceConfigs {
     static Map<String, ?> load(String resource) {
         try (InputStream in = ServiceConfigs.class.getClassLoader().getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalStateException(resource + " is not on the classpath (paygate-proto jar)");
+                throw new IllegalStateException(resource + " is not on the classpath (paygate-edge jar: ./mvnw package)");
             }
             return new Gson().fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8), Map.class);
         } catch (IOException e) {
