@@ -1,11 +1,11 @@
 package dev.paygate.bench;
 
 import dev.paygate.devstack.LocalEdge;
+import dev.paygate.devstack.Stack;
 import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.edge.FreePorts;
 import dev.paygate.edge.Repository;
-import dev.paygate.devstack.Stack;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;

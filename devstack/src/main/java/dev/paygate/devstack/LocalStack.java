@@ -1,7 +1,6 @@
 package dev.paygate.devstack;
 
 import dev.paygate.edge.Repository;
-
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;

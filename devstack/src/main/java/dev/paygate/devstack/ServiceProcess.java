@@ -1,7 +1,6 @@
 package dev.paygate.devstack;
 
 import dev.paygate.edge.Http;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

@@ -1,11 +1,10 @@
 package dev.paygate.devstack;
 
+import dev.paygate.devstack.credentials.DevCredentials;
 import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.edge.FreePorts;
 import dev.paygate.edge.Repository;
-
-import dev.paygate.devstack.credentials.DevCredentials;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;

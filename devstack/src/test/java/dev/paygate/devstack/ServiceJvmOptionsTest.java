@@ -1,9 +1,8 @@
 package dev.paygate.devstack;
 
-import dev.paygate.edge.Repository;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.paygate.edge.Repository;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,11 +2,11 @@ package dev.paygate.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.paygate.edge.Repository;
 import dev.paygate.devstack.Stack;
 import dev.paygate.devstack.credentials.DevSigningKey;
 import dev.paygate.devstack.credentials.EdgeTls;
 import dev.paygate.devstack.credentials.TokenPolicy;
+import dev.paygate.edge.Repository;
 import dev.paygate.v1.AccountServiceGrpc;
 import dev.paygate.v1.AuthorizationServiceGrpc;
 import io.grpc.ManagedChannel;

@@ -1,5 +1,6 @@
 package dev.paygate.edge;
 
+import dev.paygate.edge.openapi.EdgeDocs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -9,7 +10,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import dev.paygate.edge.openapi.EdgeDocs;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.Yaml;
 
