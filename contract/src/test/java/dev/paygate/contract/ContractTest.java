@@ -13,9 +13,11 @@ import com.google.protobuf.DescriptorProtos.MethodDescriptorProto;
 import com.google.protobuf.DescriptorProtos.MethodOptions;
 import com.google.protobuf.DescriptorProtos.MethodOptions.IdempotencyLevel;
 import com.google.protobuf.DescriptorProtos.ServiceDescriptorProto;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The one model of the API, on a contract small enough to read here. */
+@Tag("static")
 class ContractTest {
 
     private static final HttpRule GET = HttpRule.newBuilder().setGet("/v1/{name=shops/*}").build();

@@ -1,12 +1,11 @@
 package dev.paygate.devstack;
 
-import dev.paygate.edge.EnvoyConfig;
-import dev.paygate.edge.EnvoyProcess;
-import dev.paygate.edge.Repository;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.paygate.devstack.credentials.DevCredentials;
+import dev.paygate.edge.EnvoyConfig;
+import dev.paygate.edge.EnvoyProcess;
+import dev.paygate.edge.Repository;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -14,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * edge policies are the policy checker's rules, {@code dev.paygate.edge.policy}, with their own
  * tests; docker-compose.yml has ComposeTest.)
  */
+@Tag("static")
 class EnvoyConfigTest {
 
     private static final Repository REPOSITORY = Repository.locate();

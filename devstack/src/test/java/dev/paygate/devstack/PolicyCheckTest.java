@@ -1,20 +1,21 @@
 package dev.paygate.devstack;
 
-import dev.paygate.edge.policy.Finding;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.paygate.edge.Repository;
+import dev.paygate.edge.policy.Finding;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The checker on the shipped envoy.yaml, as CI runs it, and Envoy's own verdict as part of it.
  */
+@Tag("static")
 class PolicyCheckTest {
 
     private static final Repository REPOSITORY = Repository.locate();

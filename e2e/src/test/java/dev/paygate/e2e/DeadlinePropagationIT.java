@@ -10,9 +10,7 @@ import io.grpc.ManagedChannel;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -23,14 +21,14 @@ import org.junit.jupiter.api.TestInstance;
  * for a call that came through the edge. Each test takes the difference of two scrapes around
  * exactly one call, so the sum's difference is that call's budget.
  */
-@Tag("e2e")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@EndToEnd(serviceEnvironment = "PAYGATE_DEFAULT_DEADLINE=" + DeadlinePropagationIT.SERVICE_DEFAULT_MILLIS + "ms")
 class DeadlinePropagationIT {
 
     private static final String GET_ACCOUNT = "paygate.v1.AccountService/GetAccount";
     private static final String CREATE_AUTHORIZATION = "paygate.v1.AuthorizationService/CreateAuthorization";
     /** Distinct from every edge budget, so a call that fell back to it cannot pass for one. */
-    private static final long SERVICE_DEFAULT_MILLIS = 9000;
+    static final long SERVICE_DEFAULT_MILLIS = 9000;
 
     private Edge edge;
     private RestPayments rest;
@@ -38,19 +36,12 @@ class DeadlinePropagationIT {
     private String account;
 
     @BeforeAll
-    void startEdge() {
-        edge = Edge.start("deadline", 1, Map.of("PAYGATE_DEFAULT_DEADLINE", SERVICE_DEFAULT_MILLIS + "ms"));
+    void setUp(Edge started) {
+        edge = started;
         rest = new RestPayments(edge);
         service = ServiceMetrics.of(edge, 0);
         account = rest.createAccount(500).get("name").asText();
         edge.accounts().getAccount(getAccount());  // connects the gRPC channel
-    }
-
-    @AfterAll
-    void stopEdge() {
-        if (edge != null) {
-            edge.close();
-        }
     }
 
     @Test

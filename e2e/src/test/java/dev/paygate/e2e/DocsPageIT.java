@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.paygate.edge.Repository;
 import dev.paygate.devstack.credentials.EdgeTls;
+import dev.paygate.edge.Repository;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * loaded in a real headless Chromium, lists every operation of the contract. The screenshot is
  * kept as a test artifact in e2e/target/docs-page/.
  */
+@EndToEnd
 class DocsPageIT {
 
     private static final Repository REPOSITORY = Repository.locate();
@@ -37,21 +37,14 @@ class DocsPageIT {
     private static HttpClient anonymous;
 
     @BeforeAll
-    static void startEdge() {
-        edge = Edge.start("docs", 1, Map.of());
+    static void setUp(Edge started) {
+        edge = started;
         // A client with no token at all, trusting the stack's CA like any browser of this edge.
         anonymous = EdgeTls.httpClient(edge.stack().credentials().caCertificate(), HttpClient.Version.HTTP_1_1);
         // Everything below must work without the service: Envoy answers these routes itself.
         edge.stack().replicas().get(0).kill();
         await("the edge has no live replica").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
                 .until(() -> edge.get("/v1/accounts/0b5c6d4e-1f2a-4b3c-8d9e-0a1b2c3d4e5f").status() == 503);
-    }
-
-    @AfterAll
-    static void stopEdge() {
-        if (edge != null) {
-            edge.close();
-        }
     }
 
     @Test

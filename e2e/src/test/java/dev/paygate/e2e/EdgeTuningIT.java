@@ -3,15 +3,13 @@ package dev.paygate.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.paygate.devstack.ServiceProcess;
 import dev.paygate.edge.Command;
 import dev.paygate.edge.Repository;
-import dev.paygate.devstack.ServiceProcess;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -24,6 +22,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * says, and reading back shows what is in force.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@EndToEnd(replicas = 2)
 class EdgeTuningIT {
 
     private static final Repository REPOSITORY = Repository.locate();
@@ -32,16 +31,9 @@ class EdgeTuningIT {
     private static String account;
 
     @BeforeAll
-    static void start() {
-        edge = Edge.start("tuning", 2, Map.of());
+    static void start(Edge started) {
+        edge = started;
         account = new RestPayments(edge).createAccount(100).get("name").asText();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (edge != null) {
-            edge.close();
-        }
     }
 
     /**
@@ -100,7 +92,7 @@ class EdgeTuningIT {
         Command.Result bucket = edge("bucket");
 
         assertThat(bucket.exitCode()).isEqualTo(2);
-        assertThat(bucket.output()).contains("has no runtime key").contains("./paygate check envoy.yaml");
+        assertThat(bucket.output()).contains("has no runtime key").contains("./paygate check edge/envoy.yaml");
     }
 
     @Test

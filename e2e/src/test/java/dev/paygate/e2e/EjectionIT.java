@@ -3,13 +3,13 @@ package dev.paygate.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.devstack.ServiceProcess;
+import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.v1.GetAccountRequest;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +23,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -33,8 +32,8 @@ import org.junit.jupiter.api.TestInstance;
  * replica that really dies (SIGKILL) leaves rotation by its health check and the survivor serves
  * every read.
  */
-@Tag("e2e")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@EndToEnd(replicas = 2)
 class EjectionIT {
 
     private static final String EJECTIONS = "cluster.paygate_service.outlier_detection.ejections_enforced_total";
@@ -45,8 +44,8 @@ class EjectionIT {
     private ExecutorService callers;
 
     @BeforeAll
-    void startEdge() {
-        edge = Edge.start("ejection", 2, Map.of());
+    void setUp(Edge started) {
+        edge = started;
         envoy().shadowRateLimits();
         account = new RestPayments(edge).createAccount(500).get("name").asText();
         callers = Executors.newFixedThreadPool(16);
@@ -56,9 +55,6 @@ class EjectionIT {
     void stopEdge() {
         if (callers != null) {
             callers.shutdownNow();
-        }
-        if (edge != null) {
-            edge.close();
         }
     }
 

@@ -29,9 +29,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -39,22 +37,15 @@ import org.junit.jupiter.api.TestInstance;
  * The same flows as {@link RestTranscodingIT} with the grpc-java client, through Envoy's public
  * port: results, and error statuses whose AIP-193 details survive the trip through Envoy.
  */
-@Tag("e2e")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@EndToEnd
 class GrpcThroughEnvoyIT {
 
     private Edge edge;
 
     @BeforeAll
-    void startEdge() {
-        edge = Edge.start("grpc", 1, Map.of());
-    }
-
-    @AfterAll
-    void stopEdge() {
-        if (edge != null) {
-            edge.close();
-        }
+    void setUp(Edge started) {
+        edge = started;
     }
 
     @Test

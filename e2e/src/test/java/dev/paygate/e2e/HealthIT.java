@@ -27,10 +27,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -40,11 +38,13 @@ import org.junit.jupiter.api.Test;
  * UNAVAILABLE at once when no replica is left, and puts replicas back when they report SERVING.
  * Prints its timings to stdout (the failsafe report's output file).
  */
-@Tag("e2e")
+// Micronaut maps PAYGATE_HEALTH_SHUTDOWN_DRAIN_DELAY to paygate.health.shutdown-drain-delay.
+@EndToEnd(replicas = 2, serviceEnvironment = "PAYGATE_HEALTH_SHUTDOWN_DRAIN_DELAY=" + HealthIT.DRAIN_SECONDS + "s")
 class HealthIT {
 
     /** Longer than Envoy needs to notice (health check every 1s, 2 failures), so the drain is seen. */
-    private static final Duration DRAIN = Duration.ofSeconds(5);
+    static final int DRAIN_SECONDS = 5;
+    private static final Duration DRAIN = Duration.ofSeconds(DRAIN_SECONDS);
     private static final Duration CALL_DEADLINE = Duration.ofSeconds(4);
 
     private static Edge edge;
@@ -52,19 +52,11 @@ class HealthIT {
     private Account account;
 
     @BeforeAll
-    static void startEdge() {
-        // Micronaut maps PAYGATE_HEALTH_SHUTDOWN_DRAIN_DELAY to paygate.health.shutdown-drain-delay.
-        edge = Edge.start("health", 2, Map.of("PAYGATE_HEALTH_SHUTDOWN_DRAIN_DELAY", DRAIN.toSeconds() + "s"));
+    static void setUp(Edge started) {
+        edge = started;
         // The load below is far above one client's write bucket; rate limits are RateLimitIT's
         // subject, so use the documented shadow mode (counted, not refused).
         edge.stack().envoy().shadowRateLimits();
-    }
-
-    @AfterAll
-    static void stopEdge() {
-        if (edge != null) {
-            edge.close();
-        }
     }
 
     @BeforeEach

@@ -9,9 +9,7 @@ import dev.paygate.v1.CreateAuthorizationRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,8 +20,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * down the retrying route (its key header was "present"), while the service treated it as unkeyed,
  * so a retry after a commit charged twice. Now the edge refuses it before any replica sees it.
  */
-@Tag("e2e")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@EndToEnd
 class IdempotencyKeyIT {
 
     private static final String UPSTREAM_REQUESTS = "cluster.paygate_service.upstream_rq_total";
@@ -33,17 +31,10 @@ class IdempotencyKeyIT {
     private String account;
 
     @BeforeAll
-    void startEdge() {
-        edge = Edge.start("idempotencykey", 1, Map.of());
+    void setUp(Edge started) {
+        edge = started;
         rest = new RestPayments(edge);
         account = rest.createAccount(500).get("name").asText();
-    }
-
-    @AfterAll
-    void stopEdge() {
-        if (edge != null) {
-            edge.close();
-        }
     }
 
     @Test

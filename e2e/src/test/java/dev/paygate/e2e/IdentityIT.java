@@ -13,11 +13,11 @@ import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
-import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.devstack.credentials.DevSigningKey;
 import dev.paygate.devstack.credentials.TokenPolicy;
 import dev.paygate.e2e.Edge.Rest;
 import dev.paygate.e2e.RestPayments.Balances;
+import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.v1.AccountServiceGrpc;
 import dev.paygate.v1.CreateAccountRequest;
 import dev.paygate.v1.GetAccountRequest;
@@ -46,7 +46,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
@@ -60,9 +59,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * scopes split reads from writes; the per-address floor holds however many identities one address
  * uses; the service refuses a direct call without a token; the public port speaks only TLS.
  */
-@Tag("e2e")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@EndToEnd
 class IdentityIT {
 
     private static final String GET_ACCOUNT = "paygate.v1.AccountService/GetAccount";
@@ -90,8 +89,8 @@ class IdentityIT {
     private ExecutorService callers;
 
     @BeforeAll
-    void startEdge() {
-        edge = Edge.start("identity", 1, Map.of());
+    void setUp(Edge started) {
+        edge = started;
         rest = new RestPayments(edge);
         service = ServiceMetrics.of(edge, 0);
         account = rest.createAccount(500).get("name").asText();
@@ -102,9 +101,6 @@ class IdentityIT {
     void stopEdge() {
         if (callers != null) {
             callers.shutdownNow();
-        }
-        if (edge != null) {
-            edge.close();
         }
     }
 

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.paygate.devstack.ServiceProcess;
+import dev.paygate.e2e.Edge.Rest;
 import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.edge.Http;
 import dev.paygate.edge.Repository;
-import dev.paygate.devstack.ServiceProcess;
-import dev.paygate.e2e.Edge.Rest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -38,6 +38,7 @@ import org.yaml.snakeyaml.Yaml;
  * (slow reads, a burst over the limit, a risk shadow decline, an outage) has gone through.
  * The answers are kept in e2e/target/monitoring/prometheus-queries.txt.
  */
+@EndToEnd
 class MonitoringIT {
 
     private static final Repository REPOSITORY = Repository.locate();
@@ -51,8 +52,8 @@ class MonitoringIT {
     private static final ExecutorService CALLERS = Executors.newFixedThreadPool(20);
 
     @BeforeAll
-    static void start() throws IOException {
-        edge = Edge.start("monitoring", 1, Map.of());
+    static void start(Edge started) throws IOException {
+        edge = started;
         payments = new RestPayments(edge);
         Path workDir = Files.createDirectories(edge.stack().workDir().resolve("prometheus"));
         List<String> services = edge.stack().replicas().stream()
@@ -67,9 +68,6 @@ class MonitoringIT {
         CALLERS.shutdownNow();
         if (prometheus != null) {
             prometheus.close();
-        }
-        if (edge != null) {
-            edge.close();
         }
     }
 

@@ -25,7 +25,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -34,8 +33,8 @@ import org.junit.jupiter.api.TestInstance;
  * client certificate from the local CA, and the calling workload's identity for rate limits is the
  * certificate's URI SAN, whichever token's sub rides on the call. The token is still required.
  */
-@Tag("e2e")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@EndToEnd(mutualTls = true)
 class MutualTlsIT {
 
     private static final long READ_BURST = 200;
@@ -45,8 +44,8 @@ class MutualTlsIT {
     private ExecutorService callers;
 
     @BeforeAll
-    void startEdge() {
-        edge = Edge.startWithMutualTls("mtls");
+    void setUp(Edge started) {
+        edge = started;
         // One address sends everything here: shadow the per-address floor to see the SAN's bucket alone.
         edge.stack().envoy().shadowPerAddressFloor();
         callers = Executors.newFixedThreadPool(16);
@@ -56,9 +55,6 @@ class MutualTlsIT {
     void stopEdge() {
         if (callers != null) {
             callers.shutdownNow();
-        }
-        if (edge != null) {
-            edge.close();
         }
     }
 

@@ -9,9 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -23,8 +21,8 @@ import org.junit.jupiter.api.TestInstance;
  * and a refused call changes nothing: every account holds exactly what its approved calls hold.
  * Prints its figures to stdout (the failsafe report).
  */
-@Tag("e2e")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@EndToEnd
 class OverloadShedIT {
 
     private static final int TERMINALS = 400;
@@ -33,17 +31,10 @@ class OverloadShedIT {
     private Edge edge;
 
     @BeforeAll
-    void startEdge() {
-        edge = Edge.start("overload-shed", 1, Map.of());
+    void setUp(Edge started) {
+        edge = started;
         // The rate limits would refuse most of the burst before it reaches the replica.
         edge.stack().envoy().shadowRateLimits();
-    }
-
-    @AfterAll
-    void stopEdge() {
-        if (edge != null) {
-            edge.close();
-        }
     }
 
     @Test

@@ -10,8 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -20,6 +18,7 @@ import org.junit.jupiter.api.Test;
  * today's proto/ with grpcio-tools, its pytest suite runs against Envoy and the service, and the
  * example's own output is checked through the REST side of the same edge.
  */
+@EndToEnd
 class PythonClientIT {
 
     private static final Repository REPOSITORY = Repository.locate();
@@ -29,20 +28,13 @@ class PythonClientIT {
     private static Edge edge;
 
     @BeforeAll
-    static void startEdgeAndGenerateStubs() {
+    static void generateStubs(Edge started) {
         if (!Files.isExecutable(PYTHON)) {
             throw new IllegalStateException(PYTHON + " is missing: ./paygate setup installs clients/python/requirements.txt");
         }
-        edge = Edge.start("python", 1, Map.of());
+        edge = started;
         Command.Result generate = run(List.of(PYTHON.toString(), "generate.py"));
         assertThat(generate.exitCode()).as(generate.output()).isZero();
-    }
-
-    @AfterAll
-    static void stopEdge() {
-        if (edge != null) {
-            edge.close();
-        }
     }
 
     @Test

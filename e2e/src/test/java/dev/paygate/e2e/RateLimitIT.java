@@ -6,8 +6,8 @@ import static dev.paygate.e2e.RestPayments.detail;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.e2e.Edge.Rest;
+import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.v1.AccountServiceGrpc;
 import dev.paygate.v1.AuthorizationServiceGrpc;
 import dev.paygate.v1.CreateAuthorizationRequest;
@@ -26,7 +26,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -40,8 +39,8 @@ import org.junit.jupiter.api.TestInstance;
  * buckets. All tests here come from one address, so the per-address floor is shadowed for this
  * suite (its own runtime key); {@link IdentityIT} tests the floor.
  */
-@Tag("e2e")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@EndToEnd
 class RateLimitIT {
 
     private static final String GET_ACCOUNT = "paygate.v1.AccountService/GetAccount";
@@ -70,8 +69,8 @@ class RateLimitIT {
     private ExecutorService callers;
 
     @BeforeAll
-    void startEdge() {
-        edge = Edge.start("ratelimit", 1, Map.of());
+    void setUp(Edge started) {
+        edge = started;
         edge.stack().envoy().shadowPerAddressFloor();
         service = ServiceMetrics.of(edge, 0);
         callers = Executors.newFixedThreadPool(CALLERS);
@@ -81,9 +80,6 @@ class RateLimitIT {
     void stopEdge() {
         if (callers != null) {
             callers.shutdownNow();
-        }
-        if (edge != null) {
-            edge.close();
         }
     }
 

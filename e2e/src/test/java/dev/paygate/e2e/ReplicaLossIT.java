@@ -10,9 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -25,8 +23,8 @@ import org.junit.jupiter.api.TestInstance;
  * with the same key until it succeeded) holds exactly one authorization. Prints the figures
  * (goodput per phase, failures by kind, retries, ejections) to stdout (the failsafe report).
  */
-@Tag("e2e")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@EndToEnd(replicas = 2)
 class ReplicaLossIT {
 
     private static final int CLIENTS = 24;
@@ -36,16 +34,9 @@ class ReplicaLossIT {
     private Edge edge;
 
     @BeforeAll
-    void startEdge() {
-        edge = Edge.start("replica-loss", 2, Map.of());
+    void setUp(Edge started) {
+        edge = started;
         edge.stack().envoy().shadowRateLimits();  // all clients are one caller on one address
-    }
-
-    @AfterAll
-    void stopEdge() {
-        if (edge != null) {
-            edge.close();
-        }
     }
 
     @Test

@@ -21,9 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -32,8 +30,8 @@ import org.junit.jupiter.api.TestInstance;
  * JSON in lowerCamelCase, int64 money units as strings, enums as names, and for every kind of bad
  * input the JSON {@code google.rpc.Status} with an ErrorInfo, with nothing changed behind it.
  */
-@Tag("e2e")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@EndToEnd
 class RestTranscodingIT {
 
     private static final String UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
@@ -42,16 +40,9 @@ class RestTranscodingIT {
     private RestPayments rest;
 
     @BeforeAll
-    void startEdge() {
-        edge = Edge.start("rest", 1, Map.of());
+    void setUp(Edge started) {
+        edge = started;
         rest = new RestPayments(edge);
-    }
-
-    @AfterAll
-    void stopEdge() {
-        if (edge != null) {
-            edge.close();
-        }
     }
 
     // --- the operations

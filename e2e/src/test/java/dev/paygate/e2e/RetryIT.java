@@ -30,10 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 import java.util.function.IntSupplier;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -48,7 +46,7 @@ import org.junit.jupiter.api.Test;
  * Prints its figures (requests, failures, retries, attempt counts, duration) to stdout, i.e. to
  * the failsafe report's output file.
  */
-@Tag("e2e")
+@EndToEnd(replicas = 2)
 class RetryIT {
 
     private static final int KEYED_REQUESTS = 300;
@@ -66,18 +64,11 @@ class RetryIT {
     private Account account;
 
     @BeforeAll
-    static void startEdge() {
-        edge = Edge.start("retry", 2, Map.of());
+    static void setUp(Edge started) {
+        edge = started;
         // The stream is far above one client's write bucket (50/s); rate limiting is RateLimitIT's
         // subject, so use the documented shadow mode: over-limit calls are counted, not refused.
         edge.stack().envoy().shadowRateLimits();
-    }
-
-    @AfterAll
-    static void stopEdge() {
-        if (edge != null) {
-            edge.close();
-        }
     }
 
     @BeforeEach

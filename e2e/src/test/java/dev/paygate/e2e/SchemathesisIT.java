@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -23,6 +22,7 @@ import org.junit.jupiter.api.Test;
  * every account's balances still equal the sum of its authorizations. Bounded for CI (one worker:
  * more crash schemathesis 4.32.5); {@code ./paygate fuzz --seconds N} runs it longer.
  */
+@EndToEnd(replicas = 2)
 class SchemathesisIT {
 
     private static final Repository REPOSITORY = Repository.locate();
@@ -38,17 +38,10 @@ class SchemathesisIT {
     private static Edge edge;
 
     @BeforeAll
-    static void startEdge() {
-        edge = Edge.start("fuzz", 2, Map.of());
+    static void setUp(Edge started) {
+        edge = started;
         // Shadow mode: buckets count but reject nothing, so the run tests the API, not the limiter.
         edge.stack().envoy().shadowRateLimits();
-    }
-
-    @AfterAll
-    static void stopEdge() {
-        if (edge != null) {
-            edge.close();
-        }
     }
 
     @Test

@@ -17,7 +17,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -26,8 +25,8 @@ import org.junit.jupiter.api.TestInstance;
  * by the request timeout with a JSON 408 and changes nothing; oversized headers are refused; and
  * replies do not say what software answers or how long the replica took.
  */
-@Tag("e2e")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@EndToEnd
 class SlowClientIT {
 
     /** envoy.yaml's request_timeout. */
@@ -39,8 +38,8 @@ class SlowClientIT {
     private ScheduledExecutorService trickler;
 
     @BeforeAll
-    void startEdge() {
-        edge = Edge.start("slowclient", 1, Map.of());
+    void setUp(Edge started) {
+        edge = started;
         rest = new RestPayments(edge);
         account = rest.createAccount(500).get("name").asText();
         trickler = Executors.newSingleThreadScheduledExecutor();
@@ -50,9 +49,6 @@ class SlowClientIT {
     void stopEdge() {
         if (trickler != null) {
             trickler.shutdownNow();
-        }
-        if (edge != null) {
-            edge.close();
         }
     }
 

@@ -7,9 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.paygate.e2e.Edge.Rest;
 import dev.paygate.e2e.RestPayments.Balances;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -20,24 +18,17 @@ import org.junit.jupiter.api.TestInstance;
  * one spelling, duplicate keys, NUL characters. Each is a 400 JSON {@code google.rpc.Status}
  * naming what was refused, and nothing changes behind it.
  */
-@Tag("e2e")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@EndToEnd
 class StrictRequestIT {
 
     private Edge edge;
     private RestPayments rest;
 
     @BeforeAll
-    void startEdge() {
-        edge = Edge.start("strict", 1, Map.of());
+    void setUp(Edge started) {
+        edge = started;
         rest = new RestPayments(edge);
-    }
-
-    @AfterAll
-    void stopEdge() {
-        if (edge != null) {
-            edge.close();
-        }
     }
 
     // --- query parameters: only those the operation documents

@@ -5,10 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.paygate.devstack.ServiceProcess;
 import java.time.Duration;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -16,23 +13,16 @@ import org.junit.jupiter.api.TestInstance;
  * {@code ./paygate run} supervises its replicas: one that dies (SIGKILL, as the OOM killer would)
  * is started again on its ports, and Envoy takes it back into rotation by its health check.
  */
-@Tag("e2e")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@EndToEnd
 class SupervisionIT {
 
     private Edge edge;
 
     @BeforeAll
-    void startEdge() {
-        edge = Edge.start("supervision", 1, Map.of());
+    void setUp(Edge started) {
+        edge = started;
         edge.stack().superviseReplicas(Duration.ofSeconds(1));
-    }
-
-    @AfterAll
-    void stopEdge() {
-        if (edge != null) {
-            edge.close();
-        }
     }
 
     @Test

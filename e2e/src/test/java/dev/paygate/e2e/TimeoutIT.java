@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.e2e.Edge.Rest;
 import dev.paygate.e2e.RestPayments.Balances;
+import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.v1.AccountServiceGrpc.AccountServiceBlockingStub;
 import dev.paygate.v1.GetAccountRequest;
 import io.grpc.Metadata;
@@ -18,9 +18,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -30,8 +28,8 @@ import org.junit.jupiter.api.TestInstance;
  * for {@code x-envoy-fault-delay-request} ms before the router calls the service. The route's
  * max_stream_duration runs from the moment the request arrives, so the delay counts against it.
  */
-@Tag("e2e")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@EndToEnd
 class TimeoutIT {
 
     private static final String DELAY = "x-envoy-fault-delay-request";
@@ -45,8 +43,8 @@ class TimeoutIT {
     private String account;
 
     @BeforeAll
-    void startEdge() {
-        edge = Edge.start("timeout", 1, Map.of());
+    void setUp(Edge started) {
+        edge = started;
         rest = new RestPayments(edge);
         accessLog = EnvoyAccessLog.of(edge);
         service = ServiceMetrics.of(edge, 0);
@@ -54,13 +52,6 @@ class TimeoutIT {
         rest.authorized(account, 100);
         // Connect the gRPC channel now, so that timed calls measure the edge, not a first connect.
         edge.accounts().getAccount(GetAccountRequest.newBuilder().setName(account).build());
-    }
-
-    @AfterAll
-    void stopEdge() {
-        if (edge != null) {
-            edge.close();
-        }
     }
 
     @Test

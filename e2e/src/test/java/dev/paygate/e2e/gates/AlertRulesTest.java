@@ -7,12 +7,14 @@ import dev.paygate.edge.Repository;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * The SLO recording and alert rules (ops/prometheus) pass promtool's own checks and its unit
  * tests: the burn-rate alerts fire on a burning route and stay quiet under budget.
  */
+@Tag("static")
 class AlertRulesTest {
 
     private static final Path RULES = Repository.locate().opsDir().resolve("prometheus");

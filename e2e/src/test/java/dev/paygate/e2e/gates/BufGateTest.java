@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
  * has no breaking change against the released paygate.v1 baseline (WIRE_JSON plus no deleted
  * services or rpcs). The gate itself is tested too: a careless change in a scratch copy is caught.
  */
+@Tag("static")
 class BufGateTest {
 
     private final Buf buf = new Buf();

@@ -1,13 +1,12 @@
 package dev.paygate.e2e.gates;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.paygate.devstack.credentials.DevCredentials;
 import dev.paygate.edge.Command;
 import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.edge.Repository;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
-import dev.paygate.devstack.credentials.DevCredentials;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.Yaml;
@@ -29,6 +29,7 @@ import org.yaml.snakeyaml.Yaml;
  * the configs that Envoy and Prometheus would load from their mounts accepted by the real
  * binaries ({@code envoy --mode validate}, {@code promtool check config}).
  */
+@Tag("static")
 class ComposeTest {
 
     private static final Repository REPOSITORY = Repository.locate();

@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.Test;
  * google.api.http path, verb or body would pass it while every REST client of that rpc breaks.
  * Every released rpc must keep its binding exactly (new rpcs and additional bindings are free).
  */
+@Tag("static")
 class RestBindingsGateTest {
 
     private static final Repository REPOSITORY = Repository.locate();

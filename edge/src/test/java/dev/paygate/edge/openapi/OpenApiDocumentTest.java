@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.Test;
  * a client sees is there under its JSON name, and the build's copy is the generator's output for
  * today's proto/ (so it cannot fall out of step).
  */
+@Tag("static")
 class OpenApiDocumentTest {
 
     private static final Repository REPOSITORY = Repository.locate();

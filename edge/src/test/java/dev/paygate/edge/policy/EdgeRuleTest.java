@@ -9,12 +9,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * One broken config per rule, each made from the shipped envoy.yaml (which passes every rule) by
  * one small edit, and the finding it must produce.
  */
+@Tag("static")
 class EdgeRuleTest {
 
     private static final Repository REPOSITORY = Repository.locate();

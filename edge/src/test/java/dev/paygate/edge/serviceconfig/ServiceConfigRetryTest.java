@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.Test;
  * UNAVAILABLE): a read is retried and succeeds; a write is not retried under the default config,
  * and is retried under the config for clients that key every write.
  */
+@Tag("static")
 class ServiceConfigRetryTest {
 
     private final AtomicInteger readAttempts = new AtomicInteger();

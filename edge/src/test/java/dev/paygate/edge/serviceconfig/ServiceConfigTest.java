@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Test;
  * only in the config for clients that key every write), with the same attempts and back-off.
  * Every rpc of the contract is covered.
  */
+@Tag("static")
 class ServiceConfigTest {
 
     private static final Repository REPOSITORY = Repository.locate();

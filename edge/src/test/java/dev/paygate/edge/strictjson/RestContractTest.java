@@ -13,9 +13,11 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** What the generator reads from a descriptor set: the bindings and the JSON keys of every body. */
+@Tag("static")
 class RestContractTest {
 
     private final RestContract shop = RestContract.of(ShopContract.contract(), ShopContract.SERVICES);

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (Why Envoy rather than a standalone Lua: the program's contract is Envoy's handle API, and
  * Envoy ships its own LuaJIT; a second interpreter would test something else.)
  */
+@Tag("static")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class StrictJsonFilterTest {
 
