@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * {@code ./paygate bench}: the one place Paygate's performance figures come from. Starts one
@@ -47,7 +48,7 @@ public final class Benchmark {
         double[] loadAverage = loadAverage();
         Path workDir = Files.createTempDirectory("paygate-bench-");
         Stack.Options stackOptions = new Stack.Options(1, FreePorts.next(), FreePorts.next(), FreePorts.next(), 0, 0,
-                workDir, false, Map.of(), null, false).withProductionJvm().withDatabase(options.database());
+                workDir, UnaryOperator.identity(), Map.of(), null, false).withProductionJvm().withDatabase(options.database());
         System.err.println("bench: starting the service (" + options.databaseName() + "), the edge and the floor in "
                 + workDir);
         Outcome outcome;

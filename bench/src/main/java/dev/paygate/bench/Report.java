@@ -45,7 +45,7 @@ final class Report {
                 + "event-loop thread, the same Netty and JDK TLS provider as grpc-java; at most 100 calls outstanding: "
                 + "Envoy's max_concurrent_streams); closed loop = N threads each awaiting its reply; "
                 + "open loop = one sender on a fixed schedule, latency from each call's intended send time");
-        root.put("floor", "envoy.yaml reduced to grpc_json_transcoder + router (EnvoyConfig#transcoderAndRouterOnly): "
+        root.put("floor", "envoy.yaml reduced to grpc_json_transcoder + router (FloorEdge#transcoderAndRouterOnly): "
                 + "same TLS listener, connection manager, access log and routes; no jwt_authn, rate limits, buffer, "
                 + "strict-JSON Lua or header mutation; a second Envoy process on its own ports");
         root.put("rate_limits", "shadow mode on the full edge (identity buckets and per-address floor): counted, not refused");

@@ -4,6 +4,7 @@ import dev.paygate.edge.Repository;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.UnaryOperator;
 
 /**
  * {@code ./paygate run}: Envoy on 8443 (TLS; admin 127.0.0.1:9901) in front of the service (gRPC
@@ -38,7 +39,7 @@ public final class LocalStack {
                 port("PAYGATE_ENVOY_PORT", 8443), port("PAYGATE_ENVOY_ADMIN_PORT", 9901),
                 port("PAYGATE_ENVOY_STATS_PORT", 9902),
                 port("PAYGATE_GRPC_PORT", 50051), port("PAYGATE_MANAGEMENT_PORT", 8081),
-                repository.root().resolve(".run"), false,
+                repository.root().resolve(".run"), UnaryOperator.identity(),
                 // The production JVM flags (service/jvm.options, as in the Docker image) set the heap.
                 Map.of("PAYGATE_REFLECTION", "true"), null, mutualTls).withProductionJvm();
         System.out.println("starting " + replicas + " service replica(s) and envoy ...");

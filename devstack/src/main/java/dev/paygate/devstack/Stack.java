@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * Envoy in front of N service replicas, all real processes on loopback. One replica uses the
@@ -25,21 +26,22 @@ import java.util.Map;
  */
 public final class Stack implements AutoCloseable {
 
-    /** What to start. */
     /**
-     * What to start. {@code database} null means {@link Database#defaultFor} the replica count.
+     * What to start. {@code database} null means {@link Database#defaultFor} the replica count;
+     * {@code edgeChanges} change the local rendering further (tests add a fault filter), identity
+     * for none.
      */
     public record Options(int replicas, int envoyPort, int adminPort, int statsPort, int firstGrpcPort,
-                          int firstManagementPort, Path workDir, boolean headerDrivenFaults,
+                          int firstManagementPort, Path workDir, UnaryOperator<EnvoyConfig> edgeChanges,
                           Map<String, String> serviceEnvironment, String serviceHeap, boolean mutualTls,
                           ServiceJvm serviceJvm, Database database) {
 
         /** Fast-start service JVMs on the default database. */
         public Options(int replicas, int envoyPort, int adminPort, int statsPort, int firstGrpcPort,
-                       int firstManagementPort, Path workDir, boolean headerDrivenFaults,
+                       int firstManagementPort, Path workDir, UnaryOperator<EnvoyConfig> edgeChanges,
                        Map<String, String> serviceEnvironment, String serviceHeap, boolean mutualTls) {
             this(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.FAST_START, null);
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.FAST_START, null);
         }
 
         /** The database the replicas share. */
@@ -50,33 +52,28 @@ public final class Stack implements AutoCloseable {
         /** The service's production JVM flags (service/jvm.options) instead of the fast start. */
         public Options withProductionJvm() {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.PRODUCTION, database);
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.PRODUCTION, database);
         }
 
         public Options withDatabase(Database chosen) {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, chosen);
-        }
-
-        public static Options forTests(int replicas, Path workDir) {
-            return new Options(replicas, FreePorts.next(), FreePorts.next(), FreePorts.next(), 0, 0, workDir, true,
-                    Map.of(), "256m", false);
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, chosen);
         }
 
         public Options withServiceEnvironment(Map<String, String> environment) {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    headerDrivenFaults, environment, serviceHeap, mutualTls, serviceJvm, database);
+                    edgeChanges, environment, serviceHeap, mutualTls, serviceJvm, database);
         }
 
         public Options withReplicas(int count) {
             return new Options(count, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    headerDrivenFaults, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database);
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database);
         }
 
-        /** The edge requires client certificates from the local CA (see EnvoyConfig#requireClientCertificates). */
+        /** The edge requires client certificates from the local CA ({@link MutualTlsEdge}). */
         public Options withMutualTls() {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    headerDrivenFaults, serviceEnvironment, serviceHeap, true, serviceJvm, database);
+                    edgeChanges, serviceEnvironment, serviceHeap, true, serviceJvm, database);
         }
     }
 
@@ -129,12 +126,9 @@ public final class Stack implements AutoCloseable {
         EnvoyConfig config = LocalEdge.render(EnvoyConfig.load(repository.envoyYaml()), repository, credentials,
                 options.envoyPort(), options.adminPort(), options.statsPort(), upstreams);
         if (options.mutualTls()) {
-            config.requireClientCertificates(credentials.caCertificate());
+            MutualTlsEdge.requireClientCertificates(config, credentials.caCertificate());
         }
-        if (options.headerDrivenFaults()) {
-            config.withHeaderDrivenFaults();
-        }
-        Path rendered = config.writeTo(options.workDir().resolve("envoy.local.yaml"));
+        Path rendered = options.edgeChanges().apply(config).writeTo(options.workDir().resolve("envoy.local.yaml"));
         envoy = EnvoyProcess.start(repository.envoyBinary(), rendered, options.adminPort(),
                 options.workDir().resolve("envoy.log"));
         envoy.awaitHealthyHosts("paygate_service", replicas.size(), java.time.Duration.ofSeconds(30));

@@ -3,6 +3,7 @@ package dev.paygate.e2e;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.paygate.devstack.Stack;
+import dev.paygate.devstack.TestStacks;
 import dev.paygate.devstack.credentials.DevSigningKey;
 import dev.paygate.devstack.credentials.EdgeTls;
 import dev.paygate.devstack.credentials.TokenPolicy;
@@ -83,7 +84,7 @@ public final class Edge implements AutoCloseable {
     private static Edge start(String suite, java.util.function.UnaryOperator<Stack.Options> configure) {
         try {
             Path workDir = Files.createTempDirectory("paygate-e2e-" + suite + "-");
-            Stack.Options options = configure.apply(Stack.Options.forTests(1, workDir));
+            Stack.Options options = configure.apply(TestStacks.options(1, workDir));
             return new Edge(Stack.start(Repository.locate(), options), suite + "-client");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
