@@ -48,7 +48,8 @@ public final class Benchmark {
         double[] loadAverage = loadAverage();
         Path workDir = Files.createTempDirectory("paygate-bench-");
         Stack.Options stackOptions = new Stack.Options(1, FreePorts.next(), FreePorts.next(), FreePorts.next(), 0, 0,
-                workDir, UnaryOperator.identity(), Map.of(), null, false).withProductionJvm().withDatabase(options.database());
+                workDir, UnaryOperator.identity(), Map.of(), null, false)
+                .withProductionJvm().withDatabase(options.database());
         System.err.println("bench: starting the service (" + options.databaseName() + "), the edge and the floor in "
                 + workDir);
         Outcome outcome;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.paygate.devstack.ServiceProcess;
+import dev.paygate.e2e.EndToEnd.RateLimits;
 import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.v1.GetAccountRequest;
 import io.grpc.Status;
@@ -33,7 +34,7 @@ import org.junit.jupiter.api.TestInstance;
  * every read.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@EndToEnd(replicas = 2)
+@EndToEnd(replicas = 2, rateLimits = RateLimits.SHADOWED)
 class EjectionIT {
 
     private static final String EJECTIONS = "cluster.paygate_service.outlier_detection.ejections_enforced_total";
@@ -46,7 +47,6 @@ class EjectionIT {
     @BeforeAll
     void setUp(Edge started) {
         edge = started;
-        envoy().shadowRateLimits();
         account = new RestPayments(edge).createAccount(500).get("name").asText();
         callers = Executors.newFixedThreadPool(16);
     }

@@ -26,4 +26,16 @@ public @interface EndToEnd {
 
     /** The edge requires client certificates from the local CA, and the suite's clients present one. */
     boolean mutualTls() default false;
+
+    /** How the edge's rate limits start (envoy.yaml's runtime keys; RateLimitIT tests them enforced). */
+    RateLimits rateLimits() default RateLimits.ENFORCED;
+
+    /** Shadow mode counts over-limit calls without refusing them. */
+    enum RateLimits {
+        ENFORCED,
+        /** The per-address floor shadowed: a suite whose calls come from one address sees the identity buckets alone. */
+        PER_ADDRESS_FLOOR_SHADOWED,
+        /** Every bucket shadowed: for suites whose load is far above one caller's budget. */
+        SHADOWED
+    }
 }

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.type.Money;
 import dev.paygate.devstack.ServiceProcess;
+import dev.paygate.e2e.EndToEnd.RateLimits;
 import dev.paygate.v1.Account;
 import dev.paygate.v1.Authorization;
 import dev.paygate.v1.CreateAccountRequest;
@@ -39,7 +40,8 @@ import org.junit.jupiter.api.Test;
  * Prints its timings to stdout (the failsafe report's output file).
  */
 // Micronaut maps PAYGATE_HEALTH_SHUTDOWN_DRAIN_DELAY to paygate.health.shutdown-drain-delay.
-@EndToEnd(replicas = 2, serviceEnvironment = "PAYGATE_HEALTH_SHUTDOWN_DRAIN_DELAY=" + HealthIT.DRAIN_SECONDS + "s")
+@EndToEnd(replicas = 2, serviceEnvironment = "PAYGATE_HEALTH_SHUTDOWN_DRAIN_DELAY=" + HealthIT.DRAIN_SECONDS + "s",
+        rateLimits = RateLimits.SHADOWED)
 class HealthIT {
 
     /** Longer than Envoy needs to notice (health check every 1s, 2 failures), so the drain is seen. */
@@ -54,9 +56,6 @@ class HealthIT {
     @BeforeAll
     static void setUp(Edge started) {
         edge = started;
-        // The load below is far above one client's write bucket; rate limits are RateLimitIT's
-        // subject, so use the documented shadow mode (counted, not refused).
-        edge.stack().envoy().shadowRateLimits();
     }
 
     @BeforeEach

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.paygate.devstack.credentials.EdgeTls;
 import dev.paygate.e2e.Edge.Rest;
+import dev.paygate.e2e.EndToEnd.RateLimits;
 import dev.paygate.v1.AccountServiceGrpc;
 import dev.paygate.v1.GetAccountRequest;
 import io.grpc.ManagedChannel;
@@ -34,7 +35,8 @@ import org.junit.jupiter.api.TestInstance;
  * certificate's URI SAN, whichever token's sub rides on the call. The token is still required.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@EndToEnd(mutualTls = true)
+// One address sends everything here: the SAN's bucket alone is under test.
+@EndToEnd(mutualTls = true, rateLimits = RateLimits.PER_ADDRESS_FLOOR_SHADOWED)
 class MutualTlsIT {
 
     private static final long READ_BURST = 200;
@@ -46,8 +48,6 @@ class MutualTlsIT {
     @BeforeAll
     void setUp(Edge started) {
         edge = started;
-        // One address sends everything here: shadow the per-address floor to see the SAN's bucket alone.
-        edge.stack().envoy().shadowPerAddressFloor();
         callers = Executors.newFixedThreadPool(16);
     }
 

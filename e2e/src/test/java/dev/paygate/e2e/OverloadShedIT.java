@@ -2,6 +2,7 @@ package dev.paygate.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.paygate.e2e.EndToEnd.RateLimits;
 import dev.paygate.v1.GetAccountRequest;
 import io.grpc.Status;
 import java.time.Duration;
@@ -22,7 +23,8 @@ import org.junit.jupiter.api.TestInstance;
  * Prints its figures to stdout (the failsafe report).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@EndToEnd
+// The rate limits would refuse most of the burst before it reaches the replica.
+@EndToEnd(rateLimits = RateLimits.SHADOWED)
 class OverloadShedIT {
 
     private static final int TERMINALS = 400;
@@ -33,8 +35,6 @@ class OverloadShedIT {
     @BeforeAll
     void setUp(Edge started) {
         edge = started;
-        // The rate limits would refuse most of the burst before it reaches the replica.
-        edge.stack().envoy().shadowRateLimits();
     }
 
     @Test

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.paygate.e2e.Edge.Rest;
+import dev.paygate.e2e.EndToEnd.RateLimits;
 import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.v1.AccountServiceGrpc;
 import dev.paygate.v1.AuthorizationServiceGrpc;
@@ -40,7 +41,7 @@ import org.junit.jupiter.api.TestInstance;
  * suite (its own runtime key); {@link IdentityIT} tests the floor.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@EndToEnd
+@EndToEnd(rateLimits = RateLimits.PER_ADDRESS_FLOOR_SHADOWED)
 class RateLimitIT {
 
     private static final String GET_ACCOUNT = "paygate.v1.AccountService/GetAccount";
@@ -71,7 +72,6 @@ class RateLimitIT {
     @BeforeAll
     void setUp(Edge started) {
         edge = started;
-        edge.stack().envoy().shadowPerAddressFloor();
         service = ServiceMetrics.of(edge, 0);
         callers = Executors.newFixedThreadPool(CALLERS);
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.paygate.devstack.ServiceProcess;
+import dev.paygate.e2e.EndToEnd.RateLimits;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.List;
@@ -24,7 +25,8 @@ import org.junit.jupiter.api.TestInstance;
  * (goodput per phase, failures by kind, retries, ejections) to stdout (the failsafe report).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@EndToEnd(replicas = 2)
+// All clients are one caller on one address.
+@EndToEnd(replicas = 2, rateLimits = RateLimits.SHADOWED)
 class ReplicaLossIT {
 
     private static final int CLIENTS = 24;
@@ -36,7 +38,6 @@ class ReplicaLossIT {
     @BeforeAll
     void setUp(Edge started) {
         edge = started;
-        edge.stack().envoy().shadowRateLimits();  // all clients are one caller on one address
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.type.Money;
+import dev.paygate.e2e.EndToEnd.RateLimits;
 import dev.paygate.v1.Account;
 import dev.paygate.v1.Authorization;
 import dev.paygate.v1.CreateAccountRequest;
@@ -46,7 +47,8 @@ import org.junit.jupiter.api.Test;
  * Prints its figures (requests, failures, retries, attempt counts, duration) to stdout, i.e. to
  * the failsafe report's output file.
  */
-@EndToEnd(replicas = 2)
+// The stream is far above one client's write bucket (50/s).
+@EndToEnd(replicas = 2, rateLimits = RateLimits.SHADOWED)
 class RetryIT {
 
     private static final int KEYED_REQUESTS = 300;
@@ -66,9 +68,6 @@ class RetryIT {
     @BeforeAll
     static void setUp(Edge started) {
         edge = started;
-        // The stream is far above one client's write bucket (50/s); rate limiting is RateLimitIT's
-        // subject, so use the documented shadow mode: over-limit calls are counted, not refused.
-        edge.stack().envoy().shadowRateLimits();
     }
 
     @BeforeEach

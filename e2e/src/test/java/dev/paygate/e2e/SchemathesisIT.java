@@ -2,6 +2,7 @@ package dev.paygate.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.paygate.e2e.EndToEnd.RateLimits;
 import dev.paygate.edge.Command;
 import dev.paygate.edge.Repository;
 import java.nio.file.Files;
@@ -22,7 +23,8 @@ import org.junit.jupiter.api.Test;
  * every account's balances still equal the sum of its authorizations. Bounded for CI (one worker:
  * more crash schemathesis 4.32.5); {@code ./paygate fuzz --seconds N} runs it longer.
  */
-@EndToEnd(replicas = 2)
+// The run tests the API, not the limiter.
+@EndToEnd(replicas = 2, rateLimits = RateLimits.SHADOWED)
 class SchemathesisIT {
 
     private static final Repository REPOSITORY = Repository.locate();
@@ -40,8 +42,6 @@ class SchemathesisIT {
     @BeforeAll
     static void setUp(Edge started) {
         edge = started;
-        // Shadow mode: buckets count but reject nothing, so the run tests the API, not the limiter.
-        edge.stack().envoy().shadowRateLimits();
     }
 
     @Test

@@ -31,6 +31,11 @@ final class StackExtension implements BeforeAllCallback, ParameterResolver {
         Edge edge = settings.mutualTls() ? Edge.startWithMutualTls(name)
                 : Edge.start(name, settings.replicas(), environment(settings.serviceEnvironment()));
         context.getStore(NAMESPACE).put(Running.class, new Running(edge));
+        switch (settings.rateLimits()) {
+            case SHADOWED -> edge.stack().envoy().shadowRateLimits();
+            case PER_ADDRESS_FLOOR_SHADOWED -> edge.stack().envoy().shadowPerAddressFloor();
+            case ENFORCED -> { }
+        }
     }
 
     @Override

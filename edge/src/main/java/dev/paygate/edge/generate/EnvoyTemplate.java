@@ -2,6 +2,7 @@ package dev.paygate.edge.generate;
 
 import dev.paygate.contract.Contract;
 import dev.paygate.contract.HttpBinding;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,7 +77,7 @@ public final class EnvoyTemplate {
             throw new IllegalArgumentException("the contract has no such rpc; a regex matching nothing would hide it");
         }
         Map<String, List<String>> byService = new LinkedHashMap<>();
-        methods.forEach(m -> byService.computeIfAbsent(m.service(), s -> new java.util.ArrayList<>()).add(m.name()));
+        methods.forEach(m -> byService.computeIfAbsent(m.service(), s -> new ArrayList<>()).add(m.name()));
         return byService.entrySet().stream()
                 .map(e -> e.getKey().replace(".", "\\.") + "/(?:" + String.join("|", e.getValue()) + ")")
                 .collect(Collectors.joining("|", "^/(?:", ")$"));

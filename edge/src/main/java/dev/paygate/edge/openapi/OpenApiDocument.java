@@ -99,7 +99,8 @@ public final class OpenApiDocument {
             }
             for (int i = 0; i < method.bindings().size(); i++) {
                 RestRoute route = RestRoute.of(method.descriptor(), method.bindings().get(i), contract.files());
-                ObjectNode path = paths.has(route.path()) ? (ObjectNode) paths.get(route.path()) : paths.putObject(route.path());
+                ObjectNode path = paths.has(route.path()) ? (ObjectNode) paths.get(route.path())
+                        : paths.putObject(route.path());
                 if (path.has(route.verb())) {
                     throw new IllegalStateException("two rpcs bound to " + route.verb() + " " + route.path());
                 }
@@ -215,8 +216,9 @@ public final class OpenApiDocument {
         ObjectNode components = JSON.objectNode();
         ObjectNode security = components.putObject("securitySchemes").putObject("bearerAuth");
         security.put("type", "http").put("scheme", "bearer").put("bearerFormat", "JWT");
-        security.put("description", "A JWT from Paygate's issuer; its `scope` claim lists `" + Contract.READ_SCOPE + "` and/or `"
-                + Contract.WRITE_SCOPE + "`. Envoy checks signature, expiry and audience before any call reaches the service.");
+        security.put("description", "A JWT from Paygate's issuer; its `scope` claim lists `" + Contract.READ_SCOPE
+                + "` and/or `" + Contract.WRITE_SCOPE
+                + "`. Envoy checks signature, expiry and audience before any call reaches the service.");
 
         ObjectNode key = components.putObject("parameters").putObject("IdempotencyKey");
         key.put("name", "Idempotency-Key").put("in", "header").put("required", false);

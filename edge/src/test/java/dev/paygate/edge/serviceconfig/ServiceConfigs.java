@@ -9,9 +9,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The gRPC service configs the build generates into the paygate-edge jar, read as a grpc-java client reads
- * them for {@code defaultServiceConfig}: Gson's maps (numbers as Double), as in grpc-java's
- * retrying example.
+ * The gRPC service configs the build generates into the paygate-edge jar, read as a grpc-java
+ * client reads them for {@code defaultServiceConfig}: Gson's maps (numbers as Double), as in
+ * grpc-java's retrying example.
  */
 final class ServiceConfigs {
 
