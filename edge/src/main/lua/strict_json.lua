@@ -111,11 +111,36 @@ local function find_binding(method, path)
   return best, query
 end
 
+-- The methods some binding serves at this path, for a 405's Allow ("" when the path has none).
+local METHODS, seen_method = {}, {}
+for _, binding in ipairs(CONTRACT.bindings) do
+  if not seen_method[binding.method] then
+    seen_method[binding.method] = true
+    table.insert(METHODS, binding.method)
+  end
+end
+table.sort(METHODS)
+
+local function allowed_methods(path)
+  local allowed = {}
+  for _, method in ipairs(METHODS) do
+    if find_binding(method, path) then
+      table.insert(allowed, method)
+    end
+  end
+  return concat(allowed, ", ")
+end
+
 -- --- query parameters: only those the binding documents, each once
 
 local function echo(text)
   text = sub(text, 1, MAX_ECHO)
   return (text:gsub("[^%w%-%._~%%%[%]*]", "?"))
+end
+
+-- A query value as the transcoder reads it: "+" is a space, %XX a byte.
+local function unescape(value)
+  return (value:gsub("%+", " "):gsub("%%(%x%x)", function(hex) return char(tonumber(hex, 16)) end))
 end
 
 local function check_query(binding, query)
@@ -131,6 +156,12 @@ local function check_query(binding, query)
     if seen[parameter.slot] and not parameter.repeated then
       refuse("DUPLICATE_QUERY_PARAMETER", echo(name), "Query parameter \"" .. echo(name)
         .. "\" sets " .. parameter.slot .. " a second time.")
+    end
+    -- The service reads an empty request_id as "no key": a client that sent one meant the write
+    -- to be safe to repeat, and it would not be. Refused, as an empty Idempotency-Key is.
+    if parameter.slot == "request_id" and not find(unescape(equals and sub(piece, equals + 1) or ""), "%S") then
+      refuse("EMPTY_REQUEST_ID", "request_id", "Query parameter \"" .. echo(name) .. "\" is empty or blank: "
+        .. "send a unique key (a UUID) to make this write safe to repeat, or leave it out.")
     end
     seen[parameter.slot] = true
   end
@@ -398,10 +429,11 @@ local function status_json(code, refusal)
   return '{"code":' .. code .. ',"message":' .. json_string(refusal.message) .. ',"details":[' .. details .. ']}'
 end
 
-local function reply(handle, status, code, refusal)
+local function reply(handle, status, code, refusal, allow)
   -- The local_reply_config mapper for this metadata keeps the body as written here.
   handle:streamInfo():dynamicMetadata():set("paygate.strict_json", "refused", true)
-  handle:respond({[":status"] = tostring(status), ["content-type"] = "application/json"}, status_json(code, refusal))
+  handle:respond({[":status"] = tostring(status), ["content-type"] = "application/json", ["allow"] = allow},
+    status_json(code, refusal))
 end
 
 -- Runs a check; returns the refusal it raised, or nil. A bug is reported, never waved through.
@@ -418,9 +450,15 @@ function envoy_on_request(handle)
   if is_grpc(headers:get("content-type") or "") then
     return  -- passed through as gRPC by the transcoder; only gRPC routes serve it
   end
-  local binding, query = find_binding(headers:get(":method"), headers:get(":path") or "")
+  local path = headers:get(":path") or ""
+  local binding, query = find_binding(headers:get(":method"), path)
   if binding == nil then
-    return  -- bound to no operation: the transcoder answers 404
+    local allow = allowed_methods(path)
+    if allow ~= "" then  -- a resource of the API, asked with a method it does not serve (RFC 9110 15.5.6)
+      reply(handle, 405, 12, {reason = "METHOD_NOT_ALLOWED", message = "This resource accepts " .. allow
+        .. " only."}, allow)
+    end
+    return  -- otherwise bound to no operation: the transcoder answers 404
   end
   local refusal = query ~= "" and run(handle, check_query, binding, query) or nil
   if refusal == nil then

@@ -41,6 +41,8 @@ public final class LocalEdge {
     public static EnvoyConfig withLocalFiles(EnvoyConfig shipped, Repository repository, DevCredentials credentials) {
         shipped.replaceFile("/etc/envoy/paygate.pb", repository.descriptorSet())
                 .replaceFile("/etc/envoy/strict_json.lua", repository.strictJsonLua())
+                .replaceFile("/etc/envoy/connection_limit_per_source.wasm", repository.connectionLimitWasm())
+                .replaceFile("/etc/envoy/edge_headers.lua", repository.edgeHeadersLua())
                 .replaceFile("/etc/envoy/tls/server.pem", credentials.serverCertificate())
                 .replaceFile("/etc/envoy/tls/server.key", credentials.serverKey())
                 .replaceFile("/etc/envoy/jwks.json", credentials.signingKey().jwksFile());

@@ -95,9 +95,13 @@ class ContractChangeTest {
         EdgeArtifacts.write(Contract.load(descriptorSet), Files.readString(REPOSITORY.envoyTemplate()),
                 Files.readString(REPOSITORY.root().resolve("edge/src/main/lua/strict_json.lua")),
                 REPOSITORY.root().resolve("tools/node_modules/swagger-ui-dist"), edgeTarget, edgeTarget.resolve("classes"));
-        Files.createDirectories(scratch.resolve(".venv/bin"));
-        Files.createSymbolicLink(scratch.resolve(".venv/bin/envoy"), REPOSITORY.envoyBinary());
-        return new Repository(scratch);
+        // What the edge runs that does not come from the contract: the checkout's own.
+        Repository scratchRepository = new Repository(scratch);
+        link(scratchRepository.root().resolve(".venv/bin/envoy"), REPOSITORY.envoyBinary());
+        link(scratchRepository.root().resolve("edge/target/edge/connection_limit_per_source.wasm"),
+                REPOSITORY.connectionLimitWasm());
+        link(scratchRepository.edgeHeadersLua(), REPOSITORY.edgeHeadersLua());
+        return scratchRepository;
     }
 
     /** protoc from grpcio-tools (the Python client's pinned venv), with the imports the Maven build unpacks. */
@@ -140,6 +144,11 @@ class ContractChangeTest {
         try (InputStream in = getClass().getResourceAsStream("/contract-change/merchant_service.proto")) {
             return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         }
+    }
+
+    private static void link(Path link, Path target) throws IOException {
+        Files.createDirectories(link.getParent());
+        Files.createSymbolicLink(link, target);
     }
 
     private static void copyTree(Path from, Path to) throws IOException {

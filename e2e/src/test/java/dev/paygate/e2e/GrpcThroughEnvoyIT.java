@@ -10,9 +10,11 @@ import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
 import com.google.type.Money;
 import dev.paygate.v1.Account;
+import dev.paygate.v1.AccountServiceGrpc;
 import dev.paygate.v1.Authorization;
 import dev.paygate.v1.Authorization.DeclineReason;
 import dev.paygate.v1.Authorization.State;
+import dev.paygate.v1.AuthorizationServiceGrpc;
 import dev.paygate.v1.CaptureAuthorizationRequest;
 import dev.paygate.v1.CreateAccountRequest;
 import dev.paygate.v1.CreateAuthorizationRequest;
@@ -21,14 +23,21 @@ import dev.paygate.v1.GetAuthorizationRequest;
 import dev.paygate.v1.ListAuthorizationsRequest;
 import dev.paygate.v1.ListAuthorizationsResponse;
 import dev.paygate.v1.VoidAuthorizationRequest;
+import io.grpc.CallOptions;
+import io.grpc.ClientInterceptors;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -254,7 +263,61 @@ class GrpcThroughEnvoyIT {
         assertThat(listAll(account)).containsExactly(first.getName());
     }
 
+    @Test
+    void twoRequestMessagesInAUnaryCall_areInvalidArgument_triedOnce_andHoldNothing() throws Exception {
+        String account = createAccount(500).getName();
+        CreateAuthorizationRequest request = CreateAuthorizationRequest.newBuilder()
+                .setParent(account).setAuthorization(authorization(10)).build();
+        long retriesBefore = edge.stack().envoy().stat("cluster.paygate_service.upstream_rq_retry");
+
+        // A keyed write and a read: the routes that retry a reset.
+        StatusRuntimeException write = twoMessages(AuthorizationServiceGrpc.getCreateAuthorizationMethod(), request,
+                Map.of("idempotency-key", UUID.randomUUID().toString()));
+        StatusRuntimeException read = twoMessages(AccountServiceGrpc.getGetAccountMethod(),
+                GetAccountRequest.newBuilder().setName(account).build(), Map.of());
+
+        for (StatusRuntimeException error : List.of(write, read)) {
+            assertThat(error.getStatus().getCode()).as("%s", error.getStatus()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(detail(error, ErrorInfo.class).getReason()).isEqualTo("MALFORMED_REQUEST");
+        }
+        assertThat(edge.stack().envoy().stat("cluster.paygate_service.upstream_rq_retry")).as("no retry")
+                .isEqualTo(retriesBefore);
+        assertThat(getAccount(account).getHeld()).isEqualTo(eur(0));
+        assertThat(listAll(account)).isEmpty();
+    }
+
     // --- helpers
+
+    /** A unary method called with the same request message sent twice, as a careless client can. */
+    private <Q, R> StatusRuntimeException twoMessages(MethodDescriptor<Q, R> unary, Q request, Map<String, String> metadata)
+            throws Exception {
+        MethodDescriptor<Q, R> streaming = unary.toBuilder().setType(MethodDescriptor.MethodType.CLIENT_STREAMING).build();
+        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+        StreamObserver<Q> requests = ClientCalls.asyncClientStreamingCall(
+                ClientInterceptors.intercept(edge.channel(), edge.headers(metadata))
+                        .newCall(streaming, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS)),
+                new StreamObserver<R>() {
+                    @Override
+                    public void onNext(R response) {
+                    }
+
+                    @Override
+                    public void onError(Throwable error) {
+                        outcome.complete(error);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        outcome.complete(new AssertionError("served"));
+                    }
+                });
+        requests.onNext(request);
+        requests.onNext(request);
+        requests.onCompleted();
+        Throwable error = outcome.get(15, TimeUnit.SECONDS);
+        assertThat(error).isInstanceOf(StatusRuntimeException.class);
+        return (StatusRuntimeException) error;
+    }
 
     private Account createAccount(long limit) {
         return edge.accounts().createAccount(CreateAccountRequest.newBuilder()

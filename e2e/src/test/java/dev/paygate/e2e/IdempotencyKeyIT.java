@@ -16,7 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A careless client's idempotency key: empty, blank or too long. Envoy used to send such a write
+ * A careless client's idempotency key: empty, blank, too long, sent twice, or an empty requestId. Envoy used to send such a write
  * down the retrying route (its key header was "present"), while the service treated it as unkeyed,
  * so a retry after a commit charged twice. Now the edge refuses it before any replica sees it.
  */
@@ -74,6 +74,60 @@ class IdempotencyKeyIT {
         assertThat(answer.json().get("message").asText()).contains("idempotency-key");
         assertThat(grpc).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(edge.stack().envoy().stat(UPSTREAM_REQUESTS)).as("no replica saw it").isEqualTo(upstream);
+        assertThat(rest.balances(account)).as("nothing charged").isEqualTo(before);
+    }
+
+    /**
+     * Two Idempotency-Key lines (gRPC: two idempotency-key entries): Envoy's route matcher judged
+     * one copy, so the write went down the keyed, retrying route with two keys; now it is a 400
+     * and no replica sees it.
+     */
+    @Test
+    void keySentTwice_isRefusedAtTheEdge_overRestAndGrpc_andNothingReachesAReplica() throws Exception {
+        RestPayments.Balances before = rest.balances(account);
+        long upstream = edge.stack().envoy().stat(UPSTREAM_REQUESTS);
+        String body = RestPayments.authorizationBody(10);
+
+        String rawAnswer;
+        try (javax.net.ssl.SSLSocket socket = edge.http11Socket(java.time.Duration.ofSeconds(10))) {
+            socket.getOutputStream().write(("POST /v1/" + account + "/authorizations HTTP/1.1\r\nhost: localhost\r\n"
+                    + "authorization: " + Edge.bearer(edge.token(edge.subject())) + "\r\ncontent-type: application/json\r\n"
+                    + "idempotency-key: first-" + java.util.UUID.randomUUID() + "\r\nidempotency-key: second\r\n"
+                    + "content-length: " + body.length() + "\r\nconnection: close\r\n\r\n" + body)
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            rawAnswer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        io.grpc.Metadata twoKeys = new io.grpc.Metadata();
+        io.grpc.Metadata.Key<String> keyHeader = io.grpc.Metadata.Key.of("idempotency-key", io.grpc.Metadata.ASCII_STRING_MARSHALLER);
+        twoKeys.put(keyHeader, "first-" + java.util.UUID.randomUUID());
+        twoKeys.put(keyHeader, "second");
+        Status.Code grpc;
+        try {
+            edge.authorizations().withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(twoKeys))
+                    .createAuthorization(CreateAuthorizationRequest.newBuilder().setParent(account).setAuthorization(
+                            Authorization.newBuilder().setAmount(com.google.type.Money.newBuilder().setCurrencyCode("EUR")
+                                    .setUnits(10)).setMerchantId("shop-1").setMerchantCategoryCode("5411")).build());
+            grpc = Status.Code.OK;
+        } catch (StatusRuntimeException e) {
+            grpc = e.getStatus().getCode();
+        }
+
+        assertThat(rawAnswer).startsWith("HTTP/1.1 400").contains("DUPLICATE_IDEMPOTENCY_KEY");
+        assertThat(grpc).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(edge.stack().envoy().stat(UPSTREAM_REQUESTS)).as("no replica saw them").isEqualTo(upstream);
+        assertThat(rest.balances(account)).as("nothing charged").isEqualTo(before);
+    }
+
+    /** An empty requestId would make the write unkeyed while the client believes it keyed. */
+    @ParameterizedTest(name = "?{0}")
+    @ValueSource(strings = {"requestId=", "requestId=%20", "request_id="})
+    void emptyRequestId_isRefusedAtTheEdge_andNothingCharged(String query) {
+        RestPayments.Balances before = rest.balances(account);
+
+        Rest answer = edge.send("POST", "/v1/" + account + "/authorizations?" + query, RestPayments.authorizationBody(10),
+                Map.of());
+
+        RestPayments.assertRefused(answer, "EMPTY_REQUEST_ID", "request_id");
         assertThat(rest.balances(account)).as("nothing charged").isEqualTo(before);
     }
 }

@@ -22,6 +22,7 @@ import dev.paygate.v1.AccountServiceGrpc;
 import dev.paygate.v1.CreateAccountRequest;
 import dev.paygate.v1.GetAccountRequest;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
@@ -71,6 +72,8 @@ class IdentityIT {
     private static final String FLOOR_REFUSALS = "paygate_ratelimit_per_address.http_local_rate_limit.rate_limited";
     private static final long FLOOR_BURST = 400;
     private static final long FLOOR_REFILL_PER_SECOND = 200;
+    private static final Metadata.Key<String> WWW_AUTHENTICATE =
+            Metadata.Key.of("www-authenticate", Metadata.ASCII_STRING_MARSHALLER);
     private static final String CREATE_BODY = """
             {"currencyCode": "EUR", "creditLimit": {"currencyCode": "EUR", "units": "500"}}""";
 
@@ -258,6 +261,77 @@ class IdentityIT {
         assertError(read, 403, 7, "INSUFFICIENT_SCOPE");
     }
 
+    // --- one rule at the edge and in the service
+
+    Stream<BadToken> tokensRefusedAtTheEdge() {
+        Instant now = Instant.now();
+        DevSigningKey key = edge.signingKey();
+        String valid = edge.token(edge.subject());
+        return Stream.of(
+                new BadToken("the scheme in lower case", "bearer " + valid),
+                new BadToken("the scheme in upper case", "BEARER " + valid),
+                new BadToken("valid for ten years", bearer(key.sign(ownersClaims()
+                        .expirationTime(Date.from(now.plus(Duration.ofDays(3650)))).build()))),
+                new BadToken("exp 24 h and a minute ahead", bearer(key.sign(ownersClaims()
+                        .expirationTime(Date.from(now.plus(Duration.ofHours(24).plusMinutes(1)))).build()))));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("tokensRefusedAtTheEdge")
+    @Order(4)
+    void tokenTheEdgeRefuses_isRefusedByTheServiceDirectToo(BadToken token) {
+        Map<String, String> headers = Map.of("authorization", token.authorization());
+
+        Rest atTheEdge = edge.send("GET", "/v1/" + account, null, headers);
+        Status.Code direct = directRead(headers);
+
+        assertError(atTheEdge, 401, 16, "UNAUTHENTICATED");
+        assertThat(direct).as("the same token straight to the service").isEqualTo(Status.Code.UNAUTHENTICATED);
+    }
+
+    @Test
+    @Order(4)
+    void tokenExpiringJustInsideTheMaximumLifetime_isServedAtTheEdgeAndDirect() {
+        Map<String, String> headers = Map.of("authorization", bearer(edge.signingKey().sign(ownersClaims()
+                .expirationTime(Date.from(Instant.now().plus(Duration.ofHours(24).minusMinutes(1)))).build())));
+
+        assertThat(edge.send("GET", "/v1/" + account, null, headers).status()).isEqualTo(200);
+        assertThat(directRead(headers)).isEqualTo(Status.Code.OK);
+    }
+
+    @Test
+    @Order(4)
+    void tokenOnlyTheServiceRefuses_reachesRestAndGrpcClientsWithItsChallenge() {
+        // jwt_authn finds "Bearer " anywhere in the value and lets this through; the service does not.
+        Map<String, String> prefixed = Map.of("authorization", "Token " + bearer(edge.token(edge.subject())));
+        // The edge does not bound sub; the service does (it becomes an account's owner).
+        Map<String, String> longSubject = Map.of("authorization", bearer(edge.token("s".repeat(256))));
+        String invalidToken = "Bearer realm=\"paygate\", error=\"invalid_token\"";
+
+        for (Map<String, String> headers : List.of(prefixed, longSubject)) {
+            Rest rest = edge.send("GET", "/v1/" + account, null, headers);
+            StatusRuntimeException grpc = catchGrpc(() -> edge.accounts(headers).getAccount(
+                    GetAccountRequest.newBuilder().setName(account).build()));
+
+            assertError(rest, 401, 16, "TOKEN_INVALID");
+            assertThat(rest.header("www-authenticate")).isEqualTo(invalidToken);
+            assertThat(grpc.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+            assertThat(grpc.getTrailers().get(WWW_AUTHENTICATE)).isEqualTo(invalidToken);
+        }
+    }
+
+    @Test
+    @Order(4)
+    void writeWithAReadOnlyToken_tellsRestClientsTheScopeItNeeds() {
+        Map<String, String> reader = Map.of("authorization", Edge.bearer(edge.token(edge.subject(), "payments.read")));
+
+        Rest write = rest.authorize(account, 10, reader);
+
+        assertError(write, 403, 7, "INSUFFICIENT_SCOPE");
+        assertThat(write.header("www-authenticate"))
+                .isEqualTo("Bearer realm=\"paygate\", error=\"insufficient_scope\", scope=\"payments.write\"");
+    }
+
     // --- the service holds callers that bypass Envoy to the same rules
 
     @Test
@@ -373,6 +447,32 @@ class IdentityIT {
     }
 
     // --- helpers
+
+    /** Claims for the account owner (edge.subject()), valid ten minutes unless changed. */
+    private JWTClaimsSet.Builder ownersClaims() {
+        return DevSigningKey.claims(TokenPolicy.DEVELOPMENT, edge.subject(), TokenPolicy.ALL_SCOPES, Duration.ofMinutes(10));
+    }
+
+    /** GetAccount of the test's account straight at the replica, with these headers. */
+    private Status.Code directRead(Map<String, String> headers) {
+        ManagedChannel direct = edge.directChannel(0);
+        try {
+            return grpcCode(() -> AccountServiceGrpc.newBlockingStub(direct).withDeadlineAfter(5, TimeUnit.SECONDS)
+                    .withInterceptors(edge.headers(headers))
+                    .getAccount(GetAccountRequest.newBuilder().setName(account).build()));
+        } finally {
+            direct.shutdownNow();
+        }
+    }
+
+    private static StatusRuntimeException catchGrpc(GrpcCall call) {
+        try {
+            call.run();
+        } catch (StatusRuntimeException e) {
+            return e;
+        }
+        throw new AssertionError("the call was served");
+    }
 
     private static JWTClaimsSet.Builder claims() {
         return DevSigningKey.claims(TokenPolicy.DEVELOPMENT, "identity-attacker", TokenPolicy.ALL_SCOPES,

@@ -26,6 +26,7 @@ public final class EnvoyConfig {
     public static final String ADMIN_CLUSTER = "envoy_admin";
     public static final String TRANSCODER = "envoy.filters.http.grpc_json_transcoder";
     public static final String ROUTER = "envoy.filters.http.router";
+    private static final String HCM = "envoy.filters.network.http_connection_manager";
 
     private final Map<String, Object> root;
 
@@ -58,10 +59,10 @@ public final class EnvoyConfig {
         return map(root, "admin");
     }
 
-    /** The public listener's HttpConnectionManager (its typed_config). */
+    /** The public listener's HttpConnectionManager (its typed_config), after its network filters. */
     public Map<String, Object> connectionManager() {
         Map<String, Object> chain = cast(list(listener(PUBLIC_LISTENER), "filter_chains").get(0));
-        return map(cast(list(chain, "filters").get(0)), "typed_config");
+        return map(named(list(chain, "filters"), HCM, "network filter"), "typed_config");
     }
 
     /** The public listener's HTTP filters, in order; a rendering may add or remove some. */

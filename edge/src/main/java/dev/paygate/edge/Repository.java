@@ -39,6 +39,16 @@ public record Repository(Path root) {
         return require(root.resolve("edge/target/edge/strict_json.lua"), "./mvnw package");
     }
 
+    /** The per-source connection limit's proxy-wasm program (src/main/wasm), compiled by the build. */
+    public Path connectionLimitWasm() {
+        return require(root.resolve("edge/target/edge/connection_limit_per_source.wasm"), "./mvnw package");
+    }
+
+    /** The Lua program that shapes every reply's headers (envoy.yaml's first HTTP filter). */
+    public Path edgeHeadersLua() {
+        return root.resolve("edge/src/main/lua/edge_headers.lua");
+    }
+
     public Path envoyBinary() {
         return require(root.resolve(".venv/bin/envoy"), "./paygate setup");
     }

@@ -24,6 +24,10 @@ public final class EnvoyTemplate {
     public static final String WRITES = "${contract.writes}";
     /** The services the JSON transcoder serves: every service of the contract, as a YAML flow list. */
     public static final String SERVICES = "${contract.services}";
+    /** The HTTP methods of every binding, for an Allow header: {@code GET, POST}. */
+    public static final String HTTP_METHODS = "${contract.http_methods}";
+    /** The same as an RE2 regex for a full match: {@code ^(GET|POST)$}. */
+    public static final String HTTP_METHODS_REGEX = "${contract.http_methods_regex}";
 
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{contract\\.[a-z_]+}");
     private static final String READ_VERB = "GET";
@@ -59,7 +63,8 @@ public final class EnvoyTemplate {
 
     /** Placeholders the template lacks: each is a value it keeps by hand, which can drift from proto/. */
     public static List<String> missing(String template) {
-        return List.of(READS, WRITES, SERVICES).stream().filter(p -> !template.contains(p)).toList();
+        return List.of(READS, WRITES, SERVICES, HTTP_METHODS, HTTP_METHODS_REGEX).stream()
+                .filter(p -> !template.contains(p)).toList();
     }
 
     private static Map<String, String> values(Contract contract) {
@@ -68,6 +73,11 @@ public final class EnvoyTemplate {
         values.put(WRITES, grpcPathRegex(contract.methods().stream().filter(Contract.Method::writes).toList()));
         values.put(SERVICES, contract.services().stream().map(s -> s.getFullName())
                 .collect(Collectors.joining(", ", "[", "]")));
+        List<String> verbs = contract.methods().stream().flatMap(m -> m.bindings().stream())
+                .map(HttpBinding::verb).distinct().sorted().toList();
+        values.put(HTTP_METHODS, String.join(", ", verbs));
+        values.put(HTTP_METHODS_REGEX, verbs.stream().map(v -> v.replaceAll("[^A-Za-z0-9]", "\\\\$0"))
+                .collect(Collectors.joining("|", "^(", ")$")));
         return values;
     }
 

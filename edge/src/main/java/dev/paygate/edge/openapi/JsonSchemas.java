@@ -112,7 +112,7 @@ final class JsonSchemas {
         if (FieldConstraints.outputOnly(field)) {
             schema.put("readOnly", true);
         }
-        // Next to a $ref (allowed in OpenAPI 3.1) only the description takes: CEL rules in prose.
+        // Next to a $ref only the description; CEL rules on its fields become an allOf (CelRules).
         Constraints.apply(field, schema);
         return schema;
     }

@@ -136,7 +136,7 @@ public final class OpenApiDocument {
             }
             ObjectNode schema = schemas.value(field);
             if (field.getJavaType() == FieldDescriptor.JavaType.ENUM) {
-                schema = acceptNumbers(schema);
+                schema = acceptNumbers(schema, Constraints.enumNumbers(field));
             }
             ObjectNode parameter = parameters.addObject().put("name", field.getJsonName()).put("in", "query");
             parameter.put("required", FieldConstraints.required(field));
@@ -192,15 +192,21 @@ public final class OpenApiDocument {
         return FieldConstraints.required(request.findFieldByName(binding.body()));
     }
 
-    /** The proto3 JSON mapping parses an enum from its name or its number; it prints the name. */
-    private static ObjectNode acceptNumbers(ObjectNode enumSchema) {
+    /**
+     * The proto3 JSON mapping parses an enum from its name or its number; it prints the name.
+     * With {@code defined_only}, only the defined numbers (null: any int32).
+     */
+    private static ObjectNode acceptNumbers(ObjectNode enumSchema, List<Integer> numbers) {
         ObjectNode schema = JSON.objectNode();
         if (enumSchema.has("description")) {
             schema.set("description", enumSchema.remove("description"));
         }
         ArrayNode anyOf = schema.putArray("anyOf");
         anyOf.add(enumSchema);
-        anyOf.addObject().put("type", "integer").put("format", "int32");
+        ObjectNode number = anyOf.addObject().put("type", "integer").put("format", "int32");
+        if (numbers != null) {
+            numbers.forEach(number.putArray("enum")::add);
+        }
         return schema;
     }
 

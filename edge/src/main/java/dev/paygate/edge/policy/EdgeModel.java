@@ -1,5 +1,9 @@
 package dev.paygate.edge.policy;
 
+import dev.paygate.edge.Repository;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,8 +26,8 @@ final class EdgeModel {
     /** Filters that wait for the whole request body before the filters after them see the request. */
     static final List<String> BODY_READING_TYPES = List.of(
             "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer",
-            "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua",
             "type.googleapis.com/envoy.extensions.filters.http.grpc_json_transcoder.v3.GrpcJsonTranscoder");
+    static final String LUA_TYPE = "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua";
     static final String GLOBAL_RATELIMIT = "envoy.filters.http.ratelimit";
     static final String BUFFER = "envoy.filters.http.buffer";
     static final String JWT = "envoy.filters.http.jwt_authn";
@@ -127,7 +131,8 @@ final class EdgeModel {
 
     /**
      * Local rate limits that bound a caller: every local_ratelimit filter except one keyed on the
-     * client address alone (a per-address floor bounds an address, and many callers can share one).
+     * client address alone, whole or masked to a prefix (a per-address floor bounds an address, and
+     * many callers can share one).
      */
     static List<Node> callerRateLimits(Node manager) {
         return httpFilters(manager).stream()
@@ -139,7 +144,47 @@ final class EdgeModel {
     private static boolean keyedOnAddressOnly(Node config) {
         List<Node> actions = config.get("rate_limits").items().stream()
                 .flatMap(limit -> limit.get("actions").items().stream()).toList();
-        return !actions.isEmpty() && actions.stream().allMatch(a -> a.get("remote_address").present());
+        return !actions.isEmpty() && actions.stream()
+                .allMatch(a -> a.get("remote_address").present() || a.get("masked_remote_address").present());
+    }
+
+    /**
+     * Whether the filter waits for the whole request body: the buffer and the transcoder always; a
+     * Lua filter when its program asks for the body ({@code handle:body()} buffers it,
+     * {@code bodyChunks()} streams it); a program that only reads headers never waits. A program
+     * the checker cannot read counts as reading the body.
+     */
+    static boolean readsRequestBody(Node filter) {
+        String type = filterType(filter);
+        if (!LUA_TYPE.equals(type)) {
+            return BODY_READING_TYPES.contains(type);
+        }
+        return luaProgram(FilterMatcher.config(filter))
+                .map(program -> program.contains(":body(") || program.contains(":bodyChunks(")).orElse(true);
+    }
+
+    /**
+     * A Lua filter's program: inline, or its file, found as named or, for a config that names its
+     * compose mount (/etc/envoy/...), under edge/src/main/lua of this checkout.
+     */
+    private static Optional<String> luaProgram(Node config) {
+        String inline = config.at("default_source_code.inline_string").text();
+        if (inline != null) {
+            return Optional.of(inline);
+        }
+        String filename = config.at("default_source_code.filename").text();
+        if (filename == null) {
+            return Optional.empty();
+        }
+        for (Path candidate : List.of(Path.of(filename), Repository.locate().root().resolve("edge/src/main/lua")
+                .resolve(Path.of(filename).getFileName().toString()))) {
+            try {
+                return Optional.of(Files.readString(candidate));
+            } catch (IOException | RuntimeException unreadable) {
+                // try the next place
+            }
+        }
+        return Optional.empty();
     }
 
     static int filterIndex(Node manager, String name) {

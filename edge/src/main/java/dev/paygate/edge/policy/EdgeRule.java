@@ -383,7 +383,7 @@ public enum EdgeRule {
             for (Node manager : edge.apiManagers()) {
                 List<Node> filters = EdgeModel.httpFilters(manager);
                 Optional<Node> firstBodyReader = filters.stream()
-                        .filter(f -> EdgeModel.BODY_READING_TYPES.contains(EdgeModel.filterType(f))).findFirst();
+                        .filter(EdgeModel::readsRequestBody).findFirst();
                 if (firstBodyReader.isEmpty()) {
                     continue;
                 }

@@ -137,9 +137,7 @@ class OpenApiDocumentTest {
         assertThat(seen).extracting(Descriptor::getFullName)
                 .contains("paygate.v1.Account", "paygate.v1.Authorization", "google.type.Money");
         // Query parameters are JSON names too (the transcoder accepts them; README uses pageSize).
-        assertThat(operations(document).stream()
-                .filter(o -> o.grpcMethod().equals("paygate.v1.AuthorizationService/ListAuthorizations"))
-                .findFirst().orElseThrow().node().get("parameters"))
+        assertThat(operation(document, "paygate.v1.AuthorizationService/ListAuthorizations").node().get("parameters"))
                 .extracting(p -> p.path("name").asText()).contains("pageSize", "pageToken", "state");
     }
 
@@ -158,6 +156,60 @@ class OpenApiDocumentTest {
         assertThat(value(probe.get("labels")).at("/additionalProperties/type").asText()).isEqualTo("integer");
         // Optional input may be null (proto3 JSON: "not set").
         assertThat(probe.at("/cents/anyOf/1/type").asText()).isEqualTo("null");
+    }
+
+    @Test
+    void celRulesOnAMoneyField_constrainItsFields_soASchemaValidAmountIsOneTheServiceTakes() {
+        JsonNode limit = document.at("/components/schemas/paygate.v1.Account/properties/creditLimit");
+        JsonNode fields = limit.at("/allOf/1");
+
+        assertThat(limit.at("/allOf/0/$ref").asText()).isEqualTo("#/components/schemas/google.type.Money");
+        // money.currency_code: this.currency_code.matches('^[A-Z]{3}$'); "" (absent, null) breaks it.
+        assertThat(fields.at("/properties/currencyCode/pattern").asText()).isEqualTo("^[A-Z]{3}$");
+        assertThat(fields.get("required")).extracting(JsonNode::asText).containsExactly("currencyCode");
+        // money.non_negative and money.at_most_1e12: 0 <= units <= 10^12, 0 <= nanos < 10^9.
+        Pattern units = Pattern.compile(fields.at("/properties/units/pattern").asText());
+        assertThat(List.of("0", "7", "999999999999", "1000000000000")).allMatch(v -> units.matcher(v).matches());
+        assertThat(List.of("-1", "1000000000001", "9999999999999", "")).noneMatch(v -> units.matcher(v).matches());
+        assertThat(fields.at("/properties/nanos/minimum").asLong()).isZero();
+        assertThat(fields.at("/properties/nanos/maximum").asLong()).isEqualTo(999_999_999);
+        // money.positive's "units > 0 || ..." cannot be said field by field: its conjuncts on nanos are.
+        JsonNode amount = document.at("/components/schemas/paygate.v1.Authorization/properties/amount/allOf/1/properties");
+        assertThat(amount.at("/nanos/minimum").asLong()).isZero();
+        assertThat(amount.has("units")).isFalse();
+    }
+
+    @Test
+    void enumWithDefinedOnly_acceptsOnlyItsDefinedNumbers() {
+        JsonNode state = operation(document, "paygate.v1.AuthorizationService/ListAuthorizations").node().get("parameters")
+                .findParents("name").stream().filter(p -> p.path("name").asText().equals("state")).findFirst().orElseThrow();
+
+        assertThat(state.at("/schema/anyOf/1/enum")).extracting(JsonNode::asInt).containsExactly(0, 1, 2, 3, 4, 5);
+    }
+
+    @Test
+    void celConjuncts_areSplitOutsideParenthesesAndStrings() {
+        assertThat(CelRules.conjuncts("this.a >= 0 && (this.b > 0 || this.c == 1) && this.d.matches('x&&y')"))
+                .containsExactly("this.a >= 0", "(this.b > 0 || this.c == 1)", "this.d.matches('x&&y')");
+    }
+
+    @Test
+    void decimalRange_matchesExactlyTheNumbersInIt() {
+        for (long max : new long[] {0, 1, 5, 9, 10, 99, 100, 109, 12345, 1_000_000_000_000L}) {
+            for (long min : new long[] {0, 1}) {
+                if (max < min) {
+                    continue;
+                }
+                Pattern range = Pattern.compile("^(" + DecimalRange.regex(min, max) + ")$");
+                for (long n : new long[] {0, 1, 2, 5, 9, 10, 11, 99, 100, 101, 109, 110, 12344, 12345, 12346,
+                        999_999_999_999L, 1_000_000_000_000L, 1_000_000_000_001L}) {
+                    assertThat(range.matcher(Long.toString(n)).matches()).as("%d in [%d, %d]", n, min, max)
+                            .isEqualTo(n >= min && n <= max);
+                }
+                assertThat(range.matcher("-1").matches()).isFalse();
+                assertThat(range.matcher("01").matches()).isFalse();
+            }
+        }
     }
 
     // --- helpers
@@ -204,6 +256,11 @@ class OpenApiDocumentTest {
                 operations.add(new Operation(verb.getKey(), path.getKey(), verb.getValue().get("x-grpc-method").asText(),
                         verb.getValue()))));
         return operations;
+    }
+
+    private static Operation operation(JsonNode document, String grpcMethod) {
+        return operations(document).stream().filter(o -> o.grpcMethod().equals(grpcMethod)).findFirst()
+                .orElseThrow(() -> new AssertionError("no operation for " + grpcMethod));
     }
 
     /** The operation of this rpc with the binding's verb at a concrete path the binding's template accepts. */

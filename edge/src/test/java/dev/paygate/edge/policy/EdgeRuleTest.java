@@ -364,7 +364,7 @@ class EdgeRuleTest {
 
     private static Map<String, Object> managerOf(Map<String, Object> listener) {
         Map<String, Object> chain = cast(list(listener, "filter_chains").get(0));
-        return map(cast(list(chain, "filters").get(0)), "typed_config");
+        return map(named(list(chain, "filters"), EdgeModel.HCM), "typed_config");
     }
 
     private static Map<String, Object> listener(Map<String, Object> tree, String name) {

@@ -48,7 +48,7 @@ class StrictJsonFilterTest {
     private int port;
     private final HttpClient http = HttpClient.newHttpClient();
 
-    record Answer(int status, String body, JsonNode json) {
+    record Answer(int status, String body, JsonNode json, String allow) {
     }
 
     @BeforeAll
@@ -202,11 +202,21 @@ class StrictJsonFilterTest {
         assertRefused(send("POST", "/v1/regions/r/shops/", "application/json", bogus), "UNKNOWN_FIELD", "shop.bogus");
         assertRefused(send("POST", "/v1/regions/r/shops?", "application/json", bogus), "UNKNOWN_FIELD", "shop.bogus");
         assertRefused(send("PATCH", "/v1/shops/s:touch", "text/plain", bogus), "UNKNOWN_FIELD", "bogus");
-        // The transcoder binds none of these, and answers 404 itself.
-        assertPasses(send("PATCH", "/v1/shops/s:touch/", "application/json", bogus));
-        assertPasses(send("PATCH", "/v1/shops/s:other", "application/json", bogus));
-        assertPasses(send("PUT", "/v1/shops", "application/json", bogus));
-        assertPasses(send("POST", "/v1/regions/r/shops/x", "application/json", bogus));
+        // Bound to no operation with this method: 405 when another method serves the path (shop
+        // "s:other" is a GetShop name), otherwise passed on to the transcoder, which answers 404.
+        assertMethodNotAllowed(send("PATCH", "/v1/shops/s:other", "application/json", bogus), "GET");
+        assertMethodNotAllowed(send("PUT", "/v1/shops", "application/json", bogus), "POST");
+        assertMethodNotAllowed(send("QUERY", "/v1/shops/s", "application/json", null), "GET");
+        assertPasses(send("PATCH", "/v1/nowhere/s", "application/json", bogus));
+    }
+
+    @Test
+    void emptyOrBlankRequestId_isRefused() {
+        for (String query : List.of("requestId=", "requestId=%20", "request_id=+")) {
+            assertRefused(send("POST", "/v1/regions/r/shops?" + query, "application/json", "{}"), "EMPTY_REQUEST_ID",
+                    "request_id");
+        }
+        assertPasses(send("POST", "/v1/regions/r/shops?requestId=7d5f", "application/json", "{}"));
     }
 
     @Test
@@ -234,13 +244,22 @@ class StrictJsonFilterTest {
             HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
             JsonNode json = response.headers().firstValue("content-type").orElse("").equals("application/json")
                     ? JSON.readTree(response.body()) : null;
-            return new Answer(response.statusCode(), response.body(), json);
+            return new Answer(response.statusCode(), response.body(), json,
+                    response.headers().firstValue("allow").orElse(null));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** A 405 naming the methods the path does serve, in the google.rpc.Status shape. */
+    private static void assertMethodNotAllowed(Answer answer, String allow) {
+        assertThat(answer.status()).as(answer.body()).isEqualTo(405);
+        assertThat(answer.allow()).isEqualTo(allow);
+        assertThat(answer.json().path("code").asInt()).isEqualTo(12);
+        assertThat(answer.json().at("/details/0/reason").asText()).isEqualTo("METHOD_NOT_ALLOWED");
     }
 
     private static void assertPasses(Answer answer) {
