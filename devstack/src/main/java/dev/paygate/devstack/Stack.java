@@ -1,0 +1,269 @@
+package dev.paygate.devstack;
+
+import dev.paygate.devstack.credentials.DevCredentials;
+import dev.paygate.edge.EnvoyConfig;
+import dev.paygate.edge.EnvoyProcess;
+import dev.paygate.edge.FreePorts;
+import dev.paygate.edge.Repository;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+/**
+ * Envoy in front of N service replicas, all real processes on loopback. One replica uses the
+ * embedded H2 default; two or more share one PostgreSQL database (embedded binaries from Maven
+ * Central), as replicas in production share theirs. Envoy speaks TLS with a certificate from a
+ * local CA, and Envoy and every replica verify tokens against the development key's JWKS; both
+ * are made in the work directory on first use ({@link DevCredentials}).
+ */
+public final class Stack implements AutoCloseable {
+
+    /**
+     * What to start. {@code database} null means {@link Database#defaultFor} the replica count;
+     * {@code edgeChanges} change the local rendering further (tests add a fault filter), identity
+     * for none.
+     */
+    public record Options(int replicas, int envoyPort, int adminPort, int statsPort, int firstGrpcPort,
+                          int firstManagementPort, Path workDir, UnaryOperator<EnvoyConfig> edgeChanges,
+                          Map<String, String> serviceEnvironment, String serviceHeap, boolean mutualTls,
+                          ServiceJvm serviceJvm, Database database) {
+
+        /** Fast-start service JVMs on the default database. */
+        public Options(int replicas, int envoyPort, int adminPort, int statsPort, int firstGrpcPort,
+                       int firstManagementPort, Path workDir, UnaryOperator<EnvoyConfig> edgeChanges,
+                       Map<String, String> serviceEnvironment, String serviceHeap, boolean mutualTls) {
+            this(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.FAST_START, null);
+        }
+
+        /** The database the replicas share. */
+        public Database resolvedDatabase() {
+            return database != null ? database : Database.defaultFor(replicas);
+        }
+
+        /** The service's production JVM flags (service/jvm.options) instead of the fast start. */
+        public Options withProductionJvm() {
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.PRODUCTION, database);
+        }
+
+        public Options withDatabase(Database chosen) {
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, chosen);
+        }
+
+        public Options withServiceEnvironment(Map<String, String> environment) {
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    edgeChanges, environment, serviceHeap, mutualTls, serviceJvm, database);
+        }
+
+        public Options withReplicas(int count) {
+            return new Options(count, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database);
+        }
+
+        /** The edge requires client certificates from the local CA ({@link MutualTlsEdge}). */
+        public Options withMutualTls() {
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    edgeChanges, serviceEnvironment, serviceHeap, true, serviceJvm, database);
+        }
+    }
+
+    private final Options options;
+    private final Repository repository;
+    // Replaced by a supervisor thread while callers read it.
+    private final List<ServiceProcess> replicas = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private java.util.concurrent.ScheduledExecutorService supervisor;
+    private DevCredentials credentials;
+    private EmbeddedPostgres postgres;
+    private EnvoyProcess envoy;
+    private String databaseUrl;
+
+    private Stack(Repository repository, Options options) {
+        this.repository = repository;
+        this.options = options;
+    }
+
+    public static Stack start(Repository repository, Options options) {
+        Stack stack = new Stack(repository, options);
+        try {
+            stack.startAll();
+            return stack;
+        } catch (RuntimeException | Error e) {
+            stack.close();
+            throw e;
+        }
+    }
+
+    private void startAll() {
+        try {
+            Files.createDirectories(options.workDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        credentials = DevCredentials.ensure(options.workDir());
+        Database database = options.resolvedDatabase();
+        if (database == Database.H2 && options.replicas() > 1) {
+            throw new IllegalArgumentException("H2 serves one replica; several share PostgreSQL");
+        }
+        databaseUrl = database == Database.H2
+                ? "jdbc:h2:file:" + options.workDir().resolve("data/paygate").toAbsolutePath()
+                        + ";WRITE_DELAY=500;LOCK_TIMEOUT=5000"
+                : startPostgres(database == Database.POSTGRES_DURABLE);
+        for (int i = 0; i < options.replicas(); i++) {
+            replicas.add(startReplica(i));
+        }
+        List<InetSocketAddress> upstreams = replicas.stream()
+                .map(r -> new InetSocketAddress("127.0.0.1", r.grpcPort())).toList();
+        EnvoyConfig config = LocalEdge.render(EnvoyConfig.load(repository.envoyYaml()), repository, credentials,
+                options.envoyPort(), options.adminPort(), options.statsPort(), upstreams);
+        if (options.mutualTls()) {
+            MutualTlsEdge.requireClientCertificates(config, credentials.caCertificate());
+        }
+        Path rendered = options.edgeChanges().apply(config).writeTo(options.workDir().resolve("envoy.local.yaml"));
+        envoy = EnvoyProcess.start(repository.envoyBinary(), rendered, options.adminPort(),
+                options.workDir().resolve("envoy.log"));
+        envoy.awaitHealthyHosts("paygate_service", replicas.size(), java.time.Duration.ofSeconds(30));
+    }
+
+    private String startPostgres(boolean durable) {
+        try {
+            EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+                    .setDataDirectory(options.workDir().resolve("postgres"))
+                    .setCleanDataDirectory(true);
+            if (durable) {
+                // As production runs it: the embedded server's defaults turn fsync and
+                // synchronous_commit off (fast, but a crash loses acknowledged commits).
+                builder.setServerConfig("fsync", "on").setServerConfig("synchronous_commit", "on");
+            }
+            postgres = builder.start();
+            return postgres.getJdbcUrl("postgres", "postgres");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start embedded PostgreSQL", e);
+        }
+    }
+
+    private ServiceProcess startReplica(int index) {
+        int grpcPort = options.firstGrpcPort() == 0 ? FreePorts.next() : options.firstGrpcPort() + index;
+        int managementPort = options.firstManagementPort() == 0 ? FreePorts.next() : options.firstManagementPort() + index;
+        return startReplica(index, grpcPort, managementPort);
+    }
+
+    private ServiceProcess startReplica(int index, int grpcPort, int managementPort) {
+        Map<String, String> environment = new HashMap<>(options.serviceEnvironment());
+        environment.put("PAYGATE_DB_URL", databaseUrl);
+        environment.put("PAYGATE_JWKS", credentials.signingKey().jwksFile().toAbsolutePath().toString());
+        if (postgres != null) {
+            environment.put("PAYGATE_DB_USER", "postgres");
+            environment.put("PAYGATE_DB_PASSWORD", "postgres");
+        }
+        Path log = options.workDir().resolve("service-" + index + ".log");
+        if (options.serviceJvm() == ServiceJvm.PRODUCTION) {
+            return ServiceProcess.start(repository.serviceJar(), grpcPort, managementPort, environment,
+                    List.of("@" + repository.serviceJvmOptions().toAbsolutePath()), log);
+        }
+        return ServiceProcess.start(repository.serviceJar(), grpcPort, managementPort, environment,
+                options.serviceHeap(), log);
+    }
+
+    /**
+     * Restarts any replica whose process has exited, checking every {@code interval}, until
+     * {@link #close()}: what a process supervisor (systemd, compose's restart policy) does.
+     */
+    public void superviseReplicas(java.time.Duration interval) {
+        supervisor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "paygate-replica-supervisor");
+            thread.setDaemon(true);
+            return thread;
+        });
+        supervisor.scheduleWithFixedDelay(() -> {
+            for (int i = 0; i < replicas.size(); i++) {
+                ServiceProcess replica = replicas.get(i);
+                if (!replica.isAlive()) {
+                    System.err.println("replica " + i + " (gRPC port " + replica.grpcPort() + ") exited with "
+                            + replica.exitValue() + "; restarting it");
+                    try {
+                        restart(i);
+                    } catch (RuntimeException e) {
+                        System.err.println("restarting replica " + i + " failed, will try again: " + e.getMessage());
+                    }
+                }
+            }
+        }, interval.toMillis(), interval.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** Starts a replica again after {@link ServiceProcess#kill()}, on the same ports. */
+    public synchronized ServiceProcess restart(int index) {
+        ServiceProcess old = replicas.get(index);
+        ServiceProcess started = startReplica(index, old.grpcPort(), old.managementPort());
+        replicas.set(index, started);
+        return started;
+    }
+
+    /** The local CA, the edge's certificate and the development signing key of this stack. */
+    public DevCredentials credentials() {
+        return credentials;
+    }
+
+    /** Whether the edge requires client certificates. */
+    public boolean mutualTls() {
+        return options.mutualTls();
+    }
+
+    public EnvoyProcess envoy() {
+        return envoy;
+    }
+
+    public List<ServiceProcess> replicas() {
+        return replicas;
+    }
+
+    /** Where the stack keeps the rendered Envoy config, logs and database files. */
+    public java.nio.file.Path workDir() {
+        return options.workDir();
+    }
+
+    public int envoyPort() {
+        return options.envoyPort();
+    }
+
+    public int adminPort() {
+        return options.adminPort();
+    }
+
+    /** Envoy's stats listener: /stats/prometheus and /ready only, for Prometheus. */
+    public int statsPort() {
+        return options.statsPort();
+    }
+
+    /** JDBC URL of the shared database (H2 file or PostgreSQL), for counting what was stored. */
+    public String databaseUrl() {
+        return databaseUrl;
+    }
+
+    @Override
+    public void close() {
+        if (supervisor != null) {
+            supervisor.shutdownNow();
+        }
+        if (envoy != null) {
+            envoy.close();
+        }
+        replicas.forEach(ServiceProcess::close);
+        if (postgres != null) {
+            try {
+                postgres.close();
+            } catch (IOException e) {
+                System.err.println("stopping PostgreSQL failed: " + e);
+            }
+        }
+    }
+}
