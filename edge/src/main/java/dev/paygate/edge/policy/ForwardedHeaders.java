@@ -6,8 +6,9 @@ import java.util.TreeMap;
 
 /**
  * The request headers the edge forwards to a replica, each with the reason, and the one regex
- * (envoy.yaml, cluster paygate_service's upstream header_mutation, remove_on_match) that removes
- * every other header. Pseudo-headers (":path", ":authority", ...) are never removed.
+ * that removes every other header: the build writes it into edge/envoy.yaml's
+ * {@code ${edge.unforwarded_headers}} (cluster paygate_service's upstream header_mutation,
+ * remove_on_match). Pseudo-headers (":path", ":authority", ...) are never removed.
  *
  * <p>Envoy 1.40 has no "keep only these" mutation: remove_on_match takes a StringMatcher without
  * negation and RE2 has no lookahead, so the regex spells out the complement of this list as a
@@ -42,7 +43,7 @@ public final class ForwardedHeaders {
     }
 
     /** RE2 (and java.util.regex) pattern whose whole match is any header name not forwarded. */
-    static String removalRegex() {
+    public static String removalRegex() {
         Node trie = new Node();
         NAMES.keySet().forEach(trie::add);
         return "(?:" + trie.notIn(true) + ").*";

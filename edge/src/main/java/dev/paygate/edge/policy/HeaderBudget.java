@@ -83,7 +83,8 @@ final class HeaderBudget {
                 sink.report(regexes.isEmpty() ? filters : regexes.get(0), "cluster " + name
                                 + " forwards request headers off the list in ForwardedHeaders",
                         "give it an upstream header_mutation (before upstream_codec) with remove_on_match "
-                                + "key_matcher.safe_regex.regex: '" + expected + "'");
+                                + "key_matcher.safe_regex.regex '${edge.unforwarded_headers}' in edge/envoy.yaml, which "
+                                + "the build renders as '" + expected + "'");
             }
         }
     }
