@@ -176,8 +176,11 @@ class StrictRequestIT {
         String authorization = rest.authorized(account, 10).get("name").asText();
 
         assertRefused(edge.post("/v1/" + authorization + ":capture", "{\"ammount\": {}}"), "UNKNOWN_FIELD", "ammount");
-        // After the verb a slash ends the last segment, so the transcoder binds nothing here either.
-        assertError(edge.post("/v1/" + authorization + ":capture/", "{}"), 404, 5, "METHOD_NOT_FOUND");
+        // After the verb a slash ends the last segment: no custom verb, and the path names the
+        // authorization itself (the transcoder drops a trailing slash), which serves GET only.
+        Rest slashAfterVerb = edge.post("/v1/" + authorization + ":capture/", "{}");
+        assertError(slashAfterVerb, 405, 12, "METHOD_NOT_ALLOWED");
+        assertThat(slashAfterVerb.header("allow")).isEqualTo("GET");
         assertRefused(edge.post("/v1/" + authorization + ":void", "{\"reason\": \"x\"}"), "UNKNOWN_FIELD", "reason");
         assertThat(rest.balances(account)).isEqualTo(new Balances("10", "0", "490", 1));
     }
