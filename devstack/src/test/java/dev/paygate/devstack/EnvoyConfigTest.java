@@ -71,9 +71,10 @@ class EnvoyConfigTest {
     }
 
     @Test
-    void shippedConfig_hasNoFaultFilter() {
+    void shippedConfig_takesNoFaultFromRequestHeaders() {
         assertThat(shipped().httpFilterNames()).doesNotContain(HeaderDrivenFaults.FILTER);
-        assertThat(readString(REPOSITORY.envoyYaml())).doesNotContain("fault.v3");
+        // The header bound's fault filter aborts with a fixed 431; none may read x-envoy-fault-*.
+        assertThat(readString(REPOSITORY.envoyYaml())).doesNotContain("header_delay", "header_abort", "header_limit");
     }
 
     // --- the strict-JSON filter in the shipped tree (the other edge policies are the checker's rules)

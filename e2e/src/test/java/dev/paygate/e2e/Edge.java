@@ -2,6 +2,7 @@ package dev.paygate.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.paygate.devstack.Database;
 import dev.paygate.devstack.Stack;
 import dev.paygate.devstack.TestStacks;
 import dev.paygate.devstack.credentials.DevSigningKey;
@@ -50,6 +51,7 @@ public final class Edge implements AutoCloseable {
 
     private final Stack stack;
     private final HttpClient http;
+    private final HttpClient http2;
     private final ManagedChannel channel;
     private final String subject;
     private final String bearer;
@@ -62,18 +64,26 @@ public final class Edge implements AutoCloseable {
         if (stack.mutualTls()) {
             this.http = EdgeTls.httpClient(credentials.caCertificate(), HttpClient.Version.HTTP_1_1,
                     credentials.clientCertificate(), credentials.clientKey());
+            this.http2 = EdgeTls.httpClient(credentials.caCertificate(), HttpClient.Version.HTTP_2,
+                    credentials.clientCertificate(), credentials.clientKey());
             this.channel = EdgeTls.channel(stack.envoyPort(), credentials.caCertificate(),
                     credentials.clientCertificate(), credentials.clientKey());
         } else {
             this.http = EdgeTls.httpClient(credentials.caCertificate(), HttpClient.Version.HTTP_1_1);
+            this.http2 = EdgeTls.httpClient(credentials.caCertificate(), HttpClient.Version.HTTP_2);
             this.channel = EdgeTls.channel(stack.envoyPort(), credentials.caCertificate());
         }
     }
 
-    /** Starts the stack with {@code replicas} service processes under a fresh work directory. */
-    public static Edge start(String suite, int replicas, Map<String, String> serviceEnvironment) {
-        return start(suite, options -> options.withServiceEnvironment(serviceEnvironment)
-                .withReplicas(replicas));
+    /**
+     * Starts the stack with {@code replicas} service processes under a fresh work directory, on
+     * PostgreSQL when {@code postgres} (several replicas always share one).
+     */
+    public static Edge start(String suite, int replicas, Map<String, String> serviceEnvironment, boolean postgres) {
+        return start(suite, options -> {
+            Stack.Options configured = options.withServiceEnvironment(serviceEnvironment).withReplicas(replicas);
+            return postgres ? configured.withDatabase(Database.POSTGRES) : configured;
+        });
     }
 
     /** Starts one replica behind an edge that requires client certificates; this edge's clients present one. */
@@ -134,6 +144,15 @@ public final class Edge implements AutoCloseable {
      * the body's content-type (application/json unless given).
      */
     public Rest send(String method, String path, String body, Map<String, String> headers) {
+        return send(http, method, path, body, headers);
+    }
+
+    /** {@link #send} over HTTP/2 (ALPN h2), as REST clients that speak it call. */
+    public Rest sendHttp2(String method, String path, String body, Map<String, String> headers) {
+        return send(http2, method, path, body, headers);
+    }
+
+    private Rest send(HttpClient client, String method, String path, String body, Map<String, String> headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("https://localhost:" + stack.envoyPort() + path))
                 .timeout(Duration.ofSeconds(30))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
@@ -151,7 +170,7 @@ public final class Edge implements AutoCloseable {
             }
         });
         try {
-            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
             JsonNode json = null;
             if (response.headers().firstValue("content-type").orElse("").startsWith("application/json")) {
                 json = JSON.readTree(response.body());
@@ -249,7 +268,7 @@ public final class Edge implements AutoCloseable {
         }
         // H2 in file mode allows one process; AUTO_SERVER is not on, so read through the service
         // instead: tests on one replica count via the API, not JDBC.
-        throw new IllegalStateException("JDBC counting needs the PostgreSQL stack (replicas >= 2)");
+        throw new IllegalStateException("JDBC counting needs the PostgreSQL stack (replicas >= 2, or postgres = true)");
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.paygate.edge.generate;
 
 import dev.paygate.contract.Contract;
 import dev.paygate.contract.HttpBinding;
+import dev.paygate.edge.policy.ForwardedHeaders;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,7 +13,8 @@ import java.util.stream.Collectors;
 
 /**
  * edge/envoy.yaml as the repository keeps it: Envoy's config with a placeholder where a value
- * mirrors the contract, filled in from the {@link Contract} by the build (edge/target/envoy.yaml).
+ * mirrors the contract, filled in from the {@link Contract} by the build (edge/target/envoy.yaml),
+ * or the edge's list of the headers a replica receives ({@link ForwardedHeaders}).
  * Reads and writes are told apart by {@code idempotency_level}, as the service's AccessPolicy
  * tells their scopes. The substitution is textual, so the rendered file keeps every comment.
  */
@@ -24,12 +26,14 @@ public final class EnvoyTemplate {
     public static final String WRITES = "${contract.writes}";
     /** The services the JSON transcoder serves: every service of the contract, as a YAML flow list. */
     public static final String SERVICES = "${contract.services}";
+    /** Every request header name off {@link ForwardedHeaders}' list, as an RE2 regex for a full match. */
+    public static final String UNFORWARDED_HEADERS = "${edge.unforwarded_headers}";
     /** The HTTP methods of every binding, for an Allow header: {@code GET, POST}. */
     public static final String HTTP_METHODS = "${contract.http_methods}";
     /** The same as an RE2 regex for a full match: {@code ^(GET|POST)$}. */
     public static final String HTTP_METHODS_REGEX = "${contract.http_methods_regex}";
 
-    private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{contract\\.[a-z_]+}");
+    private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{(?:contract|edge)\\.[a-z_]+}");
     private static final String READ_VERB = "GET";
 
     private EnvoyTemplate() {
@@ -63,7 +67,7 @@ public final class EnvoyTemplate {
 
     /** Placeholders the template lacks: each is a value it keeps by hand, which can drift from proto/. */
     public static List<String> missing(String template) {
-        return List.of(READS, WRITES, SERVICES, HTTP_METHODS, HTTP_METHODS_REGEX).stream()
+        return List.of(READS, WRITES, SERVICES, HTTP_METHODS, HTTP_METHODS_REGEX, UNFORWARDED_HEADERS).stream()
                 .filter(p -> !template.contains(p)).toList();
     }
 
@@ -78,6 +82,7 @@ public final class EnvoyTemplate {
         values.put(HTTP_METHODS, String.join(", ", verbs));
         values.put(HTTP_METHODS_REGEX, verbs.stream().map(v -> v.replaceAll("[^A-Za-z0-9]", "\\\\$0"))
                 .collect(Collectors.joining("|", "^(", ")$")));
+        values.put(UNFORWARDED_HEADERS, ForwardedHeaders.removalRegex());
         return values;
     }
 

@@ -486,6 +486,25 @@ public enum EdgeRule {
                         "add a jwt_authn rule requiring the provider for it, and do not disable the filter per route"));
             }
         }
+    },
+
+    REQUEST_HEADERS_UNBOUNDED("request-headers-unbounded",
+            "grpc-java refuses a call whose headers pass the service's metadata limit, and Netty closes the "
+                    + "whole connection, every caller's calls on it, when a header block passes 1.25 times it: "
+                    + "what the edge forwards must stay far inside") {
+        @Override
+        void check(EdgeModel edge, Contract contract, Sink sink) {
+            HeaderBudget.checkBound(edge, sink);
+        }
+    },
+
+    UNLISTED_HEADERS_FORWARDED("unlisted-headers-forwarded",
+            "a header the service does not read can only cost it: whatever a client adds would count against "
+                    + "a replica's metadata limit, on the connection every caller shares") {
+        @Override
+        void check(EdgeModel edge, Contract contract, Sink sink) {
+            HeaderBudget.checkForwarded(edge, sink);
+        }
     };
 
     private static final Duration DEFAULT_BASE_BACK_OFF = Duration.ofMillis(25);

@@ -409,7 +409,7 @@ class EdgeRuleTest {
         return named(list(match(route(tree, "writes_idempotent")), "headers"), "idempotency-key");
     }
 
-    private static Map<String, Object> serviceCluster(Map<String, Object> tree) {
+    static Map<String, Object> serviceCluster(Map<String, Object> tree) {
         return named(list(map(tree, "static_resources"), "clusters"), "paygate_service");
     }
 
@@ -436,14 +436,14 @@ class EdgeRuleTest {
                 .orElseThrow(() -> new AssertionError("nothing named " + name));
     }
 
-    private static Map<String, Object> map(Map<String, Object> owner, String key) {
+    static Map<String, Object> map(Map<String, Object> owner, String key) {
         Object value = owner.get(key);
         assertThat(value).as("mapping at %s", key).isInstanceOf(Map.class);
         return cast(value);
     }
 
     @SuppressWarnings("unchecked")
-    private static List<Object> list(Map<String, Object> owner, String key) {
+    static List<Object> list(Map<String, Object> owner, String key) {
         Object value = owner.get(key);
         assertThat(value).as("list at %s", key).isInstanceOf(List.class);
         return (List<Object>) value;
