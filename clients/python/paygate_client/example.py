@@ -21,8 +21,9 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "generated"
 from paygate.v1 import account_pb2, account_service_pb2, account_service_pb2_grpc  # noqa: E402
 from paygate.v1 import authorization_pb2, authorization_service_pb2, authorization_service_pb2_grpc  # noqa: E402
 
-# This client keys every write, so it may use the config that retries writes too (proto/README.md).
-SERVICE_CONFIG = ROOT / "proto" / "src" / "main" / "resources" / "paygate" / "v1" / "service_config_keyed_writes.json"
+# This client keys every write, so it may use the config that retries writes too (proto/README.md);
+# the build generates it from proto/ and the edge's routes into the paygate-edge jar's classes.
+SERVICE_CONFIG = ROOT / "edge" / "target" / "classes" / "paygate" / "v1" / "service_config_keyed_writes.json"
 DEADLINE_SECONDS = 3.0
 
 

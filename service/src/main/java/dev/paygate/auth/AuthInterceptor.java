@@ -16,7 +16,6 @@ import io.micronaut.core.order.Ordered;
 import jakarta.inject.Singleton;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +37,12 @@ import org.slf4j.LoggerFactory;
 public class AuthInterceptor implements ServerInterceptor, Ordered {
 
     static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-    private static final String BEARER = "bearer ";
+    /**
+     * The scheme exactly as RFC 6750 spells it. RFC 7235 makes schemes case-insensitive, but the
+     * edge's jwt_authn matches its value_prefix "Bearer " case-sensitively (extractor.cc, find), so
+     * "bearer" is refused there; the service refuses it too, so both answer the same.
+     */
+    private static final String BEARER = "Bearer ";
     private static final Logger LOG = LoggerFactory.getLogger(AuthInterceptor.class);
 
     private final TokenVerifier verifier;
@@ -87,7 +91,7 @@ public class AuthInterceptor implements ServerInterceptor, Ordered {
         }
     }
 
-    /** The token of exactly one {@code authorization: Bearer <token>} entry (scheme case-insensitive). */
+    /** The token of exactly one {@code authorization: Bearer <token>} entry. */
     private static String bearerToken(Metadata headers) {
         Iterable<String> all = headers.getAll(AUTHORIZATION);
         List<String> values = new ArrayList<>();
@@ -99,7 +103,7 @@ public class AuthInterceptor implements ServerInterceptor, Ordered {
                     "this call needs an authorization: Bearer <token> metadata entry");
         }
         String value = values.get(0);
-        if (values.size() > 1 || !value.toLowerCase(Locale.ROOT).startsWith(BEARER)
+        if (values.size() > 1 || !value.startsWith(BEARER)
                 || value.substring(BEARER.length()).isBlank()) {
             throw ApiException.unauthenticated(ErrorReason.TOKEN_INVALID,
                     "expected exactly one authorization: Bearer <token> metadata entry");

@@ -1,6 +1,7 @@
 package dev.paygate.auth;
 
 import io.micronaut.context.annotation.ConfigurationProperties;
+import java.time.Duration;
 
 /**
  * Which bearer tokens the service accepts ({@code paygate.auth.*}). There is no switch to turn
@@ -15,6 +16,8 @@ public class AuthProperties {
     private String issuer = "paygate-dev";
     /** A value the token's {@code aud} must contain. */
     private String audience = "paygate";
+    /** The furthest a token's {@code exp} may lie ahead of now: envoy.yaml's jwt_authn {@code max_lifetime}. */
+    private Duration maxTokenLifetime = Duration.ofHours(24);
 
     public String getJwks() {
         return jwks;
@@ -38,5 +41,13 @@ public class AuthProperties {
 
     public void setAudience(String audience) {
         this.audience = audience;
+    }
+
+    public Duration getMaxTokenLifetime() {
+        return maxTokenLifetime;
+    }
+
+    public void setMaxTokenLifetime(Duration maxTokenLifetime) {
+        this.maxTokenLifetime = maxTokenLifetime;
     }
 }

@@ -39,8 +39,13 @@ import java.util.stream.Collectors;
  * {@link Caller}. Accepted: ES256 and RS256 signatures only (so {@code alg: none} and HMAC tokens,
  * including one "signed" with the public key as HMAC secret, are refused), {@code iss} equal to
  * the configured issuer, {@code aud} containing the configured audience, {@code exp} required and
- * {@code nbf} honoured with 30 s of clock skew, and a non-empty {@code sub} of at most 255
- * characters (it becomes an account's owner column).
+ * {@code nbf} honoured with 30 s of clock skew, {@code exp} less than the maximum lifetime ahead of
+ * now (the edge's rule, below), and a non-empty {@code sub} of at most 255 characters (it becomes
+ * an account's owner column).
+ *
+ * <p>The lifetime rule is Envoy's jwt_authn {@code max_lifetime}, so a token the edge refuses is
+ * refused direct too: {@code exp - now} must be below the maximum, with no clock skew
+ * (jwks_cache.cc, {@code isLifetimeAllowed}).
  *
  * <p>A signature check took about 0.8 ms (ES256, on the busy 2-core build machine of this project),
  * and a client sends the same token with every call until it expires. So a verified token is
@@ -68,6 +73,7 @@ public class TokenVerifier {
 
     private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
     private final Map<String, Verified> verified = new ConcurrentHashMap<>();
+    private final Duration maxLifetime;
     /** Real time for exp/nbf and for remembered tokens; not the service's (test-replaceable) business clock. */
     private final Clock clock;
 
@@ -78,6 +84,7 @@ public class TokenVerifier {
 
     TokenVerifier(AuthProperties properties, Clock clock) {
         this.clock = clock;
+        this.maxLifetime = properties.getMaxTokenLifetime();
         processor.setJWSKeySelector(new JWSVerificationKeySelector<>(ALGORITHMS, keySource(properties.getJwks())));
         DefaultJWTClaimsVerifier<SecurityContext> claims = new DefaultJWTClaimsVerifier<>(
                 properties.getAudience(),
@@ -112,6 +119,10 @@ public class TokenVerifier {
         } catch (ParseException | BadJOSEException | JOSEException e) {
             throw invalid(e.getMessage());
         }
+        Instant expires = claims.getExpirationTime().toInstant();
+        if (!expires.isBefore(now.plus(maxLifetime))) {
+            throw invalid("exp lies " + maxLifetime + " or more ahead; tokens may live at most that long");
+        }
         String subject = claims.getSubject();
         if (subject == null || subject.isBlank() || subject.length() > MAX_SUBJECT_LENGTH) {
             throw invalid("sub must be 1 to " + MAX_SUBJECT_LENGTH + " characters");
@@ -125,7 +136,7 @@ public class TokenVerifier {
         Set<String> scopes = scope == null ? Set.of()
                 : Arrays.stream(scope.split(" ")).filter(s -> !s.isEmpty()).collect(Collectors.toUnmodifiableSet());
         Caller caller = new Caller(subject, scopes);
-        remember(token, caller, claims.getExpirationTime().toInstant(), now);
+        remember(token, caller, expires, now);
         return caller;
     }
 

@@ -2,6 +2,7 @@ package dev.paygate.authorization;
 
 import dev.paygate.auth.Caller;
 import dev.paygate.grpc.CallMetadata;
+import dev.paygate.grpc.RequestGate;
 import dev.paygate.grpc.UnaryCalls;
 import dev.paygate.idempotency.IdempotencyKey;
 import dev.paygate.v1.Authorization;
@@ -12,17 +13,27 @@ import dev.paygate.v1.GetAuthorizationRequest;
 import dev.paygate.v1.ListAuthorizationsRequest;
 import dev.paygate.v1.ListAuthorizationsResponse;
 import dev.paygate.v1.VoidAuthorizationRequest;
+import io.grpc.BindableService;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.StreamObserver;
 import jakarta.inject.Singleton;
 
 /** gRPC transport for {@code paygate.v1.AuthorizationService}; the rules live in {@link Authorizations}. */
 @Singleton
-public class AuthorizationEndpoint extends AuthorizationServiceGrpc.AuthorizationServiceImplBase {
+public class AuthorizationEndpoint implements AuthorizationServiceGrpc.AsyncService, BindableService {
 
     private final Authorizations authorizations;
+    private final RequestGate gate;
 
-    public AuthorizationEndpoint(Authorizations authorizations) {
+    public AuthorizationEndpoint(Authorizations authorizations, RequestGate gate) {
         this.authorizations = authorizations;
+        this.gate = gate;
+    }
+
+    /** Handlers get exactly one well-formed, valid request ({@link RequestGate}). */
+    @Override
+    public ServerServiceDefinition bindService() {
+        return gate.guard(AuthorizationServiceGrpc.bindService(this));
     }
 
     @Override

@@ -40,6 +40,11 @@ public final class ApiException extends RuntimeException {
         return new ApiException(Code.INVALID_ARGUMENT, ErrorReason.INVALID_ARGUMENT, message, violations, Map.of(), null, null);
     }
 
+    /** The call did not carry exactly one request message that parses. */
+    public static ApiException malformedRequest(String message) {
+        return new ApiException(Code.INVALID_ARGUMENT, ErrorReason.MALFORMED_REQUEST, message, List.of(), Map.of(), null, null);
+    }
+
     public static ApiException invalidField(String field, String description) {
         return invalidArgument("invalid " + field + ": " + description, List.of(new FieldViolation(field, description)));
     }

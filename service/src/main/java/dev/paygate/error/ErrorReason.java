@@ -7,6 +7,12 @@ package dev.paygate.error;
 public enum ErrorReason {
     /** A request field is malformed or violates a constraint; see BadRequest. */
     INVALID_ARGUMENT,
+    /**
+     * The request is not one well-formed message: bytes that do not parse (a truncated field,
+     * invalid UTF-8), or a unary call with no message or more than one. Through Envoy, REST
+     * requests it cannot map get the same reason.
+     */
+    MALFORMED_REQUEST,
     /** No longer returned: a missing account is ACCOUNT_ACCESS_DENIED, like someone else's (AIP-211). */
     ACCOUNT_NOT_FOUND,
     AUTHORIZATION_NOT_FOUND,

@@ -6,12 +6,18 @@ import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
 import dev.paygate.error.ApiException;
+import dev.paygate.error.BearerChallenge;
 import dev.paygate.error.ErrorReason;
+import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 
 /** The one place that turns failures into {@code google.rpc.Status} with packed details (AIP-193). */
 public final class GrpcErrors {
+
+    /** RFC 6750's challenge on refused tokens: a trailer for gRPC callers, a header once transcoded to REST. */
+    private static final Metadata.Key<String> WWW_AUTHENTICATE =
+            Metadata.Key.of(BearerChallenge.HEADER, Metadata.ASCII_STRING_MARSHALLER);
 
     private GrpcErrors() {
     }
@@ -39,7 +45,9 @@ public final class GrpcErrors {
                             .setNanos(e.retryDelay().getNano()))
                     .build()));
         }
-        return StatusProto.toStatusRuntimeException(status.build());
+        Metadata trailers = new Metadata();
+        BearerChallenge.of(e).ifPresent(challenge -> trailers.put(WWW_AUTHENTICATE, challenge));
+        return StatusProto.toStatusRuntimeException(status.build(), trailers);
     }
 
     /** An unexpected failure: say nothing internal, point at the log instead. */

@@ -5,8 +5,9 @@ import io.micronaut.core.order.Ordered;
 /**
  * The order of the server interceptors, outermost first: request metadata (so every later log
  * line carries the request id), load shedding (a call refused for want of a worker costs nothing
- * more), the call's deadline, authentication (an unknown caller learns
- * nothing, not even which field of its request is wrong), then validation of the message.
+ * more), the call's deadline, then authentication (an unknown caller learns nothing, not even which
+ * field of its request is wrong). Inside them all, {@link RequestGate} parses and validates the
+ * message before the handler sees it.
  */
 public final class InterceptorOrder {
 
@@ -14,7 +15,6 @@ public final class InterceptorOrder {
     public static final int LOAD_SHEDDING = REQUEST_METADATA + 1;
     public static final int DEADLINE = REQUEST_METADATA + 2;
     public static final int AUTHENTICATION = REQUEST_METADATA + 3;
-    public static final int VALIDATION = REQUEST_METADATA + 4;
 
     private InterceptorOrder() {
     }

@@ -36,6 +36,7 @@ import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Date;
@@ -85,6 +86,10 @@ class AuthenticationTest {
                         .audience("some-other-api").build())),
                 Arguments.of("no exp", TestTokens.sign(TestTokens.claims("mallory", TestTokens.WRITE)
                         .expirationTime(null).build())),
+                Arguments.of("valid for ten years", TestTokens.sign(TestTokens.claims("mallory", TestTokens.WRITE)
+                        .expirationTime(Date.from(now.plus(Duration.ofDays(3650)))).build())),
+                Arguments.of("exp a minute beyond the edge's 24 h max_lifetime", TestTokens.sign(TestTokens.claims("mallory",
+                        TestTokens.WRITE).expirationTime(Date.from(now.plus(Duration.ofHours(24).plusMinutes(1)))).build())),
                 Arguments.of("no sub", TestTokens.sign(TestTokens.claims("mallory", TestTokens.WRITE)
                         .subject(null).build())),
                 Arguments.of("sub of 256 characters", TestTokens.sign(TestTokens.claims("m".repeat(256), TestTokens.WRITE)
@@ -105,9 +110,11 @@ class AuthenticationTest {
         StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
                 () -> accountsAs(service.channelAs(token)).createAccount(newAccount(100)));
 
+        assertThat(e).as("%s: the call was refused", attack).isNotNull();
         assertThat(e.getStatus().getCode()).as(attack).isEqualTo(Status.Code.UNAUTHENTICATED);
         assertThat(reason(e)).isEqualTo("TOKEN_INVALID");
         assertThat(errorInfo(e).orElseThrow().getDomain()).isEqualTo("paygate.dev");
+        assertThat(challenge(e)).as("RFC 6750 challenge").isEqualTo("Bearer realm=\"paygate\", error=\"invalid_token\"");
         assertThat(accounts()).isEqualTo(accountsBefore);
     }
 
@@ -120,6 +127,7 @@ class AuthenticationTest {
 
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
         assertThat(reason(e)).isEqualTo("TOKEN_MISSING");
+        assertThat(challenge(e)).as("no error code without a token (RFC 6750 3.1)").isEqualTo("Bearer realm=\"paygate\"");
         assertThat(accounts()).isEqualTo(accountsBefore);
     }
 
@@ -138,11 +146,30 @@ class AuthenticationTest {
     }
 
     @Test
-    void bearerScheme_isCaseInsensitive() {
-        Metadata headers = new Metadata();
-        headers.put(AuthInterceptor.AUTHORIZATION, "bearer " + TestTokens.token("lowercase-client", TestTokens.WRITE));
+    void schemeSpelledOtherThanBearer_isRefused_asTheEdgeRefusesIt() {
+        // The edge's jwt_authn finds "Bearer " case-sensitively: one rule in both places.
+        String token = TestTokens.token("careless-client", TestTokens.WRITE);
+        long accountsBefore = accounts();
+        for (String value : new String[] {"bearer " + token, "BEARER " + token, "Token Bearer " + token}) {
+            Metadata headers = new Metadata();
+            headers.put(AuthInterceptor.AUTHORIZATION, value);
 
-        assertThat(accountsAs(withHeaders(headers)).createAccount(newAccount(100)).getName()).startsWith("accounts/");
+            StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
+                    () -> accountsAs(withHeaders(headers)).createAccount(newAccount(100)));
+
+            assertThat(e).as("%s: the call was refused", value).isNotNull();
+            assertThat(e.getStatus().getCode()).as(value).isEqualTo(Status.Code.UNAUTHENTICATED);
+            assertThat(reason(e)).isEqualTo("TOKEN_INVALID");
+        }
+        assertThat(accounts()).isEqualTo(accountsBefore);
+    }
+
+    @Test
+    void tokenExpiringJustInsideTheMaximumLifetime_isAccepted() {
+        String token = TestTokens.sign(TestTokens.claims("long-lived-client", TestTokens.WRITE)
+                .expirationTime(Date.from(Instant.now().plus(Duration.ofHours(24).minusMinutes(1)))).build());
+
+        assertThat(accountsAs(service.channelAs(token)).createAccount(newAccount(100)).getName()).startsWith("accounts/");
     }
 
     @Test
@@ -156,6 +183,7 @@ class AuthenticationTest {
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
         assertThat(reason(e)).isEqualTo("INSUFFICIENT_SCOPE");
         assertThat(errorInfo(e).orElseThrow().getMetadataMap()).containsEntry("required_scope", "payments.write");
+        assertThat(challenge(e)).isEqualTo("Bearer realm=\"paygate\", error=\"insufficient_scope\", scope=\"payments.write\"");
         assertThat(accounts()).isEqualTo(accountsBefore);
     }
 
@@ -211,6 +239,11 @@ class AuthenticationTest {
         assertThatThrownBy(() -> RunningService.start(TestDatabase.postgres(),
                 Map.of("paygate.auth.jwks", "http://idp.example/jwks.json")).close())
                 .hasStackTraceContaining("must be a file path or an https:// URL");
+    }
+
+    /** The WWW-Authenticate trailer a refused call carried, or null. */
+    private static String challenge(StatusRuntimeException e) {
+        return e.getTrailers().get(Metadata.Key.of("www-authenticate", Metadata.ASCII_STRING_MARSHALLER));
     }
 
     private long accounts() {

@@ -1,0 +1,33 @@
+package dev.paygate.bench;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/** The run as a Markdown table, one row per scenario, for the README. */
+final class MarkdownTable {
+
+    private MarkdownTable() {
+    }
+
+    static String render(String title, List<ScenarioResult> results) {
+        StringBuilder md = new StringBuilder("# ").append(title).append("\n\n");
+        md.append("| path | operation | load | achieved/s | p50 ms | p90 ms | p99 ms | p99.9 ms | errors "
+                + "| CPU s/1k envoy | service | generator | RSS MiB service | envoy |\n");
+        md.append("|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|\n");
+        for (ScenarioResult r : results) {
+            String load = r.offeredRate() > 0 ? r.offeredRate() + "/s open" : ((LoadShape.Closed) r.scenario().shape())
+                    .clients() + " clients";
+            String errors = r.errors().isEmpty() ? "0" : r.errors().entrySet().stream()
+                    .map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "));
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %s | %s | %.3f | %.3f | %d | %s |%n",
+                    r.scenario().target().key, r.scenario().operation().key, load, r.completed() / r.seconds(),
+                    r.latency().millis(0.50), r.latency().millis(0.90), r.latency().millis(0.99),
+                    r.latency().millis(0.999), errors,
+                    r.envoyCpuPer1000() < 0 ? "-" : String.format(Locale.ROOT, "%.3f", r.envoyCpuPer1000()),
+                    r.serviceCpuPer1000(), r.generatorCpuPer1000(), r.servicePeakRssMib(),
+                    r.envoyPeakRssMib() < 0 ? "-" : Long.toString(r.envoyPeakRssMib())));
+        }
+        return md.toString();
+    }
+}

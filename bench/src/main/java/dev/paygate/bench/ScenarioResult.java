@@ -1,0 +1,25 @@
+package dev.paygate.bench;
+
+import java.util.Map;
+
+/**
+ * What one scenario measured. CPU is seconds per 1,000 completed calls over the measured window
+ * (-1 where the path has no Envoy); peak RSS is VmHWM during the window, in MiB.
+ */
+record ScenarioResult(Scenario scenario, long sent, long completed, long ok, Map<String, Long> errors,
+                      double seconds, Percentiles latency, double envoyCpuPer1000, double serviceCpuPer1000,
+                      double generatorCpuPer1000, long servicePeakRssMib, long envoyPeakRssMib) {
+
+    double throughput() {
+        return ok / seconds;
+    }
+
+    long errorCount() {
+        return errors.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** The offered rate of an open loop, else 0. */
+    int offeredRate() {
+        return scenario.shape() instanceof LoadShape.Open open ? open.ratePerSecond() : 0;
+    }
+}

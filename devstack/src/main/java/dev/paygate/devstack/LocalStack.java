@@ -1,0 +1,98 @@
+package dev.paygate.devstack;
+
+import dev.paygate.edge.Repository;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.UnaryOperator;
+
+/**
+ * {@code ./paygate run}: Envoy on 8443 (TLS; admin 127.0.0.1:9901) in front of the service (gRPC
+ * 127.0.0.1:50051, management 127.0.0.1:8081), until Ctrl-C. {@code --replicas N} starts N services
+ * on consecutive ports. The replicas share one embedded PostgreSQL, durable (fsync and
+ * synchronous_commit on), its data kept in .run/postgres across runs. Ports come from PAYGATE_ENVOY_PORT,
+ * PAYGATE_ENVOY_ADMIN_PORT, PAYGATE_ENVOY_STATS_PORT,
+ * PAYGATE_GRPC_PORT and PAYGATE_MANAGEMENT_PORT. The local CA, the edge's
+ * certificate and the development signing key live in .run/ (made on first run, never committed).
+ */
+public final class LocalStack {
+
+    private LocalStack() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        int replicas = 1;
+        boolean mutualTls = false;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--replicas") && i + 1 < args.length) {
+                replicas = Integer.parseInt(args[++i]);
+            } else if (args[i].equals("--mtls")) {
+                mutualTls = true;
+            } else {
+                throw new IllegalArgumentException("usage: LocalStack [--replicas N] [--mtls]");
+            }
+        }
+        if (replicas < 1) {
+            throw new IllegalArgumentException("--replicas must be at least 1");
+        }
+        Repository repository = Repository.locate();
+        Stack.Options options = new Stack.Options(replicas,
+                port("PAYGATE_ENVOY_PORT", 8443), port("PAYGATE_ENVOY_ADMIN_PORT", 9901),
+                port("PAYGATE_ENVOY_STATS_PORT", 9902),
+                port("PAYGATE_GRPC_PORT", 50051), port("PAYGATE_MANAGEMENT_PORT", 8081),
+                repository.root().resolve(".run"), UnaryOperator.identity(),
+                // The production JVM flags (service/jvm.options, as in the Docker image) set the heap.
+                Map.of("PAYGATE_REFLECTION", "true"), null, mutualTls).withProductionJvm().withKeptDatabase();
+        System.out.println("starting " + replicas + " service replica(s) and envoy ...");
+        Stack stack = Stack.start(repository, options);
+        stack.supervise(java.time.Duration.ofSeconds(1));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("\nstopping envoy and the service ...");
+            stack.close();
+            stopped.countDown();
+        }));
+        printEndpoints(stack, repository.root().resolve(".run"));
+        stopped.await();
+    }
+
+    private static void printEndpoints(Stack stack, Path workDir) {
+        int port = stack.envoyPort();
+        Path root = workDir.getParent();
+        String ca = root.relativize(stack.credentials().caCertificate()).toString();
+        StringBuilder text = new StringBuilder();
+        text.append("\nPaygate is up.\n");
+        text.append("  REST and gRPC (Envoy, TLS):  https://localhost:").append(port)
+                .append("   (trust ").append(ca).append(")\n");
+        text.append("  Envoy admin:                 http://127.0.0.1:").append(stack.adminPort()).append('\n');
+        text.append("  Envoy stats (Prometheus):    http://127.0.0.1:").append(stack.statsPort()).append("/stats/prometheus\n");
+        for (ServiceProcess replica : stack.replicas()) {
+            text.append("  service gRPC:                127.0.0.1:").append(replica.grpcPort())
+                    .append("   metrics: http://127.0.0.1:").append(replica.managementPort()).append("/prometheus\n");
+        }
+        text.append("  database:                    ").append(stack.databaseUrl()).append('\n');
+        text.append("  logs, keys, certificates:    ").append(workDir).append('\n');
+        if (stack.mutualTls()) {
+            text.append("\nmTLS: the edge refuses clients without a certificate from the local CA; add\n")
+                    .append("  --cert .run/tls/client.pem --key .run/tls/client.key (curl) or\n")
+                    .append("  -cert .run/tls/client.pem -key .run/tls/client.key (grpcurl) to the commands below.\n");
+        }
+        text.append("\nTry (every call needs a token; ./paygate token prints one):\n");
+        text.append("  TOKEN=$(./paygate token)\n");
+        text.append("  curl -s --cacert ").append(ca).append(" -H \"authorization: Bearer $TOKEN\" \\\n")
+                .append("    -X POST https://localhost:").append(port)
+                .append("/v1/accounts -H 'content-type: application/json' \\\n")
+                .append("    -d '{\"currencyCode\":\"EUR\",\"creditLimit\":{\"currencyCode\":\"EUR\",\"units\":\"500\"}}'\n");
+        text.append("  grpcurl -cacert ").append(ca).append(" -H \"authorization: Bearer $TOKEN\" \\\n")
+                .append("    -protoset proto/target/descriptor/paygate.pb \\\n")
+                .append("    -d '{\"account\":{\"currency_code\":\"EUR\",\"credit_limit\":{\"currency_code\":\"EUR\",\"units\":500}}}' \\\n")
+                .append("    localhost:").append(port).append(" paygate.v1.AccountService/CreateAccount\n");
+        text.append("\nCtrl-C stops everything.\n");
+        System.out.println(text);
+    }
+
+    private static int port(String variable, int fallback) {
+        String value = System.getenv(variable);
+        return value == null || value.isBlank() ? fallback : Integer.parseInt(value.trim());
+    }
+}

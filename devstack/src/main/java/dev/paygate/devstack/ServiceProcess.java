@@ -1,0 +1,122 @@
+package dev.paygate.devstack;
+
+import dev.paygate.edge.Http;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** One Paygate service replica as its own JVM process. */
+public final class ServiceProcess implements AutoCloseable {
+
+    private final Process process;
+    private final int grpcPort;
+    private final int managementPort;
+    private final Path log;
+
+    private ServiceProcess(Process process, int grpcPort, int managementPort, Path log) {
+        this.process = process;
+        this.grpcPort = grpcPort;
+        this.managementPort = managementPort;
+        this.log = log;
+    }
+
+    /**
+     * Starts a replica and waits until it reports healthy.
+     *
+     * @param environment PAYGATE_* settings on top of the ports (database URL, flags)
+     */
+    public static ServiceProcess start(Path jar, int grpcPort, int managementPort, Map<String, String> environment,
+                                       String heap, Path log) {
+        // Fast start for the end-to-end tests, which start many short-lived replicas: C1 only and
+        // the serial collector. `run` and `bench` use the production flags instead (jvm.options).
+        return start(jar, grpcPort, managementPort, environment,
+                List.of("-Xmx" + heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), log);
+    }
+
+    /**
+     * Starts a replica with these JVM arguments (for example {@code @service/jvm.options}, the
+     * production flags) and waits until it reports healthy.
+     */
+    public static ServiceProcess start(Path jar, int grpcPort, int managementPort, Map<String, String> environment,
+                                       List<String> jvmArguments, Path log) {
+        List<String> command = new ArrayList<>();
+        command.add(javaBinary());
+        command.addAll(jvmArguments);
+        command.addAll(List.of("-jar", jar.toString()));
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().putAll(environment);
+        builder.environment().put("PAYGATE_GRPC_PORT", Integer.toString(grpcPort));
+        builder.environment().put("PAYGATE_MANAGEMENT_PORT", Integer.toString(managementPort));
+        try {
+            ServiceProcess service = new ServiceProcess(builder.start(), grpcPort, managementPort, log);
+            service.awaitHealthy(Duration.ofSeconds(60));
+            return service;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start the service", e);
+        }
+    }
+
+    public void awaitHealthy(Duration timeout) {
+        Http.await("service on gRPC port " + grpcPort + " healthy (log: " + log + ")", timeout,
+                () -> Http.status("GET", "http://127.0.0.1:" + managementPort + "/health") == 200, process);
+    }
+
+    public int grpcPort() {
+        return grpcPort;
+    }
+
+    public int managementPort() {
+        return managementPort;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** The exit code of a process that has exited. */
+    public int exitValue() {
+        return process.exitValue();
+    }
+
+    /** SIGKILL: the process gets no chance to finish anything. */
+    public void kill() {
+        process.destroyForcibly();
+        waitFor(Duration.ofSeconds(10));
+    }
+
+    /** SIGTERM: graceful shutdown (NOT_SERVING, drain, stop). */
+    @Override
+    public void close() {
+        if (!process.isAlive()) {
+            return;
+        }
+        process.destroy();
+        if (!waitFor(Duration.ofSeconds(30))) {
+            kill();
+        }
+    }
+
+    private boolean waitFor(Duration timeout) {
+        try {
+            return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static String javaBinary() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+}

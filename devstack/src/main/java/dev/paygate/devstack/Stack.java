@@ -1,0 +1,266 @@
+package dev.paygate.devstack;
+
+import dev.paygate.devstack.credentials.DevCredentials;
+import dev.paygate.edge.EnvoyConfig;
+import dev.paygate.edge.EnvoyProcess;
+import dev.paygate.edge.FreePorts;
+import dev.paygate.edge.Repository;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+/**
+ * Envoy in front of N service replicas, all real processes on loopback, sharing one PostgreSQL
+ * (embedded binaries from Maven Central, data in the work directory's {@code postgres/}), as
+ * replicas in production share theirs. Envoy speaks TLS with a certificate from a
+ * local CA, and Envoy and every replica verify tokens against the development key's JWKS; both
+ * are made in the work directory on first use ({@link DevCredentials}).
+ */
+public final class Stack implements AutoCloseable {
+
+    /**
+     * What to start. {@code edgeChanges} change the local rendering further (tests add a fault
+     * filter), identity for none. {@code keepDatabase}: the database's files outlive the stack
+     * (./paygate run keeps them in .run/ across runs); otherwise they go when it closes.
+     */
+    public record Options(int replicas, int envoyPort, int adminPort, int statsPort, int firstGrpcPort,
+                          int firstManagementPort, Path workDir, UnaryOperator<EnvoyConfig> edgeChanges,
+                          Map<String, String> serviceEnvironment, String serviceHeap, boolean mutualTls,
+                          ServiceJvm serviceJvm, Database database, boolean keepDatabase) {
+
+        /** Fast-start service JVMs on a durable database that goes with the stack. */
+        public Options(int replicas, int envoyPort, int adminPort, int statsPort, int firstGrpcPort,
+                       int firstManagementPort, Path workDir, UnaryOperator<EnvoyConfig> edgeChanges,
+                       Map<String, String> serviceEnvironment, String serviceHeap, boolean mutualTls) {
+            this(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.FAST_START,
+                    Database.POSTGRES_DURABLE, false);
+        }
+
+        /** The service's production JVM flags (service/jvm.options) instead of the fast start. */
+        public Options withProductionJvm() {
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.PRODUCTION, database, keepDatabase);
+        }
+
+        public Options withDatabase(Database chosen) {
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, chosen, keepDatabase);
+        }
+
+        public Options withServiceEnvironment(Map<String, String> environment) {
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    edgeChanges, environment, serviceHeap, mutualTls, serviceJvm, database, keepDatabase);
+        }
+
+        public Options withReplicas(int count) {
+            return new Options(count, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, keepDatabase);
+        }
+
+        /** The database's files stay in the work directory when the stack closes, for the next run. */
+        public Options withKeptDatabase() {
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, true);
+        }
+
+        /** The edge requires client certificates from the local CA ({@link MutualTlsEdge}). */
+        public Options withMutualTls() {
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    edgeChanges, serviceEnvironment, serviceHeap, true, serviceJvm, database, keepDatabase);
+        }
+    }
+
+    private final Options options;
+    private final Repository repository;
+    // Replaced by a supervisor thread while callers read it.
+    private final List<ServiceProcess> replicas = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private java.util.concurrent.ScheduledExecutorService supervisor;
+    private DevCredentials credentials;
+    private LocalPostgres postgres;
+    // Replaced by the supervisor thread while callers read it.
+    private volatile EnvoyProcess envoy;
+    private boolean closed;
+    private String databaseUrl;
+
+    private Stack(Repository repository, Options options) {
+        this.repository = repository;
+        this.options = options;
+    }
+
+    public static Stack start(Repository repository, Options options) {
+        Stack stack = new Stack(repository, options);
+        try {
+            stack.startAll();
+            return stack;
+        } catch (RuntimeException | Error e) {
+            stack.close();
+            throw e;
+        }
+    }
+
+    private void startAll() {
+        try {
+            Files.createDirectories(options.workDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        credentials = DevCredentials.ensure(options.workDir());
+        postgres = LocalPostgres.start(options.workDir().resolve("postgres"), options.database(),
+                options.keepDatabase());
+        databaseUrl = postgres.jdbcUrl();
+        for (int i = 0; i < options.replicas(); i++) {
+            replicas.add(startReplica(i));
+        }
+        List<InetSocketAddress> upstreams = replicas.stream()
+                .map(r -> new InetSocketAddress("127.0.0.1", r.grpcPort())).toList();
+        EnvoyConfig config = LocalEdge.render(EnvoyConfig.load(repository.envoyYaml()), repository, credentials,
+                options.envoyPort(), options.adminPort(), options.statsPort(), upstreams);
+        if (options.mutualTls()) {
+            MutualTlsEdge.requireClientCertificates(config, credentials.caCertificate());
+        }
+        options.edgeChanges().apply(config).writeTo(options.workDir().resolve("envoy.local.yaml"));
+        envoy = startEnvoy();
+        envoy.awaitHealthyHosts("paygate_service", replicas.size(), java.time.Duration.ofSeconds(30));
+    }
+
+    private ServiceProcess startReplica(int index) {
+        int grpcPort = options.firstGrpcPort() == 0 ? FreePorts.next() : options.firstGrpcPort() + index;
+        int managementPort = options.firstManagementPort() == 0 ? FreePorts.next() : options.firstManagementPort() + index;
+        return startReplica(index, grpcPort, managementPort);
+    }
+
+    private ServiceProcess startReplica(int index, int grpcPort, int managementPort) {
+        Map<String, String> environment = new HashMap<>(options.serviceEnvironment());
+        environment.put("PAYGATE_DB_URL", databaseUrl);
+        environment.put("PAYGATE_JWKS", credentials.signingKey().jwksFile().toAbsolutePath().toString());
+        environment.put("PAYGATE_DB_USER", "postgres");
+        environment.put("PAYGATE_DB_PASSWORD", "postgres");
+        Path log = options.workDir().resolve("service-" + index + ".log");
+        if (options.serviceJvm() == ServiceJvm.PRODUCTION) {
+            return ServiceProcess.start(repository.serviceJar(), grpcPort, managementPort, environment,
+                    List.of("@" + repository.serviceJvmOptions().toAbsolutePath()), log);
+        }
+        return ServiceProcess.start(repository.serviceJar(), grpcPort, managementPort, environment,
+                options.serviceHeap(), log);
+    }
+
+    /** Envoy on the rendered config; it waits until Envoy's admin says it is ready. */
+    private EnvoyProcess startEnvoy() {
+        return EnvoyProcess.start(repository.envoyBinary(), options.workDir().resolve("envoy.local.yaml"),
+                options.adminPort(), options.workDir().resolve("envoy.log"));
+    }
+
+    /**
+     * Restarts any replica, and Envoy, whose process has exited, checking every {@code interval},
+     * until {@link #close()}: what a process supervisor (systemd, compose's restart policy) does.
+     * For ./paygate run a development convenience. A restarted Envoy starts from its config file:
+     * what was changed through its admin API since is gone.
+     */
+    public void supervise(java.time.Duration interval) {
+        supervisor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "paygate-supervisor");
+            thread.setDaemon(true);
+            return thread;
+        });
+        supervisor.scheduleWithFixedDelay(this::restartExited, interval.toMillis(), interval.toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    private synchronized void restartExited() {
+        if (closed) {
+            return;
+        }
+        for (int i = 0; i < replicas.size(); i++) {
+            ServiceProcess replica = replicas.get(i);
+            if (!replica.isAlive()) {
+                System.err.println("replica " + i + " (gRPC port " + replica.grpcPort() + ") exited with "
+                        + replica.exitValue() + "; restarting it");
+                try {
+                    restart(i);
+                } catch (RuntimeException e) {
+                    System.err.println("restarting replica " + i + " failed, will try again: " + e.getMessage());
+                }
+            }
+        }
+        if (!envoy.isAlive()) {
+            System.err.println("envoy exited with " + envoy.exitValue() + "; restarting it");
+            try {
+                envoy = startEnvoy();
+            } catch (RuntimeException e) {
+                System.err.println("restarting envoy failed, will try again: " + e.getMessage());
+            }
+        }
+    }
+
+    /** Starts a replica again after {@link ServiceProcess#kill()}, on the same ports. */
+    public synchronized ServiceProcess restart(int index) {
+        ServiceProcess old = replicas.get(index);
+        ServiceProcess started = startReplica(index, old.grpcPort(), old.managementPort());
+        replicas.set(index, started);
+        return started;
+    }
+
+    /** The local CA, the edge's certificate and the development signing key of this stack. */
+    public DevCredentials credentials() {
+        return credentials;
+    }
+
+    /** Whether the edge requires client certificates. */
+    public boolean mutualTls() {
+        return options.mutualTls();
+    }
+
+    public EnvoyProcess envoy() {
+        return envoy;
+    }
+
+    public List<ServiceProcess> replicas() {
+        return replicas;
+    }
+
+    /** Where the stack keeps the rendered Envoy config, logs and database files. */
+    public java.nio.file.Path workDir() {
+        return options.workDir();
+    }
+
+    public int envoyPort() {
+        return options.envoyPort();
+    }
+
+    public int adminPort() {
+        return options.adminPort();
+    }
+
+    /** Envoy's stats listener: /stats/prometheus and /ready only, for Prometheus. */
+    public int statsPort() {
+        return options.statsPort();
+    }
+
+    /** JDBC URL of the shared PostgreSQL database, for counting what was stored. */
+    public String databaseUrl() {
+        return databaseUrl;
+    }
+
+    @Override
+    public synchronized void close() {
+        closed = true;
+        if (supervisor != null) {
+            supervisor.shutdownNow();
+        }
+        if (envoy != null) {
+            envoy.close();
+        }
+        replicas.forEach(ServiceProcess::close);
+        if (postgres != null) {
+            postgres.close();
+        }
+    }
+}

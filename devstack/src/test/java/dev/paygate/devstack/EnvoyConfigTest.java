@@ -1,0 +1,130 @@
+package dev.paygate.devstack;
+
+import static dev.paygate.edge.EnvoyConfig.cast;
+import static dev.paygate.edge.EnvoyConfig.list;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.paygate.devstack.credentials.DevCredentials;
+import dev.paygate.edge.EnvoyConfig;
+import dev.paygate.edge.EnvoyProcess;
+import dev.paygate.edge.Repository;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The repository's {@code envoy.yaml} as Envoy itself reads it: every rendering that ships or runs
+ * passes {@code envoy --mode validate}, and the strict-JSON filter sits where it must. (The other
+ * edge policies are the policy checker's rules, {@code dev.paygate.edge.policy}, with their own
+ * tests; docker-compose.yml has ComposeTest.)
+ */
+@Tag("static")
+class EnvoyConfigTest {
+
+    private static final Repository REPOSITORY = Repository.locate();
+
+    @TempDir
+    Path workDir;
+
+    // --- envoy --mode validate
+
+    @Test
+    void shippedConfig_withBuiltDescriptor_passesEnvoyValidate() {
+        Path rendered = LocalEdge.withLocalFiles(EnvoyConfig.load(REPOSITORY.envoyYaml()), REPOSITORY,
+                DevCredentials.ensure(workDir)).writeTo(workDir.resolve("envoy.shipped.yaml"));
+
+        assertThat(EnvoyProcess.validate(REPOSITORY.envoyBinary(), rendered)).contains("OK");
+    }
+
+    @Test
+    void localRendering_twoReplicas_passesEnvoyValidate() {
+        EnvoyConfig local = LocalEdge.render(EnvoyConfig.load(REPOSITORY.envoyYaml()), REPOSITORY,
+                DevCredentials.ensure(workDir), 18080, 19901, 19902,
+                List.of(new InetSocketAddress("127.0.0.1", 50051), new InetSocketAddress("127.0.0.1", 50052)));
+
+        assertThat(EnvoyProcess.validate(REPOSITORY.envoyBinary(), local.writeTo(workDir.resolve("envoy.local.yaml"))))
+                .contains("OK");
+        Map<String, Object> cluster = local.cluster(EnvoyConfig.SERVICE_CLUSTER);
+        assertThat(cluster).containsEntry("type", "STATIC");
+        Map<String, Object> locality = cast(list(map(cluster, "load_assignment"), "endpoints").get(0));
+        assertThat(list(locality, "lb_endpoints")).hasSize(2);
+    }
+
+    @Test
+    void testRendering_withHeaderDrivenFaults_passesEnvoyValidate() {
+        EnvoyConfig faulty = HeaderDrivenFaults.add(LocalEdge.render(EnvoyConfig.load(REPOSITORY.envoyYaml()),
+                REPOSITORY, DevCredentials.ensure(workDir), 18080, 19901, 19902,
+                List.of(new InetSocketAddress("127.0.0.1", 50051))));
+
+        assertThat(EnvoyProcess.validate(REPOSITORY.envoyBinary(), faulty.writeTo(workDir.resolve("envoy.test.yaml"))))
+                .contains("OK");
+        List<String> names = faulty.httpFilterNames();
+        assertThat(names.get(names.size() - 2)).as("the fault filter sits just before the router")
+                .isEqualTo(HeaderDrivenFaults.FILTER);
+    }
+
+    @Test
+    void shippedConfig_takesNoFaultFromRequestHeaders() {
+        assertThat(shipped().httpFilterNames()).doesNotContain(HeaderDrivenFaults.FILTER);
+        // The header bound's fault filter aborts with a fixed 431; none may read x-envoy-fault-*.
+        assertThat(readString(REPOSITORY.envoyYaml())).doesNotContain("header_delay", "header_abort", "header_limit");
+    }
+
+    // --- the strict-JSON filter in the shipped tree (the other edge policies are the checker's rules)
+
+    @Test
+    void shippedConfig_strictJsonSitsBetweenBufferAndTranscoder_andSkipsExactlyEnvoysGrpc() {
+        List<String> names = shipped().httpFilterNames();
+        assertThat(names.indexOf("envoy.filters.http.lua"))
+                .isGreaterThan(names.indexOf("envoy.filters.http.buffer"))
+                .isLessThan(names.indexOf("envoy.filters.http.grpc_json_transcoder"));
+
+        Map<String, Object> wrapper = map(shipped().httpFilter("envoy.filters.http.lua"), "typed_config");
+        assertThat(map(wrapper, "extension_config", "typed_config", "default_source_code"))
+                .containsEntry("filename", "/etc/envoy/strict_json.lua");
+        List<String> skips = new ArrayList<>();
+        for (Object matcher : list(map(wrapper, "xds_matcher", "matcher_list"), "matchers")) {
+            Map<String, Object> predicate = map(cast(matcher), "predicate", "single_predicate");
+            assertThat(map(predicate, "input", "typed_config")).containsEntry("header_name", "content-type");
+            assertThat(map(cast(matcher), "on_match", "action", "typed_config").get("@type"))
+                    .isEqualTo("type.googleapis.com/envoy.extensions.filters.common.matcher.action.v3.SkipFilter");
+            skips.add(map(predicate, "value_match").toString());
+        }
+        assertThat(skips).containsExactly("{exact=application/grpc}", "{prefix=application/grpc+}");
+        // The program splits a custom verb off the path only for verbs the contract binds, as the
+        // transcoder does unless told to match unregistered verbs too.
+        assertThat(map(shipped().httpFilter(EnvoyConfig.TRANSCODER), "typed_config"))
+                .doesNotContainKey("match_unregistered_custom_verb");
+    }
+
+    // --- reading the tree
+
+    private static EnvoyConfig shipped() {
+        return EnvoyConfig.load(REPOSITORY.envoyYaml());
+    }
+
+    private static Map<String, Object> map(Map<String, Object> owner, String... path) {
+        Map<String, Object> current = owner;
+        for (String key : path) {
+            Object value = current.get(key);
+            assertThat(value).as("mapping at %s", key).isInstanceOf(Map.class);
+            current = cast(value);
+        }
+        return current;
+    }
+
+    private static String readString(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new AssertionError("cannot read " + file, e);
+        }
+    }
+}

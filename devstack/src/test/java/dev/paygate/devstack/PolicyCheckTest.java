@@ -1,0 +1,47 @@
+package dev.paygate.devstack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.paygate.edge.Repository;
+import dev.paygate.edge.policy.Finding;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The checker on the shipped envoy.yaml, as CI runs it, and Envoy's own verdict as part of it.
+ */
+@Tag("static")
+class PolicyCheckTest {
+
+    private static final Repository REPOSITORY = Repository.locate();
+
+    @TempDir
+    Path workDir;
+
+    /** What CI holds the shipped config to: no finding at all, and Envoy accepts it. */
+    @Test
+    void shippedConfig_passesEveryRule_andEnvoyValidate() {
+        List<Finding> found = PolicyCheck.check(REPOSITORY, REPOSITORY.envoyYaml());
+        found.forEach(f -> System.out.println(f.line()));
+
+        assertThat(found).isEmpty();
+    }
+
+    @Test
+    void configEnvoyRejects_isAFinding_withEnvoysReason() throws IOException {
+        String shipped = Files.readString(REPOSITORY.envoyYaml());
+        Path broken = workDir.resolve("envoy.yaml");
+        Files.writeString(broken, shipped.replace("connect_timeout: 0.25s  # on one host",
+                "connect_timeout: 0.25s\n    no_such_field: 1  # on one host"));
+
+        List<Finding> found = PolicyCheck.check(REPOSITORY, broken);
+
+        assertThat(found).filteredOn(f -> f.rule().equals("envoy-validate")).singleElement()
+                .satisfies(f -> assertThat(f.what()).contains("no_such_field"));
+    }
+}
