@@ -58,7 +58,8 @@ public final class PolicyCheck {
                 return config;
             }
             Path rendered = Files.createTempDirectory("paygate-check-").resolve("envoy.yaml");
-            return Files.writeString(rendered, EnvoyTemplate.render(text, Contract.load(repository.descriptorSet())));
+            return Files.writeString(rendered, EnvoyTemplate.render(text, Contract.load(repository.descriptorSet()),
+                    Files.readString(repository.localReplies())));
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot read " + config, e);
         }
