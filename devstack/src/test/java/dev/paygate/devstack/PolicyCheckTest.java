@@ -36,8 +36,7 @@ class PolicyCheckTest {
     void configEnvoyRejects_isAFinding_withEnvoysReason() throws IOException {
         String shipped = Files.readString(REPOSITORY.envoyYaml());
         Path broken = workDir.resolve("envoy.yaml");
-        Files.writeString(broken, shipped.replace("connect_timeout: 0.25s  # on one host",
-                "connect_timeout: 0.25s\n    no_such_field: 1  # on one host"));
+        Files.writeString(broken, shipped.replaceFirst("(?m)^    connect_timeout: 0\\.25s", "$0\n    no_such_field: 1"));
 
         List<Finding> found = PolicyCheck.check(REPOSITORY, broken);
 

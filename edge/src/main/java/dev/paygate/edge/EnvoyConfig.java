@@ -24,6 +24,10 @@ public final class EnvoyConfig {
     public static final String STATS_LISTENER = "paygate_stats";
     public static final String SERVICE_CLUSTER = "paygate_service";
     public static final String ADMIN_CLUSTER = "envoy_admin";
+    public static final String JWT_AUTHN = "envoy.filters.http.jwt_authn";
+    /** Removes client copies of the headers only the edge sets. */
+    public static final String DROP_RESERVED_HEADERS = "paygate.filters.http.drop_reserved_headers";
+    public static final String STRICT_JSON = "paygate.filters.http.strict_json";
     public static final String TRANSCODER = "envoy.filters.http.grpc_json_transcoder";
     public static final String ROUTER = "envoy.filters.http.router";
     private static final String HCM = "envoy.filters.network.http_connection_manager";
