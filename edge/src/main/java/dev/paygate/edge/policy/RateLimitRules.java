@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * Every call meets an enforced limit before it costs the edge any body work. Envoy's local rate
@@ -22,10 +23,20 @@ import java.util.Set;
  */
 final class RateLimitRules {
 
+    /**
+     * A static runtime key whose text says why rate limits may be shadow-only: without it a config
+     * in which a limit counts but refuses nothing does not pass (docs/operations.md, "Shadow mode").
+     */
+    static final String SHADOW_OPT_IN = "paygate.ratelimit.shadow_intended";
+
     static final Rule ROUTE_NOT_RATE_LIMITED = new Rule("route-not-rate-limited",
-            "a public route without an enforced limit lets one client take the whole capacity of the service; "
-                    + "a limit that is disabled or in shadow mode only counts",
+            "a public route without a limit lets one client take the whole capacity of the service",
             RateLimitRules::routeNotRateLimited);
+
+    static final Rule RATE_LIMIT_NOT_ENFORCED = new Rule("rate-limit-not-enforced",
+            "a limit that is switched off, or in shadow mode (it counts, refuses nothing), ships no protection; "
+                    + "shadow mode is for sizing a bucket, on purpose, with " + SHADOW_OPT_IN + " saying why",
+            RateLimitRules::rateLimitNotEnforced);
 
     static final Rule RATE_LIMIT_AFTER_BODY = new Rule("rate-limit-after-body",
             "a limiter placed after a filter that waits for the whole body (buffer, Lua, transcoder) refuses only "
@@ -33,7 +44,7 @@ final class RateLimitRules {
                     + "and a client over its budget can hold streams open by withholding its bodies",
             RateLimitRules::rateLimitAfterBody);
 
-    static final List<Rule> ALL = List.of(ROUTE_NOT_RATE_LIMITED, RATE_LIMIT_AFTER_BODY);
+    static final List<Rule> ALL = List.of(ROUTE_NOT_RATE_LIMITED, RATE_LIMIT_NOT_ENFORCED, RATE_LIMIT_AFTER_BODY);
 
     private static final String LOCAL_RATELIMIT =
             "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit";
@@ -62,40 +73,67 @@ final class RateLimitRules {
             }
             List<Node> limits = callerLimits(route.manager());
             int transcoder = EdgeModel.filterIndex(route.manager(), EnvoyConfig.TRANSCODER);
-            Set<String> reported = new HashSet<>();
             for (Call call : calls(route, contract)) {
-                List<Node> configs = new ArrayList<>();
-                for (Node filter : limits) {
-                    // Before the transcoder a REST call still has its REST path: neither this route
-                    // nor its per-route config is what such a filter sees.
+                // Before the transcoder a REST call still has its REST path: neither this route nor
+                // its per-route config is what such a filter sees.
+                boolean limited = limits.stream().anyMatch(filter -> {
                     boolean restView = call.rest() != null && transcoder >= 0
                             && EdgeModel.httpFilters(route.manager()).indexOf(filter) < transcoder;
                     Node perRoute = restView ? new Node("", null) : route.perFilter(filter.name());
-                    if (perRoute.get("disabled").isTrue() || FilterMatcher.skips(filter, restView ? call.rest() : call.grpc())) {
-                        continue;
-                    }
-                    Node config = perRoute.get("token_bucket").present() ? perRoute : FilterMatcher.config(filter);
-                    if (config.get("token_bucket").present()) {
-                        configs.add(config);
-                    }
-                }
-                if (configs.isEmpty() && reported.add("none")) {
+                    return !perRoute.get("disabled").isTrue()
+                            && !FilterMatcher.skips(filter, restView ? call.rest() : call.grpc())
+                            && (perRoute.get("token_bucket").present()
+                                    || FilterMatcher.config(filter).get("token_bucket").present());
+                });
+                if (!limited) {
                     sink.report(route.route(), route.label() + " has no rate limit for " + call.label()
                                     + (limits.isEmpty() ? " (no local_ratelimit filter in the chain)" : ""),
                             "add a local_ratelimit filter (or a token_bucket in typed_per_filter_config) that applies to it");
-                }
-                for (Node config : configs) {
-                    for (String gate : List.of("filter_enabled", "filter_enforced")) {
-                        long percent = edge.percent(config.get(gate));
-                        if (percent < 100 && reported.add(config.path() + gate)) {
-                            sink.report(config.get(gate), route.label() + "'s rate limit " + gate + " is " + percent
-                                            + "% (absent means 0%)",
-                                    "set " + gate + " to 100% (default_value numerator 100, and its runtime key to 100)");
-                        }
-                    }
+                    break;
                 }
             }
         }
+    }
+
+    /** Every local limit of the API listeners, the per-address floor and per-route buckets included. */
+    private static void rateLimitNotEnforced(EdgeModel edge, Contract contract, Rule.Sink sink) {
+        boolean shadowIntended = edge.runtime(SHADOW_OPT_IN).map(Node::text)
+                .filter(reason -> !reason.isBlank() && !reason.equals("false")).isPresent();
+        Set<String> seen = new HashSet<>();
+        for (Node manager : edge.apiManagers()) {
+            List<Node> configs = new ArrayList<>();
+            EdgeModel.httpFilters(manager).stream()
+                    .filter(f -> LOCAL_RATELIMIT.equals(EdgeModel.filterType(f)) && !f.get("disabled").isTrue())
+                    .forEach(f -> configs.add(FilterMatcher.config(f)));
+            EdgeModel.routes(manager).stream()
+                    .flatMap(route -> Stream.of(route.route(), route.virtualHost()))
+                    .flatMap(owner -> owner.get("typed_per_filter_config").entries().stream())
+                    .filter(c -> LOCAL_RATELIMIT.equals(c.get("@type").text()) && c.get("token_bucket").present())
+                    .forEach(configs::add);
+            for (Node config : configs) {
+                if (!seen.add(config.path())) {
+                    continue;
+                }
+                long enabled = edge.percent(config.get("filter_enabled"));
+                long enforced = edge.percent(config.get("filter_enforced"));
+                if (enabled < 100) {
+                    sink.report(config.get("filter_enabled"), limitName(config) + " checks " + enabled
+                                    + "% of requests (filter_enabled; unset is 0%)",
+                            "set filter_enabled to 100% (default_value numerator 100, and its runtime key to 100)");
+                } else if (enforced < 100 && !shadowIntended) {
+                    sink.report(config.get("filter_enforced"), limitName(config) + " refuses only " + enforced
+                                    + "% of what is over the limit (filter_enforced; unset is 0%): shadow mode",
+                            "set filter_enforced to 100% (default_value numerator 100, and its runtime key to 100), "
+                                    + "or, while sizing a bucket on purpose, say why in the static runtime key "
+                                    + SHADOW_OPT_IN);
+                }
+            }
+        }
+    }
+
+    private static String limitName(Node config) {
+        String prefix = config.get("stat_prefix").text();
+        return "rate limit " + (prefix != null ? prefix : config.path());
     }
 
     private static void rateLimitAfterBody(EdgeModel edge, Contract contract, Rule.Sink sink) {

@@ -24,6 +24,7 @@ class EdgeRulesTest {
     private static final Contract CONTRACT = Contract.load(REPOSITORY.descriptorSet());
     private static final String READS_BUDGET = "paygate.filters.http.ratelimit_reads";
     private static final String WRITES_BUDGET = "paygate.filters.http.ratelimit_writes";
+    private static final String FLOOR = "paygate.filters.http.per_address_ratelimit";
     private static final String BUFFER = "envoy.filters.http.buffer";
 
     @Test
@@ -33,7 +34,7 @@ class EdgeRulesTest {
 
     @Test
     void everyRule_hasItsOwnId() {
-        assertThat(EdgeRules.ids()).doesNotHaveDuplicates().hasSizeGreaterThanOrEqualTo(19);
+        assertThat(EdgeRules.ids()).doesNotHaveDuplicates().hasSizeGreaterThanOrEqualTo(20);
     }
 
     // --- retries
@@ -294,11 +295,61 @@ class EdgeRulesTest {
     }
 
     @Test
-    void rateLimitsLeftInShadowModeByTheRuntimeLayer_areFound() {
+    void identityBudgetsLeftInShadowModeByTheRuntimeLayer_areFound() {
         List<Finding> found = check(tree -> staticLayer(tree).put("paygate.ratelimit.enforced", 0));
 
-        assertThat(found).extracting(Finding::rule).containsOnly("route-not-rate-limited").hasSize(3);
-        assertThat(found.get(0).what()).contains("filter_enforced is 0%");
+        assertThat(found).extracting(Finding::rule).containsOnly("rate-limit-not-enforced").hasSize(2);
+        assertThat(found).extracting(Finding::what)
+                .anySatisfy(w -> assertThat(w).contains("paygate_ratelimit_reads refuses only 0%"))
+                .anySatisfy(w -> assertThat(w).contains("paygate_ratelimit_writes refuses only 0%"));
+    }
+
+    @Test
+    void perAddressFloorInShadowMode_isFound() {
+        List<Finding> found = check(tree -> staticLayer(tree).put("paygate.ratelimit.per_address.enforced", 0));
+
+        assertThat(found).extracting(Finding::rule).containsExactly("rate-limit-not-enforced");
+        assertThat(found.get(0).path()).endsWith("http_filters[" + FLOOR + "].typed_config.filter_enforced");
+        assertThat(found.get(0).what()).contains("paygate_ratelimit_per_address refuses only 0%");
+    }
+
+    @Test
+    void everyRateLimitShadowOnly_isFound_oncePerLimit_floorIncluded() {
+        List<Finding> found = check(EdgeRulesTest::everyLimitShadowOnly);
+
+        assertThat(found).extracting(Finding::rule).containsOnly("rate-limit-not-enforced").hasSize(3);
+        assertThat(found).extracting(Finding::path).anySatisfy(p -> assertThat(p).contains(FLOOR));
+    }
+
+    @Test
+    void everyRateLimitShadowOnly_withTheVisibleOptIn_isNotAFinding() {
+        assertThat(check(tree -> {
+            everyLimitShadowOnly(tree);
+            staticLayer(tree).put("paygate.ratelimit.shadow_intended", "sizing the write buckets, until 2026-12-01");
+        })).isEmpty();
+    }
+
+    @Test
+    void shadowOptIn_thatSaysNothing_orALimitSwitchedOff_isStillFound() {
+        assertThat(check(tree -> {
+            everyLimitShadowOnly(tree);
+            staticLayer(tree).put("paygate.ratelimit.shadow_intended", " ");
+        })).extracting(Finding::rule).containsOnly("rate-limit-not-enforced").hasSize(3);
+        // The opt-in excuses counting without refusing, not a limit that does not even count.
+        List<Finding> off = check(tree -> {
+            staticLayer(tree).put("paygate.ratelimit.per_address.enabled", 0);
+            staticLayer(tree).put("paygate.ratelimit.shadow_intended", "sizing");
+        });
+        assertThat(off).extracting(Finding::rule).containsExactly("rate-limit-not-enforced");
+        assertThat(off.get(0).what()).contains("checks 0% of requests");
+    }
+
+    @Test
+    void rateLimitWithoutFilterEnforced_isShadowOnly_asEnvoyDefaultsItTo0() {
+        List<Finding> found = check(tree -> typedConfig(httpFilter(tree, FLOOR)).remove("filter_enforced"));
+
+        assertThat(found).extracting(Finding::rule).containsExactly("rate-limit-not-enforced");
+        assertThat(found.get(0).what()).contains("unset is 0%");
     }
 
     // --- clusters
@@ -482,6 +533,12 @@ class EdgeRulesTest {
     private static Map<String, Object> notMatcher(Map<String, Object> tree) {
         Map<String, Object> matcher = map(map(typedConfig(httpFilter(tree, READS_BUDGET)), "xds_matcher"), "matcher_list");
         return map(map(cast(list(matcher, "matchers").get(0)), "predicate"), "not_matcher");
+    }
+
+    /** Shadow mode for the identity budgets and the floor alike, as `./paygate edge shadow` sets it live. */
+    private static void everyLimitShadowOnly(Map<String, Object> tree) {
+        staticLayer(tree).put("paygate.ratelimit.enforced", 0);
+        staticLayer(tree).put("paygate.ratelimit.per_address.enforced", 0);
     }
 
     private static Map<String, Object> staticLayer(Map<String, Object> tree) {
