@@ -5,7 +5,6 @@ import static dev.paygate.edge.policy.Wording.names;
 import dev.paygate.contract.Contract;
 import dev.paygate.contract.Contract.Method;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,7 +25,15 @@ final class RetryRules {
     static final List<Rule> ALL = List.of(UNKEYED_WRITE_RETRIED, UNSAFE_RETRY_CONDITION);
 
     /** retry_on conditions that are never safe or useful at this edge, with the reason. */
-    private static final Map<String, String> UNSAFE_RETRY_ON = unsafeRetryOn();
+    private static final Map<String, String> UNSAFE_RETRY_ON = Map.of(
+            "5xx", "includes 500 (a bug fails the same way) and 504 (the call may have run; the budget is gone)",
+            "gateway-error", "includes 504: the budget is gone and the first attempt may have committed",
+            "retriable-4xx", "409 is a conflict only the client can resolve",
+            "envoy-ratelimited", "a call the limiter refused, retried, spends more of what was refused",
+            "resource-exhausted", "RESOURCE_EXHAUSTED means slow down; a retry adds load to an overloaded service",
+            "cancelled", "the caller gave up; nobody waits for the retry",
+            "deadline-exceeded", "the budget is spent and the first attempt may have committed",
+            "internal", "INTERNAL is a bug or a broken invariant; it fails the same way again");
 
     private RetryRules() {
     }
@@ -117,18 +124,5 @@ final class RetryRules {
         }
         String exact = matcher.get("exact_match").text();
         return exact != null && !exact.isBlank();
-    }
-
-    private static Map<String, String> unsafeRetryOn() {
-        Map<String, String> unsafe = new LinkedHashMap<>();
-        unsafe.put("5xx", "includes 500 (a bug fails the same way) and 504 (the call may have run; the budget is gone)");
-        unsafe.put("gateway-error", "includes 504: the budget is gone and the first attempt may have committed");
-        unsafe.put("retriable-4xx", "409 is a conflict only the client can resolve");
-        unsafe.put("envoy-ratelimited", "a call the limiter refused, retried, spends more of what was refused");
-        unsafe.put("resource-exhausted", "RESOURCE_EXHAUSTED means slow down; a retry adds load to an overloaded service");
-        unsafe.put("cancelled", "the caller gave up; nobody waits for the retry");
-        unsafe.put("deadline-exceeded", "the budget is spent and the first attempt may have committed");
-        unsafe.put("internal", "INTERNAL is a bug or a broken invariant; it fails the same way again");
-        return Map.copyOf(unsafe);
     }
 }
