@@ -14,6 +14,8 @@ import java.util.function.UnaryOperator;
  * PAYGATE_ENVOY_ADMIN_PORT, PAYGATE_ENVOY_STATS_PORT,
  * PAYGATE_GRPC_PORT and PAYGATE_MANAGEMENT_PORT. The local CA, the edge's
  * certificate and the development signing key live in .run/ (made on first run, never committed).
+ * {@code --traces} also starts an OpenTelemetry Collector that the edge and the replicas send their
+ * spans to; it writes them to .run/spans.json. Without it the trace ids still reach every log line.
  */
 public final class LocalStack {
 
@@ -23,13 +25,16 @@ public final class LocalStack {
     public static void main(String[] args) throws InterruptedException {
         int replicas = 1;
         boolean mutualTls = false;
+        boolean traces = false;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--replicas") && i + 1 < args.length) {
                 replicas = Integer.parseInt(args[++i]);
             } else if (args[i].equals("--mtls")) {
                 mutualTls = true;
+            } else if (args[i].equals("--traces")) {
+                traces = true;
             } else {
-                throw new IllegalArgumentException("usage: LocalStack [--replicas N] [--mtls]");
+                throw new IllegalArgumentException("usage: LocalStack [--replicas N] [--mtls] [--traces]");
             }
         }
         if (replicas < 1) {
@@ -43,6 +48,10 @@ public final class LocalStack {
                 repository.root().resolve(".run"), UnaryOperator.identity(),
                 // The production JVM flags (service/jvm.options, as in the Docker image) set the heap.
                 Map.of("PAYGATE_REFLECTION", "true"), null, mutualTls).withProductionJvm().withKeptDatabase();
+        LocalCollector collector = traces ? LocalCollector.start(repository.otelCollector(), options.workDir()) : null;
+        if (collector != null) {
+            options = options.withTracesTo(collector);
+        }
         System.out.println("starting " + replicas + " service replica(s) and envoy ...");
         Stack stack = Stack.start(repository, options);
         stack.supervise(java.time.Duration.ofSeconds(1));
@@ -50,9 +59,16 @@ public final class LocalStack {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("\nstopping envoy and the service ...");
             stack.close();
+            if (collector != null) {
+                collector.close();
+            }
             stopped.countDown();
         }));
         printEndpoints(stack, repository.root().resolve(".run"));
+        if (collector != null) {
+            System.out.println("Traces: the collector on 127.0.0.1:" + collector.port() + " writes every span to "
+                    + collector.spansFile() + " (OTLP JSON, one batch a line).");
+        }
         stopped.await();
     }
 

@@ -71,6 +71,21 @@ public final class Stack implements AutoCloseable {
                     edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, true);
         }
 
+        /** A further change to the local rendering of envoy.yaml, after {@code edgeChanges}. */
+        public Options withEdgeChange(UnaryOperator<EnvoyConfig> change) {
+            UnaryOperator<EnvoyConfig> before = edgeChanges;
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    config -> change.apply(before.apply(config)), serviceEnvironment, serviceHeap, mutualTls,
+                    serviceJvm, database, keepDatabase);
+        }
+
+        /** Every replica and the edge send their spans to this collector. */
+        public Options withTracesTo(LocalCollector collector) {
+            Map<String, String> environment = new HashMap<>(serviceEnvironment);
+            environment.putAll(collector.serviceEnvironment());
+            return withServiceEnvironment(environment).withEdgeChange(collector.edgeExport());
+        }
+
         /** The edge requires client certificates from the local CA ({@link MutualTlsEdge}). */
         public Options withMutualTls() {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
