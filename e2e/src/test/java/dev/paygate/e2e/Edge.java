@@ -2,6 +2,7 @@ package dev.paygate.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.paygate.devstack.LocalCollector;
 import dev.paygate.devstack.Stack;
 import dev.paygate.devstack.TestStacks;
 import dev.paygate.devstack.credentials.DevSigningKey;
@@ -76,7 +77,16 @@ public final class Edge implements AutoCloseable {
 
     /** Starts the stack with {@code replicas} service processes under a fresh work directory. */
     public static Edge start(String suite, int replicas, Map<String, String> serviceEnvironment) {
-        return start(suite, options -> options.withServiceEnvironment(serviceEnvironment).withReplicas(replicas));
+        return start(suite, replicas, serviceEnvironment, null);
+    }
+
+    /** The same, the edge and the replicas sending their spans to {@code collector} unless it is null. */
+    public static Edge start(String suite, int replicas, Map<String, String> serviceEnvironment,
+                             LocalCollector collector) {
+        return start(suite, options -> {
+            Stack.Options chosen = options.withServiceEnvironment(serviceEnvironment).withReplicas(replicas);
+            return collector == null ? chosen : chosen.withTracesTo(collector);
+        });
     }
 
     /** Starts one replica behind an edge that requires client certificates; this edge's clients present one. */

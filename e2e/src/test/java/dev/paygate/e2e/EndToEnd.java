@@ -27,6 +27,12 @@ public @interface EndToEnd {
     /** The edge requires client certificates from the local CA, and the suite's clients present one. */
     boolean mutualTls() default false;
 
+    /**
+     * An OpenTelemetry Collector (.tools/otelcol) receives the spans of the edge and every replica;
+     * a suite gets it as a {@code LocalCollector} parameter, like the {@code Edge}.
+     */
+    boolean traces() default false;
+
     /** How the edge's rate limits start (envoy.yaml's runtime keys; RateLimitIT tests them enforced). */
     RateLimits rateLimits() default RateLimits.ENFORCED;
 
