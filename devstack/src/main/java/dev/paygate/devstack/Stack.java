@@ -70,6 +70,14 @@ public final class Stack implements AutoCloseable {
                     edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database);
         }
 
+        /** The local rendering changed further by {@code change}, after the changes already set. */
+        public Options withEdgeChange(UnaryOperator<EnvoyConfig> change) {
+            UnaryOperator<EnvoyConfig> before = edgeChanges;
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    config -> change.apply(before.apply(config)), serviceEnvironment, serviceHeap, mutualTls,
+                    serviceJvm, database);
+        }
+
         /** The edge requires client certificates from the local CA ({@link MutualTlsEdge}). */
         public Options withMutualTls() {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,

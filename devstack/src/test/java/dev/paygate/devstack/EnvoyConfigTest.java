@@ -71,6 +71,21 @@ class EnvoyConfigTest {
     }
 
     @Test
+    void testRendering_withForwardedClients_passesEnvoyValidate_andKeepsTheFloorsKeys() {
+        EnvoyConfig forwarded = ForwardedClients.add(LocalEdge.render(EnvoyConfig.load(REPOSITORY.envoyYaml()),
+                REPOSITORY, DevCredentials.ensure(workDir), 18080, 19901, 19902,
+                List.of(new InetSocketAddress("127.0.0.1", 50051))));
+
+        assertThat(EnvoyProcess.validate(REPOSITORY.envoyBinary(),
+                forwarded.writeTo(workDir.resolve("envoy.forwarded.yaml")))).contains("OK");
+        assertThat(forwarded.connectionManager()).containsEntry("xff_num_trusted_hops", 1);
+        assertThat(map(forwarded.httpFilter(ForwardedClients.FLOOR), "typed_config").get("rate_limits"))
+                .isEqualTo(map(shipped().httpFilter(ForwardedClients.FLOOR), "typed_config").get("rate_limits"));
+        assertThat(shipped().connectionManager()).as("the shipped edge trusts no client's x-forwarded-for")
+                .doesNotContainKey("xff_num_trusted_hops");
+    }
+
+    @Test
     void shippedConfig_hasNoFaultFilter() {
         assertThat(shipped().httpFilterNames()).doesNotContain(HeaderDrivenFaults.FILTER);
         assertThat(readString(REPOSITORY.envoyYaml())).doesNotContain("fault.v3");

@@ -70,18 +70,8 @@ public final class Edge implements AutoCloseable {
         }
     }
 
-    /** Starts the stack with {@code replicas} service processes under a fresh work directory. */
-    public static Edge start(String suite, int replicas, Map<String, String> serviceEnvironment) {
-        return start(suite, options -> options.withServiceEnvironment(serviceEnvironment)
-                .withReplicas(replicas));
-    }
-
-    /** Starts one replica behind an edge that requires client certificates; this edge's clients present one. */
-    public static Edge startWithMutualTls(String suite) {
-        return start(suite, Stack.Options::withMutualTls);
-    }
-
-    private static Edge start(String suite, java.util.function.UnaryOperator<Stack.Options> configure) {
+    /** Starts a stack, as {@code configure} changes the tests' defaults, under a fresh work directory. */
+    public static Edge start(String suite, java.util.function.UnaryOperator<Stack.Options> configure) {
         try {
             Path workDir = Files.createTempDirectory("paygate-e2e-" + suite + "-");
             Stack.Options options = configure.apply(TestStacks.options(1, workDir));
