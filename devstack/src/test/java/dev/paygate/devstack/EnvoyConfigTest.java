@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 class EnvoyConfigTest {
 
     private static final Repository REPOSITORY = Repository.locate();
+    private static final String BODY_CAP = "paygate.filters.http.body_cap";
 
     @TempDir
     Path workDir;
@@ -116,6 +119,19 @@ class EnvoyConfigTest {
         // transcoder does unless told to match unregistered verbs too.
         assertThat(map(shipped().httpFilter(EnvoyConfig.TRANSCODER), "typed_config"))
                 .doesNotContainKey("match_unregistered_custom_verb");
+    }
+
+    @Test
+    void shippedConfig_bodyCapSitsJustBeforeTheBuffer_withItsCap_andSkipsGrpcAsStrictJsonDoes() {
+        EnvoyConfig shipped = shipped();
+        List<String> names = shipped.httpFilterNames();
+        assertThat(names.indexOf(BODY_CAP)).isEqualTo(names.indexOf("envoy.filters.http.buffer") - 1);
+        Matcher cap = Pattern.compile("(?m)^local CAP = (\\d+)").matcher(readString(REPOSITORY.bodyCapLua()));
+        assertThat(cap.find()).as("body_cap.lua sets CAP").isTrue();
+        assertThat(Integer.valueOf(cap.group(1)))
+                .isEqualTo(map(shipped.httpFilter("envoy.filters.http.buffer"), "typed_config").get("max_request_bytes"));
+        assertThat(map(shipped.httpFilter(BODY_CAP), "typed_config", "xds_matcher"))
+                .isEqualTo(map(shipped.httpFilter("envoy.filters.http.lua"), "typed_config", "xds_matcher"));
     }
 
     // --- reading the tree

@@ -49,6 +49,11 @@ public record Repository(Path root) {
         return root.resolve("edge/src/main/lua/edge_headers.lua");
     }
 
+    /** The Lua program that drops the end of a REST body over the cap (envoy.yaml, filter 1). */
+    public Path bodyCapLua() {
+        return root.resolve("edge/src/main/lua/body_cap.lua");
+    }
+
     public Path envoyBinary() {
         return require(root.resolve(".venv/bin/envoy"), "./paygate setup");
     }
