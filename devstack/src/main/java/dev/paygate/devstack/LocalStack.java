@@ -44,7 +44,7 @@ public final class LocalStack {
                 Map.of("PAYGATE_REFLECTION", "true"), null, mutualTls).withProductionJvm();
         System.out.println("starting " + replicas + " service replica(s) and envoy ...");
         Stack stack = Stack.start(repository, options);
-        stack.superviseReplicas(java.time.Duration.ofSeconds(1));
+        stack.supervise(java.time.Duration.ofSeconds(1));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("\nstopping envoy and the service ...");

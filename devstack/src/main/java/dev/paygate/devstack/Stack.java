@@ -92,7 +92,9 @@ public final class Stack implements AutoCloseable {
     private java.util.concurrent.ScheduledExecutorService supervisor;
     private DevCredentials credentials;
     private EmbeddedPostgres postgres;
-    private EnvoyProcess envoy;
+    // Replaced by the supervisor thread while callers read it.
+    private volatile EnvoyProcess envoy;
+    private boolean closed;
     private String databaseUrl;
 
     private Stack(Repository repository, Options options) {
@@ -136,9 +138,8 @@ public final class Stack implements AutoCloseable {
         if (options.mutualTls()) {
             MutualTlsEdge.requireClientCertificates(config, credentials.caCertificate());
         }
-        Path rendered = options.edgeChanges().apply(config).writeTo(options.workDir().resolve("envoy.local.yaml"));
-        envoy = EnvoyProcess.start(repository.envoyBinary(), rendered, options.adminPort(),
-                options.workDir().resolve("envoy.log"));
+        options.edgeChanges().apply(config).writeTo(options.workDir().resolve("envoy.local.yaml"));
+        envoy = startEnvoy();
         envoy.awaitHealthyHosts("paygate_service", replicas.size(), java.time.Duration.ofSeconds(30));
     }
 
@@ -182,30 +183,52 @@ public final class Stack implements AutoCloseable {
                 options.serviceHeap(), log);
     }
 
+    /** Envoy on the rendered config; it waits until Envoy's admin says it is ready. */
+    private EnvoyProcess startEnvoy() {
+        return EnvoyProcess.start(repository.envoyBinary(), options.workDir().resolve("envoy.local.yaml"),
+                options.adminPort(), options.workDir().resolve("envoy.log"));
+    }
+
     /**
-     * Restarts any replica whose process has exited, checking every {@code interval}, until
-     * {@link #close()}: what a process supervisor (systemd, compose's restart policy) does.
+     * Restarts any replica, and Envoy, whose process has exited, checking every {@code interval},
+     * until {@link #close()}: what a process supervisor (systemd, compose's restart policy) does.
+     * For ./paygate run a development convenience. A restarted Envoy starts from its config file:
+     * what was changed through its admin API since is gone, unless kept in the runtime directory.
      */
-    public void superviseReplicas(java.time.Duration interval) {
+    public void supervise(java.time.Duration interval) {
         supervisor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "paygate-replica-supervisor");
+            Thread thread = new Thread(runnable, "paygate-supervisor");
             thread.setDaemon(true);
             return thread;
         });
-        supervisor.scheduleWithFixedDelay(() -> {
-            for (int i = 0; i < replicas.size(); i++) {
-                ServiceProcess replica = replicas.get(i);
-                if (!replica.isAlive()) {
-                    System.err.println("replica " + i + " (gRPC port " + replica.grpcPort() + ") exited with "
-                            + replica.exitValue() + "; restarting it");
-                    try {
-                        restart(i);
-                    } catch (RuntimeException e) {
-                        System.err.println("restarting replica " + i + " failed, will try again: " + e.getMessage());
-                    }
+        supervisor.scheduleWithFixedDelay(this::restartExited, interval.toMillis(), interval.toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    private synchronized void restartExited() {
+        if (closed) {
+            return;
+        }
+        for (int i = 0; i < replicas.size(); i++) {
+            ServiceProcess replica = replicas.get(i);
+            if (!replica.isAlive()) {
+                System.err.println("replica " + i + " (gRPC port " + replica.grpcPort() + ") exited with "
+                        + replica.exitValue() + "; restarting it");
+                try {
+                    restart(i);
+                } catch (RuntimeException e) {
+                    System.err.println("restarting replica " + i + " failed, will try again: " + e.getMessage());
                 }
             }
-        }, interval.toMillis(), interval.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+        if (!envoy.isAlive()) {
+            System.err.println("envoy exited with " + envoy.exitValue() + "; restarting it");
+            try {
+                envoy = startEnvoy();
+            } catch (RuntimeException e) {
+                System.err.println("restarting envoy failed, will try again: " + e.getMessage());
+            }
+        }
     }
 
     /** Starts a replica again after {@link ServiceProcess#kill()}, on the same ports. */
@@ -258,7 +281,8 @@ public final class Stack implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        closed = true;
         if (supervisor != null) {
             supervisor.shutdownNow();
         }
