@@ -16,7 +16,7 @@ import java.util.regex.PatternSyntaxException;
 record BenchOptions(boolean smoke, double warmupSeconds, double measureSeconds, Database database, Path resultsDir,
                     int history, Pattern only) {
 
-    static final String USAGE = "usage: bench [--short] [--seconds S] [--warmup S] [--db h2|pg|pg-durable] "
+    static final String USAGE = "usage: bench [--short] [--seconds S] [--warmup S] [--db pg-durable|pg] "
             + "[--results DIR] [--history N] [--only REGEX]";
 
     /**
@@ -38,7 +38,7 @@ record BenchOptions(boolean smoke, double warmupSeconds, double measureSeconds, 
         boolean smoke = false;
         Double seconds = null;
         Double warmup = null;
-        Database database = Database.H2;
+        Database database = Database.POSTGRES_DURABLE;
         Path results = defaultResults;
         int history = 0;
         Pattern only = ALL;
@@ -48,7 +48,6 @@ record BenchOptions(boolean smoke, double warmupSeconds, double measureSeconds, 
                 case "--seconds" -> seconds = Double.parseDouble(value(args, ++i));
                 case "--warmup" -> warmup = Double.parseDouble(value(args, ++i));
                 case "--db" -> database = switch (value(args, ++i)) {
-                    case "h2" -> Database.H2;
                     case "pg" -> Database.POSTGRES;
                     case "pg-durable" -> Database.POSTGRES_DURABLE;
                     default -> throw new IllegalArgumentException(USAGE);
@@ -84,7 +83,6 @@ record BenchOptions(boolean smoke, double warmupSeconds, double measureSeconds, 
     /** The --db value, as the results name it. */
     String databaseName() {
         return switch (database) {
-            case H2 -> "h2";
             case POSTGRES -> "pg";
             case POSTGRES_DURABLE -> "pg-durable";
         };

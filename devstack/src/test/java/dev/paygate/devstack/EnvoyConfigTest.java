@@ -89,9 +89,10 @@ class EnvoyConfigTest {
     }
 
     @Test
-    void shippedConfig_hasNoFaultFilter() {
+    void shippedConfig_takesNoFaultFromRequestHeaders() {
         assertThat(shipped().httpFilterNames()).doesNotContain(HeaderDrivenFaults.FILTER);
-        assertThat(readString(REPOSITORY.envoyYaml())).doesNotContain("fault.v3");
+        // The header bound's fault filter aborts with a fixed 431; none may read x-envoy-fault-*.
+        assertThat(readString(REPOSITORY.envoyYaml())).doesNotContain("header_delay", "header_abort", "header_limit");
     }
 
     // --- the strict-JSON filter in the shipped tree (the other edge policies are the checker's rules)
@@ -99,11 +100,11 @@ class EnvoyConfigTest {
     @Test
     void shippedConfig_strictJsonSitsBetweenBufferAndTranscoder_andSkipsExactlyEnvoysGrpc() {
         List<String> names = shipped().httpFilterNames();
-        assertThat(names.indexOf("envoy.filters.http.lua"))
+        assertThat(names.indexOf(EnvoyConfig.STRICT_JSON))
                 .isGreaterThan(names.indexOf("envoy.filters.http.buffer"))
                 .isLessThan(names.indexOf("envoy.filters.http.grpc_json_transcoder"));
 
-        Map<String, Object> wrapper = map(shipped().httpFilter("envoy.filters.http.lua"), "typed_config");
+        Map<String, Object> wrapper = map(shipped().httpFilter(EnvoyConfig.STRICT_JSON), "typed_config");
         assertThat(map(wrapper, "extension_config", "typed_config", "default_source_code"))
                 .containsEntry("filename", "/etc/envoy/strict_json.lua");
         List<String> skips = new ArrayList<>();
@@ -131,7 +132,7 @@ class EnvoyConfigTest {
         assertThat(Integer.valueOf(cap.group(1)))
                 .isEqualTo(map(shipped.httpFilter("envoy.filters.http.buffer"), "typed_config").get("max_request_bytes"));
         assertThat(map(shipped.httpFilter(BODY_CAP), "typed_config", "xds_matcher"))
-                .isEqualTo(map(shipped.httpFilter("envoy.filters.http.lua"), "typed_config", "xds_matcher"));
+                .isEqualTo(map(shipped.httpFilter(EnvoyConfig.STRICT_JSON), "typed_config", "xds_matcher"));
     }
 
     // --- reading the tree

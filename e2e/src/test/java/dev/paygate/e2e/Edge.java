@@ -50,6 +50,7 @@ public final class Edge implements AutoCloseable {
 
     private final Stack stack;
     private final HttpClient http;
+    private final HttpClient http2;
     private final ManagedChannel channel;
     private final String subject;
     private final String bearer;
@@ -62,23 +63,35 @@ public final class Edge implements AutoCloseable {
         if (stack.mutualTls()) {
             this.http = EdgeTls.httpClient(credentials.caCertificate(), HttpClient.Version.HTTP_1_1,
                     credentials.clientCertificate(), credentials.clientKey());
+            this.http2 = EdgeTls.httpClient(credentials.caCertificate(), HttpClient.Version.HTTP_2,
+                    credentials.clientCertificate(), credentials.clientKey());
             this.channel = EdgeTls.channel(stack.envoyPort(), credentials.caCertificate(),
                     credentials.clientCertificate(), credentials.clientKey());
         } else {
             this.http = EdgeTls.httpClient(credentials.caCertificate(), HttpClient.Version.HTTP_1_1);
+            this.http2 = EdgeTls.httpClient(credentials.caCertificate(), HttpClient.Version.HTTP_2);
             this.channel = EdgeTls.channel(stack.envoyPort(), credentials.caCertificate());
         }
+    }
+
+    /** Starts the stack with {@code replicas} service processes under a fresh work directory. */
+    public static Edge start(String suite, int replicas, Map<String, String> serviceEnvironment) {
+        return start(suite, options -> options.withServiceEnvironment(serviceEnvironment).withReplicas(replicas));
     }
 
     /** Starts a stack, as {@code configure} changes the tests' defaults, under a fresh work directory. */
     public static Edge start(String suite, java.util.function.UnaryOperator<Stack.Options> configure) {
         try {
-            Path workDir = Files.createTempDirectory("paygate-e2e-" + suite + "-");
-            Stack.Options options = configure.apply(TestStacks.options(1, workDir));
-            return new Edge(Stack.start(Repository.locate(), options), suite + "-client");
+            return startIn(Files.createTempDirectory("paygate-e2e-" + suite + "-"), suite, configure);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Starts one replica's stack in {@code workDir}, e.g. again on the database an earlier stack kept there. */
+    static Edge startIn(Path workDir, String suite, java.util.function.UnaryOperator<Stack.Options> configure) {
+        Stack.Options options = configure.apply(TestStacks.options(1, workDir));
+        return new Edge(Stack.start(Repository.locate(), options), suite + "-client");
     }
 
     public Stack stack() {
@@ -124,6 +137,15 @@ public final class Edge implements AutoCloseable {
      * the body's content-type (application/json unless given).
      */
     public Rest send(String method, String path, String body, Map<String, String> headers) {
+        return send(http, method, path, body, headers);
+    }
+
+    /** {@link #send} over HTTP/2 (ALPN h2), as REST clients that speak it call. */
+    public Rest sendHttp2(String method, String path, String body, Map<String, String> headers) {
+        return send(http2, method, path, body, headers);
+    }
+
+    private Rest send(HttpClient client, String method, String path, String body, Map<String, String> headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("https://localhost:" + stack.envoyPort() + path))
                 .timeout(Duration.ofSeconds(30))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
@@ -141,7 +163,7 @@ public final class Edge implements AutoCloseable {
             }
         });
         try {
-            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
             JsonNode json = null;
             if (response.headers().firstValue("content-type").orElse("").startsWith("application/json")) {
                 json = JSON.readTree(response.body());
@@ -233,13 +255,7 @@ public final class Edge implements AutoCloseable {
     }
 
     public Connection connect() throws SQLException {
-        String url = stack.databaseUrl();
-        if (url.startsWith("jdbc:postgresql:")) {
-            return DriverManager.getConnection(url, "postgres", "postgres");
-        }
-        // H2 in file mode allows one process; AUTO_SERVER is not on, so read through the service
-        // instead: tests on one replica count via the API, not JDBC.
-        throw new IllegalStateException("JDBC counting needs the PostgreSQL stack (replicas >= 2)");
+        return DriverManager.getConnection(stack.databaseUrl(), "postgres", "postgres");
     }
 
     @Override

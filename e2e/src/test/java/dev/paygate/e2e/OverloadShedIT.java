@@ -18,7 +18,8 @@ import org.junit.jupiter.api.TestInstance;
  * A burst far beyond what one replica serves: 400 payment terminals, each sending keyed
  * authorizations with a 1 s deadline, against one replica that finishes a few hundred a second.
  * What it cannot serve in time is refused at once (UNAVAILABLE: the service's SERVER_OVERLOADED
- * with RetryInfo, or Envoy's circuit breaker), the calls it admits finish inside their deadlines,
+ * with RetryInfo, or Envoy's circuit breaker, which says COMMIT_OUTCOME_UNKNOWN when it refuses a
+ * retry), the calls it admits finish inside their deadlines,
  * and a refused call changes nothing: every account holds exactly what its approved calls hold.
  * Prints its figures to stdout (the failsafe report).
  */
@@ -74,13 +75,16 @@ class OverloadShedIT {
         assertThat(burst.ok()).as("the replica keeps serving").isGreaterThan(0);
         assertThat(KeyedWriteLoad.percentileMillis(refused, 95)).as("refusals are fast, far inside the deadline")
                 .isLessThan(DEADLINE.toMillis() / 2);
-        assertThat(refused).as("the service's refusals say why and when to retry")
+        // The edge's COMMIT_OUTCOME_UNKNOWN: a keyed write retried, then refused by the breaker;
+        // Envoy keeps only the last attempt's flags, so it cannot vouch for the earlier ones.
+        assertThat(refused).as("refusals with a reason say why and when to retry")
                 .filteredOn(a -> !a.reason().isEmpty())
                 .allSatisfy(a -> {
-                    assertThat(a.reason()).isIn("SERVER_OVERLOADED", "QUEUED_PAST_DEADLINE");
+                    assertThat(a.reason()).isIn("SERVER_OVERLOADED", "QUEUED_PAST_DEADLINE", "COMMIT_OUTCOME_UNKNOWN");
                     assertThat(a.retryAdvice()).isTrue();
                 });
-        long refusedByService = refused.stream().filter(a -> !a.reason().isEmpty()).count();
+        long refusedByService = refused.stream()
+                .filter(a -> a.reason().equals("SERVER_OVERLOADED") || a.reason().equals("QUEUED_PAST_DEADLINE")).count();
         assertThat(ServiceMetrics.of(edge, 0).refusals().values().stream().mapToLong(Long::longValue).sum())
                 .as("every refusal is counted in paygate_calls_refused_total (Envoy's retries add more)")
                 .isGreaterThanOrEqualTo(refusedByService);

@@ -39,7 +39,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * and changes nothing. Over HTTP/2 an answer that comes while the client is still sending is
  * followed by RST_STREAM(NO_ERROR), which curl and Java's HttpClient treat as a failure and drop
  * the answer with; so the edge reads a REST body over the cap to its end, up to 1 MiB, dropping it
- * as it comes (envoy.yaml, filter 1, body_cap.lua), and answers then. Each body is a valid
+ * as it comes (envoy.yaml's body cap, body_cap.lua), and answers then. Each body is a valid
  * authorization padded with spaces: had any reached the service, it would hold money.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)

@@ -92,7 +92,8 @@ class RetryIT {
             Authorization answer = await("authorization " + i + " answered").atMost(Duration.ofSeconds(30))
                     .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(200))
                     .until(() -> authorize(i, Map.of("idempotency-key", key,
-                            "x-request-id", "retry-keyed-" + i + "-" + sends.incrementAndGet()), failures),
+                            "x-request-id", "retry-keyed-" + i + "-" + sends.incrementAndGet()),
+                            e -> failures.add(e.getStatus().getCode())),
                             Optional::isPresent)
                     .orElseThrow();
             sendsPerRequest.put(i, sends.get());
@@ -154,12 +155,12 @@ class RetryIT {
     void unkeyedAuthorizations_replicaKilledMidStream_areRetriedOnlyWhenNeverSent_andNeverChargedTwice() throws Exception {
         long retriesBefore = edge.stack().envoy().stat(RETRIES);
         Map<Integer, Authorization> acknowledged = new ConcurrentHashMap<>();
-        ConcurrentLinkedQueue<Status.Code> failures = new ConcurrentLinkedQueue<>();
+        Map<Integer, StatusRuntimeException> failed = new ConcurrentHashMap<>();
 
         long started = System.nanoTime();
         Duration killedAt = stream(UNKEYED_REQUESTS, KILL_AFTER_UNKEYED, acknowledged::size, i ->
                 // No key: the client sends once, whatever the answer (a repeat could authorize twice).
-                authorize(i, Map.of("x-request-id", "retry-unkeyed-" + i), failures)
+                authorize(i, Map.of("x-request-id", "retry-unkeyed-" + i), e -> failed.put(i, e))
                         .ifPresent(answer -> acknowledged.put(i, answer)));
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         long retries = edge.stack().envoy().stat(RETRIES) - retriesBefore;
@@ -179,24 +180,31 @@ class RetryIT {
         Map<String, Long> failedBy = unkeyed.stream().filter(e -> !e.path("grpc_status").asText().equals("OK"))
                 .collect(Collectors.groupingBy(e -> e.path("response_flags").asText() + " "
                         + e.path("details").asText(), TreeMap::new, Collectors.counting()));
+        // The answer each failed call got (code/reason, and "+retry" with retry advice), and whether it committed.
+        Map<String, Long> failures = failed.entrySet().stream().collect(Collectors.groupingBy(f -> outcome(f.getValue())
+                + (committed(f.getKey()) ? " committed" : " not committed"), TreeMap::new, Collectors.counting()));
         System.out.printf("RetryIT unkeyed: N=%d on %d client threads, replica 0 SIGKILLed %d ms in (after %d"
                         + " acknowledged); took %d ms; acknowledged=%d failures=%d %s; stored=%d (failed calls"
                         + " committed anyway: %d); envoy upstream_rq_retry delta=%d; attempts per call=%s;"
                         + " failed calls by response flags=%s; %s%n",
                 UNKEYED_REQUESTS, CLIENT_THREADS, killedAt.toMillis(), KILL_AFTER_UNKEYED, took.toMillis(),
-                acknowledged.size(), failures.size(), counts(failures), stored, stored - acknowledged.size(),
+                acknowledged.size(), failed.size(), failures, stored, stored - acknowledged.size(),
                 retries, attempts, failedBy, Upstreams.describe(edge));
 
-        // Every call was answered, OK or UNAVAILABLE. Envoy repeated only attempts that never
-        // reached a replica (a refused connect to the dead one), at most once, on the survivor; a
-        // call cut mid-flight is the client's to resolve.
-        assertThat(acknowledged.size() + failures.size()).isEqualTo(UNKEYED_REQUESTS);
+        // Every call was answered. Envoy repeated only attempts that never reached a replica (a
+        // refused connect to the dead one), at most once, on the survivor; a call cut mid-flight
+        // is the client's to resolve, and the edge says so: COMMIT_OUTCOME_UNKNOWN, no retry advice.
+        assertThat(acknowledged.size() + failed.size()).isEqualTo(UNKEYED_REQUESTS);
         assertThat(unkeyed).hasSize(UNKEYED_REQUESTS)
                 .allSatisfy(e -> assertThat(EnvoyAccessLog.attempts(e)).isLessThanOrEqualTo(2));
         assertThat(retries).as("retries = calls with a second attempt")
                 .isEqualTo(unkeyed.stream().filter(e -> EnvoyAccessLog.attempts(e) == 2).count());
-        assertThat(failures).as("unkeyed writes that met the killed replica mid-flight")
-                .allMatch(code -> code == Status.Code.UNAVAILABLE);
+        assertThat(failed.values()).as("unkeyed writes that met the killed replica")
+                .allMatch(e -> outcome(e).equals("UNKNOWN/COMMIT_OUTCOME_UNKNOWN") || outcome(e).equals("UNAVAILABLE+retry"));
+        assertThat(failed.entrySet()).as("unkeyed writes answered 'retry': none may have committed")
+                .filteredOn(f -> KeyedWriteLoad.hasRetryInfo(f.getValue()) || f.getValue().getStatus().getCode()
+                        == Status.Code.UNAVAILABLE)
+                .allSatisfy(f -> assertThat(committed(f.getKey())).as("call %d committed", f.getKey()).isFalse());
         // Acknowledged writes are stored; a failed one may or may not be: only the client can tell.
         assertThat(acknowledgedStored).isEqualTo(acknowledged.size());
         assertThat(stored).isBetween((long) acknowledged.size(), (long) UNKEYED_REQUESTS);
@@ -237,9 +245,12 @@ class RetryIT {
         }
     }
 
-    /** One CreateAuthorization through Envoy; a failure is recorded and gives empty. */
+    /**
+     * One CreateAuthorization through Envoy, at merchant "retry-it-{i}" so that the database tells
+     * whether this very call committed; a failure is recorded and gives empty.
+     */
     private Optional<Authorization> authorize(int i, Map<String, String> metadata,
-                                              ConcurrentLinkedQueue<Status.Code> failures) {
+                                              java.util.function.Consumer<StatusRuntimeException> onFailure) {
         try {
             return Optional.of(edge.authorizations(metadata)
                     .withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
@@ -247,13 +258,26 @@ class RetryIT {
                             .setParent(account.getName())
                             .setAuthorization(Authorization.newBuilder()
                                     .setAmount(eur(amountUnits(i)))
-                                    .setMerchantId("retry-it")
+                                    .setMerchantId("retry-it-" + i)
                                     .setMerchantCategoryCode("5411"))
                             .build()));
         } catch (StatusRuntimeException e) {
-            failures.add(e.getStatus().getCode());
+            onFailure.accept(e);
             return Optional.empty();
         }
+    }
+
+    /** "CODE/REASON", with "+retry" when the status carries RetryInfo or is UNAVAILABLE (gRPC's retryable code). */
+    private static String outcome(StatusRuntimeException e) {
+        String reason = KeyedWriteLoad.reason(e);
+        boolean retry = KeyedWriteLoad.hasRetryInfo(e) || e.getStatus().getCode() == Status.Code.UNAVAILABLE;
+        return e.getStatus().getCode() + (reason.isEmpty() ? "" : "/" + reason) + (retry ? "+retry" : "");
+    }
+
+    /** Whether unkeyed call {@code i} (merchant retry-it-{i}) is stored. */
+    private boolean committed(int i) {
+        return edge.count("SELECT COUNT(*) FROM authorizations WHERE account_id = '" + id(account.getName())
+                + "' AND merchant_id = 'retry-it-" + i + "'") > 0;
     }
 
     /** 1 to 9 EUR, so that a lost or doubled authorization shows in the held sum. */

@@ -25,6 +25,11 @@ public record Repository(Path root) {
         return root.resolve("edge/envoy.yaml");
     }
 
+    /** The table the build turns into envoy.yaml's local_reply_config (dev.paygate.edge.generate.LocalReplies). */
+    public Path localReplies() {
+        return root.resolve("edge/local_replies.yaml");
+    }
+
     public Path descriptorSet() {
         return require(root.resolve("proto/target/descriptor/paygate.pb"), "./mvnw package");
     }
@@ -49,7 +54,7 @@ public record Repository(Path root) {
         return root.resolve("edge/src/main/lua/edge_headers.lua");
     }
 
-    /** The Lua program that drops the end of a REST body over the cap (envoy.yaml, filter 1). */
+    /** The Lua program that drops the end of a REST body over the cap (envoy.yaml's paygate.filters.http.body_cap). */
     public Path bodyCapLua() {
         return root.resolve("edge/src/main/lua/body_cap.lua");
     }
