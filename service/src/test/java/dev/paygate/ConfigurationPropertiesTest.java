@@ -9,9 +9,13 @@ import dev.paygate.grpc.AdmissionProperties;
 import dev.paygate.grpc.DeadlineProperties;
 import dev.paygate.health.HealthProperties;
 import dev.paygate.idempotency.IdempotencyProperties;
+import dev.paygate.risk.RiskProperties;
+import dev.paygate.risk.RuleMode;
 import dev.paygate.testing.RunningService;
 import dev.paygate.testing.TestDatabase;
+import java.math.BigDecimal;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -42,22 +46,31 @@ class ConfigurationPropertiesTest {
             HealthProperties health = service.bean(HealthProperties.class);
             assertThat(health.probeInterval()).isEqualTo(Duration.ofSeconds(1));
             assertThat(health.databaseTimeout()).isEqualTo(Duration.ofSeconds(1));
+            // application-test.yml turns the risk rules off; their thresholds are application.yml's.
+            RiskProperties risk = service.bean(RiskProperties.class);
+            assertThat(risk.amountLimit().mode()).isEqualTo(RuleMode.OFF);
+            assertThat(risk.amountLimit().limitFor("JPY")).contains(new BigDecimal("1500000"));
+            assertThat(risk.amountLimit().limitFor("SEK")).isEmpty();
+            assertThat(risk.velocity()).isEqualTo(new RiskProperties.Velocity(RuleMode.OFF, 20, Duration.ofMinutes(1)));
+            assertThat(risk.blockedMerchantCategories().codes()).containsExactly("7995");
         }
     }
 
     @Test
     void valuesSetByName_orByTheEnvironmentVariable_reachTheRecords() throws InterruptedException {
-        Map<String, Object> settings = Map.of(
-                "paygate.admission.queue-capacity", "7",
-                "PAYGATE_WORKERS", "9",
-                "paygate.deadlines.minimum-budget", "50ms",
-                "PAYGATE_DEFAULT_DEADLINE", "2s",
-                "paygate.holds.sweep-batch-size", "5",
-                "PAYGATE_HOLD_TTL", "3d",
-                "paygate.idempotency.purge-batch-size", "10",
-                "PAYGATE_IDEMPOTENCY_RETENTION", "72h",
-                "paygate.health.database-timeout", "2s",
-                "PAYGATE_PAGE_TOKEN_KEY", "sealed");
+        Map<String, Object> settings = Map.ofEntries(
+                Map.entry("paygate.admission.queue-capacity", "7"),
+                Map.entry("PAYGATE_WORKERS", "9"),
+                Map.entry("paygate.deadlines.minimum-budget", "50ms"),
+                Map.entry("PAYGATE_DEFAULT_DEADLINE", "2s"),
+                Map.entry("paygate.holds.sweep-batch-size", "5"),
+                Map.entry("PAYGATE_HOLD_TTL", "3d"),
+                Map.entry("paygate.idempotency.purge-batch-size", "10"),
+                Map.entry("PAYGATE_IDEMPOTENCY_RETENTION", "72h"),
+                Map.entry("paygate.health.database-timeout", "2s"),
+                Map.entry("PAYGATE_PAGE_TOKEN_KEY", "sealed"),
+                Map.entry("PAYGATE_RISK_AMOUNT_LIMITS", "EUR:5,GBP:7"),
+                Map.entry("paygate.risk.velocity.mode", "enforce"));
         try (RunningService service = RunningService.start(TestDatabase.postgres(), settings)) {
             assertThat(service.bean(AdmissionProperties.class)).isEqualTo(new AdmissionProperties(9, 7));
             DeadlineProperties deadlines = service.bean(DeadlineProperties.class);
@@ -71,6 +84,9 @@ class ConfigurationPropertiesTest {
             assertThat(idempotency.retention()).isEqualTo(Duration.ofHours(72));
             assertThat(service.bean(HealthProperties.class).databaseTimeout()).isEqualTo(Duration.ofSeconds(2));
             assertThat(service.bean(PaginationProperties.class).tokenKey()).isEqualTo("sealed");
+            RiskProperties risk = service.bean(RiskProperties.class);
+            assertThat(risk.amountLimit().limits()).containsExactly("EUR:5", "GBP:7");
+            assertThat(risk.velocity().mode()).isEqualTo(RuleMode.ENFORCE);
         }
     }
 }
