@@ -71,6 +71,14 @@ public final class Stack implements AutoCloseable {
                     edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, true);
         }
 
+        /** The local rendering changed further by {@code change}, after the changes already set. */
+        public Options withEdgeChange(UnaryOperator<EnvoyConfig> change) {
+            UnaryOperator<EnvoyConfig> before = edgeChanges;
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    config -> change.apply(before.apply(config)), serviceEnvironment, serviceHeap, mutualTls,
+                    serviceJvm, database, keepDatabase);
+        }
+
         /** The edge requires client certificates from the local CA ({@link MutualTlsEdge}). */
         public Options withMutualTls() {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
@@ -126,6 +134,7 @@ public final class Stack implements AutoCloseable {
         if (options.mutualTls()) {
             MutualTlsEdge.requireClientCertificates(config, credentials.caCertificate());
         }
+        KeptRuntime.add(config, options.workDir().resolve("runtime"));
         options.edgeChanges().apply(config).writeTo(options.workDir().resolve("envoy.local.yaml"));
         envoy = startEnvoy();
         envoy.awaitHealthyHosts("paygate_service", replicas.size(), java.time.Duration.ofSeconds(30));
@@ -161,8 +170,9 @@ public final class Stack implements AutoCloseable {
     /**
      * Restarts any replica, and Envoy, whose process has exited, checking every {@code interval},
      * until {@link #close()}: what a process supervisor (systemd, compose's restart policy) does.
-     * For ./paygate run a development convenience. A restarted Envoy starts from its config file:
-     * what was changed through its admin API since is gone.
+     * For ./paygate run a development convenience. A restarted Envoy starts from its config file
+     * and the changes ./paygate edge kept in its runtime layer on disk ({@link KeptRuntime}); other
+     * changes made through its admin API since are gone.
      */
     public void supervise(java.time.Duration interval) {
         supervisor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable -> {

@@ -54,6 +54,11 @@ public record Repository(Path root) {
         return root.resolve("edge/src/main/lua/edge_headers.lua");
     }
 
+    /** The Lua program that drops the end of a REST body over the cap (envoy.yaml's paygate.filters.http.body_cap). */
+    public Path bodyCapLua() {
+        return root.resolve("edge/src/main/lua/body_cap.lua");
+    }
+
     public Path envoyBinary() {
         return require(root.resolve(".venv/bin/envoy"), "./paygate setup");
     }

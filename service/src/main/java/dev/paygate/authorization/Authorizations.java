@@ -113,7 +113,7 @@ public class Authorizations {
         if (decline.isPresent()) {
             created.setState(State.DECLINED).setDeclineReason(decline.get());
         } else {
-            expireTime = now.plus(holds.getTtl());
+            expireTime = now.plus(holds.ttl());
             created.setState(State.APPROVED).setExpireTime(DbTime.timestamp(expireTime));
             accounts.adjust(tx, accountId, Moneys.amount(input.getAmount()), BigDecimal.ZERO);
         }

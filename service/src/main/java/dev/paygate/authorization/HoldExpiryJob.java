@@ -45,12 +45,12 @@ public class HoldExpiryJob {
         try {
             List<String> accountIds;
             do {
-                accountIds = authorizations.accountsWithExpiredHolds(after, properties.getSweepBatchSize());
+                accountIds = authorizations.accountsWithExpiredHolds(after, properties.sweepBatchSize());
                 for (String accountId : accountIds) {
                     released += releaseQuietly(accountId);
                 }
                 after = accountIds.isEmpty() ? after : accountIds.get(accountIds.size() - 1);
-            } while (accountIds.size() == properties.getSweepBatchSize());
+            } while (accountIds.size() == properties.sweepBatchSize());
         } catch (RuntimeException e) {
             LOG.warn("hold expiry sweep stopped after {} releases; the next sweep goes on: {}", released, e.toString());
         }

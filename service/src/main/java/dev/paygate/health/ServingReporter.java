@@ -45,7 +45,7 @@ public class ServingReporter implements ApplicationEventListener<ServerShutdownE
         if (shuttingDown) {
             return;
         }
-        boolean reachable = database.isReachable(properties.getDatabaseTimeout());
+        boolean reachable = database.isReachable(properties.databaseTimeout());
         State state = reachable ? State.SERVING : State.NOT_SERVING;
         if (state != last) {
             LOG.info("health: database {} -> {}", reachable ? "reachable" : "unreachable", state);
@@ -62,7 +62,7 @@ public class ServingReporter implements ApplicationEventListener<ServerShutdownE
         }
         shuttingDown = true;
         health.enterTerminalState();
-        Duration drain = properties.getShutdownDrainDelay();
+        Duration drain = properties.shutdownDrainDelay();
         LOG.info("shutting down: reporting NOT_SERVING, draining for {}", drain);
         try {
             // A fixed wait is the point: it gives health-checking proxies time to notice.

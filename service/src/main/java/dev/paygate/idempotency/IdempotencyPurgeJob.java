@@ -31,7 +31,7 @@ public class IdempotencyPurgeJob {
 
     @Scheduled(fixedDelay = "${paygate.idempotency.purge-interval:10m}", initialDelay = "1m")
     public int purge() {
-        int batchSize = properties.getPurgeBatchSize();
+        int batchSize = properties.purgeBatchSize();
         int purged = 0;
         try {
             purged = database.withDeadline(PURGE_BUDGET, () -> {

@@ -39,27 +39,27 @@ public class RiskRules {
      */
     public Optional<DeclineReason> evaluate(String account, Money payment, String merchantCategoryCode,
                                             AuthorizationCount authorizationsWithin) throws SQLException {
-        RiskProperties.AmountLimit amountLimit = properties.getAmountLimit();
+        RiskProperties.AmountLimit amountLimit = properties.amountLimit();
         BigDecimal amount = Moneys.amount(payment);
         Optional<BigDecimal> limit = amountLimit.limitFor(payment.getCurrencyCode());
-        if (amountLimit.getMode() != RuleMode.OFF && limit.isPresent() && amount.compareTo(limit.get()) > 0
-                && enforce(amountLimit.getMode(), DeclineReason.AMOUNT_LIMIT, account,
+        if (amountLimit.mode() != RuleMode.OFF && limit.isPresent() && amount.compareTo(limit.get()) > 0
+                && enforce(amountLimit.mode(), DeclineReason.AMOUNT_LIMIT, account,
                 "amount " + amount.stripTrailingZeros().toPlainString() + " " + payment.getCurrencyCode()
                         + " > " + limit.get().toPlainString())) {
             return Optional.of(DeclineReason.AMOUNT_LIMIT);
         }
-        RiskProperties.BlockedMerchantCategories blocked = properties.getBlockedMerchantCategories();
-        if (blocked.getMode() != RuleMode.OFF && blocked.getCodes().contains(merchantCategoryCode)
-                && enforce(blocked.getMode(), DeclineReason.MERCHANT_BLOCKED, account,
+        RiskProperties.BlockedMerchantCategories blocked = properties.blockedMerchantCategories();
+        if (blocked.mode() != RuleMode.OFF && blocked.codes().contains(merchantCategoryCode)
+                && enforce(blocked.mode(), DeclineReason.MERCHANT_BLOCKED, account,
                 "merchant category " + merchantCategoryCode + " is blocked")) {
             return Optional.of(DeclineReason.MERCHANT_BLOCKED);
         }
-        RiskProperties.Velocity velocity = properties.getVelocity();
-        if (velocity.getMode() != RuleMode.OFF) {
-            int recent = authorizationsWithin.within(velocity.getWindow(), velocity.getMaxAuthorizations());
-            if (recent >= velocity.getMaxAuthorizations()
-                    && enforce(velocity.getMode(), DeclineReason.VELOCITY_LIMIT, account,
-                    "at least " + recent + " authorizations within " + velocity.getWindow())) {
+        RiskProperties.Velocity velocity = properties.velocity();
+        if (velocity.mode() != RuleMode.OFF) {
+            int recent = authorizationsWithin.within(velocity.window(), velocity.maxAuthorizations());
+            if (recent >= velocity.maxAuthorizations()
+                    && enforce(velocity.mode(), DeclineReason.VELOCITY_LIMIT, account,
+                    "at least " + recent + " authorizations within " + velocity.window())) {
                 return Optional.of(DeclineReason.VELOCITY_LIMIT);
             }
         }

@@ -21,16 +21,23 @@ class RiskRulesTest {
 
     private static final String ACCOUNT = "accounts/00000000-0000-0000-0000-000000000001";
 
-    private final RiskProperties properties = new RiskProperties();
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    private final RiskRules rules = new RiskRules(properties, meters, Clock.systemUTC());
     private final AtomicInteger velocityLookups = new AtomicInteger();
+    // Each test sets the modes it needs, then its first evaluation builds the rules.
+    private RuleMode amountLimit = RuleMode.OFF;
+    private RuleMode velocity = RuleMode.OFF;
+    private RuleMode blockedCategories = RuleMode.OFF;
+    private RiskRules rules;
 
-    RiskRulesTest() {
-        properties.getAmountLimit().setLimits(List.of("EUR:100", "JPY:15000"));
-        properties.getBlockedMerchantCategories().setCodes(List.of("7995"));
-        properties.getVelocity().setMaxAuthorizations(2);
-        properties.getVelocity().setWindow(Duration.ofMinutes(1));
+    private RiskRules rules() {
+        if (rules == null) {
+            rules = new RiskRules(new RiskProperties(
+                    new RiskProperties.AmountLimit(amountLimit, List.of("EUR:100", " JPY: 15000")),
+                    new RiskProperties.Velocity(velocity, 2, Duration.ofMinutes(1)),
+                    new RiskProperties.BlockedMerchantCategories(blockedCategories, List.of("7995"))),
+                    meters, Clock.systemUTC());
+        }
+        return rules;
     }
 
     private java.util.Optional<DeclineReason> evaluate(String amount, String merchantCategory, int recent) {
@@ -40,7 +47,7 @@ class RiskRulesTest {
     private java.util.Optional<DeclineReason> evaluate(String amount, String currency, String merchantCategory,
                                                        int recent) {
         try {
-            return rules.evaluate(ACCOUNT, Moneys.money(new BigDecimal(amount), currency), merchantCategory, (window, atMost) -> {
+            return rules().evaluate(ACCOUNT, Moneys.money(new BigDecimal(amount), currency), merchantCategory, (window, atMost) -> {
                 assertThat(window).isEqualTo(Duration.ofMinutes(1));
                 assertThat(atMost).as("the count stops at the limit").isEqualTo(2);
                 velocityLookups.incrementAndGet();
@@ -53,7 +60,7 @@ class RiskRulesTest {
 
     @Test
     void evaluate_amountLimit_isPerCurrency() {
-        properties.getAmountLimit().setMode(RuleMode.ENFORCE);
+        amountLimit = RuleMode.ENFORCE;
 
         assertThat(evaluate("150", "JPY", "5411", 0)).as("150 JPY is about one euro").isEmpty();
         assertThat(evaluate("15001", "JPY", "5411", 0)).contains(DeclineReason.AMOUNT_LIMIT);
@@ -63,12 +70,12 @@ class RiskRulesTest {
 
     @Test
     void evaluate_velocityCountTimesOutInShadowMode_passesTheDatabaseErrorOnUnchanged() {
-        properties.getVelocity().setMode(RuleMode.SHADOW);
+        velocity = RuleMode.SHADOW;
         SQLTimeoutException timeout = new SQLTimeoutException("canceling statement due to statement timeout", "57014");
 
         // Not wrapped into a generic failure (that became INTERNAL): the transaction maps the
         // timeout by its cause, to DEADLINE_EXCEEDED once the call's deadline has passed.
-        assertThatThrownBy(() -> rules.evaluate(ACCOUNT, Moneys.money(BigDecimal.TEN, "EUR"), "5411", (window, atMost) -> {
+        assertThatThrownBy(() -> rules().evaluate(ACCOUNT, Moneys.money(BigDecimal.TEN, "EUR"), "5411", (window, atMost) -> {
             throw timeout;
         })).isSameAs(timeout);
     }
@@ -80,7 +87,7 @@ class RiskRulesTest {
 
     @Test
     void evaluate_amountAboveMaxEnforced_declinesWithAmountLimit() {
-        properties.getAmountLimit().setMode(RuleMode.ENFORCE);
+        amountLimit = RuleMode.ENFORCE;
 
         assertThat(evaluate("100.000000001", "5411", 0)).contains(DeclineReason.AMOUNT_LIMIT);
         assertThat(shadowDeclines(DeclineReason.AMOUNT_LIMIT)).isZero();
@@ -88,14 +95,14 @@ class RiskRulesTest {
 
     @Test
     void evaluate_amountEqualToMaxEnforced_approves() {
-        properties.getAmountLimit().setMode(RuleMode.ENFORCE);
+        amountLimit = RuleMode.ENFORCE;
 
         assertThat(evaluate("100", "5411", 0)).isEmpty();
     }
 
     @Test
     void evaluate_velocityInShadowOnEveryPayment_countsEachWouldBeDecline() {
-        properties.getVelocity().setMode(RuleMode.SHADOW);
+        velocity = RuleMode.SHADOW;
 
         for (int i = 0; i < 500; i++) {
             assertThat(evaluate("10", "5411", 2)).isEmpty();
@@ -107,7 +114,7 @@ class RiskRulesTest {
 
     @Test
     void evaluate_amountAboveMaxInShadow_approvesAndCountsWouldBeDecline() {
-        properties.getAmountLimit().setMode(RuleMode.SHADOW);
+        amountLimit = RuleMode.SHADOW;
 
         assertThat(evaluate("150", "5411", 0)).isEmpty();
         assertThat(shadowDeclines(DeclineReason.AMOUNT_LIMIT)).isEqualTo(1.0);
@@ -123,7 +130,7 @@ class RiskRulesTest {
 
     @Test
     void evaluate_blockedMerchantCategoryEnforced_declinesWithMerchantBlocked() {
-        properties.getBlockedMerchantCategories().setMode(RuleMode.ENFORCE);
+        blockedCategories = RuleMode.ENFORCE;
 
         assertThat(evaluate("10", "7995", 0)).contains(DeclineReason.MERCHANT_BLOCKED);
         assertThat(evaluate("10", "5411", 0)).isEmpty();
@@ -131,7 +138,7 @@ class RiskRulesTest {
 
     @Test
     void evaluate_velocityEnforced_declinesOnceRecentAuthorizationsReachMax() {
-        properties.getVelocity().setMode(RuleMode.ENFORCE);
+        velocity = RuleMode.ENFORCE;
 
         assertThat(evaluate("10", "5411", 1)).isEmpty();
         assertThat(evaluate("10", "5411", 2)).contains(DeclineReason.VELOCITY_LIMIT);
@@ -140,8 +147,8 @@ class RiskRulesTest {
 
     @Test
     void evaluate_shadowRuleFailing_doesNotStopALaterEnforcedRule() {
-        properties.getAmountLimit().setMode(RuleMode.SHADOW);
-        properties.getBlockedMerchantCategories().setMode(RuleMode.ENFORCE);
+        amountLimit = RuleMode.SHADOW;
+        blockedCategories = RuleMode.ENFORCE;
 
         assertThat(evaluate("150", "7995", 0)).contains(DeclineReason.MERCHANT_BLOCKED);
         assertThat(shadowDeclines(DeclineReason.AMOUNT_LIMIT)).isEqualTo(1.0);
