@@ -6,10 +6,12 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.paygate.error.ApiException;
 import dev.paygate.error.ErrorReason;
+import dev.paygate.fallback.Fallbacks;
 import dev.paygate.grpc.ContextCallBudgets;
 import dev.paygate.testing.TestDatabase;
 import io.grpc.Context;
 import io.grpc.Deadline;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
@@ -121,7 +123,7 @@ class DatabaseTest {
     }
 
     private static Database database(DataSource dataSource) {
-        return new Database(new ConnectionPool(dataSource), new ContextCallBudgets());
+        return new Database(new ConnectionPool(dataSource), new ContextCallBudgets(), new Fallbacks(new SimpleMeterRegistry()));
     }
 
     private int insertOne(Tx tx) throws SQLException {
