@@ -16,9 +16,12 @@ public enum Dependency {
                     + " `NOT_SERVING` and Envoy answers 503 until a query succeeds again",
             List.of(Decision.REFUSE), "PaygateDatabaseUnavailable", "database-down"),
     RISK_VELOCITY("risk_velocity", "Risk rule `velocity`: its count query",
-            "the call's deadline (default 5 s); no budget of its own yet",
-            "the count runs until the call's deadline: the call fails DEADLINE_EXCEEDED and nothing is written",
-            List.of(), null, "latency-over-budget"),
+            "`paygate.risk.velocity.budget` (default 200 ms), within the call's deadline",
+            "enforced: the payment is DECLINED `RISK_UNAVAILABLE` (fail closed); approved instead below"
+                    + " `paygate.risk.velocity.unsafe-approve-unanswered-below` (per currency, none by default);"
+                    + " shadow: approved",
+            List.of(Decision.DECLINE, Decision.APPROVE_STAND_IN, Decision.SHADOW),
+            "PaygateRiskRuleUnanswered", "risk-rule-unanswered"),
     JWKS_FILE("jwks_file", "JWKS file (Envoy's `local_jwks` and `PAYGATE_JWKS` as a path)",
             "read once at start-up",
             "missing or unreadable: Envoy or the service refuses to start, with the file named; running"

@@ -3,9 +3,7 @@ package dev.paygate.risk;
 import io.micronaut.context.annotation.ConfigurationProperties;
 import java.math.BigDecimal;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /** The risk rules' flags and thresholds ({@code paygate.risk.*}). */
@@ -48,7 +46,7 @@ public class RiskProperties {
     @ConfigurationProperties("amount-limit")
     public static class AmountLimit {
         private RuleMode mode = RuleMode.OFF;
-        private Map<String, BigDecimal> limits = Map.of();
+        private CurrencyAmounts limits = CurrencyAmounts.NONE;
 
         public RuleMode getMode() {
             return mode;
@@ -60,34 +58,32 @@ public class RiskProperties {
 
         /** The limit for a currency, if one is configured. */
         public Optional<BigDecimal> limitFor(String currencyCode) {
-            return Optional.ofNullable(limits.get(currencyCode));
+            return limits.forCurrency(currencyCode);
         }
 
         public List<String> getLimits() {
-            return limits.entrySet().stream().map(e -> e.getKey() + ":" + e.getValue().toPlainString()).toList();
+            return limits.entries();
         }
 
         /** @param limits entries such as {@code EUR:10000} */
         public void setLimits(List<String> limits) {
-            Map<String, BigDecimal> parsed = new HashMap<>();
-            for (String entry : limits) {
-                String[] parts = entry.trim().split(":");
-                if (parts.length != 2 || !parts[0].matches("[A-Z]{3}")) {
-                    throw new IllegalArgumentException(
-                            "paygate.risk.amount-limit.limits entries look like EUR:10000, got " + entry);
-                }
-                parsed.put(parts[0], new BigDecimal(parts[1].trim()));
-            }
-            this.limits = Map.copyOf(parsed);
+            this.limits = CurrencyAmounts.parse("paygate.risk.amount-limit.limits", limits);
         }
     }
 
-    /** Declines an account's payment once it made {@code maxAuthorizations} within {@code window}. */
+    /**
+     * Declines an account's payment once it made {@code maxAuthorizations} within {@code window}.
+     * Its count must answer within {@code budget}; when it cannot, an enforced rule declines
+     * (RISK_UNAVAILABLE), unless the payment is below the currency's
+     * {@code unsafeApproveUnansweredBelow} amount: an operator's explicit stand-in, none by default.
+     */
     @ConfigurationProperties("velocity")
     public static class Velocity {
         private RuleMode mode = RuleMode.OFF;
         private int maxAuthorizations = 20;
         private Duration window = Duration.ofMinutes(1);
+        private Duration budget = Duration.ofMillis(200);
+        private CurrencyAmounts unsafeApproveUnansweredBelow = CurrencyAmounts.NONE;
 
         public RuleMode getMode() {
             return mode;
@@ -111,6 +107,32 @@ public class RiskProperties {
 
         public void setWindow(Duration window) {
             this.window = window;
+        }
+
+        public Duration getBudget() {
+            return budget;
+        }
+
+        public void setBudget(Duration budget) {
+            if (budget.isNegative() || budget.isZero()) {
+                throw new IllegalArgumentException("paygate.risk.velocity.budget must be positive, got " + budget);
+            }
+            this.budget = budget;
+        }
+
+        /** Below this amount an unanswered count approves instead of declining; empty: it never does. */
+        public Optional<BigDecimal> standInLimitFor(String currencyCode) {
+            return unsafeApproveUnansweredBelow.forCurrency(currencyCode);
+        }
+
+        public List<String> getUnsafeApproveUnansweredBelow() {
+            return unsafeApproveUnansweredBelow.entries();
+        }
+
+        /** @param amounts entries such as {@code EUR:50} */
+        public void setUnsafeApproveUnansweredBelow(List<String> amounts) {
+            this.unsafeApproveUnansweredBelow = CurrencyAmounts.parse(
+                    "paygate.risk.velocity.unsafe-approve-unanswered-below", amounts);
         }
     }
 

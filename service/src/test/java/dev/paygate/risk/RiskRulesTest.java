@@ -3,6 +3,7 @@ package dev.paygate.risk;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.paygate.fallback.Fallbacks;
 import dev.paygate.money.Moneys;
 import dev.paygate.v1.Authorization.DeclineReason;
 import io.micrometer.core.instrument.Counter;
@@ -13,6 +14,7 @@ import java.sql.SQLTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -23,7 +25,7 @@ class RiskRulesTest {
 
     private final RiskProperties properties = new RiskProperties();
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    private final RiskRules rules = new RiskRules(properties, meters, Clock.systemUTC());
+    private final RiskRules rules = new RiskRules(properties, meters, new Fallbacks(meters), Clock.systemUTC());
     private final AtomicInteger velocityLookups = new AtomicInteger();
 
     RiskRulesTest() {
@@ -40,12 +42,14 @@ class RiskRulesTest {
     private java.util.Optional<DeclineReason> evaluate(String amount, String currency, String merchantCategory,
                                                        int recent) {
         try {
-            return rules.evaluate(ACCOUNT, Moneys.money(new BigDecimal(amount), currency), merchantCategory, (window, atMost) -> {
-                assertThat(window).isEqualTo(Duration.ofMinutes(1));
-                assertThat(atMost).as("the count stops at the limit").isEqualTo(2);
-                velocityLookups.incrementAndGet();
-                return recent;
-            });
+            return rules.evaluate(ACCOUNT, Moneys.money(new BigDecimal(amount), currency), merchantCategory,
+                    (window, atMost, limit) -> {
+                        assertThat(window).isEqualTo(Duration.ofMinutes(1));
+                        assertThat(atMost).as("the count stops at the limit").isEqualTo(2);
+                        assertThat(limit).isEqualTo(properties.getVelocity().getBudget());
+                        velocityLookups.incrementAndGet();
+                        return Optional.of(recent);
+                    });
         } catch (SQLException e) {
             throw new AssertionError("the count does not fail here", e);
         }
@@ -68,9 +72,50 @@ class RiskRulesTest {
 
         // Not wrapped into a generic failure (that became INTERNAL): the transaction maps the
         // timeout by its cause, to DEADLINE_EXCEEDED once the call's deadline has passed.
-        assertThatThrownBy(() -> rules.evaluate(ACCOUNT, Moneys.money(BigDecimal.TEN, "EUR"), "5411", (window, atMost) -> {
+        assertThatThrownBy(() -> rules.evaluate(ACCOUNT, Moneys.money(BigDecimal.TEN, "EUR"), "5411", (window, atMost, limit) -> {
             throw timeout;
         })).isSameAs(timeout);
+    }
+
+    private java.util.Optional<DeclineReason> evaluateUnanswered(String amount) throws SQLException {
+        return rules.evaluate(ACCOUNT, Moneys.money(new BigDecimal(amount), "EUR"), "5411",
+                (window, atMost, limit) -> Optional.empty());
+    }
+
+    private double fallbacks(String decision) {
+        Counter counter = meters.find("paygate.fallback").tag("dependency", "risk_velocity")
+                .tag("decision", decision).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    @Test
+    void evaluate_velocityEnforcedCannotAnswer_declinesRiskUnavailable_byDefault() throws SQLException {
+        properties.getVelocity().setMode(RuleMode.ENFORCE);
+
+        assertThat(evaluateUnanswered("0.01")).contains(DeclineReason.RISK_UNAVAILABLE);
+        assertThat(fallbacks("decline")).isEqualTo(1.0);
+        assertThat(fallbacks("approve_stand_in")).isZero();
+    }
+
+    @Test
+    void evaluate_velocityEnforcedCannotAnswer_withStandIn_approvesOnlyBelowItsAmount() throws SQLException {
+        properties.getVelocity().setMode(RuleMode.ENFORCE);
+        properties.getVelocity().setUnsafeApproveUnansweredBelow(List.of("EUR:50"));
+
+        assertThat(evaluateUnanswered("49.99")).isEmpty();
+        assertThat(evaluateUnanswered("50")).contains(DeclineReason.RISK_UNAVAILABLE);
+        assertThat(rules.evaluate(ACCOUNT, Moneys.money(BigDecimal.ONE, "USD"), "5411", (w, a, l) -> Optional.empty()))
+                .as("no stand-in for USD").contains(DeclineReason.RISK_UNAVAILABLE);
+        assertThat(fallbacks("approve_stand_in")).isEqualTo(1.0);
+        assertThat(fallbacks("decline")).isEqualTo(2.0);
+    }
+
+    @Test
+    void evaluate_velocityShadowCannotAnswer_approvesAndCountsIt() throws SQLException {
+        properties.getVelocity().setMode(RuleMode.SHADOW);
+
+        assertThat(evaluateUnanswered("5000")).isEmpty();
+        assertThat(fallbacks("shadow")).isEqualTo(1.0);
     }
 
     private double shadowDeclines(DeclineReason rule) {
