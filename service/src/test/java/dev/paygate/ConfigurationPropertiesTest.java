@@ -51,7 +51,7 @@ class ConfigurationPropertiesTest {
             assertThat(risk.amountLimit().mode()).isEqualTo(RuleMode.OFF);
             assertThat(risk.amountLimit().limitFor("JPY")).contains(new BigDecimal("1500000"));
             assertThat(risk.amountLimit().limitFor("SEK")).isEmpty();
-            assertThat(risk.velocity()).isEqualTo(new RiskProperties.Velocity(RuleMode.OFF, 20, Duration.ofMinutes(1)));
+            assertThat(risk.velocity()).isEqualTo(new RiskProperties.Velocity(RuleMode.OFF, 20, Duration.ofMinutes(1), Duration.ofMillis(200), List.of()));
             assertThat(risk.blockedMerchantCategories().codes()).containsExactly("7995");
         }
     }

@@ -149,7 +149,8 @@ public final class Stack implements AutoCloseable {
     private ServiceProcess startReplica(int index, int grpcPort, int managementPort) {
         Map<String, String> environment = new HashMap<>(options.serviceEnvironment());
         environment.put("PAYGATE_DB_URL", databaseUrl);
-        environment.put("PAYGATE_JWKS", credentials.signingKey().jwksFile().toAbsolutePath().toString());
+        // The dev key set, unless the suite names its own source (a URL, to test an unreachable one).
+        environment.putIfAbsent("PAYGATE_JWKS", credentials.signingKey().jwksFile().toAbsolutePath().toString());
         environment.put("PAYGATE_DB_USER", "postgres");
         environment.put("PAYGATE_DB_PASSWORD", "postgres");
         Path log = options.workDir().resolve("service-" + index + ".log");

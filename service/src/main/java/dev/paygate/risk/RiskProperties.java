@@ -24,32 +24,39 @@ public record RiskProperties(AmountLimit amountLimit, Velocity velocity,
 
         public AmountLimit {
             mode = mode == null ? RuleMode.OFF : mode;
-            limits = limits == null ? List.of() : limits.stream().map(AmountLimit::checked).toList();
+            limits = CurrencyAmounts.checked("paygate.risk.amount-limit.limits", limits);
         }
 
         /** The limit for a currency, if one is configured. */
         public Optional<BigDecimal> limitFor(String currencyCode) {
-            String prefix = currencyCode + ":";
-            return limits.stream().filter(entry -> entry.startsWith(prefix)).findFirst()
-                    .map(entry -> new BigDecimal(entry.substring(prefix.length())));
-        }
-
-        private static String checked(String entry) {
-            String[] parts = entry.trim().split(":");
-            if (parts.length != 2 || !parts[0].matches("[A-Z]{3}")) {
-                throw new IllegalArgumentException("paygate.risk.amount-limit.limits entries look like EUR:10000, got " + entry);
-            }
-            return parts[0] + ":" + new BigDecimal(parts[1].trim()).toPlainString();
+            return CurrencyAmounts.forCurrency(limits, currencyCode);
         }
     }
 
-    /** Declines an account's payment once it made {@code maxAuthorizations} within {@code window}. */
+    /**
+     * Declines an account's payment once it made {@code maxAuthorizations} within {@code window}.
+     * Its count must answer within {@code budget}; when it cannot, an enforced rule declines
+     * (RISK_UNAVAILABLE), unless the payment is below the currency's
+     * {@code unsafeApproveUnansweredBelow} amount: an operator's explicit stand-in, none by default.
+     */
     @ConfigurationProperties("velocity")
     public record Velocity(RuleMode mode, @Bindable(defaultValue = "20") int maxAuthorizations,
-                           @Bindable(defaultValue = "1m") Duration window) {
+                           @Bindable(defaultValue = "1m") Duration window,
+                           @Bindable(defaultValue = "200ms") Duration budget,
+                           List<String> unsafeApproveUnansweredBelow) {
 
         public Velocity {
             mode = mode == null ? RuleMode.OFF : mode;
+            if (budget.isNegative() || budget.isZero()) {
+                throw new IllegalArgumentException("paygate.risk.velocity.budget must be positive, got " + budget);
+            }
+            unsafeApproveUnansweredBelow = CurrencyAmounts.checked(
+                    "paygate.risk.velocity.unsafe-approve-unanswered-below", unsafeApproveUnansweredBelow);
+        }
+
+        /** Below this amount an unanswered count approves instead of declining; empty: it never does. */
+        public Optional<BigDecimal> standInLimitFor(String currencyCode) {
+            return CurrencyAmounts.forCurrency(unsafeApproveUnansweredBelow, currencyCode);
         }
     }
 
