@@ -38,7 +38,7 @@ public final class LocalRateLimit implements AutoCloseable {
         this.httpPort = httpPort;
     }
 
-    /** Starts Redis, then the rate-limit service on it, and waits until the service is healthy. */
+    /** Starts Redis, then the rate-limit service on it (which exits if Redis does not answer yet), until healthy. */
     public static LocalRateLimit start(Repository repository, Path workDir) {
         int redisPort = FreePorts.next();
         int grpcPort = FreePorts.next();
@@ -58,7 +58,8 @@ public final class LocalRateLimit implements AutoCloseable {
                 Map.entry("USE_STATSD", "false"), Map.entry("USE_PROMETHEUS", "true"),
                 Map.entry("PROMETHEUS_ADDR", LOOPBACK + ":" + FreePorts.next()),
                 Map.entry("REDIS_SOCKET_TYPE", "tcp"), Map.entry("REDIS_URL", LOOPBACK + ":" + redisPort),
-                // /healthcheck answers 200 only with Redis connected and the config loaded.
+                // /healthcheck answers 200 only once a Redis connection opened and the config loaded (it
+                // fails again only when every pooled connection closed: src/redis/driver_impl.go).
                 Map.entry("REDIS_HEALTH_CHECK_ACTIVE_CONNECTION", "true"),
                 Map.entry("HEALTHY_WITH_AT_LEAST_ONE_CONFIG_LOADED", "true"),
                 Map.entry("RUNTIME_ROOT", runtime.toString()), Map.entry("RUNTIME_SUBDIRECTORY", "paygate"),
