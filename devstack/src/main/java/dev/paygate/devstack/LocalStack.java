@@ -3,8 +3,12 @@ package dev.paygate.devstack;
 import dev.paygate.edge.Repository;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.UnaryOperator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code ./paygate run}: Envoy on 8443 (TLS; admin 127.0.0.1:9901) in front of the service (gRPC
@@ -17,28 +21,34 @@ import java.util.function.UnaryOperator;
  * {@code --traces} also starts an OpenTelemetry Collector that the edge and the replicas send their
  * spans to; it writes them to .run/spans.json. Without it the trace ids still reach every log line.
  */
-public final class LocalStack {
+@Command(name = "./paygate run", sortOptions = false, sortSynopsis = false, usageHelpWidth = 100,
+        description = "Start Envoy (TLS on :8443, admin 127.0.0.1:9901) in front of the service (gRPC "
+                + "127.0.0.1:50051, metrics 127.0.0.1:8081) on an embedded PostgreSQL kept in .run/postgres, "
+                + "until Ctrl-C. A replica or Envoy that dies is started again.")
+public final class LocalStack implements Callable<Integer> {
 
-    private LocalStack() {
+    @Option(names = "--replicas", paramLabel = "N", defaultValue = "1",
+            description = "Service replicas, on consecutive ports, sharing the database (default: ${DEFAULT-VALUE}).")
+    private int replicas;
+
+    @Option(names = "--mtls", description = "The edge also requires a client certificate (.run/tls/client.pem).")
+    private boolean mutualTls;
+
+    @Option(names = "--traces", description = "Also start an OpenTelemetry Collector that receives the edge's "
+            + "and the service's spans and writes them to .run/spans.json.")
+    private boolean traces;
+
+    @Mixin
+    private CommandLines commandLine;
+
+    public static void main(String[] args) {
+        CommandLines.exit(new LocalStack(), args);
     }
 
-    public static void main(String[] args) throws InterruptedException {
-        int replicas = 1;
-        boolean mutualTls = false;
-        boolean traces = false;
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--replicas") && i + 1 < args.length) {
-                replicas = Integer.parseInt(args[++i]);
-            } else if (args[i].equals("--mtls")) {
-                mutualTls = true;
-            } else if (args[i].equals("--traces")) {
-                traces = true;
-            } else {
-                throw new IllegalArgumentException("usage: LocalStack [--replicas N] [--mtls] [--traces]");
-            }
-        }
+    @Override
+    public Integer call() throws InterruptedException {
         if (replicas < 1) {
-            throw new IllegalArgumentException("--replicas must be at least 1");
+            throw commandLine.refuse("--replicas must be at least 1");
         }
         Repository repository = Repository.locate();
         Stack.Options options = new Stack.Options(replicas,
@@ -70,6 +80,7 @@ public final class LocalStack {
                     + collector.spansFile() + " (OTLP JSON, one batch a line).");
         }
         stopped.await();
+        return 0;
     }
 
     private static void printEndpoints(Stack stack, Path workDir) {

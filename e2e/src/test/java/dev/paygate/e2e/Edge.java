@@ -2,7 +2,6 @@ package dev.paygate.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.paygate.devstack.LocalCollector;
 import dev.paygate.devstack.Stack;
 import dev.paygate.devstack.TestStacks;
 import dev.paygate.devstack.credentials.DevSigningKey;
@@ -77,24 +76,11 @@ public final class Edge implements AutoCloseable {
 
     /** Starts the stack with {@code replicas} service processes under a fresh work directory. */
     public static Edge start(String suite, int replicas, Map<String, String> serviceEnvironment) {
-        return start(suite, replicas, serviceEnvironment, null);
+        return start(suite, options -> options.withServiceEnvironment(serviceEnvironment).withReplicas(replicas));
     }
 
-    /** The same, the edge and the replicas sending their spans to {@code collector} unless it is null. */
-    public static Edge start(String suite, int replicas, Map<String, String> serviceEnvironment,
-                             LocalCollector collector) {
-        return start(suite, options -> {
-            Stack.Options chosen = options.withServiceEnvironment(serviceEnvironment).withReplicas(replicas);
-            return collector == null ? chosen : chosen.withTracesTo(collector);
-        });
-    }
-
-    /** Starts one replica behind an edge that requires client certificates; this edge's clients present one. */
-    public static Edge startWithMutualTls(String suite) {
-        return start(suite, Stack.Options::withMutualTls);
-    }
-
-    private static Edge start(String suite, java.util.function.UnaryOperator<Stack.Options> configure) {
+    /** Starts a stack, as {@code configure} changes the tests' defaults, under a fresh work directory. */
+    public static Edge start(String suite, java.util.function.UnaryOperator<Stack.Options> configure) {
         try {
             return startIn(Files.createTempDirectory("paygate-e2e-" + suite + "-"), suite, configure);
         } catch (IOException e) {

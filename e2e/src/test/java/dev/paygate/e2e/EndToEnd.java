@@ -33,6 +33,12 @@ public @interface EndToEnd {
      */
     boolean traces() default false;
 
+    /**
+     * The edge trusts one x-forwarded-for hop and its per-address floor holds a few calls
+     * (devstack's ForwardedClients): the suite's calls can come from any client address.
+     */
+    boolean forwardedClients() default false;
+
     /** How the edge's rate limits start (envoy.yaml's runtime keys; RateLimitIT tests them enforced). */
     RateLimits rateLimits() default RateLimits.ENFORCED;
 

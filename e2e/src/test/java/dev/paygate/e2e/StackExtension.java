@@ -1,6 +1,8 @@
 package dev.paygate.e2e;
 
+import dev.paygate.devstack.ForwardedClients;
 import dev.paygate.devstack.LocalCollector;
+import dev.paygate.devstack.Stack;
 import dev.paygate.edge.Repository;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -37,8 +39,7 @@ final class StackExtension implements BeforeAllCallback, ParameterResolver {
         EndToEnd settings = suite.getAnnotation(EndToEnd.class);
         String name = suite.getSimpleName().replaceFirst("IT$", "").toLowerCase();
         LocalCollector collector = settings.traces() ? startCollector(name) : null;
-        Edge edge = settings.mutualTls() ? Edge.startWithMutualTls(name)
-                : Edge.start(name, settings.replicas(), environment(settings.serviceEnvironment()), collector);
+        Edge edge = Edge.start(name, options -> configure(options, settings, collector));
         context.getStore(NAMESPACE).put(Running.class, new Running(edge, collector));
         switch (settings.rateLimits()) {
             case SHADOWED -> edge.stack().envoy().shadowRateLimits();
@@ -66,6 +67,21 @@ final class StackExtension implements BeforeAllCallback, ParameterResolver {
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
         Running running = context.getStore(NAMESPACE).get(Running.class, Running.class);
         return parameter.getParameter().getType() == Edge.class ? running.edge() : running.collector();
+    }
+
+    private static Stack.Options configure(Stack.Options defaults, EndToEnd settings, LocalCollector collector) {
+        Stack.Options options = defaults.withReplicas(settings.replicas())
+                .withServiceEnvironment(environment(settings.serviceEnvironment()));
+        if (settings.mutualTls()) {
+            options = options.withMutualTls();
+        }
+        if (settings.forwardedClients()) {
+            options = options.withEdgeChange(ForwardedClients::add);
+        }
+        if (collector != null) {
+            options = options.withTracesTo(collector);
+        }
+        return options;
     }
 
     private static Map<String, String> environment(String[] settings) {
