@@ -34,7 +34,17 @@ public final class LocalEdge {
         listenOn(local, EnvoyConfig.STATS_LISTENER, statsPort);
         adminOn(local, adminPort);
         upstreams(local, replicas);
+        exportSpansTo(local, List.of());
         return local;
+    }
+
+    /**
+     * Where the edge sends its spans (the otel_collector cluster): these collectors, or none, where
+     * each export fails inside Envoy at once (counted in cluster.otel_collector.upstream_rq_503).
+     */
+    public static EnvoyConfig exportSpansTo(EnvoyConfig config, List<InetSocketAddress> collectors) {
+        fixedEndpoints(config.cluster(EnvoyConfig.COLLECTOR_CLUSTER), collectors);
+        return config;
     }
 
     /** The files the shipped config reads from its compose mounts, from the build and the local credentials. */
@@ -71,16 +81,20 @@ public final class LocalEdge {
 
     /** Replaces the DNS-discovered upstream with these fixed replicas. */
     private static void upstreams(EnvoyConfig config, List<InetSocketAddress> replicas) {
-        Map<String, Object> cluster = config.cluster(EnvoyConfig.SERVICE_CLUSTER);
+        fixedEndpoints(config.cluster(EnvoyConfig.SERVICE_CLUSTER), replicas);
+    }
+
+    /** A DNS-discovered cluster made STATIC with these endpoints. */
+    private static void fixedEndpoints(Map<String, Object> cluster, List<InetSocketAddress> hosts) {
         cluster.put("type", "STATIC");
         cluster.remove("dns_refresh_rate");
         cluster.remove("dns_lookup_family");
         cluster.remove("respect_dns_ttl");
         List<Object> endpoints = new ArrayList<>();
-        for (InetSocketAddress replica : replicas) {
+        for (InetSocketAddress host : hosts) {
             Map<String, Object> socket = new LinkedHashMap<>();
-            socket.put("address", replica.getHostString());
-            socket.put("port_value", replica.getPort());
+            socket.put("address", host.getHostString());
+            socket.put("port_value", host.getPort());
             endpoints.add(Map.of("endpoint", Map.of("address", Map.of("socket_address", socket))));
         }
         Map<String, Object> locality = new LinkedHashMap<>();

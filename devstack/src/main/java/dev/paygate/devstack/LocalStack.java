@@ -18,6 +18,8 @@ import picocli.CommandLine.Option;
  * PAYGATE_ENVOY_ADMIN_PORT, PAYGATE_ENVOY_STATS_PORT,
  * PAYGATE_GRPC_PORT and PAYGATE_MANAGEMENT_PORT. The local CA, the edge's
  * certificate and the development signing key live in .run/ (made on first run, never committed).
+ * {@code --traces} also starts an OpenTelemetry Collector that the edge and the replicas send their
+ * spans to; it writes them to .run/spans.json. Without it the trace ids still reach every log line.
  */
 @Command(name = "./paygate run", sortOptions = false, sortSynopsis = false, usageHelpWidth = 100,
         description = "Start Envoy (TLS on :8443, admin 127.0.0.1:9901) in front of the service (gRPC "
@@ -31,6 +33,10 @@ public final class LocalStack implements Callable<Integer> {
 
     @Option(names = "--mtls", description = "The edge also requires a client certificate (.run/tls/client.pem).")
     private boolean mutualTls;
+
+    @Option(names = "--traces", description = "Also start an OpenTelemetry Collector that receives the edge's "
+            + "and the service's spans and writes them to .run/spans.json.")
+    private boolean traces;
 
     @Mixin
     private CommandLines commandLine;
@@ -52,6 +58,10 @@ public final class LocalStack implements Callable<Integer> {
                 repository.root().resolve(".run"), UnaryOperator.identity(),
                 // The production JVM flags (service/jvm.options, as in the Docker image) set the heap.
                 Map.of("PAYGATE_REFLECTION", "true"), null, mutualTls).withProductionJvm().withKeptDatabase();
+        LocalCollector collector = traces ? LocalCollector.start(repository.otelCollector(), options.workDir()) : null;
+        if (collector != null) {
+            options = options.withTracesTo(collector);
+        }
         System.out.println("starting " + replicas + " service replica(s) and envoy ...");
         Stack stack = Stack.start(repository, options);
         stack.supervise(java.time.Duration.ofSeconds(1));
@@ -59,9 +69,16 @@ public final class LocalStack implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("\nstopping envoy and the service ...");
             stack.close();
+            if (collector != null) {
+                collector.close();
+            }
             stopped.countDown();
         }));
         printEndpoints(stack, repository.root().resolve(".run"));
+        if (collector != null) {
+            System.out.println("Traces: the collector on 127.0.0.1:" + collector.port() + " writes every span to "
+                    + collector.spansFile() + " (OTLP JSON, one batch a line).");
+        }
         stopped.await();
         return 0;
     }

@@ -79,6 +79,13 @@ public final class Stack implements AutoCloseable {
                     serviceJvm, database, keepDatabase);
         }
 
+        /** Every replica and the edge send their spans to this collector. */
+        public Options withTracesTo(LocalCollector collector) {
+            Map<String, String> environment = new HashMap<>(serviceEnvironment);
+            environment.putAll(collector.serviceEnvironment());
+            return withServiceEnvironment(environment).withEdgeChange(collector.edgeExport());
+        }
+
         /** The edge requires client certificates from the local CA ({@link MutualTlsEdge}). */
         public Options withMutualTls() {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,

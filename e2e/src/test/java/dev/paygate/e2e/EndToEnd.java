@@ -28,6 +28,12 @@ public @interface EndToEnd {
     boolean mutualTls() default false;
 
     /**
+     * An OpenTelemetry Collector (.tools/otelcol) receives the spans of the edge and every replica;
+     * a suite gets it as a {@code LocalCollector} parameter, like the {@code Edge}.
+     */
+    boolean traces() default false;
+
+    /**
      * The edge trusts one x-forwarded-for hop and its per-address floor holds a few calls
      * (devstack's ForwardedClients): the suite's calls can come from any client address.
      */

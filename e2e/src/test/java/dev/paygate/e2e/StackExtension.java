@@ -1,7 +1,12 @@
 package dev.paygate.e2e;
 
 import dev.paygate.devstack.ForwardedClients;
+import dev.paygate.devstack.LocalCollector;
 import dev.paygate.devstack.Stack;
+import dev.paygate.edge.Repository;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -17,11 +22,14 @@ final class StackExtension implements BeforeAllCallback, ParameterResolver {
 
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(StackExtension.class);
 
-    /** Closes the edge (Envoy, the replicas, the database) when JUnit closes the suite's store. */
-    private record Running(Edge edge) implements ExtensionContext.Store.CloseableResource {
+    /** Closes the edge (Envoy, the replicas, the database) and its collector when JUnit closes the suite's store. */
+    private record Running(Edge edge, LocalCollector collector) implements ExtensionContext.Store.CloseableResource {
         @Override
         public void close() {
             edge.close();
+            if (collector != null) {
+                collector.close();
+            }
         }
     }
 
@@ -30,8 +38,9 @@ final class StackExtension implements BeforeAllCallback, ParameterResolver {
         Class<?> suite = context.getRequiredTestClass();
         EndToEnd settings = suite.getAnnotation(EndToEnd.class);
         String name = suite.getSimpleName().replaceFirst("IT$", "").toLowerCase();
-        Edge edge = Edge.start(name, options -> configure(options, settings));
-        context.getStore(NAMESPACE).put(Running.class, new Running(edge));
+        LocalCollector collector = settings.traces() ? startCollector(name) : null;
+        Edge edge = Edge.start(name, options -> configure(options, settings, collector));
+        context.getStore(NAMESPACE).put(Running.class, new Running(edge, collector));
         switch (settings.rateLimits()) {
             case SHADOWED -> edge.stack().envoy().shadowRateLimits();
             case PER_ADDRESS_FLOOR_SHADOWED -> edge.stack().envoy().shadowPerAddressFloor();
@@ -39,17 +48,28 @@ final class StackExtension implements BeforeAllCallback, ParameterResolver {
         }
     }
 
+    private static LocalCollector startCollector(String suite) {
+        try {
+            return LocalCollector.start(Repository.locate().otelCollector(),
+                    Files.createTempDirectory("paygate-e2e-" + suite + "-collector-"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
-        return parameter.getParameter().getType() == Edge.class;
+        Class<?> type = parameter.getParameter().getType();
+        return type == Edge.class || type == LocalCollector.class;
     }
 
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-        return context.getStore(NAMESPACE).get(Running.class, Running.class).edge();
+        Running running = context.getStore(NAMESPACE).get(Running.class, Running.class);
+        return parameter.getParameter().getType() == Edge.class ? running.edge() : running.collector();
     }
 
-    private static Stack.Options configure(Stack.Options defaults, EndToEnd settings) {
+    private static Stack.Options configure(Stack.Options defaults, EndToEnd settings, LocalCollector collector) {
         Stack.Options options = defaults.withReplicas(settings.replicas())
                 .withServiceEnvironment(environment(settings.serviceEnvironment()));
         if (settings.mutualTls()) {
@@ -57,6 +77,9 @@ final class StackExtension implements BeforeAllCallback, ParameterResolver {
         }
         if (settings.forwardedClients()) {
             options = options.withEdgeChange(ForwardedClients::add);
+        }
+        if (collector != null) {
+            options = options.withTracesTo(collector);
         }
         return options;
     }

@@ -24,6 +24,7 @@ public final class EnvoyConfig {
     public static final String STATS_LISTENER = "paygate_stats";
     public static final String SERVICE_CLUSTER = "paygate_service";
     public static final String ADMIN_CLUSTER = "envoy_admin";
+    public static final String COLLECTOR_CLUSTER = "otel_collector";
     public static final String JWT_AUTHN = "envoy.filters.http.jwt_authn";
     /** Removes client copies of the headers only the edge sets. */
     public static final String DROP_RESERVED_HEADERS = "paygate.filters.http.drop_reserved_headers";

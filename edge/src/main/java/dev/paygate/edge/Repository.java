@@ -63,6 +63,11 @@ public record Repository(Path root) {
         return require(root.resolve(".venv/bin/envoy"), "./paygate setup");
     }
 
+    /** The OpenTelemetry Collector (OTLP receiver, file exporter) that ./paygate builds into .tools/otelcol. */
+    public Path otelCollector() {
+        return require(root.resolve(".tools/otelcol/paygate-otelcol"), "./paygate setup");
+    }
+
     /** buf, from npm (tools/package.json); buf.yaml at the root configures it. */
     public Path buf() {
         return require(root.resolve("tools/node_modules/.bin/buf"), "./paygate setup");

@@ -3,7 +3,8 @@ package dev.paygate.grpc;
 import io.micronaut.core.order.Ordered;
 
 /**
- * The order of the server interceptors, outermost first: request metadata (so every later log
+ * The order of the server interceptors, outermost first: tracing (the call's span covers every
+ * refusal below), request metadata (so every later log
  * line carries the request id), load shedding (a call refused for want of a worker costs nothing
  * more), the call's deadline, then authentication (an unknown caller learns nothing, not even which
  * field of its request is wrong). Inside them all, {@link RequestGate} parses and validates the
@@ -11,6 +12,7 @@ import io.micronaut.core.order.Ordered;
  */
 public final class InterceptorOrder {
 
+    public static final int TRACING = Ordered.HIGHEST_PRECEDENCE + 99;
     public static final int REQUEST_METADATA = Ordered.HIGHEST_PRECEDENCE + 100;
     public static final int LOAD_SHEDDING = REQUEST_METADATA + 1;
     public static final int DEADLINE = REQUEST_METADATA + 2;
