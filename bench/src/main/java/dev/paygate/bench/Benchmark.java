@@ -43,7 +43,14 @@ public final class Benchmark {
 
     public static void main(String[] args) throws Exception {
         Repository repository = Repository.locate();
-        BenchOptions options = BenchOptions.parse(args, repository.root().resolve("bench/results"));
+        BenchOptions options;
+        try {
+            options = BenchOptions.parse(args, repository.root().resolve("bench/results"));
+        } catch (IllegalArgumentException usage) {
+            System.err.println(usage.getMessage());
+            System.exit(2);
+            return;
+        }
         Instant started = Instant.now();
         double[] loadAverage = loadAverage();
         Path workDir = Files.createTempDirectory("paygate-bench-");
