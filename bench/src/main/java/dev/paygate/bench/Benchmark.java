@@ -173,10 +173,11 @@ public final class Benchmark {
         double envoyCpu = envoyPid > 0 ? ProcessSampler.cpuSeconds(envoyPid) : 0;
         double selfCpu = ProcessSampler.cpuSeconds(self);
         LoadDriver.Window window = LoadDriver.run(scenario.shape(), call, seconds(options.measureSeconds()), maxInFlight);
-        long completed = window.recorder().latencies().length;
+        Latencies latencies = window.recorder().latencies();
+        long completed = latencies.count();
         double perThousand = 1000.0 / Math.max(completed, 1);
         return new ScenarioResult(scenario, window.sent(), completed, window.recorder().ok(),
-                window.recorder().errors(), window.seconds(), new Percentiles(window.recorder().latencies()),
+                window.recorder().errors(), window.seconds(), latencies,
                 envoyPid > 0 ? (ProcessSampler.cpuSeconds(envoyPid) - envoyCpu) * perThousand : -1,
                 (ProcessSampler.cpuSeconds(servicePid) - serviceCpu) * perThousand,
                 (ProcessSampler.cpuSeconds(self) - selfCpu) * perThousand,

@@ -49,7 +49,8 @@ final class Report {
                 + "same TLS listener, connection manager, access log and routes; no jwt_authn, rate limits, buffer, "
                 + "strict-JSON Lua or header mutation; a second Envoy process on its own ports");
         root.put("rate_limits", "shadow mode on the full edge (identity buckets and per-address floor): counted, not refused");
-        root.put("latency", "every completed call, errors included; nearest-rank percentiles over all samples");
+        root.put("latency", "every completed call, errors included; percentiles from an HdrHistogram of every "
+                + "sample (3 significant digits)");
         return root;
     }
 

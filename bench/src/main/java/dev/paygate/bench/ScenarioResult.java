@@ -7,7 +7,7 @@ import java.util.Map;
  * (-1 where the path has no Envoy); peak RSS is VmHWM during the window, in MiB.
  */
 record ScenarioResult(Scenario scenario, long sent, long completed, long ok, Map<String, Long> errors,
-                      double seconds, Percentiles latency, double envoyCpuPer1000, double serviceCpuPer1000,
+                      double seconds, Latencies latency, double envoyCpuPer1000, double serviceCpuPer1000,
                       double generatorCpuPer1000, long servicePeakRssMib, long envoyPeakRssMib) {
 
     double throughput() {

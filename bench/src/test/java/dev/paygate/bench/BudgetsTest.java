@@ -17,7 +17,7 @@ class BudgetsTest {
         long[] latencies = new long[100];
         java.util.Arrays.fill(latencies, (long) (p50Millis * 1e6));
         return new ScenarioResult(new Scenario(target, operation, shape), ok, ok, ok, errors, 1.0,
-                new Percentiles(latencies), 0.1, 0.1, 0.1, 300, 40);
+                Latencies.of(latencies), 0.1, 0.1, 0.1, 300, 40);
     }
 
     private static JsonNode budget(ArrayNode budgets, String name) {
