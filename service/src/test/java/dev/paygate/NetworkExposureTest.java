@@ -43,7 +43,7 @@ class NetworkExposureTest {
         grpcPort = freePort();
         managementPort = freePort();
         // The test environment moves ports only; hosts keep application.yml's defaults.
-        service = RunningService.start(TestDatabase.h2Memory(), Map.of(
+        service = RunningService.start(TestDatabase.postgres(), Map.of(
                 "grpc.server.port", grpcPort,
                 "micronaut.server.port", managementPort,
                 "endpoints.all.port", managementPort));

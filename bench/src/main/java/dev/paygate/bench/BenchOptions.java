@@ -38,9 +38,9 @@ record BenchOptions(boolean smoke, double warmupSeconds, double measureSeconds, 
         Double seconds;
         @Option(names = "--warmup", paramLabel = "S", description = "warm-up seconds per scenario")
         Double warmup;
-        @Option(names = "--db", paramLabel = "h2|pg|pg-durable", converter = DatabaseName.class,
-                description = "the service's database")
-        Database database = Database.H2;
+        @Option(names = "--db", paramLabel = "pg-durable|pg", converter = DatabaseName.class,
+                description = "durable PostgreSQL (default) or, opted out, fsync and synchronous_commit off")
+        Database database = Database.POSTGRES_DURABLE;
         @Option(names = "--results", paramLabel = "DIR", description = "where the results go")
         Path results;
         @Option(names = "--history", paramLabel = "N", description = "load N authorizations onto one account first")
@@ -54,10 +54,9 @@ record BenchOptions(boolean smoke, double warmupSeconds, double measureSeconds, 
         @Override
         public Database convert(String value) {
             return switch (value) {
-                case "h2" -> Database.H2;
                 case "pg" -> Database.POSTGRES;
                 case "pg-durable" -> Database.POSTGRES_DURABLE;
-                default -> throw new CommandLine.TypeConversionException("not h2, pg or pg-durable: " + value);
+                default -> throw new CommandLine.TypeConversionException("not pg-durable or pg: " + value);
             };
         }
     }
@@ -94,7 +93,6 @@ record BenchOptions(boolean smoke, double warmupSeconds, double measureSeconds, 
     /** The --db value, as the results name it. */
     String databaseName() {
         return switch (database) {
-            case H2 -> "h2";
             case POSTGRES -> "pg";
             case POSTGRES_DURABLE -> "pg-durable";
         };

@@ -32,7 +32,6 @@ final class Report {
         ObjectNode database = root.putObject("database");
         database.put("kind", options.databaseName());
         database.put("durable", switch (options.database()) {
-            case H2 -> "H2 file, group commit (a reply waits for the file to hold its commit): survives a killed process, not an OS crash";
             case POSTGRES -> "no: embedded PostgreSQL with fsync=off and synchronous_commit=off";
             case POSTGRES_DURABLE -> "yes: embedded PostgreSQL with fsync=on and synchronous_commit=on";
         });

@@ -9,7 +9,8 @@ import java.util.function.UnaryOperator;
 /**
  * {@code ./paygate run}: Envoy on 8443 (TLS; admin 127.0.0.1:9901) in front of the service (gRPC
  * 127.0.0.1:50051, management 127.0.0.1:8081), until Ctrl-C. {@code --replicas N} starts N services
- * on consecutive ports sharing one PostgreSQL. Ports come from PAYGATE_ENVOY_PORT,
+ * on consecutive ports. The replicas share one embedded PostgreSQL, durable (fsync and
+ * synchronous_commit on), its data kept in .run/postgres across runs. Ports come from PAYGATE_ENVOY_PORT,
  * PAYGATE_ENVOY_ADMIN_PORT, PAYGATE_ENVOY_STATS_PORT,
  * PAYGATE_GRPC_PORT and PAYGATE_MANAGEMENT_PORT. The local CA, the edge's
  * certificate and the development signing key live in .run/ (made on first run, never committed).
@@ -41,10 +42,10 @@ public final class LocalStack {
                 port("PAYGATE_GRPC_PORT", 50051), port("PAYGATE_MANAGEMENT_PORT", 8081),
                 repository.root().resolve(".run"), UnaryOperator.identity(),
                 // The production JVM flags (service/jvm.options, as in the Docker image) set the heap.
-                Map.of("PAYGATE_REFLECTION", "true"), null, mutualTls).withProductionJvm();
+                Map.of("PAYGATE_REFLECTION", "true"), null, mutualTls).withProductionJvm().withKeptDatabase();
         System.out.println("starting " + replicas + " service replica(s) and envoy ...");
         Stack stack = Stack.start(repository, options);
-        stack.superviseReplicas(java.time.Duration.ofSeconds(1));
+        stack.supervise(java.time.Duration.ofSeconds(1));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("\nstopping envoy and the service ...");

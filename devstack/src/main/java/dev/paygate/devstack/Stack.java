@@ -5,7 +5,6 @@ import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.edge.FreePorts;
 import dev.paygate.edge.Repository;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -18,62 +17,64 @@ import java.util.Map;
 import java.util.function.UnaryOperator;
 
 /**
- * Envoy in front of N service replicas, all real processes on loopback. One replica uses the
- * embedded H2 default; two or more share one PostgreSQL database (embedded binaries from Maven
- * Central), as replicas in production share theirs. Envoy speaks TLS with a certificate from a
+ * Envoy in front of N service replicas, all real processes on loopback, sharing one PostgreSQL
+ * (embedded binaries from Maven Central, data in the work directory's {@code postgres/}), as
+ * replicas in production share theirs. Envoy speaks TLS with a certificate from a
  * local CA, and Envoy and every replica verify tokens against the development key's JWKS; both
  * are made in the work directory on first use ({@link DevCredentials}).
  */
 public final class Stack implements AutoCloseable {
 
     /**
-     * What to start. {@code database} null means {@link Database#defaultFor} the replica count;
-     * {@code edgeChanges} change the local rendering further (tests add a fault filter), identity
-     * for none.
+     * What to start. {@code edgeChanges} change the local rendering further (tests add a fault
+     * filter), identity for none. {@code keepDatabase}: the database's files outlive the stack
+     * (./paygate run keeps them in .run/ across runs); otherwise they go when it closes.
      */
     public record Options(int replicas, int envoyPort, int adminPort, int statsPort, int firstGrpcPort,
                           int firstManagementPort, Path workDir, UnaryOperator<EnvoyConfig> edgeChanges,
                           Map<String, String> serviceEnvironment, String serviceHeap, boolean mutualTls,
-                          ServiceJvm serviceJvm, Database database) {
+                          ServiceJvm serviceJvm, Database database, boolean keepDatabase) {
 
-        /** Fast-start service JVMs on the default database. */
+        /** Fast-start service JVMs on a durable database that goes with the stack. */
         public Options(int replicas, int envoyPort, int adminPort, int statsPort, int firstGrpcPort,
                        int firstManagementPort, Path workDir, UnaryOperator<EnvoyConfig> edgeChanges,
                        Map<String, String> serviceEnvironment, String serviceHeap, boolean mutualTls) {
             this(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.FAST_START, null);
-        }
-
-        /** The database the replicas share. */
-        public Database resolvedDatabase() {
-            return database != null ? database : Database.defaultFor(replicas);
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.FAST_START,
+                    Database.POSTGRES_DURABLE, false);
         }
 
         /** The service's production JVM flags (service/jvm.options) instead of the fast start. */
         public Options withProductionJvm() {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.PRODUCTION, database);
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.PRODUCTION, database, keepDatabase);
         }
 
         public Options withDatabase(Database chosen) {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, chosen);
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, chosen, keepDatabase);
         }
 
         public Options withServiceEnvironment(Map<String, String> environment) {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    edgeChanges, environment, serviceHeap, mutualTls, serviceJvm, database);
+                    edgeChanges, environment, serviceHeap, mutualTls, serviceJvm, database, keepDatabase);
         }
 
         public Options withReplicas(int count) {
             return new Options(count, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database);
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, keepDatabase);
+        }
+
+        /** The database's files stay in the work directory when the stack closes, for the next run. */
+        public Options withKeptDatabase() {
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, true);
         }
 
         /** The edge requires client certificates from the local CA ({@link MutualTlsEdge}). */
         public Options withMutualTls() {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    edgeChanges, serviceEnvironment, serviceHeap, true, serviceJvm, database);
+                    edgeChanges, serviceEnvironment, serviceHeap, true, serviceJvm, database, keepDatabase);
         }
     }
 
@@ -83,8 +84,10 @@ public final class Stack implements AutoCloseable {
     private final List<ServiceProcess> replicas = new java.util.concurrent.CopyOnWriteArrayList<>();
     private java.util.concurrent.ScheduledExecutorService supervisor;
     private DevCredentials credentials;
-    private EmbeddedPostgres postgres;
-    private EnvoyProcess envoy;
+    private LocalPostgres postgres;
+    // Replaced by the supervisor thread while callers read it.
+    private volatile EnvoyProcess envoy;
+    private boolean closed;
     private String databaseUrl;
 
     private Stack(Repository repository, Options options) {
@@ -110,14 +113,9 @@ public final class Stack implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         credentials = DevCredentials.ensure(options.workDir());
-        Database database = options.resolvedDatabase();
-        if (database == Database.H2 && options.replicas() > 1) {
-            throw new IllegalArgumentException("H2 serves one replica; several share PostgreSQL");
-        }
-        databaseUrl = database == Database.H2
-                ? "jdbc:h2:file:" + options.workDir().resolve("data/paygate").toAbsolutePath()
-                        + ";WRITE_DELAY=500;LOCK_TIMEOUT=5000"
-                : startPostgres(database == Database.POSTGRES_DURABLE);
+        postgres = LocalPostgres.start(options.workDir().resolve("postgres"), options.database(),
+                options.keepDatabase());
+        databaseUrl = postgres.jdbcUrl();
         for (int i = 0; i < options.replicas(); i++) {
             replicas.add(startReplica(i));
         }
@@ -128,27 +126,9 @@ public final class Stack implements AutoCloseable {
         if (options.mutualTls()) {
             MutualTlsEdge.requireClientCertificates(config, credentials.caCertificate());
         }
-        Path rendered = options.edgeChanges().apply(config).writeTo(options.workDir().resolve("envoy.local.yaml"));
-        envoy = EnvoyProcess.start(repository.envoyBinary(), rendered, options.adminPort(),
-                options.workDir().resolve("envoy.log"));
+        options.edgeChanges().apply(config).writeTo(options.workDir().resolve("envoy.local.yaml"));
+        envoy = startEnvoy();
         envoy.awaitHealthyHosts("paygate_service", replicas.size(), java.time.Duration.ofSeconds(30));
-    }
-
-    private String startPostgres(boolean durable) {
-        try {
-            EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
-                    .setDataDirectory(options.workDir().resolve("postgres"))
-                    .setCleanDataDirectory(true);
-            if (durable) {
-                // As production runs it: the embedded server's defaults turn fsync and
-                // synchronous_commit off (fast, but a crash loses acknowledged commits).
-                builder.setServerConfig("fsync", "on").setServerConfig("synchronous_commit", "on");
-            }
-            postgres = builder.start();
-            return postgres.getJdbcUrl("postgres", "postgres");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start embedded PostgreSQL", e);
-        }
     }
 
     private ServiceProcess startReplica(int index) {
@@ -161,10 +141,8 @@ public final class Stack implements AutoCloseable {
         Map<String, String> environment = new HashMap<>(options.serviceEnvironment());
         environment.put("PAYGATE_DB_URL", databaseUrl);
         environment.put("PAYGATE_JWKS", credentials.signingKey().jwksFile().toAbsolutePath().toString());
-        if (postgres != null) {
-            environment.put("PAYGATE_DB_USER", "postgres");
-            environment.put("PAYGATE_DB_PASSWORD", "postgres");
-        }
+        environment.put("PAYGATE_DB_USER", "postgres");
+        environment.put("PAYGATE_DB_PASSWORD", "postgres");
         Path log = options.workDir().resolve("service-" + index + ".log");
         if (options.serviceJvm() == ServiceJvm.PRODUCTION) {
             return ServiceProcess.start(repository.serviceJar(), grpcPort, managementPort, environment,
@@ -174,30 +152,52 @@ public final class Stack implements AutoCloseable {
                 options.serviceHeap(), log);
     }
 
+    /** Envoy on the rendered config; it waits until Envoy's admin says it is ready. */
+    private EnvoyProcess startEnvoy() {
+        return EnvoyProcess.start(repository.envoyBinary(), options.workDir().resolve("envoy.local.yaml"),
+                options.adminPort(), options.workDir().resolve("envoy.log"));
+    }
+
     /**
-     * Restarts any replica whose process has exited, checking every {@code interval}, until
-     * {@link #close()}: what a process supervisor (systemd, compose's restart policy) does.
+     * Restarts any replica, and Envoy, whose process has exited, checking every {@code interval},
+     * until {@link #close()}: what a process supervisor (systemd, compose's restart policy) does.
+     * For ./paygate run a development convenience. A restarted Envoy starts from its config file:
+     * what was changed through its admin API since is gone.
      */
-    public void superviseReplicas(java.time.Duration interval) {
+    public void supervise(java.time.Duration interval) {
         supervisor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "paygate-replica-supervisor");
+            Thread thread = new Thread(runnable, "paygate-supervisor");
             thread.setDaemon(true);
             return thread;
         });
-        supervisor.scheduleWithFixedDelay(() -> {
-            for (int i = 0; i < replicas.size(); i++) {
-                ServiceProcess replica = replicas.get(i);
-                if (!replica.isAlive()) {
-                    System.err.println("replica " + i + " (gRPC port " + replica.grpcPort() + ") exited with "
-                            + replica.exitValue() + "; restarting it");
-                    try {
-                        restart(i);
-                    } catch (RuntimeException e) {
-                        System.err.println("restarting replica " + i + " failed, will try again: " + e.getMessage());
-                    }
+        supervisor.scheduleWithFixedDelay(this::restartExited, interval.toMillis(), interval.toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    private synchronized void restartExited() {
+        if (closed) {
+            return;
+        }
+        for (int i = 0; i < replicas.size(); i++) {
+            ServiceProcess replica = replicas.get(i);
+            if (!replica.isAlive()) {
+                System.err.println("replica " + i + " (gRPC port " + replica.grpcPort() + ") exited with "
+                        + replica.exitValue() + "; restarting it");
+                try {
+                    restart(i);
+                } catch (RuntimeException e) {
+                    System.err.println("restarting replica " + i + " failed, will try again: " + e.getMessage());
                 }
             }
-        }, interval.toMillis(), interval.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+        if (!envoy.isAlive()) {
+            System.err.println("envoy exited with " + envoy.exitValue() + "; restarting it");
+            try {
+                envoy = startEnvoy();
+            } catch (RuntimeException e) {
+                System.err.println("restarting envoy failed, will try again: " + e.getMessage());
+            }
+        }
     }
 
     /** Starts a replica again after {@link ServiceProcess#kill()}, on the same ports. */
@@ -244,13 +244,14 @@ public final class Stack implements AutoCloseable {
         return options.statsPort();
     }
 
-    /** JDBC URL of the shared database (H2 file or PostgreSQL), for counting what was stored. */
+    /** JDBC URL of the shared PostgreSQL database, for counting what was stored. */
     public String databaseUrl() {
         return databaseUrl;
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        closed = true;
         if (supervisor != null) {
             supervisor.shutdownNow();
         }
@@ -259,11 +260,7 @@ public final class Stack implements AutoCloseable {
         }
         replicas.forEach(ServiceProcess::close);
         if (postgres != null) {
-            try {
-                postgres.close();
-            } catch (IOException e) {
-                System.err.println("stopping PostgreSQL failed: " + e);
-            }
+            postgres.close();
         }
     }
 }

@@ -2,7 +2,6 @@ package dev.paygate.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.paygate.devstack.Database;
 import dev.paygate.devstack.Stack;
 import dev.paygate.devstack.TestStacks;
 import dev.paygate.devstack.credentials.DevSigningKey;
@@ -75,15 +74,9 @@ public final class Edge implements AutoCloseable {
         }
     }
 
-    /**
-     * Starts the stack with {@code replicas} service processes under a fresh work directory, on
-     * PostgreSQL when {@code postgres} (several replicas always share one).
-     */
-    public static Edge start(String suite, int replicas, Map<String, String> serviceEnvironment, boolean postgres) {
-        return start(suite, options -> {
-            Stack.Options configured = options.withServiceEnvironment(serviceEnvironment).withReplicas(replicas);
-            return postgres ? configured.withDatabase(Database.POSTGRES) : configured;
-        });
+    /** Starts the stack with {@code replicas} service processes under a fresh work directory. */
+    public static Edge start(String suite, int replicas, Map<String, String> serviceEnvironment) {
+        return start(suite, options -> options.withServiceEnvironment(serviceEnvironment).withReplicas(replicas));
     }
 
     /** Starts one replica behind an edge that requires client certificates; this edge's clients present one. */
@@ -93,12 +86,16 @@ public final class Edge implements AutoCloseable {
 
     private static Edge start(String suite, java.util.function.UnaryOperator<Stack.Options> configure) {
         try {
-            Path workDir = Files.createTempDirectory("paygate-e2e-" + suite + "-");
-            Stack.Options options = configure.apply(TestStacks.options(1, workDir));
-            return new Edge(Stack.start(Repository.locate(), options), suite + "-client");
+            return startIn(Files.createTempDirectory("paygate-e2e-" + suite + "-"), suite, configure);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Starts one replica's stack in {@code workDir}, e.g. again on the database an earlier stack kept there. */
+    static Edge startIn(Path workDir, String suite, java.util.function.UnaryOperator<Stack.Options> configure) {
+        Stack.Options options = configure.apply(TestStacks.options(1, workDir));
+        return new Edge(Stack.start(Repository.locate(), options), suite + "-client");
     }
 
     public Stack stack() {
@@ -262,13 +259,7 @@ public final class Edge implements AutoCloseable {
     }
 
     public Connection connect() throws SQLException {
-        String url = stack.databaseUrl();
-        if (url.startsWith("jdbc:postgresql:")) {
-            return DriverManager.getConnection(url, "postgres", "postgres");
-        }
-        // H2 in file mode allows one process; AUTO_SERVER is not on, so read through the service
-        // instead: tests on one replica count via the API, not JDBC.
-        throw new IllegalStateException("JDBC counting needs the PostgreSQL stack (replicas >= 2, or postgres = true)");
+        return DriverManager.getConnection(stack.databaseUrl(), "postgres", "postgres");
     }
 
     @Override

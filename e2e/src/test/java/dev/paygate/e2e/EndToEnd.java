@@ -24,9 +24,6 @@ public @interface EndToEnd {
     /** PAYGATE_* settings for every replica, as {@code NAME=value}. */
     String[] serviceEnvironment() default {};
 
-    /** One replica on PostgreSQL too (several always share one), so that a suite can lock rows and count them. */
-    boolean postgres() default false;
-
     /** The edge requires client certificates from the local CA, and the suite's clients present one. */
     boolean mutualTls() default false;
 

@@ -15,11 +15,6 @@ import dev.paygate.v1.CreateAuthorizationRequest;
 import dev.paygate.v1.GetAccountRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.zonky.test.db.postgres.util.LinuxUtils;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -130,7 +125,7 @@ class HealthIT {
 
     @Test
     void databaseDown_noReplicaServing_clientsGetFast503OrUnavailable_untilItIsBack() {
-        SharedDatabase database = SharedDatabase.of(edge);
+        StackPostgres database = StackPostgres.of(edge.stack());
         String accountPath = "/v1/" + account.getName();
         long stop = System.nanoTime();
         database.stop();
@@ -264,61 +259,6 @@ class HealthIT {
             running.set(false);
             for (Thread thread : threads) {
                 thread.join(TimeUnit.SECONDS.toMillis(10));
-            }
-        }
-    }
-
-    /**
-     * The stack's shared PostgreSQL, stopped and started the way an operator would, with
-     * {@code pg_ctl} on its data directory: "unreachable" for real, for every replica at once.
-     * (zonky's embedded PostgreSQL has no restart of its own; its binaries include pg_ctl.)
-     */
-    private record SharedDatabase(Path pgCtl, Path dataDirectory, String options, Path log) {
-
-        static SharedDatabase of(Edge edge) {
-            Path workDir = edge.stack().workDir();
-            Path data = workDir.resolve("postgres");
-            try {
-                long pid = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
-                Path postgres = Path.of(ProcessHandle.of(pid).orElseThrow().info().command().orElseThrow());
-                // postmaster.opts is the server's own record of how it was started: the binary,
-                // then its quoted arguments (port, listen address, settings).
-                String started = Files.readString(data.resolve("postmaster.opts")).trim();
-                String options = started.substring(started.indexOf(' ') + 1);
-                return new SharedDatabase(postgres.resolveSibling("pg_ctl"), data, options,
-                        workDir.resolve("postgres-restarted.log"));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-
-        void stop() {
-            pgCtl("-D", dataDirectory.toString(), "-m", "fast", "-w", "-t", "30", "stop");
-        }
-
-        void start() {
-            pgCtl("-D", dataDirectory.toString(), "-o", options, "-l", log.toString(), "-w", "-t", "30", "start");
-        }
-
-        private void pgCtl(String... arguments) {
-            List<String> command = new ArrayList<>();
-            // As zonky runs it: PostgreSQL refuses to run as root, so as root it gets a user namespace.
-            if (LinuxUtils.isUnshareAvailable()) {
-                command.addAll(List.of("unshare", "-U"));
-            }
-            command.add(pgCtl.toString());
-            command.addAll(List.of(arguments));
-            try {
-                Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-                if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-                    throw new IllegalStateException(command + " failed; see " + log);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
             }
         }
     }

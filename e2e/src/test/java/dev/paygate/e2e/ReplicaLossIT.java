@@ -65,7 +65,7 @@ class ReplicaLossIT {
             // The supervisor looks every 4 s: its replacement JVM boots on these same 2 cores, so the
             // survivor is judged while the replica is down and not yet booting, and the whole outage
             // (until the replacement is healthy) is reported beside it.
-            edge.stack().superviseReplicas(SUPERVISOR_INTERVAL);
+            edge.stack().supervise(SUPERVISOR_INTERVAL);
             // The victim is the replica started last, so the survivor is the same JVM, as warm, that
             // served alone in phase 1: its two figures compare like for like.
             ServiceProcess victim = edge.stack().replicas().get(1);

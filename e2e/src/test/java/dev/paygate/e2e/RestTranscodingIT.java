@@ -194,6 +194,46 @@ class RestTranscodingIT {
         assertThat(rest.balances(account)).isEqualTo(new Balances("0", "40", "460", 1));
     }
 
+    /** A careless client: no Idempotency-Key, and the first answer lost, so it sends the capture again. */
+    @Test
+    void capture_repeatedWithoutAKeyAfterALostAnswer_is200WithTheCapturedAuthorization_andCapturesOnce() {
+        Captured first = capturedWithoutAKey("{}");
+
+        Rest repeated = edge.post("/v1/" + first.authorization() + ":capture", "{}");
+
+        assertThat(repeated.status()).as(repeated.text()).isEqualTo(200);
+        assertThat(repeated.json()).isEqualTo(first.answer().json());
+        assertThat(repeated.header("idempotent-replayed")).isEqualTo("true");
+        assertThat(rest.balances(first.account())).isEqualTo(new Balances("0", "100", "400", 1));
+    }
+
+    @Test
+    void partialCapture_repeatedWithoutAKey_is400_sayingWhatWasCaptured_andCapturesOnce() {
+        String forty = "{\"amount\": {\"currencyCode\": \"EUR\", \"units\": \"40\"}}";
+        Captured first = capturedWithoutAKey(forty);
+
+        Rest repeated = edge.post("/v1/" + first.authorization() + ":capture", forty);
+
+        JsonNode error = assertError(repeated, 400, 9, "AUTHORIZATION_NOT_APPROVED");
+        JsonNode metadata = detail(error, RestPayments.ERROR_INFO).path("metadata");
+        assertThat(metadata.path("state").asText()).isEqualTo("CAPTURED");
+        assertThat(metadata.path("captured_amount").asText()).isEqualTo("40");
+        assertThat(metadata.path("currency_code").asText()).isEqualTo("EUR");
+        assertThat(rest.balances(first.account())).isEqualTo(new Balances("0", "40", "460", 1));
+    }
+
+    /** An account with one authorization of 100 EUR, captured once by {@code body} without a key. */
+    private record Captured(String account, String authorization, Rest answer) {
+    }
+
+    private Captured capturedWithoutAKey(String body) {
+        String account = rest.createAccount(500).get("name").asText();
+        String authorization = rest.authorized(account, 100).get("name").asText();
+        Rest answer = edge.post("/v1/" + authorization + ":capture", body);
+        assertThat(answer.status()).as(answer.text()).isEqualTo(200);
+        return new Captured(account, authorization, answer);
+    }
+
     @Test
     void void_releasesTheHold() {
         String account = rest.createAccount(500).get("name").asText();

@@ -29,7 +29,7 @@ final class StackExtension implements BeforeAllCallback, ParameterResolver {
         EndToEnd settings = suite.getAnnotation(EndToEnd.class);
         String name = suite.getSimpleName().replaceFirst("IT$", "").toLowerCase();
         Edge edge = settings.mutualTls() ? Edge.startWithMutualTls(name)
-                : Edge.start(name, settings.replicas(), environment(settings.serviceEnvironment()), settings.postgres());
+                : Edge.start(name, settings.replicas(), environment(settings.serviceEnvironment()));
         context.getStore(NAMESPACE).put(Running.class, new Running(edge));
         switch (settings.rateLimits()) {
             case SHADOWED -> edge.stack().envoy().shadowRateLimits();

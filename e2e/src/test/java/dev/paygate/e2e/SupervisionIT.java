@@ -4,14 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.paygate.devstack.ServiceProcess;
+import dev.paygate.edge.EnvoyProcess;
+import dev.paygate.v1.GetAccountRequest;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * {@code ./paygate run} supervises its replicas: one that dies (SIGKILL, as the OOM killer would)
- * is started again on its ports, and Envoy takes it back into rotation by its health check.
+ * {@code ./paygate run} supervises its processes: a replica that dies (SIGKILL, as the OOM killer
+ * would) is started again on its ports, and Envoy takes it back into rotation by its health
+ * check; an Envoy that dies is started again on its ports and config.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @EndToEnd
@@ -22,7 +25,7 @@ class SupervisionIT {
     @BeforeAll
     void setUp(Edge started) {
         edge = started;
-        edge.stack().superviseReplicas(Duration.ofSeconds(1));
+        edge.stack().supervise(Duration.ofSeconds(1));
     }
 
     @Test
@@ -42,5 +45,27 @@ class SupervisionIT {
                 (System.nanoTime() - killedAt) / 1_000_000);
         assertThat(edge.stack().replicas().get(0).grpcPort()).isEqualTo(killed.grpcPort());
         assertThat(RestPayments.units(rest.account(account), "held")).as("the hold survived the crash").isEqualTo("40");
+    }
+
+    @Test
+    void killedEnvoy_isRestarted_andCallsThroughTheEdgeSucceedAgain() {
+        RestPayments rest = new RestPayments(edge);
+        String account = rest.createAccount(300).get("name").asText();
+        EnvoyProcess killed = edge.stack().envoy();
+        long killedAt = System.nanoTime();
+
+        ProcessHandle.of(killed.pid()).orElseThrow().destroyForcibly();
+
+        await("REST through the edge answers again").atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                .until(() -> edge.get("/v1/" + account).status() == 200);
+        System.out.printf("envoy SIGKILL -> REST answered through the restarted envoy after %d ms%n",
+                (System.nanoTime() - killedAt) / 1_000_000);
+        assertThat(edge.stack().envoy()).isNotSameAs(killed);
+        await("gRPC through the edge answers again").atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                .untilAsserted(() -> assertThat(edge.accounts().getAccount(GetAccountRequest.newBuilder()
+                        .setName(account).build()).getName()).isEqualTo(account));
+        assertThat(RestPayments.units(rest.authorized(account, 25), "amount")).isEqualTo("25");
     }
 }

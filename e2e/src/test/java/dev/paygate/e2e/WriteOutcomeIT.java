@@ -31,10 +31,10 @@ import org.junit.jupiter.api.Test;
  * the replica may have committed it, so the answer is the service's own COMMIT_OUTCOME_UNKNOWN,
  * never "unavailable, retry": UNKNOWN without retry advice for an unkeyed write, UNAVAILABLE with
  * retry advice (same key) for a keyed one; REST and gRPC alike. A write the edge never sent keeps
- * SERVICE_UNAVAILABLE with retry advice. One replica on PostgreSQL: the test holds the account's
- * row lock, so the write is parked inside the replica's transaction when the replica is SIGKILLed.
+ * SERVICE_UNAVAILABLE with retry advice. The test holds the account's row lock, so the write is
+ * parked inside the replica's transaction when the replica is SIGKILLed.
  */
-@EndToEnd(postgres = true)
+@EndToEnd
 class WriteOutcomeIT {
 
     private static Edge edge;

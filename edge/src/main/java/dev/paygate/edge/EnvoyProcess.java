@@ -61,6 +61,15 @@ public final class EnvoyProcess implements AutoCloseable {
                 process);
     }
 
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** The exit code of a process that has exited. */
+    public int exitValue() {
+        return process.exitValue();
+    }
+
     /** The operating system's process id (the benchmark reads its CPU time and memory in /proc). */
     public long pid() {
         return process.pid();

@@ -56,7 +56,7 @@ public class Accounts {
             try {
                 Outcome<Account> outcome = database.inTransaction(!idempotencyKey.isEmpty(), tx -> idempotency.once(tx,
                         CREATE_SCOPE_PREFIX + owner, idempotencyKey, CREATE_METHOD, request, Account.parser(),
-                        () -> insert(tx, request.getAccount(), owner)));
+                        () -> Outcome.applied(insert(tx, request.getAccount(), owner))));
                 idempotency.countCommitted(CREATE_METHOD, outcome);
                 return outcome;
             } catch (ApiException e) {

@@ -41,10 +41,10 @@ public class IdempotencyStore {
         this.meters = meters;
     }
 
-    /** The work a keyed mutation does when its key is new. */
+    /** The work a keyed mutation does when its key is new, and whether it found the work already done. */
     @FunctionalInterface
     public interface Mutation<T> {
-        T run() throws SQLException;
+        Outcome<T> run() throws SQLException;
     }
 
     /**
@@ -57,20 +57,20 @@ public class IdempotencyStore {
     public <T extends Message> Outcome<T> once(Tx tx, String scope, String key, String method, Message request,
                                               Parser<T> parser, Mutation<T> mutation) throws SQLException {
         if (key.isEmpty()) {
-            return new Outcome<>(mutation.run(), false);
+            return mutation.run();
         }
         OffsetDateTime now = DbTime.now(clock);
         Optional<Stored> stored = find(tx, scope, key);
         if (stored.isPresent() && stored.get().expireTime().isAfter(now)) {
             return new Outcome<>(replay(stored.get(), key, method, request, parser), true);
         }
-        T response = mutation.run();
+        Outcome<T> outcome = mutation.run();
         if (stored.isPresent()) {
             // Expired and not yet purged: the key is free again.
             forget(tx, scope, key);
         }
-        remember(tx, scope, key, method, request, response, now);
-        return new Outcome<>(response, false);
+        remember(tx, scope, key, method, request, outcome.response(), now);
+        return outcome;
     }
 
     /** A remembered key's row. */

@@ -1,15 +1,9 @@
 package dev.paygate.persistence;
 
-import io.grpc.Context;
-import io.grpc.Deadline;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.SQLTimeoutException;
-import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import org.h2.engine.SessionLocal;
 
 /**
  * One open transaction. Statements it prepares carry the call's remaining budget as their query
@@ -17,51 +11,22 @@ import org.h2.engine.SessionLocal;
  */
 public final class Tx {
 
-    private static final Executor CANCELLER = Executors.newCachedThreadPool(r -> {
-        Thread thread = new Thread(r, "paygate-statement-cancel");
-        thread.setDaemon(true);
-        return thread;
-    });
-
     private final Connection connection;
-    private final Context context;
-    /** The session if this is in-process H2, else null. */
-    private final SessionLocal h2;
+    private final CallBudget budget;
 
-    Tx(Connection connection, Context context, SessionLocal h2) {
+    Tx(Connection connection, CallBudget budget) {
         this.connection = connection;
-        this.context = context;
-        this.h2 = h2;
+        this.budget = budget;
     }
 
     /** Runs a statement under the call's budget; the callback reads or updates through it. */
     public <T> T with(String sql, StatementWork<T> work) throws SQLException {
-        if (context.isCancelled()) {
+        if (budget.isCancelled()) {
             throw new SQLTimeoutException("call cancelled or deadline exceeded", "57014");
         }
-        try (PreparedStatement statement = connection.prepareStatement(sql)) {
-            Deadline deadline = context.getDeadline();
-            if (h2 != null) {
-                // H2's setQueryTimeout runs SET QUERY_TIMEOUT, and every SET bumps H2's metadata
-                // version (Set.update in H2 2.3): every session then re-parses each statement it
-                // prepares next. Per statement, that had every write parse all of its SQL again.
-                // The session's own timeout is the same bound, in milliseconds, without the SET.
-                h2.setQueryTimeout(deadline == null ? 0
-                        : (int) Math.min(Integer.MAX_VALUE, Math.max(1, deadline.timeRemaining(TimeUnit.MILLISECONDS))));
-            } else if (deadline != null) {
-                // JDBC timeouts are whole seconds: round up, and let the cancel listener be exact.
-                long millis = deadline.timeRemaining(TimeUnit.MILLISECONDS);
-                statement.setQueryTimeout((int) Math.max(1, (millis + 999) / 1000));
-            }
-            Context.CancellationListener cancel = cancelled -> cancelQuietly(statement);
-            // Not on the thread that fires deadlines: a cancel can block (PostgreSQL opens a
-            // connection to send it), and must not delay other calls' deadlines.
-            context.addListener(cancel, CANCELLER);
-            try {
-                return work.run(statement);
-            } finally {
-                context.removeListener(cancel);
-            }
+        try (PreparedStatement statement = connection.prepareStatement(sql);
+             CallBudget.Registration cancel = DeadlineBridge.boundStatement(statement, budget)) {
+            return work.run(statement);
         }
     }
 
@@ -69,13 +34,5 @@ public final class Tx {
     @FunctionalInterface
     public interface StatementWork<T> {
         T run(PreparedStatement statement) throws SQLException;
-    }
-
-    private static void cancelQuietly(PreparedStatement statement) {
-        try {
-            statement.cancel();
-        } catch (SQLException ignored) {
-            // The statement finished or the connection is gone: nothing left to cancel.
-        }
     }
 }

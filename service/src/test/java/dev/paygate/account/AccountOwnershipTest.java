@@ -55,7 +55,7 @@ class AccountOwnershipTest {
 
     @BeforeAll
     void start() {
-        service = RunningService.start(TestDatabase.h2Memory());
+        service = RunningService.start(TestDatabase.postgres());
         alice = service.channelAs(TestTokens.token("alice", TestTokens.READ, TestTokens.WRITE));
         bob = service.channelAs(TestTokens.token("bob", TestTokens.READ, TestTokens.WRITE));
         bobsAccount = accounts(bob).createAccount(newAccount(100)).getName();

@@ -64,7 +64,7 @@ class AuthenticationTest {
 
     @BeforeAll
     void start() {
-        service = RunningService.start(TestDatabase.h2Memory(), Map.of("paygate.reflection.enabled", true));
+        service = RunningService.start(TestDatabase.postgres(), Map.of("paygate.reflection.enabled", true));
     }
 
     @AfterAll
@@ -234,9 +234,9 @@ class AuthenticationTest {
 
     @Test
     void serviceWithoutKeySet_refusesToStart() {
-        assertThatThrownBy(() -> RunningService.start(TestDatabase.h2Memory(), Map.of("paygate.auth.jwks", "")).close())
+        assertThatThrownBy(() -> RunningService.start(TestDatabase.postgres(), Map.of("paygate.auth.jwks", "")).close())
                 .hasStackTraceContaining("PAYGATE_JWKS (paygate.auth.jwks) is not set");
-        assertThatThrownBy(() -> RunningService.start(TestDatabase.h2Memory(),
+        assertThatThrownBy(() -> RunningService.start(TestDatabase.postgres(),
                 Map.of("paygate.auth.jwks", "http://idp.example/jwks.json")).close())
                 .hasStackTraceContaining("must be a file path or an https:// URL");
     }

@@ -33,17 +33,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /** An uncaptured hold lapses after its TTL: the sweep releases exactly its amount, once. */
 class HoldExpiryTest {
 
     @Test
     void approvedHold_pastItsTtl_expiresReleasesCreditAndCannotBeCaptured() throws Exception {
-        try (RunningService service = RunningService.start(TestDatabase.h2Memory(), Map.of(
+        try (RunningService service = RunningService.start(TestDatabase.postgres(), Map.of(
                 "paygate.holds.ttl", "1s",
                 "paygate.holds.sweep-interval", "200ms"))) {
             String account = service.accounts().createAccount(newAccount(100)).getName();
@@ -84,7 +81,7 @@ class HoldExpiryTest {
 
     @Test
     void capture_inTheLastSecondBeforeExpireTime_succeeds() throws Exception {
-        try (RunningService service = RunningService.start(TestDatabase.h2Memory(), Map.of(
+        try (RunningService service = RunningService.start(TestDatabase.postgres(), Map.of(
                 "paygate.test.clock", "manual",
                 "paygate.holds.ttl", "1s"))) {
             ManualClock clock = service.bean(ManualClock.class);
@@ -107,7 +104,7 @@ class HoldExpiryTest {
 
     @Test
     void capture_atExpireTime_failsWithAuthorizationExpired() throws Exception {
-        try (RunningService service = RunningService.start(TestDatabase.h2Memory(), Map.of(
+        try (RunningService service = RunningService.start(TestDatabase.postgres(), Map.of(
                 "paygate.test.clock", "manual",
                 "paygate.holds.ttl", "1s"))) {
             ManualClock clock = service.bean(ManualClock.class);
@@ -127,14 +124,10 @@ class HoldExpiryTest {
         }
     }
 
-    static Stream<TestDatabase> databases() {
-        return Stream.of(TestDatabase.h2Memory(), TestDatabase.postgres());
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("databases")
-    void expiredHold_stopsHoldingCreditAtItsExpireTime_andReadsExpired_beforeAnySweep(TestDatabase database)
+    @Test
+    void expiredHold_stopsHoldingCreditAtItsExpireTime_andReadsExpired_beforeAnySweep()
             throws Exception {
+        TestDatabase database = TestDatabase.postgres();
         try (RunningService service = RunningService.start(database, Map.of(
                 "paygate.test.clock", "manual",
                 "paygate.holds.ttl", "1s"))) {
@@ -163,7 +156,7 @@ class HoldExpiryTest {
 
     @Test
     void sweep_drainsEveryAccountInBatches_andOneBadAccountDoesNotStopIt() throws Exception {
-        try (RunningService service = RunningService.start(TestDatabase.h2Memory(), Map.of(
+        try (RunningService service = RunningService.start(TestDatabase.postgres(), Map.of(
                 "paygate.test.clock", "manual",
                 "paygate.holds.ttl", "1s",
                 "paygate.holds.sweep-batch-size", 2))) {
@@ -191,9 +184,9 @@ class HoldExpiryTest {
         }
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("databases")
-    void sweep_skipsAnAccountLockedElsewhere_atOnce(TestDatabase database) throws Exception {
+    @Test
+    void sweep_skipsAnAccountLockedElsewhere_atOnce() throws Exception {
+        TestDatabase database = TestDatabase.postgres();
         try (RunningService service = RunningService.start(database, Map.of(
                 "paygate.test.clock", "manual",
                 "paygate.holds.ttl", "1s"))) {
@@ -217,7 +210,7 @@ class HoldExpiryTest {
 
     @Test
     void capturesRacingTheSweepAtExpireTime_releaseEachHoldExactlyOnce() throws Exception {
-        try (RunningService service = RunningService.start(TestDatabase.h2Memory(), Map.of(
+        try (RunningService service = RunningService.start(TestDatabase.postgres(), Map.of(
                 "paygate.test.clock", "manual",
                 "paygate.holds.ttl", "1s"))) {
             ManualClock clock = service.bean(ManualClock.class);
@@ -271,7 +264,7 @@ class HoldExpiryTest {
 
     @Test
     void approvedHold_withinItsTtl_staysApprovedAndHeld() throws Exception {
-        try (RunningService service = RunningService.start(TestDatabase.h2Memory(), Map.of(
+        try (RunningService service = RunningService.start(TestDatabase.postgres(), Map.of(
                 "paygate.holds.ttl", "1h",
                 "paygate.holds.sweep-interval", "100ms"))) {
             String account = service.accounts().createAccount(newAccount(100)).getName();

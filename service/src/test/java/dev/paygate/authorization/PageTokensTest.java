@@ -14,7 +14,7 @@ class PageTokensTest {
 
     @Test
     void tokenIssuedByOneReplica_isAcceptedByAnotherOnTheSameDatabase() throws Exception {
-        TestDatabase database = TestDatabase.h2Memory();
+        TestDatabase database = TestDatabase.postgres();
         try (RunningService first = RunningService.start(database);
              RunningService second = RunningService.start(database)) {
             String account = first.accounts().createAccount(newAccount(100)).getName();

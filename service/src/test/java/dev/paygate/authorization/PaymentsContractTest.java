@@ -55,19 +55,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * The behaviour every database must give: money and limits, capture and void, errors,
- * idempotency and concurrency. Runs once per database (see the subclasses).
+ * The payments contract over a real gRPC channel on a real PostgreSQL: money and limits, capture
+ * and void, errors, idempotency and concurrency.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-abstract class PaymentsContractTest {
+class PaymentsContractTest {
 
     private RunningService service;
 
-    abstract TestDatabase database();
-
     @BeforeAll
     void start() {
-        service = RunningService.start(database());
+        // 60 calls at once on one account queue for its row lock holding pooled connections; on a
+        // loaded machine the last waited past the pool's 1 s (DATABASE_SATURATED, WaitBoundsTest's subject).
+        service = RunningService.start(TestDatabase.postgres(), Map.of("datasources.default.connection-timeout", 5000));
     }
 
     @AfterAll
@@ -347,21 +347,6 @@ abstract class PaymentsContractTest {
         assertThat(badRequest(e).getFieldViolations(0).getField()).isEqualTo("amount");
         assertThat(getAuthorization(approved.getName()).getState()).isEqualTo(State.APPROVED);
         assertThat(get(account).getHeld()).isEqualTo(eur(40));
-    }
-
-    @Test
-    void capture_twice_secondFailsWithFailedPreconditionAndChangesNothing() {
-        String account = account(100);
-        Authorization approved = service.authorizations().createAuthorization(authorize(account, 40));
-        service.authorizations().captureAuthorization(capture(approved.getName()));
-
-        StatusRuntimeException e = catchStatus(() ->
-                service.authorizations().captureAuthorization(capture(approved.getName())));
-
-        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
-        assertThat(errorInfo(e).getReason()).isEqualTo("AUTHORIZATION_NOT_APPROVED");
-        assertThat(errorInfo(e).getMetadataMap()).containsEntry("state", "CAPTURED");
-        assertThat(get(account).getCaptured()).isEqualTo(eur(40));
     }
 
     @Test

@@ -27,15 +27,12 @@ import io.grpc.stub.MetadataUtils;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every call runs under a deadline, and a call that runs out of time or is cancelled changes
@@ -46,25 +43,27 @@ class DeadlineTest {
     private static final String CREATE_AUTHORIZATION = "paygate.v1.AuthorizationService/CreateAuthorization";
     private static final String GET_ACCOUNT = "paygate.v1.AccountService/GetAccount";
     private static final String LIST_AUTHORIZATIONS = "paygate.v1.AuthorizationService/ListAuthorizations";
-    private static final Map<String, RunningService> SERVICES = new HashMap<>();
+    private static RunningService shared;
 
-    /** One service per database kind, shared by this class's tests (each uses its own account). */
-    private static synchronized RunningService service(String database) {
-        return SERVICES.computeIfAbsent(database, kind -> RunningService.start(
-                kind.equals("postgres") ? TestDatabase.postgres() : TestDatabase.h2Memory()));
+    /** One service shared by this class's tests (each uses its own account). */
+    private static synchronized RunningService service() {
+        if (shared == null) {
+            shared = RunningService.start(TestDatabase.postgres());
+        }
+        return shared;
     }
 
     @AfterAll
-    static void stopServices() throws InterruptedException {
-        for (RunningService service : SERVICES.values()) {
-            service.close();
+    static void stopService() throws InterruptedException {
+        if (shared != null) {
+            shared.close();
+            shared = null;
         }
-        SERVICES.clear();
     }
 
     @Test
     void authorize_withoutClientDeadline_succeedsUnderServiceDefaultBudget() {
-        RunningService service = service("h2");
+        RunningService service = service();
         String account = service.accounts().createAccount(newAccount(100)).getName();
 
         Authorization authorization = AuthorizationServiceGrpc.newBlockingStub(service.channel())
@@ -80,7 +79,7 @@ class DeadlineTest {
 
     @Test
     void authorize_withFiveMillisecondDeadline_failsWithDeadlineExceededAndChangesNothing() {
-        RunningService service = service("h2");
+        RunningService service = service();
         String account = service.accounts().createAccount(newAccount(100)).getName();
 
         StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class,
@@ -98,7 +97,7 @@ class DeadlineTest {
     @Test
     void authorize_withDeadlineBelowMinimumBudget_failsFastWithDeadlineTooShortAndChangesNothing()
             throws InterruptedException {
-        try (RunningService service = RunningService.start(TestDatabase.h2Memory(),
+        try (RunningService service = RunningService.start(TestDatabase.postgres(),
                 Map.of("paygate.deadlines.minimum-budget", "2s"))) {
             String account = service.accounts().createAccount(newAccount(100)).getName();
 
@@ -123,7 +122,7 @@ class DeadlineTest {
 
     @Test
     void authorize_withEnvoyRouteTimeoutHeader_runsUnderEnvoyBudget() {
-        RunningService service = service("h2");
+        RunningService service = service();
         String account = service.accounts().createAccount(newAccount(100)).getName();
 
         Authorization authorization = AuthorizationServiceGrpc.newBlockingStub(service.channel())
@@ -139,7 +138,7 @@ class DeadlineTest {
 
     @Test
     void getAccount_withEnvoyBudgetShorterThanGrpcDeadline_runsUnderEnvoyBudget() {
-        RunningService service = service("h2");
+        RunningService service = service();
         String account = service.accounts().createAccount(newAccount(100)).getName();
 
         // Envoy's per-try budget (1.5 s) is shorter than the whole call's grpc-timeout (10 s).
@@ -153,7 +152,7 @@ class DeadlineTest {
 
     @Test
     void listAuthorizations_withGrpcDeadlineShorterThanEnvoyBudget_runsUnderGrpcDeadline() {
-        RunningService service = service("h2");
+        RunningService service = service();
         String account = service.accounts().createAccount(newAccount(100)).getName();
 
         AuthorizationServiceGrpc.newBlockingStub(service.channel())
@@ -179,7 +178,7 @@ class DeadlineTest {
 
     @Test
     void getAccount_withAnHourLongDeadline_runsUnderTheMaximumBudget() {
-        RunningService service = service("h2");
+        RunningService service = service();
         String account = service.accounts().createAccount(newAccount(100)).getName();
 
         AccountServiceGrpc.newBlockingStub(service.channel())
@@ -193,7 +192,7 @@ class DeadlineTest {
 
     @Test
     void getAccount_withMalformedEnvoyRouteTimeoutHeader_fallsBackToServiceDefaultBudget() {
-        RunningService service = service("h2");
+        RunningService service = service();
         String account = service.accounts().createAccount(newAccount(100)).getName();
 
         AccountServiceGrpc.newBlockingStub(service.channel())
@@ -206,10 +205,9 @@ class DeadlineTest {
         assertThat(budget.max()).isBetween(4000.0, 5000.0);
     }
 
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"h2", "postgres"})
-    void authorize_cancelledByClientWhileWaitingForAccountLock_changesNothing(String database) throws Exception {
-        RunningService service = service(database);
+    @Test
+    void authorize_cancelledByClientWhileWaitingForAccountLock_changesNothing() throws Exception {
+        RunningService service = service();
         String account = service.accounts().createAccount(newAccount(100)).getName();
 
         try (RowLock lock = RowLock.lockAccount(service.dataSource().getConnection(), accountId(account))) {
@@ -220,16 +218,15 @@ class DeadlineTest {
 
             assertThat(call.cancel(true)).isTrue();
             assertThatThrownBy(call::get).isInstanceOf(CancellationException.class);
-            releaseOnceTheServerSawTheCallEnd(service, account, lock, database);
+            releaseOnceTheServerSawTheCallEnd(service, account, lock);
         }
         assertNothingWrittenFor(service, account, Duration.ofMillis(500));
     }
 
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"h2", "postgres"})
-    void authorize_deadlinePassesWhileWaitingForAccountLock_failsWithDeadlineExceededAndChangesNothing(
-            String database) throws Exception {
-        RunningService service = service(database);
+    @Test
+    void authorize_deadlinePassesWhileWaitingForAccountLock_failsWithDeadlineExceededAndChangesNothing()
+            throws Exception {
+        RunningService service = service();
         String account = service.accounts().createAccount(newAccount(100)).getName();
 
         try (RowLock lock = RowLock.lockAccount(service.dataSource().getConnection(), accountId(account))) {
@@ -243,7 +240,7 @@ class DeadlineTest {
 
             assertThat(failure).isNotNull();
             assertThat(Status.fromThrowable(failure.getCause()).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
-            releaseOnceTheServerSawTheCallEnd(service, account, lock, database);
+            releaseOnceTheServerSawTheCallEnd(service, account, lock);
         }
         assertNothingWrittenFor(service, account, Duration.ofMillis(500));
     }
@@ -255,14 +252,10 @@ class DeadlineTest {
      * end of the call. The server handles a connection's frames in order, so a later call on the
      * same channel that got its answer proves the cancel arrived first.
      */
-    private static void releaseOnceTheServerSawTheCallEnd(RunningService service, String account, RowLock lock,
-                                                          String database) {
+    private static void releaseOnceTheServerSawTheCallEnd(RunningService service, String account, RowLock lock) {
         service.accounts().getAccount(GetAccountRequest.newBuilder().setName(account).build());
-        if (database.equals("postgres")) {
-            // PostgreSQL aborts the statement waiting for the lock as soon as the call ends; H2
-            // cannot interrupt a lock wait and notices the ended call once it has the lock.
-            await().atMost(Duration.ofSeconds(5)).until(() -> lock.waiters() == 0);
-        }
+        // PostgreSQL aborts the statement waiting for the lock as soon as the call ends.
+        await().atMost(Duration.ofSeconds(5)).until(() -> lock.waiters() == 0);
         lock.release();
         await().atMost(Duration.ofSeconds(5)).until(() -> lock.waiters() == 0);
     }

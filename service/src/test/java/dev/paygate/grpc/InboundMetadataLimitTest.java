@@ -31,7 +31,7 @@ class InboundMetadataLimitTest {
 
     @BeforeAll
     static void start() {
-        service = RunningService.start(TestDatabase.h2Memory());
+        service = RunningService.start(TestDatabase.postgres());
         account = service.accounts().createAccount(newAccount(100));
     }
 

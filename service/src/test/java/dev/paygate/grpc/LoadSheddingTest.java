@@ -46,7 +46,7 @@ class LoadSheddingTest {
 
     @BeforeAll
     static void start() {
-        service = RunningService.start(TestDatabase.h2Memory(),
+        service = RunningService.start(TestDatabase.postgres(),
                 Map.of("paygate.admission.workers", 2, "paygate.admission.queue-capacity", 2));
     }
 

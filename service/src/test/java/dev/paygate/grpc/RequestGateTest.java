@@ -66,7 +66,7 @@ class RequestGateTest {
 
     @BeforeAll
     void start() {
-        service = RunningService.start(TestDatabase.h2Memory());
+        service = RunningService.start(TestDatabase.postgres());
     }
 
     @AfterAll

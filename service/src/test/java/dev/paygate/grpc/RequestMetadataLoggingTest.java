@@ -33,7 +33,7 @@ class RequestMetadataLoggingTest {
 
     @BeforeEach
     void start() {
-        service = RunningService.start(TestDatabase.h2Memory());
+        service = RunningService.start(TestDatabase.postgres());
         callLogger = (Logger) LoggerFactory.getLogger(UnaryCalls.class);
         captured = new ListAppender<>();
         captured.start();

@@ -55,7 +55,7 @@ class GracefulShutdownTest {
 
     @Test
     void shutdown_reportsNotServingAndKeepsServingCallsBeforeTheServerStopsAccepting() throws Exception {
-        try (RunningService service = RunningService.start(TestDatabase.h2Memory(), DRAIN)) {
+        try (RunningService service = RunningService.start(TestDatabase.postgres(), DRAIN)) {
             await().atMost(Duration.ofSeconds(5)).until(() -> observe(service).equals("SERVING"));
             List<String> seen = new ArrayList<>();
 
@@ -82,7 +82,7 @@ class GracefulShutdownTest {
 
     @Test
     void shutdown_letsAnInFlightCallFinishAfterTheServerStoppedAccepting() throws Exception {
-        TestDatabase database = TestDatabase.h2Memory();
+        TestDatabase database = TestDatabase.postgres();
         String url = (String) database.properties().get("datasources.default.url");
         try (RunningService service = RunningService.start(database, DRAIN)) {
             String account = service.accounts().createAccount(newAccount(100)).getName();

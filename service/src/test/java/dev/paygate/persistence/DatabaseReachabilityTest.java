@@ -14,7 +14,7 @@ class DatabaseReachabilityTest {
 
     @Test
     void everyPooledConnectionBusy_stillCountsAsReachable() throws Exception {
-        try (RunningService service = RunningService.start(TestDatabase.h2Memory(),
+        try (RunningService service = RunningService.start(TestDatabase.postgres(),
                 Map.of("datasources.default.maximum-pool-size", 2, "datasources.default.connection-timeout", 250))) {
             Database database = service.bean(Database.class);
             assertThat(database.isReachable(Duration.ofSeconds(1))).isTrue();
@@ -29,7 +29,7 @@ class DatabaseReachabilityTest {
 
     @Test
     void databaseThatCannotBeReached_isNotReachable() throws Exception {
-        try (RunningService service = RunningService.start(TestDatabase.h2Memory())) {
+        try (RunningService service = RunningService.start(TestDatabase.postgres())) {
             Database database = service.bean(Database.class);
             service.dataSource().unwrap(com.zaxxer.hikari.HikariDataSource.class).close();
 

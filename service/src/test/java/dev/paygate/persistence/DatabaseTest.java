@@ -6,40 +6,36 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.paygate.error.ApiException;
 import dev.paygate.error.ErrorReason;
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
+import dev.paygate.grpc.ContextCallBudgets;
+import dev.paygate.testing.TestDatabase;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
-import org.h2.engine.SessionLocal;
-import org.h2.jdbc.JdbcConnection;
-import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * How {@link Database} reports failures, on a real H2 database: by their cause, and honestly
- * when it cannot know whether a commit happened. The only stand-in is a connection whose commit
- * fails, the one failure a real database will not produce on demand.
+ * How {@link Database} bounds and reports a transaction, on a real PostgreSQL database: failures
+ * by their cause, and honestly when it cannot know whether a commit happened. The only stand-in
+ * is a connection whose commit fails, the one failure a real database will not produce on demand.
  */
 class DatabaseTest {
 
-    private final JdbcDataSource h2 = new JdbcDataSource();
+    private final DataSource postgres = TestDatabase.postgres().dataSource();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
 
     DatabaseTest() throws SQLException {
-        h2.setURL("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
-        try (Connection connection = h2.getConnection(); Statement statement = connection.createStatement()) {
+        try (Connection connection = postgres.getConnection(); Statement statement = connection.createStatement()) {
             statement.execute("CREATE TABLE balances (amount INT NOT NULL CHECK (amount >= 0))");
         }
     }
@@ -52,7 +48,7 @@ class DatabaseTest {
     @Test
     void commitFailure_ofAnUnkeyedCall_isUnknownOutcomeWithoutRetryAdvice() {
         ApiException e = catchThrowableOfType(ApiException.class,
-                () -> new Database(commitFails()).inTransaction(false, this::insertOne));
+                () -> database(commitFails()).inTransaction(false, this::insertOne));
 
         assertThat(e.code()).isEqualTo(ApiException.Code.UNKNOWN);
         assertThat(e.reason()).isEqualTo(ErrorReason.COMMIT_OUTCOME_UNKNOWN);
@@ -63,7 +59,7 @@ class DatabaseTest {
     @Test
     void commitFailure_ofAKeyedCall_isUnknownOutcomeWithRetryAdvice() {
         ApiException e = catchThrowableOfType(ApiException.class,
-                () -> new Database(commitFails()).inTransaction(true, this::insertOne));
+                () -> database(commitFails()).inTransaction(true, this::insertOne));
 
         assertThat(e.code()).isEqualTo(ApiException.Code.UNAVAILABLE);
         assertThat(e.reason()).isEqualTo(ErrorReason.COMMIT_OUTCOME_UNKNOWN);
@@ -83,7 +79,7 @@ class DatabaseTest {
         Context.CancellableContext context = Context.current()
                 .withDeadline(Deadline.after(10, TimeUnit.SECONDS, ticker), timer);
         try {
-            Throwable e = catchThrowable(() -> context.call(() -> new Database(h2).inTransaction(tx -> {
+            Throwable e = catchThrowable(() -> context.call(() -> database(postgres).inTransaction(tx -> {
                 nanos.addAndGet(TimeUnit.SECONDS.toNanos(11));
                 return tx.with("INSERT INTO balances VALUES (-1)", statement -> statement.executeUpdate());
             })));
@@ -96,51 +92,47 @@ class DatabaseTest {
     }
 
     @Test
-    void transactionUnderADeadline_onH2_boundsWaitsWithoutInvalidatingPreparedStatements() throws Exception {
-        HikariConfig config = new HikariConfig();
-        config.setDataSource(h2);
-        config.setMaximumPoolSize(1);
+    void transactionUnderADeadline_boundsLockWaitsAndStatementsByTheBudget() throws Exception {
         Context.CancellableContext context = Context.current().withDeadlineAfter(3, TimeUnit.SECONDS, timer);
-        try (HikariDataSource pool = new HikariDataSource(config)) {
-            Database database = new Database(pool);
-            // Opening a session applies the URL's settings; pooled sessions are opened once.
-            context.call(() -> database.inTransaction(this::lockTimeout));
-            long metadataVersion = context.call(() -> database.inTransaction(tx -> tx.with("SELECT 1",
-                    statement -> h2Session(statement.getConnection()).getDatabase().getModificationMetaId())));
+        try {
+            String[] timeouts = context.call(() -> database(postgres).inTransaction(tx -> new String[] {
+                    setting(tx, "lock_timeout"), setting(tx, "statement_timeout")}));
 
-            int lockTimeout = context.call(() -> database.inTransaction(this::lockTimeout));
-            int queryTimeout = context.call(() -> database.inTransaction(tx -> tx.with("SELECT 1",
-                    statement -> h2Session(statement.getConnection()).getQueryTimeout())));
-            long after = context.call(() -> database.inTransaction(tx -> tx.with("SELECT 1",
-                    statement -> h2Session(statement.getConnection()).getDatabase().getModificationMetaId())));
-
-            assertThat(lockTimeout).as("the lock wait ends with the call's budget").isBetween(1, 3_000);
-            assertThat(queryTimeout).as("each statement ends with the call's budget").isBetween(1, 3_000);
-            // SET LOCK_TIMEOUT and setQueryTimeout (SET QUERY_TIMEOUT) would bump it, and every
-            // session would re-parse its next statements.
-            assertThat(after).isEqualTo(metadataVersion);
+            assertThat(millis(timeouts[0])).as("the lock wait ends with the call's budget").isBetween(1L, 3_000L);
+            assertThat(millis(timeouts[1])).as("each statement ends with the call's budget").isBetween(1L, 3_000L);
         } finally {
             context.cancel(null);
         }
     }
 
-    private int lockTimeout(Tx tx) throws SQLException {
-        return tx.with("SELECT 1", statement -> h2Session(statement.getConnection()).getLockTimeout());
+    private static String setting(Tx tx, String name) throws SQLException {
+        return tx.with("SELECT current_setting('" + name + "')", statement -> {
+            try (ResultSet row = statement.executeQuery()) {
+                row.next();
+                return row.getString(1);
+            }
+        });
     }
 
-    private static SessionLocal h2Session(Connection connection) throws SQLException {
-        return (SessionLocal) connection.unwrap(JdbcConnection.class).getSession();
+    /** A duration setting as PostgreSQL shows it: "2998ms", or "3s" when whole seconds. */
+    private static long millis(String shown) {
+        return shown.endsWith("ms") ? Long.parseLong(shown.substring(0, shown.length() - 2))
+                : TimeUnit.SECONDS.toMillis(Long.parseLong(shown.substring(0, shown.length() - 1)));
+    }
+
+    private static Database database(DataSource dataSource) {
+        return new Database(new ConnectionPool(dataSource), new ContextCallBudgets());
     }
 
     private int insertOne(Tx tx) throws SQLException {
         return tx.with("INSERT INTO balances VALUES (1)", statement -> statement.executeUpdate());
     }
 
-    /** The real H2 database, except that every commit fails as if the connection dropped. */
+    /** The real database, except that every commit fails as if the connection dropped. */
     private DataSource commitFails() {
         return (DataSource) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {DataSource.class},
                 (proxy, method, args) -> {
-                    Object result = invoke(h2, method, args);
+                    Object result = invoke(postgres, method, args);
                     if (!method.getName().equals("getConnection")) {
                         return result;
                     }

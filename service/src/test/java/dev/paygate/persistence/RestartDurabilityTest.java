@@ -32,7 +32,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -44,18 +43,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What the service acknowledged is on disk: a restart keeps idempotency keys (a retry after a
- * restart is still answered from the first response), and a SIGKILL right after the last
- * acknowledgement loses no acknowledged write on the embedded H2 default (group commit).
+ * What the service acknowledged is in the database: a restart keeps idempotency keys (a retry
+ * after a restart is still answered from the first response), and a SIGKILL of the service right
+ * after the last acknowledgement loses no acknowledged write.
  */
 class RestartDurabilityTest {
 
     private static final int CALLS = 200;
 
     @Test
-    void keyedRequests_retriedAfterRestart_returnFirstResponsesAndWriteNothingNew(@TempDir Path directory)
-            throws Exception {
-        TestDatabase database = TestDatabase.h2File(directory);
+    void keyedRequests_retriedAfterRestart_returnFirstResponsesAndWriteNothingNew() throws Exception {
+        TestDatabase database = TestDatabase.postgres();
         CreateAccountRequest createAccount = newAccount(100).toBuilder()
                 .setRequestId(UUID.randomUUID().toString()).build();
         Account account;
@@ -87,7 +85,7 @@ class RestartDurabilityTest {
 
     @Test
     void acknowledgedAuthorizations_surviveSigkillOfTheServiceProcess(@TempDir Path directory) throws Exception {
-        String url = TestDatabase.h2FileUrl(directory);
+        TestDatabase database = TestDatabase.postgres();
         Path log = directory.resolve("service.log");
         int grpcPort = freePort();
         ProcessBuilder builder = new ProcessBuilder(
@@ -99,7 +97,9 @@ class RestartDurabilityTest {
         // The production defaults, not the test environment's overrides (application-test.yml would
         // also move the gRPC port away from PAYGATE_GRPC_PORT, so reaching the port proves it).
         environment.remove("MICRONAUT_ENVIRONMENTS");
-        environment.put("PAYGATE_DB_URL", url);
+        environment.put("PAYGATE_DB_URL", database.url());
+        environment.put("PAYGATE_DB_USER", TestDatabase.USER);
+        environment.put("PAYGATE_DB_PASSWORD", TestDatabase.PASSWORD);
         environment.put("PAYGATE_GRPC_PORT", Integer.toString(grpcPort));
         environment.put("PAYGATE_MANAGEMENT_PORT", Integer.toString(freePort()));
         environment.put("PAYGATE_JWKS", TestTokens.jwksFile());
@@ -136,7 +136,7 @@ class RestartDurabilityTest {
         }
 
         assertThat(acknowledged).isEqualTo(CALLS);
-        try (Connection connection = DriverManager.getConnection(url, "sa", "");
+        try (Connection connection = database.dataSource().getConnection();
              Statement statement = connection.createStatement()) {
             assertThat(single(statement, "SELECT COUNT(*) FROM authorizations WHERE account_id = '"
                     + accountId(account) + "'")).isEqualByComparingTo(BigDecimal.valueOf(acknowledged));
@@ -149,7 +149,7 @@ class RestartDurabilityTest {
 
     private static void awaitServing(ManagedChannel channel, Process process, Path log) {
         HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel);
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
                 .ignoreException(StatusRuntimeException.class)
                 .until(() -> {
                     assertThat(process.isAlive()).as("service process exited early; log:%n%s", tail(log)).isTrue();

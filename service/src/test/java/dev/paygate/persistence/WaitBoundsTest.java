@@ -24,16 +24,14 @@ import io.grpc.stub.MetadataUtils;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
 
 /**
  * Every wait inside a call ends with the call's budget: waiting for a pooled connection and
- * waiting for a locked row, on H2 and PostgreSQL. The budget comes from Envoy's header and the
+ * waiting for a locked row. The budget comes from Envoy's header and the
  * client waits far longer, so what the client sees is when the service itself gave up.
  */
 class WaitBoundsTest {
@@ -41,32 +39,31 @@ class WaitBoundsTest {
     private static final long BUDGET_MILLIS = 800;
     /** The pool's connection-timeout: longer than the budget, shorter than the saturation test's budget. */
     private static final long POOL_WAIT_MILLIS = 2000;
-    private static final Map<String, RunningService> SERVICES = new HashMap<>();
-    private static final Map<String, TestDatabase> DATABASES = new HashMap<>();
+    private static TestDatabase database;
+    private static RunningService shared;
 
-    /** One service per database, with two pooled connections (Flyway needs two to start) a test can occupy. */
-    private static synchronized RunningService service(String kind) {
-        return SERVICES.computeIfAbsent(kind, k -> {
-            TestDatabase database = k.equals("postgres") ? TestDatabase.postgres() : TestDatabase.h2Memory();
-            DATABASES.put(k, database);
-            return RunningService.start(database, Map.of(
+    /** One service, with two pooled connections (Flyway needs two to start) a test can occupy. */
+    private static synchronized RunningService service() {
+        if (shared == null) {
+            database = TestDatabase.postgres();
+            shared = RunningService.start(database, Map.of(
                     "datasources.default.maximum-pool-size", 2,
                     "datasources.default.connection-timeout", POOL_WAIT_MILLIS));
-        });
+        }
+        return shared;
     }
 
     @AfterAll
-    static void stopServices() throws InterruptedException {
-        for (RunningService service : SERVICES.values()) {
-            service.close();
+    static void stopService() throws InterruptedException {
+        if (shared != null) {
+            shared.close();
+            shared = null;
         }
-        SERVICES.clear();
     }
 
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"h2", "postgres"})
-    void waitForAConnection_endsWithTheBudget(String kind) throws Exception {
-        RunningService service = service(kind);
+    @Test
+    void waitForAConnection_endsWithTheBudget() throws Exception {
+        RunningService service = service();
         String account = service.accounts().createAccount(newAccount(100)).getName();
         String other = service.accounts().createAccount(newAccount(100)).getName();
 
@@ -87,10 +84,9 @@ class WaitBoundsTest {
         }
     }
 
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"h2", "postgres"})
-    void everyConnectionBusyForThePoolWait_isSaturationWithRetryAdvice(String kind) throws Exception {
-        RunningService service = service(kind);
+    @Test
+    void everyConnectionBusyForThePoolWait_isSaturationWithRetryAdvice() throws Exception {
+        RunningService service = service();
         String account = service.accounts().createAccount(newAccount(100)).getName();
         String other = service.accounts().createAccount(newAccount(100)).getName();
 
@@ -105,12 +101,11 @@ class WaitBoundsTest {
         }
     }
 
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"h2", "postgres"})
-    void waitForALockedAccount_endsWithTheBudget_andFreesTheConnection(String kind) throws Exception {
-        RunningService service = service(kind);
+    @Test
+    void waitForALockedAccount_endsWithTheBudget_andFreesTheConnection() throws Exception {
+        RunningService service = service();
         String account = service.accounts().createAccount(newAccount(100)).getName();
-        Map<String, Object> db = DATABASES.get(kind).properties();
+        Map<String, Object> db = database.properties();
 
         try (Connection outside = DriverManager.getConnection((String) db.get("datasources.default.url"),
                 (String) db.get("datasources.default.username"), (String) db.get("datasources.default.password"));
@@ -124,7 +119,7 @@ class WaitBoundsTest {
             long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
 
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
-            // Far from LOCK_TIMEOUT's 5 s and the caller's 10 s; the slack above the budget absorbs
+            // Far from the caller's 10 s; the slack above the budget absorbs
             // a pause of this JVM, which hosts the service too (940-954 ms in a run of this class alone).
             assertThat(elapsed).isBetween(BUDGET_MILLIS * 9 / 10, BUDGET_MILLIS * 5 / 4);
             HikariDataSource pool = service.dataSource().unwrap(HikariDataSource.class);

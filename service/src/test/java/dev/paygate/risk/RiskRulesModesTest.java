@@ -29,7 +29,7 @@ class RiskRulesModesTest {
 
     /** A service with every rule in {@code mode}: amount max 100, MCC 7995 blocked, 2 per minute. */
     private static synchronized RunningService service(String mode) {
-        return SERVICES.computeIfAbsent(mode, m -> RunningService.start(TestDatabase.h2Memory(), Map.of(
+        return SERVICES.computeIfAbsent(mode, m -> RunningService.start(TestDatabase.postgres(), Map.of(
                 "paygate.risk.amount-limit.mode", m,
                 "paygate.risk.amount-limit.limits", "EUR:100",
                 "paygate.risk.blocked-merchant-categories.mode", m,

@@ -17,12 +17,10 @@ import java.time.Duration;
 public final class RowLock implements AutoCloseable {
 
     private final Connection connection;
-    private final boolean postgres;
     private boolean held;
 
-    private RowLock(Connection connection) throws SQLException {
+    private RowLock(Connection connection) {
         this.connection = connection;
-        this.postgres = connection.getMetaData().getDatabaseProductName().toLowerCase().contains("postgres");
     }
 
     /** Takes the lock on {@code accounts/{accountId}} in a transaction left open until {@link #release}. */
@@ -48,15 +46,11 @@ public final class RowLock implements AutoCloseable {
 
     /** How many other sessions are waiting for a lock right now. */
     public int waiters() {
-        String sql = postgres
-                ? "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                : "SELECT COUNT(*) FROM INFORMATION_SCHEMA.SESSIONS WHERE BLOCKER_ID IS NOT NULL";
         try (Statement statement = connection.createStatement()) {
-            if (postgres) {
-                // Inside a transaction PostgreSQL would keep answering from its first snapshot.
-                statement.execute("SELECT pg_stat_clear_snapshot()");
-            }
-            ResultSet row = statement.executeQuery(sql);
+            // Inside a transaction PostgreSQL would keep answering from its first snapshot.
+            statement.execute("SELECT pg_stat_clear_snapshot()");
+            ResultSet row = statement.executeQuery("SELECT COUNT(*) FROM pg_stat_activity"
+                    + " WHERE datname = current_database() AND wait_event_type = 'Lock'");
             row.next();
             return row.getInt(1);
         } catch (SQLException e) {

@@ -3,46 +3,32 @@ package dev.paygate.testing;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Map;
 import java.util.UUID;
+import javax.sql.DataSource;
+import org.postgresql.ds.PGSimpleDataSource;
 
-/** A fresh, empty database for one test: in-memory H2, an H2 file, or a real PostgreSQL. */
+/**
+ * A fresh, empty database for one test on a real PostgreSQL server (zonky's embedded binaries
+ * from Maven Central), durable as production runs it: fsync and synchronous_commit on.
+ */
 public record TestDatabase(String name, Map<String, Object> properties) {
 
-    private static EmbeddedPostgres postgres;
+    /** zonky's superuser; the server trusts local connections, so the password is not checked. */
+    public static final String USER = "postgres";
+    public static final String PASSWORD = "postgres";
 
-    public static TestDatabase h2Memory() {
-        return new TestDatabase("h2", Map.of(
-                "datasources.default.url", "jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1;LOCK_TIMEOUT=5000",
-                "datasources.default.username", "sa",
-                "datasources.default.password", ""));
-    }
+    private static EmbeddedPostgres shared;
 
-    /** The embedded default's settings on a file under {@code directory}; it outlives restarts. */
-    public static TestDatabase h2File(Path directory) {
-        return new TestDatabase("h2-file", Map.of(
-                "datasources.default.url", h2FileUrl(directory),
-                "datasources.default.username", "sa",
-                "datasources.default.password", ""));
-    }
-
-    public static String h2FileUrl(Path directory) {
-        return "jdbc:h2:file:" + directory.resolve("paygate").toAbsolutePath() + ";WRITE_DELAY=500;LOCK_TIMEOUT=5000";
-    }
-
-    /**
-     * A new database on a real PostgreSQL server (zonky's embedded binaries from Maven Central),
-     * started once per test JVM and stopped when it exits.
-     */
+    /** A new database on the server every test of this JVM shares, started on first use and stopped at exit. */
     public static synchronized TestDatabase postgres() {
         try {
-            if (postgres == null) {
-                postgres = EmbeddedPostgres.builder().start();
-                EmbeddedPostgres started = postgres;
+            if (shared == null) {
+                shared = durableServer().start();
+                EmbeddedPostgres started = shared;
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                     try {
                         started.close();
@@ -51,20 +37,53 @@ public record TestDatabase(String name, Map<String, Object> properties) {
                     }
                 }));
             }
-            String database = "paygate_" + UUID.randomUUID().toString().replace("-", "");
-            try (Connection connection = postgres.getPostgresDatabase().getConnection();
-                 Statement statement = connection.createStatement()) {
-                statement.execute("CREATE DATABASE " + database);
-            }
-            return new TestDatabase("postgres", Map.of(
-                    "datasources.default.url", postgres.getJdbcUrl("postgres", database),
-                    "datasources.default.username", "postgres",
-                    "datasources.default.password", "postgres"));
+            return on(shared);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start embedded PostgreSQL", e);
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot create a PostgreSQL test database", e);
         }
+    }
+
+    /**
+     * A new, empty schema on {@code server}, which every connection to the returned URL works in
+     * (Flyway migrates it like a database of its own). A schema costs a few files where a
+     * database copies its template's thousand.
+     */
+    public static TestDatabase on(EmbeddedPostgres server) {
+        String schema = "paygate_" + UUID.randomUUID().toString().replace("-", "");
+        try (Connection connection = server.getPostgresDatabase().getConnection();
+             Statement statement = connection.createStatement()) {
+            statement.execute("CREATE SCHEMA " + schema);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create a PostgreSQL test schema", e);
+        }
+        return new TestDatabase("postgres", Map.of(
+                "datasources.default.url", server.getJdbcUrl(USER, "postgres") + "&currentSchema=" + schema,
+                "datasources.default.username", USER,
+                "datasources.default.password", PASSWORD));
+    }
+
+    /**
+     * A server of one's own, for a test that kills it. zonky starts PostgreSQL with fsync and
+     * synchronous_commit off unless told otherwise; a test that wants them off says so itself.
+     */
+    public static EmbeddedPostgres.Builder durableServer() {
+        return EmbeddedPostgres.builder()
+                .setServerConfig("fsync", "on")
+                .setServerConfig("synchronous_commit", "on");
+    }
+
+    /** The JDBC URL of this database. */
+    public String url() {
+        return (String) properties.get("datasources.default.url");
+    }
+
+    /** Unpooled connections to this database, for tests that look at it from outside the service. */
+    public DataSource dataSource() {
+        PGSimpleDataSource dataSource = new PGSimpleDataSource();
+        dataSource.setURL(url());
+        dataSource.setUser(USER);
+        dataSource.setPassword(PASSWORD);
+        return dataSource;
     }
 
     @Override

@@ -1,0 +1,45 @@
+package dev.paygate.authorization;
+
+import dev.paygate.idempotency.Outcome;
+import dev.paygate.v1.Authorization;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.inject.Singleton;
+
+/** The business counters of authorizations; each counts a committed change once, never a replay. */
+@Singleton
+class AuthorizationMetrics {
+
+    private final MeterRegistry meters;
+
+    AuthorizationMetrics(MeterRegistry meters) {
+        this.meters = meters;
+    }
+
+    /** {@code paygate_authorizations_total{state,decline_reason}}. */
+    void created(Outcome<Authorization> outcome) {
+        if (!outcome.replayed()) {
+            Authorization result = outcome.response();
+            meters.counter("paygate.authorizations", "state", result.getState().name(),
+                    "decline_reason", result.getDeclineReason().name()).increment();
+        }
+    }
+
+    void captured(Outcome<Authorization> outcome) {
+        if (!outcome.replayed()) {
+            meters.counter("paygate.authorizations.captured").increment();
+        }
+    }
+
+    void voided(Outcome<Authorization> outcome) {
+        if (!outcome.replayed()) {
+            meters.counter("paygate.authorizations.voided").increment();
+        }
+    }
+
+    /** {@code paygate_holds_expired_total}: holds released past their expire_time. */
+    void expired(int released) {
+        if (released > 0) {
+            meters.counter("paygate.holds.expired").increment(released);
+        }
+    }
+}

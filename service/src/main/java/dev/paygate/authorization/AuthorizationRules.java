@@ -1,0 +1,161 @@
+package dev.paygate.authorization;
+
+import com.google.type.Money;
+import dev.paygate.account.Accounts;
+import dev.paygate.error.ApiException;
+import dev.paygate.error.ErrorReason;
+import dev.paygate.money.Moneys;
+import dev.paygate.v1.Account;
+import dev.paygate.v1.Authorization;
+import dev.paygate.v1.Authorization.DeclineReason;
+import dev.paygate.v1.Authorization.State;
+import java.math.BigDecimal;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The lifecycle of an authorization as pure functions of what is stored and the time: whether a
+ * payment is declined and why, what a capture or a void does, and the state a reader sees now.
+ * No SQL and no clock here; {@code AuthorizationRulesPropertiesTest} checks them on generated cases.
+ *
+ * <p>A capture or void repeated without an idempotency key (its first answer lost) is recognised
+ * where the repeat can mean only what already happened, and answered with the authorization as it
+ * is: a void of a VOIDED authorization, and a full capture (no amount, or the whole amount) of one
+ * whose whole amount was captured. Anything else on an authorization that is no longer APPROVED,
+ * a repeated partial capture included, is FAILED_PRECONDITION saying what it is now.
+ */
+final class AuthorizationRules {
+
+    /**
+     * What a capture or void does: the authorization's new state and captured amount (null for a
+     * void), and what the account's held and captured balances change by.
+     */
+    record Transition(State state, BigDecimal capturedAmount, BigDecimal heldDelta, BigDecimal capturedDelta) {
+    }
+
+    /** The risk rules' verdict, asked for only when the cheaper checks pass (it may read the database). */
+    @FunctionalInterface
+    interface RiskCheck {
+        Optional<DeclineReason> evaluate() throws SQLException;
+    }
+
+    private AuthorizationRules() {
+    }
+
+    /**
+     * Why a payment of {@code amount} on {@code account} is declined, or empty to approve it. The
+     * checks run in this order, and the first that fails gives the reason: the account is open, the
+     * payment is in its currency, the risk rules pass, the amount fits the available credit. So an
+     * approval never takes held + captured above the credit limit.
+     */
+    static Optional<DeclineReason> decline(Account account, Money amount, RiskCheck risk) throws SQLException {
+        if (account.getState() != Account.State.OPEN) {
+            return Optional.of(DeclineReason.ACCOUNT_CLOSED);
+        }
+        if (!amount.getCurrencyCode().equals(account.getCurrencyCode())) {
+            return Optional.of(DeclineReason.CURRENCY_MISMATCH);
+        }
+        Optional<DeclineReason> risky = risk.evaluate();
+        if (risky.isPresent()) {
+            return risky;
+        }
+        if (Moneys.amount(amount).compareTo(Accounts.available(account)) > 0) {
+            return Optional.of(DeclineReason.INSUFFICIENT_FUNDS);
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Captures {@code current}: the whole amount, or {@code amount} of it. The whole hold is
+     * released and only the captured part moves to captured. Empty when this is a repeat of a full
+     * capture that happened: the whole amount is captured, and the request asks for the whole amount.
+     *
+     * @throws ApiException FAILED_PRECONDITION unless APPROVED and unexpired at {@code now};
+     *                      INVALID_ARGUMENT for another currency or more than was authorized
+     */
+    static Optional<Transition> capture(Authorization current, Optional<Money> amount, Instant now) {
+        BigDecimal authorized = Moneys.amount(current.getAmount());
+        boolean whole = amount.isEmpty() || (amount.get().getCurrencyCode().equals(current.getAmount().getCurrencyCode())
+                && Moneys.amount(amount.get()).compareTo(authorized) == 0);
+        if (whole && current.getState() == State.CAPTURED
+                && Moneys.amount(current.getCapturedAmount()).compareTo(authorized) == 0) {
+            return Optional.empty();
+        }
+        requireApproved(current, now, "captured");
+        BigDecimal captured = authorized;
+        if (amount.isPresent()) {
+            if (!amount.get().getCurrencyCode().equals(current.getAmount().getCurrencyCode())) {
+                throw ApiException.invalidField("amount.currency_code",
+                        "must be the authorization's currency " + current.getAmount().getCurrencyCode());
+            }
+            captured = Moneys.amount(amount.get());
+            if (captured.compareTo(authorized) > 0) {
+                throw ApiException.invalidField("amount", "must not exceed the authorized amount "
+                        + authorized.stripTrailingZeros().toPlainString());
+            }
+        }
+        return Optional.of(new Transition(State.CAPTURED, captured, authorized.negate(), captured));
+    }
+
+    /**
+     * Voids {@code current}, releasing its whole hold. Empty when it is already VOIDED: a void
+     * says nothing but which authorization, so a repeat can only mean the void that happened.
+     *
+     * @throws ApiException FAILED_PRECONDITION unless APPROVED (or VOIDED) and unexpired at {@code now}
+     */
+    static Optional<Transition> voidHold(Authorization current, Instant now) {
+        if (current.getState() == State.VOIDED) {
+            return Optional.empty();
+        }
+        requireApproved(current, now, "voided");
+        return Optional.of(new Transition(State.VOIDED, null, Moneys.amount(current.getAmount()).negate(),
+                BigDecimal.ZERO));
+    }
+
+    /**
+     * Only an APPROVED hold moves on, once; expired reads the same whether or not a sweep released
+     * it yet. The refusal says what the authorization is now, and for a CAPTURED one how much was
+     * captured, so that a client whose first answer was lost can tell whether its capture happened.
+     * A partial capture is not recognised as its own repeat: "capture 30" again may be a retry or a
+     * mistaken second capture, and answering it as done would tell the second that 30 more moved.
+     */
+    private static void requireApproved(Authorization current, Instant now, String verb) {
+        if (asOf(current, now).getState() == State.EXPIRED) {
+            throw ApiException.failedPrecondition(ErrorReason.AUTHORIZATION_EXPIRED,
+                    current.getName() + " expired at its expire_time and can no longer be " + verb,
+                    Map.of("state", State.EXPIRED.name()));
+        }
+        if (current.getState() == State.CAPTURED) {
+            String captured = Moneys.amount(current.getCapturedAmount()).stripTrailingZeros().toPlainString();
+            String currency = current.getCapturedAmount().getCurrencyCode();
+            throw ApiException.failedPrecondition(ErrorReason.AUTHORIZATION_NOT_APPROVED,
+                    current.getName() + " is CAPTURED (" + captured + " " + currency + " of "
+                            + Moneys.amount(current.getAmount()).stripTrailingZeros().toPlainString()
+                            + "); a capture happens once, and only a repeat of a full capture is answered as done;"
+                            + " it can no longer be " + verb,
+                    Map.of("state", State.CAPTURED.name(), "captured_amount", captured, "currency_code", currency));
+        }
+        if (current.getState() != State.APPROVED) {
+            throw ApiException.failedPrecondition(ErrorReason.AUTHORIZATION_NOT_APPROVED,
+                    current.getName() + " is " + current.getState() + "; only an APPROVED authorization can be " + verb,
+                    Map.of("state", current.getState().name()));
+        }
+    }
+
+    /** The authorization as a reader sees it at {@code now}: an APPROVED hold past its expire_time is EXPIRED. */
+    static Authorization asOf(Authorization stored, Instant now) {
+        if (stored.getState() != State.APPROVED || !isExpired(stored, now)) {
+            return stored;
+        }
+        return stored.toBuilder().setState(State.EXPIRED).setUpdateTime(stored.getExpireTime()).build();
+    }
+
+    /** Whether the hold's expire_time has passed at {@code now}, to the nanosecond (not just the whole second). */
+    private static boolean isExpired(Authorization authorization, Instant now) {
+        Instant expireTime = Instant.ofEpochSecond(authorization.getExpireTime().getSeconds(),
+                authorization.getExpireTime().getNanos());
+        return !expireTime.isAfter(now);
+    }
+}

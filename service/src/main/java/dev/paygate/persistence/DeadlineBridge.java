@@ -1,0 +1,75 @@
+package dev.paygate.persistence;
+
+import dev.paygate.error.ApiException;
+import dev.paygate.error.ErrorReason;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.OptionalLong;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+
+/**
+ * Carries a call's budget into JDBC: nothing starts once the caller gave up, a transaction's lock
+ * waits and statements end with the budget, and a running statement is cancelled when the caller
+ * gives up.
+ */
+final class DeadlineBridge {
+
+    private static final Executor CANCELLER = Executors.newCachedThreadPool(r -> {
+        Thread thread = new Thread(r, "paygate-statement-cancel");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    private DeadlineBridge() {
+    }
+
+    /** Refuses to start or commit work its caller no longer waits for: nothing was changed. */
+    static void checkAlive(CallBudget budget) {
+        if (budget.isExpired()) {
+            throw ApiException.deadlineExceeded(ErrorReason.DEADLINE_EXCEEDED,
+                    "deadline exceeded before the transaction committed; nothing was changed");
+        }
+        if (budget.isCancelled()) {
+            throw ApiException.cancelled("call cancelled by the client; nothing was changed");
+        }
+    }
+
+    /** Bounds the transaction's row-lock waits and statements by the budget; SET LOCAL ends with the transaction. */
+    static void boundTransaction(Connection connection, CallBudget budget) throws SQLException {
+        OptionalLong remaining = budget.remainingMillis();
+        if (remaining.isEmpty()) {
+            return;
+        }
+        long millis = Math.max(1, remaining.getAsLong());
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("SET LOCAL statement_timeout = " + millis);
+            statement.execute("SET LOCAL lock_timeout = " + millis);
+        }
+    }
+
+    /**
+     * Gives the statement the remaining budget as its timeout and cancels it if the caller gives
+     * up while it runs; close the returned handle when the statement is done.
+     */
+    static CallBudget.Registration boundStatement(PreparedStatement statement, CallBudget budget) throws SQLException {
+        OptionalLong remaining = budget.remainingMillis();
+        if (remaining.isPresent()) {
+            // JDBC timeouts are whole seconds: round up, and let the cancel be exact.
+            statement.setQueryTimeout((int) Math.max(1, (remaining.getAsLong() + 999) / 1000));
+        }
+        // Not on the thread that fires deadlines: a cancel can block (PostgreSQL opens a
+        // connection to send it), and must not delay other calls' deadlines.
+        return budget.onCancel(() -> cancelQuietly(statement), CANCELLER);
+    }
+
+    private static void cancelQuietly(PreparedStatement statement) {
+        try {
+            statement.cancel();
+        } catch (SQLException ignored) {
+            // The statement finished or the connection is gone: nothing left to cancel.
+        }
+    }
+}
