@@ -1,4 +1,5 @@
--- Strict REST requests at the edge (envoy.yaml, filter 1b), before the JSON transcoder sees them.
+-- Strict REST requests at the edge (envoy.yaml's paygate.filters.http.strict_json), before the JSON
+-- transcoder sees them.
 --
 -- The transcoder (grpc-httpjson-transcoding) is lenient where a payment API must not be: it drops
 -- JSON keys it does not know, lets the last of two equal keys win, passes NUL characters on, reads

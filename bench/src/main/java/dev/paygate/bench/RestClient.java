@@ -52,8 +52,8 @@ import javax.net.ssl.SSLHandshakeException;
  * REST/JSON calls through an edge over one TLS connection with HTTP/2 (ALPN h2, which Envoy offers),
  * a stream per call, on Netty's HTTP/2 codec and one event-loop thread: the stack the gRPC driver
  * runs on (grpc-netty), with the same TLS provider ({@link EdgeTls#http2Client}), so that REST and
- * gRPC figures pay the same for the client. java.net.http, which this replaces, cost 3 to 6 times
- * the gRPC driver's CPU per call, CPU taken from the edge and the service on the same cores.
+ * gRPC figures pay the same for the client. java.net.http, which this replaces, cost several times
+ * the gRPC driver's CPU per call (docs/operations.md), CPU taken from the edge and the service.
  * Not HTTP/1.1: that needs a connection per outstanding call.
  */
 final class RestClient implements PaygateClient {

@@ -18,7 +18,7 @@ import java.util.Map;
  */
 final class MutualTlsEdge {
 
-    /** The rate-limit identity header; filter 0 removes any client-sent copy. */
+    /** The rate-limit identity header; drop_reserved_headers removes any client-sent copy. */
     private static final String SUBJECT_HEADER = "x-paygate-subject";
 
     private MutualTlsEdge() {
@@ -30,9 +30,9 @@ final class MutualTlsEdge {
         tls.put("require_client_certificate", true);
         map(tls, "common_tls_context").put("validation_context",
                 Map.of("trusted_ca", Map.of("filename", clientCa.toAbsolutePath().toString())));
-        Map<String, Object> jwt = map(config.httpFilter("envoy.filters.http.jwt_authn"), "typed_config");
+        Map<String, Object> jwt = map(config.httpFilter(EnvoyConfig.JWT_AUTHN), "typed_config");
         map(map(jwt, "providers"), "paygate").remove("claim_to_headers");
-        List<Object> mutations = list(map(map(config.httpFilter("envoy.filters.http.header_mutation"), "typed_config"),
+        List<Object> mutations = list(map(map(config.httpFilter(EnvoyConfig.DROP_RESERVED_HEADERS), "typed_config"),
                 "mutations"), "request_mutations");
         Map<String, Object> header = new LinkedHashMap<>();
         header.put("key", SUBJECT_HEADER);

@@ -6,7 +6,7 @@ import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.edge.Repository;
 import dev.paygate.edge.generate.EnvoyTemplate;
-import dev.paygate.edge.policy.EdgeRule;
+import dev.paygate.edge.policy.EdgeRules;
 import dev.paygate.edge.policy.Finding;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -16,7 +16,7 @@ import java.util.List;
 
 /**
  * {@code ./paygate check [ENVOY_YAML]}: judges an Envoy config (default: the shipped envoy.yaml)
- * against every {@link EdgeRule} and the built contract, then has the real Envoy validate it as the
+ * against every rule ({@link EdgeRules}) and the built contract, then has the real Envoy validate it as the
  * launcher would run it. One line per finding; exit status 1 when there is any.
  */
 public final class PolicyCheck {
@@ -34,7 +34,7 @@ public final class PolicyCheck {
         List<Finding> findings = check(repository, config);
         findings.forEach(f -> System.out.println(f.line()));
         System.out.println(findings.isEmpty()
-                ? config + ": OK (" + EdgeRule.values().length + " rules, envoy --mode validate)"
+                ? config + ": OK (" + EdgeRules.ids().size() + " rules, envoy --mode validate)"
                 : config + ": " + findings.size() + " finding(s)");
         System.exit(findings.isEmpty() ? 0 : 1);
     }
@@ -45,8 +45,8 @@ public final class PolicyCheck {
      */
     public static List<Finding> check(Repository repository, Path config) {
         Path judged = withContractValues(repository, config);
-        EnvoyConfig parsed = EnvoyConfig.load(judged);
-        List<Finding> findings = new ArrayList<>(EdgeRule.checkAll(parsed.tree(), repository.descriptorSet()));
+        List<Finding> findings = new ArrayList<>(EdgeRules.check(EnvoyConfig.load(judged),
+                Contract.load(repository.descriptorSet())));
         validate(repository, judged).ifPresent(findings::add);
         return findings;
     }
@@ -58,7 +58,8 @@ public final class PolicyCheck {
                 return config;
             }
             Path rendered = Files.createTempDirectory("paygate-check-").resolve("envoy.yaml");
-            return Files.writeString(rendered, EnvoyTemplate.render(text, Contract.load(repository.descriptorSet())));
+            return Files.writeString(rendered, EnvoyTemplate.render(text, Contract.load(repository.descriptorSet()),
+                    Files.readString(repository.localReplies())));
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot read " + config, e);
         }

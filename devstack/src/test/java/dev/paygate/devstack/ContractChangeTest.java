@@ -93,6 +93,7 @@ class ContractChangeTest {
 
         Path edgeTarget = scratch.resolve("edge/target");
         EdgeArtifacts.write(Contract.load(descriptorSet), Files.readString(REPOSITORY.envoyTemplate()),
+                Files.readString(REPOSITORY.localReplies()),
                 Files.readString(REPOSITORY.root().resolve("edge/src/main/lua/strict_json.lua")),
                 REPOSITORY.root().resolve("tools/node_modules/swagger-ui-dist"), edgeTarget, edgeTarget.resolve("classes"));
         // What the edge runs that does not come from the contract: the checkout's own.

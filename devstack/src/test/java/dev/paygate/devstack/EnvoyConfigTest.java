@@ -82,11 +82,11 @@ class EnvoyConfigTest {
     @Test
     void shippedConfig_strictJsonSitsBetweenBufferAndTranscoder_andSkipsExactlyEnvoysGrpc() {
         List<String> names = shipped().httpFilterNames();
-        assertThat(names.indexOf("envoy.filters.http.lua"))
+        assertThat(names.indexOf(EnvoyConfig.STRICT_JSON))
                 .isGreaterThan(names.indexOf("envoy.filters.http.buffer"))
                 .isLessThan(names.indexOf("envoy.filters.http.grpc_json_transcoder"));
 
-        Map<String, Object> wrapper = map(shipped().httpFilter("envoy.filters.http.lua"), "typed_config");
+        Map<String, Object> wrapper = map(shipped().httpFilter(EnvoyConfig.STRICT_JSON), "typed_config");
         assertThat(map(wrapper, "extension_config", "typed_config", "default_source_code"))
                 .containsEntry("filename", "/etc/envoy/strict_json.lua");
         List<String> skips = new ArrayList<>();

@@ -32,12 +32,32 @@ class PolicyCheckTest {
         assertThat(found).isEmpty();
     }
 
+    /** Shadow mode everywhere ships no protection: refused, unless a visible runtime key says why (Envoy takes its text). */
+    @Test
+    void everyRateLimitShadowOnly_isRefused_unlessTheOptInSaysWhy() throws IOException {
+        String shadowed = Files.readString(REPOSITORY.envoyTemplate())
+                .replace("paygate.ratelimit.enforced: 100", "paygate.ratelimit.enforced: 0")
+                .replace("paygate.ratelimit.per_address.enforced: 100", "paygate.ratelimit.per_address.enforced: 0");
+        Path withoutReason = Files.writeString(workDir.resolve("shadowed.yaml"), shadowed);
+        Path withReason = Files.writeString(workDir.resolve("shadowed-on-purpose.yaml"), shadowed.replace(
+                "paygate.ratelimit.per_address.enforced: 0",
+                "paygate.ratelimit.per_address.enforced: 0\n      paygate.ratelimit.shadow_intended: \"sizing the buckets, until Friday\""));
+
+        Path floorOnly = Files.writeString(workDir.resolve("floor-shadowed.yaml"), Files.readString(REPOSITORY.envoyTemplate())
+                .replace("paygate.ratelimit.per_address.enforced: 100", "paygate.ratelimit.per_address.enforced: 0"));
+
+        assertThat(PolicyCheck.check(REPOSITORY, withoutReason)).extracting(Finding::rule)
+                .containsExactly("rate-limit-not-enforced", "rate-limit-not-enforced", "rate-limit-not-enforced");
+        assertThat(PolicyCheck.check(REPOSITORY, floorOnly)).singleElement()
+                .satisfies(f -> assertThat(f.path()).contains("per_address_ratelimit"));
+        assertThat(PolicyCheck.check(REPOSITORY, withReason)).isEmpty();
+    }
+
     @Test
     void configEnvoyRejects_isAFinding_withEnvoysReason() throws IOException {
         String shipped = Files.readString(REPOSITORY.envoyYaml());
         Path broken = workDir.resolve("envoy.yaml");
-        Files.writeString(broken, shipped.replace("connect_timeout: 0.25s  # on one host",
-                "connect_timeout: 0.25s\n    no_such_field: 1  # on one host"));
+        Files.writeString(broken, shipped.replaceFirst("(?m)^    connect_timeout: 0\\.25s", "$0\n    no_such_field: 1"));
 
         List<Finding> found = PolicyCheck.check(REPOSITORY, broken);
 

@@ -31,10 +31,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * The per-identity rate limits (envoy.yaml, filter 0c): each verified caller (the token's sub)
- * has its own bucket of 200 reads refilled by 100 every second, and one of 100 writes refilled by
- * 50, which keyed and unkeyed writes share. The limits decide on the headers, before the body is
- * read. Over the limit a REST caller gets
+ * The per-identity rate limits (envoy.yaml's ratelimit_reads and ratelimit_writes): each verified
+ * caller (the token's sub) has its own bucket of 200 reads refilled by 100 every second, and one
+ * of 100 writes refilled by 50, which keyed and unkeyed writes share. The limits decide on the
+ * headers, before the body is read. Over the limit a REST caller gets
  * 429 with x-ratelimit-* headers and the JSON Status (code 8), a gRPC caller RESOURCE_EXHAUSTED;
  * the service never sees those calls. Each test uses its own identities, so each starts with full
  * buckets. All tests here come from one address, so the per-address floor is shadowed for this

@@ -24,14 +24,23 @@ public final class EnvoyConfig {
     public static final String STATS_LISTENER = "paygate_stats";
     public static final String SERVICE_CLUSTER = "paygate_service";
     public static final String ADMIN_CLUSTER = "envoy_admin";
+    public static final String JWT_AUTHN = "envoy.filters.http.jwt_authn";
+    /** Removes client copies of the headers only the edge sets. */
+    public static final String DROP_RESERVED_HEADERS = "paygate.filters.http.drop_reserved_headers";
+    public static final String STRICT_JSON = "paygate.filters.http.strict_json";
     public static final String TRANSCODER = "envoy.filters.http.grpc_json_transcoder";
     public static final String ROUTER = "envoy.filters.http.router";
-    private static final String HCM = "envoy.filters.network.http_connection_manager";
+    public static final String CONNECTION_MANAGER = "envoy.filters.network.http_connection_manager";
 
     private final Map<String, Object> root;
 
     private EnvoyConfig(Map<String, Object> root) {
         this.root = root;
+    }
+
+    /** A config already parsed (a test's edited copy, say). */
+    public static EnvoyConfig of(Map<String, Object> tree) {
+        return new EnvoyConfig(tree);
     }
 
     public static EnvoyConfig load(Path envoyYaml) {
@@ -62,7 +71,7 @@ public final class EnvoyConfig {
     /** The public listener's HttpConnectionManager (its typed_config), after its network filters. */
     public Map<String, Object> connectionManager() {
         Map<String, Object> chain = cast(list(listener(PUBLIC_LISTENER), "filter_chains").get(0));
-        return map(named(list(chain, "filters"), HCM, "network filter"), "typed_config");
+        return map(named(list(chain, "filters"), CONNECTION_MANAGER, "network filter"), "typed_config");
     }
 
     /** The public listener's HTTP filters, in order; a rendering may add or remove some. */

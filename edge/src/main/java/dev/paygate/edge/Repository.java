@@ -25,6 +25,11 @@ public record Repository(Path root) {
         return root.resolve("edge/envoy.yaml");
     }
 
+    /** The table the build turns into envoy.yaml's local_reply_config (dev.paygate.edge.generate.LocalReplies). */
+    public Path localReplies() {
+        return root.resolve("edge/local_replies.yaml");
+    }
+
     public Path descriptorSet() {
         return require(root.resolve("proto/target/descriptor/paygate.pb"), "./mvnw package");
     }

@@ -47,7 +47,7 @@ import java.util.stream.Collectors;
  * refused direct too: {@code exp - now} must be below the maximum, with no clock skew
  * (jwks_cache.cc, {@code isLifetimeAllowed}).
  *
- * <p>A signature check took about 0.8 ms (ES256, on the busy 2-core build machine of this project),
+ * <p>A signature check is the costly part (docs/operations.md, "Other figures the code relies on"),
  * and a client sends the same token with every call until it expires. So a verified token is
  * remembered, by its exact text, until its {@code exp} but at most {@link #REMEMBER} (a key
  * withdrawn from the JWKS stops being honoured within that time). A token that failed is never

@@ -14,7 +14,8 @@ import java.util.stream.Collectors;
 /**
  * edge/envoy.yaml as the repository keeps it: Envoy's config with a placeholder where a value
  * mirrors the contract, filled in from the {@link Contract} by the build (edge/target/envoy.yaml),
- * or the edge's list of the headers a replica receives ({@link ForwardedHeaders}).
+ * or comes from the edge's own tables: the headers a replica receives ({@link ForwardedHeaders})
+ * and the error replies (edge/local_replies.yaml, {@link LocalReplies}).
  * Reads and writes are told apart by {@code idempotency_level}, as the service's AccessPolicy
  * tells their scopes. The substitution is textual, so the rendered file keeps every comment.
  */
@@ -32,6 +33,8 @@ public final class EnvoyTemplate {
     public static final String HTTP_METHODS = "${contract.http_methods}";
     /** The same as an RE2 regex for a full match: {@code ^(GET|POST)$}. */
     public static final String HTTP_METHODS_REGEX = "${contract.http_methods_regex}";
+    /** The local_reply_config block, generated from edge/local_replies.yaml (alone on its line after a key). */
+    public static final String LOCAL_REPLIES = "${edge.local_replies}";
 
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{(?:contract|edge)\\.[a-z_]+}");
     private static final String READ_VERB = "GET";
@@ -40,24 +43,41 @@ public final class EnvoyTemplate {
     }
 
     /**
-     * The template with every placeholder filled in. Fails when the template has one this class
-     * does not know, or when the contract binds a read to anything but GET or a write to GET:
-     * before the transcoder runs, the edge's rate limiter tells a REST read by its GET.
+     * The template with every placeholder filled in, the local replies generated from
+     * {@code localReplies} (edge/local_replies.yaml, whose own placeholders are filled in first).
+     * Fails when either has a placeholder this class does not know, or when the contract binds a
+     * read to anything but GET or a write to GET: before the transcoder runs, the edge's rate
+     * limiter tells a REST read by its GET.
      */
-    public static String render(String template, Contract contract) {
+    public static String render(String template, Contract contract, String localReplies) {
         checkRestVerbs(contract);
         Map<String, String> values = values(contract);
-        Matcher placeholder = PLACEHOLDER.matcher(template);
+        values.put(LOCAL_REPLIES, LocalReplies.yaml(substitute(localReplies, values)));
+        return substitute(template, values);
+    }
+
+    private static String substitute(String text, Map<String, String> values) {
+        Matcher placeholder = PLACEHOLDER.matcher(text);
         StringBuilder rendered = new StringBuilder();
         while (placeholder.find()) {
             String value = values.get(placeholder.group());
             if (value == null) {
-                throw new IllegalArgumentException("envoy.yaml has an unknown placeholder " + placeholder.group()
-                        + "; known: " + values.keySet());
+                throw new IllegalArgumentException("unknown placeholder " + placeholder.group() + "; known: "
+                        + values.keySet());
             }
-            placeholder.appendReplacement(rendered, Matcher.quoteReplacement(value));
+            placeholder.appendReplacement(rendered, Matcher.quoteReplacement(indented(value, text, placeholder)));
         }
         return placeholder.appendTail(rendered).toString();
+    }
+
+    /** A value of several lines becomes a YAML block under the placeholder's key, one level deeper. */
+    private static String indented(String value, String text, Matcher placeholder) {
+        if (!value.contains("\n")) {
+            return value;
+        }
+        String line = text.substring(text.lastIndexOf('\n', placeholder.start()) + 1, placeholder.start());
+        String indent = " ".repeat(line.length() - line.stripLeading().length() + 2);
+        return "\n" + value.lines().map(each -> indent + each).collect(Collectors.joining("\n"));
     }
 
     /** Whether the text has any placeholder, i.e. is a template rather than a rendered config. */
@@ -65,10 +85,13 @@ public final class EnvoyTemplate {
         return PLACEHOLDER.matcher(text).find();
     }
 
-    /** Placeholders the template lacks: each is a value it keeps by hand, which can drift from proto/. */
-    public static List<String> missing(String template) {
-        return List.of(READS, WRITES, SERVICES, HTTP_METHODS, HTTP_METHODS_REGEX, UNFORWARDED_HEADERS).stream()
-                .filter(p -> !template.contains(p)).toList();
+    /**
+     * Placeholders that neither the template nor the local replies' table has: each is a value
+     * kept by hand, which can drift from proto/ or the edge's tables.
+     */
+    public static List<String> missing(String template, String localReplies) {
+        return List.of(READS, WRITES, SERVICES, HTTP_METHODS, HTTP_METHODS_REGEX, UNFORWARDED_HEADERS, LOCAL_REPLIES)
+                .stream().filter(p -> !template.contains(p) && !localReplies.contains(p)).toList();
     }
 
     private static Map<String, String> values(Contract contract) {

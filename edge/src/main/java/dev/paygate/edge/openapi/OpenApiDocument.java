@@ -27,9 +27,6 @@ public final class OpenApiDocument {
     private static final String STATUS = "google.rpc.Status";
     private static final List<String> ERROR_DETAILS = List.of("google.rpc.ErrorInfo", "google.rpc.BadRequest", "google.rpc.RetryInfo");
 
-    /** The one error whose reply has no body (see its description). */
-    private static final String BODILESS_ERROR = "431";
-
     /** Every error an operation can answer, and when; writes add 409 and 413. */
     private static final Map<String, String> READ_ERRORS = new LinkedHashMap<>();
     private static final Map<String, String> WRITE_ERRORS = new LinkedHashMap<>();
@@ -37,7 +34,10 @@ public final class OpenApiDocument {
     static {
         READ_ERRORS.put("400", "INVALID_ARGUMENT (a field violates the contract: `BadRequest.fieldViolations` says which), "
                 + "FAILED_PRECONDITION (e.g. capturing an authorization that is not APPROVED), or a request the edge "
-                + "could not map (malformed JSON, an unknown field or query parameter: `ErrorInfo.reason` MALFORMED_REQUEST).");
+                + "refused before the service saw it, `ErrorInfo.reason` saying why: UNKNOWN_FIELD, DUPLICATE_FIELD, "
+                + "UNKNOWN_QUERY_PARAMETER, DUPLICATE_QUERY_PARAMETER, EMPTY_REQUEST_ID, UNEXPECTED_BODY (a body on a GET), "
+                + "INVALID_CHARACTER, ESCAPED_SLASH_IN_PATH, or MALFORMED_REQUEST (JSON that is not RFC 8259, a value of "
+                + "the wrong type); a field violation names the field.");
         READ_ERRORS.put("401", "UNAUTHENTICATED: no `Authorization: Bearer` token, or one that is expired, not yet valid, "
                 + "badly signed or for another audience.");
         READ_ERRORS.put("403", "PERMISSION_DENIED: the token lacks the operation's scope, or the resource belongs to "
@@ -45,9 +45,8 @@ public final class OpenApiDocument {
         READ_ERRORS.put("404", "NOT_FOUND: no such account or authorization, or no operation at this path and method.");
         READ_ERRORS.put("408", "The whole request did not arrive within 5 s (`ErrorInfo.reason` REQUEST_TIMEOUT); "
                 + "nothing was done.");
-        READ_ERRORS.put("431", "The request line and headers are over 16 KiB, or there are more than 64 headers: "
-                + "shorten the query string or the headers. Envoy's HTTP codec refuses these before any filter "
-                + "runs, so the reply has no body (schemathesis found this; the JSON error mapping never sees it).");
+        READ_ERRORS.put("431", "INVALID_ARGUMENT (`HEADERS_TOO_LARGE`): the request headers are over 8 KiB (names and "
+                + "values) or more than 64: shorten them. Over HTTP/2, headers past 16 KiB get the stream reset instead.");
         READ_ERRORS.put("429", "RESOURCE_EXHAUSTED: the caller's rate-limit bucket is empty; `x-ratelimit-reset` and "
                 + "`RetryInfo` say when to retry. Never retried by the edge.");
         READ_ERRORS.put("503", "UNAVAILABLE: no healthy replica answered; retry with back-off (`RetryInfo`).");
@@ -163,9 +162,7 @@ public final class OpenApiDocument {
             if (code.equals("429")) {
                 error.set("headers", rateLimitHeaders());
             }
-            if (!code.equals(BODILESS_ERROR)) {
-                error.putObject("content").putObject("application/json").putObject("schema").put("$ref", "#/components/schemas/" + STATUS);
-            }
+            error.putObject("content").putObject("application/json").putObject("schema").put("$ref", "#/components/schemas/" + STATUS);
         });
         return operation;
     }

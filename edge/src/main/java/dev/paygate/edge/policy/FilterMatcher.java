@@ -100,6 +100,6 @@ final class FilterMatcher {
             }
         }
         String regex = value.at("safe_regex.regex").text();
-        return regex == null ? Optional.empty() : Optional.of(EdgeModel.fullMatch(regex, header));
+        return regex == null ? Optional.empty() : Optional.of(RouteMatch.fullMatch(regex, header));
     }
 }

@@ -1,5 +1,6 @@
 package dev.paygate.edge.policy;
 
+import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.Repository;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -42,7 +43,7 @@ final class HeaderBudget {
     }
 
     /** Finds connection managers whose bound lets a replica receive more than half its metadata limit. */
-    static void checkBound(EdgeModel edge, EdgeRule.Sink sink) {
+    static void checkBound(EdgeModel edge, Rule.Sink sink) {
         long limit = serviceLimit(Repository.locate().root());
         for (Node manager : edge.apiManagers()) {
             Node codec = manager.get("max_request_headers_kb");
@@ -65,9 +66,9 @@ final class HeaderBudget {
     }
 
     /** Finds API clusters that do not strip every header off {@link ForwardedHeaders}' list. */
-    static void checkForwarded(EdgeModel edge, EdgeRule.Sink sink) {
+    static void checkForwarded(EdgeModel edge, Rule.Sink sink) {
         String expected = ForwardedHeaders.removalRegex();
-        for (String name : EdgeRule.apiClusters(edge)) {
+        for (String name : edge.apiClusters()) {
             Optional<Node> cluster = edge.cluster(name);
             if (cluster.isEmpty()) {
                 continue;
@@ -94,7 +95,7 @@ final class HeaderBudget {
      * does not skip, and skips exactly those with {@code request.total_size <= N}: N.
      */
     static Optional<Long> filterBound(EdgeModel edge, Node manager) {
-        int router = EdgeModel.filterIndex(manager, EdgeModel.ROUTER);
+        int router = EdgeModel.filterIndex(manager, EnvoyConfig.ROUTER);
         List<Node> filters = EdgeModel.httpFilters(manager);
         for (int i = 0; i < filters.size() && (router < 0 || i < router); i++) {
             Node filter = filters.get(i);

@@ -108,7 +108,7 @@ class OpenApiDocumentTest {
                     concat(List.of("200"), write ? WRITE_ERRORS : READ_ERRORS));
             for (String code : write ? WRITE_ERRORS : READ_ERRORS) {
                 assertThat(responses.at("/" + code + "/content/application~1json/schema/$ref").asText()).as(code)
-                        .isEqualTo(code.equals("431") ? "" : "#/components/schemas/google.rpc.Status");
+                        .isEqualTo("#/components/schemas/google.rpc.Status");
             }
             assertThat(responses.at("/200/headers").has("x-ratelimit-remaining")).isTrue();
             assertThat(responses.at("/429/headers").has("x-ratelimit-reset")).isTrue();
@@ -121,6 +121,20 @@ class OpenApiDocumentTest {
         assertThat(document.at("/components/parameters/IdempotencyKey/name").asText()).isEqualTo("Idempotency-Key");
         assertThat(document.at("/components/schemas/google.rpc.Status/properties/details/items/required/0").asText())
                 .isEqualTo("@type");
+    }
+
+    /** A client reads the reason it gets: every reason the strict-JSON filter refuses with is in the 400's text. */
+    @Test
+    void the400Description_namesEveryReasonTheEdgeRefusesWith() throws IOException {
+        String lua = Files.readString(REPOSITORY.root().resolve("edge/src/main/lua/strict_json.lua"));
+        List<String> reasons = Pattern.compile("refuse\\(\"([A-Z_]+)\"").matcher(lua).results()
+                .map(m -> m.group(1)).distinct().toList();
+        assertThat(reasons).contains("UNKNOWN_FIELD", "MALFORMED_REQUEST");
+
+        for (Operation operation : operations(document)) {
+            assertThat(operation.node().at("/responses/400/description").asText()).as(operation.grpcMethod())
+                    .contains(reasons);
+        }
     }
 
     @Test

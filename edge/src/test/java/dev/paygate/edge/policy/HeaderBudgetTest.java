@@ -1,12 +1,12 @@
 package dev.paygate.edge.policy;
 
-import static dev.paygate.edge.policy.EdgeRuleTest.cast;
-import static dev.paygate.edge.policy.EdgeRuleTest.httpFilter;
-import static dev.paygate.edge.policy.EdgeRuleTest.httpFilters;
-import static dev.paygate.edge.policy.EdgeRuleTest.list;
-import static dev.paygate.edge.policy.EdgeRuleTest.manager;
-import static dev.paygate.edge.policy.EdgeRuleTest.map;
-import static dev.paygate.edge.policy.EdgeRuleTest.serviceCluster;
+import static dev.paygate.edge.policy.EdgeRulesTest.cast;
+import static dev.paygate.edge.policy.EdgeRulesTest.httpFilter;
+import static dev.paygate.edge.policy.EdgeRulesTest.httpFilters;
+import static dev.paygate.edge.policy.EdgeRulesTest.list;
+import static dev.paygate.edge.policy.EdgeRulesTest.manager;
+import static dev.paygate.edge.policy.EdgeRulesTest.map;
+import static dev.paygate.edge.policy.EdgeRulesTest.serviceCluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.paygate.edge.Repository;
@@ -96,9 +96,9 @@ class HeaderBudgetTest {
     }
 
     private static List<Finding> check(Consumer<Map<String, Object>> breakIt) {
-        Map<String, Object> tree = EdgeRuleTest.passing();
+        Map<String, Object> tree = EdgeRulesTest.passing();
         breakIt.accept(tree);
-        List<Finding> found = EdgeRule.checkAll(tree, REPOSITORY.descriptorSet());
+        List<Finding> found = EdgeRulesTest.findings(tree);
         found.forEach(f -> System.out.println(f.line()));
         return found;
     }

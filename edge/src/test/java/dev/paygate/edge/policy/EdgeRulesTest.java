@@ -2,6 +2,7 @@ package dev.paygate.edge.policy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.paygate.contract.Contract;
 import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.Repository;
 import java.util.ArrayList;
@@ -17,15 +18,23 @@ import org.junit.jupiter.api.Test;
  * one small edit, and the finding it must produce.
  */
 @Tag("static")
-class EdgeRuleTest {
+class EdgeRulesTest {
 
     private static final Repository REPOSITORY = Repository.locate();
+    private static final Contract CONTRACT = Contract.load(REPOSITORY.descriptorSet());
     private static final String READS_BUDGET = "paygate.filters.http.ratelimit_reads";
     private static final String WRITES_BUDGET = "paygate.filters.http.ratelimit_writes";
+    private static final String FLOOR = "paygate.filters.http.per_address_ratelimit";
+    private static final String BUFFER = "envoy.filters.http.buffer";
 
     @Test
     void shippedConfig_hasNoFindings() {
         assertThat(findings(passing())).isEmpty();
+    }
+
+    @Test
+    void everyRule_hasItsOwnId() {
+        assertThat(EdgeRules.ids()).doesNotHaveDuplicates().hasSizeGreaterThanOrEqualTo(20);
     }
 
     // --- retries
@@ -96,10 +105,32 @@ class EdgeRuleTest {
     }
 
     @Test
-    void routeWithZeroTimeout_isFound() {
-        List<Finding> found = check(tree -> action(route(tree, "reads")).put("timeout", "0s"));
+    void routeWithAZeroStreamDuration_isFound() {
+        List<Finding> found = check(tree -> map(action(route(tree, "reads")), "max_stream_duration")
+                .put("max_stream_duration", "0s"));
 
         assertThat(found).extracting(Finding::rule).containsExactly("no-route-timeout");
+    }
+
+    @Test
+    void routeTimeoutBesideMaxStreamDuration_isIgnored_asEnvoyIgnoresIt() {
+        // With max_stream_duration set the router never reads `timeout` (config_impl.cc, router.cc):
+        // 0s there switches nothing off, and 1s there shortens nothing.
+        assertThat(check(tree -> action(route(tree, "reads")).put("timeout", "0s"))).isEmpty();
+        assertThat(check(tree -> {
+            action(route(tree, "reads")).put("timeout", "1s");
+            retryPolicy(route(tree, "reads")).put("per_try_timeout", "1.5s");
+        })).extracting(Finding::rule).containsExactly("retries-exceed-budget");
+    }
+
+    @Test
+    void routeWithOnlyARouteTimeout_isTimedByIt() {
+        List<Finding> found = check(tree -> {
+            action(route(tree, "reads")).remove("max_stream_duration");
+            action(route(tree, "reads")).put("timeout", "10s");
+        });
+
+        assertThat(found).extracting(Finding::rule).containsExactly("budget-over-method-policy");
     }
 
     @Test
@@ -112,12 +143,24 @@ class EdgeRuleTest {
     }
 
     @Test
-    void perTryTimeoutNotBelowTheBudget_isFound() {
-        List<Finding> found = check(tree -> retryPolicy(route(tree, "reads")).put("per_try_timeout", "2s"));
+    void perTryTimeoutNotBelowTheRouteTimeout_isFound_whereTheRouterDropsIt() {
+        List<Finding> found = check(tree -> {
+            action(route(tree, "reads")).remove("max_stream_duration");
+            action(route(tree, "reads")).put("timeout", "2s");
+            retryPolicy(route(tree, "reads")).put("per_try_timeout", "2s");
+        });
 
         assertThat(found).extracting(Finding::rule).contains("per-try-timeout-ignored");
         assertThat(found).filteredOn(f -> f.rule().equals("per-try-timeout-ignored")).singleElement()
                 .satisfies(f -> assertThat(f.path()).endsWith("routes[reads].route.retry_policy.per_try_timeout"));
+    }
+
+    @Test
+    void perTryTimeoutNotBelowMaxStreamDuration_isKeptByEnvoy_soOnlyTheBudgetIsBroken() {
+        // The router has no global timeout beside max_stream_duration and keeps every per-try timeout.
+        List<Finding> found = check(tree -> retryPolicy(route(tree, "reads")).put("per_try_timeout", "2s"));
+
+        assertThat(found).extracting(Finding::rule).containsExactly("retries-exceed-budget");
     }
 
     @Test
@@ -149,7 +192,7 @@ class EdgeRuleTest {
 
     @Test
     void serviceMissingFromTheTranscoder_isFound() {
-        List<Finding> found = check(tree -> list(typedConfig(httpFilter(tree, EdgeModel.TRANSCODER)), "services")
+        List<Finding> found = check(tree -> list(typedConfig(httpFilter(tree, EnvoyConfig.TRANSCODER)), "services")
                 .remove("paygate.v1.AccountService"));
 
         assertThat(found).extracting(Finding::rule).containsOnly("binding-not-routed").hasSize(2);
@@ -185,7 +228,7 @@ class EdgeRuleTest {
 
     @Test
     void transcoderWithoutUnknownQueryRejection_isFound() {
-        List<Finding> found = check(tree -> map(typedConfig(httpFilter(tree, EdgeModel.TRANSCODER)),
+        List<Finding> found = check(tree -> map(typedConfig(httpFilter(tree, EnvoyConfig.TRANSCODER)),
                 "request_validation_options").remove("reject_unknown_query_parameters"));
 
         assertThat(found).extracting(Finding::rule).containsExactly("transcoder-lenient");
@@ -193,7 +236,7 @@ class EdgeRuleTest {
 
     @Test
     void transcoderWithoutUnknownMethodRejection_isFound() {
-        List<Finding> found = check(tree -> map(typedConfig(httpFilter(tree, EdgeModel.TRANSCODER)),
+        List<Finding> found = check(tree -> map(typedConfig(httpFilter(tree, EnvoyConfig.TRANSCODER)),
                 "request_validation_options").put("reject_unknown_method", false));
 
         assertThat(found).extracting(Finding::rule).containsExactly("transcoder-lenient");
@@ -201,7 +244,7 @@ class EdgeRuleTest {
 
     @Test
     void noBodySizeBound_isFound() {
-        List<Finding> found = check(tree -> httpFilters(tree).remove(httpFilter(tree, EdgeModel.BUFFER)));
+        List<Finding> found = check(tree -> httpFilters(tree).remove(httpFilter(tree, BUFFER)));
 
         assertThat(found).extracting(Finding::rule).containsExactly("unbounded-request-body");
     }
@@ -244,7 +287,7 @@ class EdgeRuleTest {
             List<Object> filters = httpFilters(tree);
             Map<String, Object> writes = httpFilter(tree, WRITES_BUDGET);
             filters.remove(writes);
-            filters.add(filters.indexOf(httpFilter(tree, EdgeModel.BUFFER)) + 1, writes);
+            filters.add(filters.indexOf(httpFilter(tree, BUFFER)) + 1, writes);
         });
 
         assertThat(found).extracting(Finding::rule).containsExactly("rate-limit-after-body");
@@ -252,11 +295,61 @@ class EdgeRuleTest {
     }
 
     @Test
-    void rateLimitsLeftInShadowModeByTheRuntimeLayer_areFound() {
+    void identityBudgetsLeftInShadowModeByTheRuntimeLayer_areFound() {
         List<Finding> found = check(tree -> staticLayer(tree).put("paygate.ratelimit.enforced", 0));
 
-        assertThat(found).extracting(Finding::rule).containsOnly("route-not-rate-limited").hasSize(3);
-        assertThat(found.get(0).what()).contains("filter_enforced is 0%");
+        assertThat(found).extracting(Finding::rule).containsOnly("rate-limit-not-enforced").hasSize(2);
+        assertThat(found).extracting(Finding::what)
+                .anySatisfy(w -> assertThat(w).contains("paygate_ratelimit_reads refuses only 0%"))
+                .anySatisfy(w -> assertThat(w).contains("paygate_ratelimit_writes refuses only 0%"));
+    }
+
+    @Test
+    void perAddressFloorInShadowMode_isFound() {
+        List<Finding> found = check(tree -> staticLayer(tree).put("paygate.ratelimit.per_address.enforced", 0));
+
+        assertThat(found).extracting(Finding::rule).containsExactly("rate-limit-not-enforced");
+        assertThat(found.get(0).path()).endsWith("http_filters[" + FLOOR + "].typed_config.filter_enforced");
+        assertThat(found.get(0).what()).contains("paygate_ratelimit_per_address refuses only 0%");
+    }
+
+    @Test
+    void everyRateLimitShadowOnly_isFound_oncePerLimit_floorIncluded() {
+        List<Finding> found = check(EdgeRulesTest::everyLimitShadowOnly);
+
+        assertThat(found).extracting(Finding::rule).containsOnly("rate-limit-not-enforced").hasSize(3);
+        assertThat(found).extracting(Finding::path).anySatisfy(p -> assertThat(p).contains(FLOOR));
+    }
+
+    @Test
+    void everyRateLimitShadowOnly_withTheVisibleOptIn_isNotAFinding() {
+        assertThat(check(tree -> {
+            everyLimitShadowOnly(tree);
+            staticLayer(tree).put("paygate.ratelimit.shadow_intended", "sizing the write buckets, until 2026-12-01");
+        })).isEmpty();
+    }
+
+    @Test
+    void shadowOptIn_thatSaysNothing_orALimitSwitchedOff_isStillFound() {
+        assertThat(check(tree -> {
+            everyLimitShadowOnly(tree);
+            staticLayer(tree).put("paygate.ratelimit.shadow_intended", " ");
+        })).extracting(Finding::rule).containsOnly("rate-limit-not-enforced").hasSize(3);
+        // The opt-in excuses counting without refusing, not a limit that does not even count.
+        List<Finding> off = check(tree -> {
+            staticLayer(tree).put("paygate.ratelimit.per_address.enabled", 0);
+            staticLayer(tree).put("paygate.ratelimit.shadow_intended", "sizing");
+        });
+        assertThat(off).extracting(Finding::rule).containsExactly("rate-limit-not-enforced");
+        assertThat(off.get(0).what()).contains("checks 0% of requests");
+    }
+
+    @Test
+    void rateLimitWithoutFilterEnforced_isShadowOnly_asEnvoyDefaultsItTo0() {
+        List<Finding> found = check(tree -> typedConfig(httpFilter(tree, FLOOR)).remove("filter_enforced"));
+
+        assertThat(found).extracting(Finding::rule).containsExactly("rate-limit-not-enforced");
+        assertThat(found.get(0).what()).contains("unset is 0%");
     }
 
     // --- clusters
@@ -269,13 +362,15 @@ class EdgeRuleTest {
     }
 
     @Test
-    void clusterWithoutOutlierDetectionOrCircuitBreakers_isFound() {
-        List<Finding> found = check(tree -> {
-            serviceCluster(tree).remove("outlier_detection");
-            serviceCluster(tree).remove("circuit_breakers");
-        });
+    void clusterWithoutCircuitBreakers_isFound() {
+        List<Finding> found = check(tree -> serviceCluster(tree).remove("circuit_breakers"));
 
-        assertThat(found).extracting(Finding::rule).containsExactly("cluster-unguarded", "cluster-unguarded");
+        assertThat(found).extracting(Finding::rule).containsExactly("cluster-unguarded");
+    }
+
+    @Test
+    void clusterWithoutOutlierDetection_isNotAFinding_theHealthCheckDecides() {
+        assertThat(check(tree -> serviceCluster(tree).remove("outlier_detection"))).isEmpty();
     }
 
     @Test
@@ -292,8 +387,29 @@ class EdgeRuleTest {
         List<Finding> found = check(tree -> map(serviceCluster(tree), "outlier_detection").putAll(Map.of(
                 "max_ejection_percent", 100, "enforcing_consecutive_gateway_failure", 100)));
 
-        assertThat(found).extracting(Finding::rule).containsExactly("outlier-can-eject-every-replica");
-        assertThat(found.get(0).path()).endsWith("clusters[paygate_service].outlier_detection.max_ejection_percent");
+        assertThat(found).extracting(Finding::rule).containsExactly("outlier-ejection-client-driven");
+        assertThat(found.get(0).path())
+                .endsWith("clusters[paygate_service].outlier_detection.enforcing_consecutive_gateway_failure");
+        assertThat(found.get(0).what()).contains("lets it eject every replica");
+    }
+
+    @Test
+    void enforcedConsecutive5xx_isFound_evenWhenAtMostHalfTheReplicasMayGo() {
+        // A client's own DEADLINE_EXCEEDED counts as a 504 against the replica (EjectionIT).
+        List<Finding> found = check(tree -> map(serviceCluster(tree), "outlier_detection")
+                .put("enforcing_consecutive_5xx", 100));
+
+        assertThat(found).extracting(Finding::rule).containsExactly("outlier-ejection-client-driven");
+        assertThat(found.get(0).what()).contains("consecutive_5xx").doesNotContain("every replica");
+    }
+
+    @Test
+    void outlierDetectionLeavingEnforcementAtEnvoysDefault_isFound() {
+        List<Finding> found = check(tree -> map(serviceCluster(tree), "outlier_detection")
+                .remove("enforcing_consecutive_local_origin_failure"));
+
+        assertThat(found).extracting(Finding::rule).containsExactly("outlier-ejection-client-driven");
+        assertThat(found.get(0).what()).contains("consecutive_local_origin_failure");
     }
 
     @Test
@@ -308,7 +424,7 @@ class EdgeRuleTest {
 
     @Test
     void noJwtFilter_everyForwardingRouteIsFound_butNotTheDirectResponse() {
-        List<Finding> found = check(tree -> httpFilters(tree).remove(httpFilter(tree, EdgeModel.JWT)));
+        List<Finding> found = check(tree -> httpFilters(tree).remove(httpFilter(tree, EnvoyConfig.JWT_AUTHN)));
 
         assertThat(found).extracting(Finding::rule).containsOnly("route-without-jwt").hasSize(3);
         assertThat(found).extracting(Finding::path).noneMatch(p -> p.endsWith("routes[not_found]"));
@@ -318,7 +434,7 @@ class EdgeRuleTest {
     void routeDisablingJwtPerRoute_isFound() {
         List<Finding> found = check(tree -> cast(route(tree, "reads").computeIfAbsent("typed_per_filter_config",
                         key -> new LinkedHashMap<>()))
-                .put(EdgeModel.JWT, new LinkedHashMap<>(Map.of(
+                .put(EnvoyConfig.JWT_AUTHN, new LinkedHashMap<>(Map.of(
                         "@type", "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig",
                         "disabled", true))));
 
@@ -329,7 +445,7 @@ class EdgeRuleTest {
     @Test
     void jwtRuleThatAllowsAMissingToken_isFound() {
         List<Finding> found = check(tree -> {
-            Map<String, Object> rule = cast(list(typedConfig(httpFilter(tree, EdgeModel.JWT)), "rules").get(0));
+            Map<String, Object> rule = cast(list(typedConfig(httpFilter(tree, EnvoyConfig.JWT_AUTHN)), "rules").get(0));
             rule.put("requires", new LinkedHashMap<>(Map.of("requires_any", Map.of("requirements",
                     List.of(Map.of("provider_name", "paygate"), Map.of("allow_missing", Map.of()))))));
         });
@@ -352,8 +468,8 @@ class EdgeRuleTest {
         return found;
     }
 
-    private static List<Finding> findings(Map<String, Object> tree) {
-        return EdgeRule.checkAll(tree, REPOSITORY.descriptorSet());
+    static List<Finding> findings(Map<String, Object> tree) {
+        return EdgeRules.check(EnvoyConfig.of(tree), CONTRACT);
     }
 
     // --- navigating the tree (by the names envoy.yaml gives things)
@@ -364,7 +480,7 @@ class EdgeRuleTest {
 
     private static Map<String, Object> managerOf(Map<String, Object> listener) {
         Map<String, Object> chain = cast(list(listener, "filter_chains").get(0));
-        return map(named(list(chain, "filters"), EdgeModel.HCM), "typed_config");
+        return map(named(list(chain, "filters"), EnvoyConfig.CONNECTION_MANAGER), "typed_config");
     }
 
     private static Map<String, Object> listener(Map<String, Object> tree, String name) {
@@ -386,7 +502,7 @@ class EdgeRuleTest {
     private static List<Map<String, Object>> statsRoutes(Map<String, Object> tree) {
         Map<String, Object> manager = managerOf(listener(tree, "paygate_stats"));
         return list(cast(list(map(manager, "route_config"), "virtual_hosts").get(0)), "routes").stream()
-                .map(EdgeRuleTest::cast).toList();
+                .map(EdgeRulesTest::cast).toList();
     }
 
     static Map<String, Object> route(Map<String, Object> tree, String name) {
@@ -419,6 +535,12 @@ class EdgeRuleTest {
         return map(map(cast(list(matcher, "matchers").get(0)), "predicate"), "not_matcher");
     }
 
+    /** Shadow mode for the identity budgets and the floor alike, as `./paygate edge shadow` sets it live. */
+    private static void everyLimitShadowOnly(Map<String, Object> tree) {
+        staticLayer(tree).put("paygate.ratelimit.enforced", 0);
+        staticLayer(tree).put("paygate.ratelimit.per_address.enforced", 0);
+    }
+
     private static Map<String, Object> staticLayer(Map<String, Object> tree) {
         return map(named(list(map(tree, "layered_runtime"), "layers"), "defaults"), "static_layer");
     }
@@ -432,7 +554,7 @@ class EdgeRuleTest {
     }
 
     private static Map<String, Object> named(List<Object> items, String name) {
-        return items.stream().map(EdgeRuleTest::cast).filter(i -> name.equals(i.get("name"))).findFirst()
+        return items.stream().map(EdgeRulesTest::cast).filter(i -> name.equals(i.get("name"))).findFirst()
                 .orElseThrow(() -> new AssertionError("nothing named " + name));
     }
 
