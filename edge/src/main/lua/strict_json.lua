@@ -447,6 +447,12 @@ local function run(handle, check, ...)
 end
 
 function envoy_on_request(handle)
+  if handle:streamInfo():dynamicMetadata():get("paygate.body_cap") ~= nil then
+    -- body_cap.lua dropped the end of a body over the cap; now that all of it is in, a 413 (its
+    -- JSON body comes from local_reply_config, as for the buffer filter's own 413)
+    handle:respond({[":status"] = "413"}, "")
+    return
+  end
   local headers = handle:headers()
   if is_grpc(headers:get("content-type") or "") then
     return  -- passed through as gRPC by the transcoder; only gRPC routes serve it

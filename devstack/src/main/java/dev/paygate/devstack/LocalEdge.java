@@ -43,6 +43,7 @@ public final class LocalEdge {
                 .replaceFile("/etc/envoy/strict_json.lua", repository.strictJsonLua())
                 .replaceFile("/etc/envoy/connection_limit_per_source.wasm", repository.connectionLimitWasm())
                 .replaceFile("/etc/envoy/edge_headers.lua", repository.edgeHeadersLua())
+                .replaceFile("/etc/envoy/body_cap.lua", repository.bodyCapLua())
                 .replaceFile("/etc/envoy/tls/server.pem", credentials.serverCertificate())
                 .replaceFile("/etc/envoy/tls/server.key", credentials.serverKey())
                 .replaceFile("/etc/envoy/jwks.json", credentials.signingKey().jwksFile());

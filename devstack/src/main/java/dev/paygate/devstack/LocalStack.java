@@ -3,8 +3,12 @@ package dev.paygate.devstack;
 import dev.paygate.edge.Repository;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.UnaryOperator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code ./paygate run}: Envoy on 8443 (TLS; admin 127.0.0.1:9901) in front of the service (gRPC
@@ -15,25 +19,30 @@ import java.util.function.UnaryOperator;
  * PAYGATE_GRPC_PORT and PAYGATE_MANAGEMENT_PORT. The local CA, the edge's
  * certificate and the development signing key live in .run/ (made on first run, never committed).
  */
-public final class LocalStack {
+@Command(name = "./paygate run", sortOptions = false, sortSynopsis = false, usageHelpWidth = 100,
+        description = "Start Envoy (TLS on :8443, admin 127.0.0.1:9901) in front of the service (gRPC "
+                + "127.0.0.1:50051, metrics 127.0.0.1:8081) on an embedded PostgreSQL kept in .run/postgres, "
+                + "until Ctrl-C. A replica or Envoy that dies is started again.")
+public final class LocalStack implements Callable<Integer> {
 
-    private LocalStack() {
+    @Option(names = "--replicas", paramLabel = "N", defaultValue = "1",
+            description = "Service replicas, on consecutive ports, sharing the database (default: ${DEFAULT-VALUE}).")
+    private int replicas;
+
+    @Option(names = "--mtls", description = "The edge also requires a client certificate (.run/tls/client.pem).")
+    private boolean mutualTls;
+
+    @Mixin
+    private CommandLines commandLine;
+
+    public static void main(String[] args) {
+        CommandLines.exit(new LocalStack(), args);
     }
 
-    public static void main(String[] args) throws InterruptedException {
-        int replicas = 1;
-        boolean mutualTls = false;
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--replicas") && i + 1 < args.length) {
-                replicas = Integer.parseInt(args[++i]);
-            } else if (args[i].equals("--mtls")) {
-                mutualTls = true;
-            } else {
-                throw new IllegalArgumentException("usage: LocalStack [--replicas N] [--mtls]");
-            }
-        }
+    @Override
+    public Integer call() throws InterruptedException {
         if (replicas < 1) {
-            throw new IllegalArgumentException("--replicas must be at least 1");
+            throw commandLine.refuse("--replicas must be at least 1");
         }
         Repository repository = Repository.locate();
         Stack.Options options = new Stack.Options(replicas,
@@ -54,6 +63,7 @@ public final class LocalStack {
         }));
         printEndpoints(stack, repository.root().resolve(".run"));
         stopped.await();
+        return 0;
     }
 
     private static void printEndpoints(Stack stack, Path workDir) {

@@ -13,30 +13,46 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code ./paygate check [ENVOY_YAML]}: judges an Envoy config (default: the shipped envoy.yaml)
  * against every rule ({@link EdgeRules}) and the built contract, then has the real Envoy validate it as the
  * launcher would run it. One line per finding; exit status 1 when there is any.
  */
-public final class PolicyCheck {
+@Command(name = "./paygate check", sortOptions = false, sortSynopsis = false, usageHelpWidth = 100,
+        description = "Judge an Envoy config against every edge rule and the built contract, then have the real "
+                + "Envoy validate it as the launcher would run it: one line per finding, exit status 1 on any.")
+public final class PolicyCheck implements Callable<Integer> {
 
-    private PolicyCheck() {
-    }
+    @Parameters(paramLabel = "ENVOY_YAML", arity = "0..1",
+            description = "The config to judge (default: edge/target/envoy.yaml, the build's rendering of "
+                    + "edge/envoy.yaml; a template is rendered first).")
+    private Path config;
+
+    @Mixin
+    private CommandLines commandLine;
 
     public static void main(String[] args) {
+        CommandLines.exit(new PolicyCheck(), args);
+    }
+
+    @Override
+    public Integer call() {
         Repository repository = Repository.locate();
-        Path config = args.length > 0 ? Path.of(args[0]).toAbsolutePath() : repository.envoyYaml();
-        if (!Files.isRegularFile(config)) {
-            System.err.println("no such file: " + config);
-            System.exit(2);
+        Path judged = config == null ? repository.envoyYaml() : config.toAbsolutePath();
+        if (!Files.isRegularFile(judged)) {
+            throw commandLine.refuse("no such file: " + judged);
         }
-        List<Finding> findings = check(repository, config);
+        List<Finding> findings = check(repository, judged);
         findings.forEach(f -> System.out.println(f.line()));
         System.out.println(findings.isEmpty()
-                ? config + ": OK (" + EdgeRules.ids().size() + " rules, envoy --mode validate)"
-                : config + ": " + findings.size() + " finding(s)");
-        System.exit(findings.isEmpty() ? 0 : 1);
+                ? judged + ": OK (" + EdgeRules.ids().size() + " rules, envoy --mode validate)"
+                : judged + ": " + findings.size() + " finding(s)");
+        return findings.isEmpty() ? 0 : 1;
     }
 
     /**

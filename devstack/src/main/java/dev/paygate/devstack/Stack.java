@@ -71,6 +71,14 @@ public final class Stack implements AutoCloseable {
                     edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, true);
         }
 
+        /** The local rendering changed further by {@code change}, after the changes already set. */
+        public Options withEdgeChange(UnaryOperator<EnvoyConfig> change) {
+            UnaryOperator<EnvoyConfig> before = edgeChanges;
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    config -> change.apply(before.apply(config)), serviceEnvironment, serviceHeap, mutualTls,
+                    serviceJvm, database, keepDatabase);
+        }
+
         /** The edge requires client certificates from the local CA ({@link MutualTlsEdge}). */
         public Options withMutualTls() {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
@@ -126,6 +134,7 @@ public final class Stack implements AutoCloseable {
         if (options.mutualTls()) {
             MutualTlsEdge.requireClientCertificates(config, credentials.caCertificate());
         }
+        KeptRuntime.add(config, options.workDir().resolve("runtime"));
         options.edgeChanges().apply(config).writeTo(options.workDir().resolve("envoy.local.yaml"));
         envoy = startEnvoy();
         envoy.awaitHealthyHosts("paygate_service", replicas.size(), java.time.Duration.ofSeconds(30));
@@ -140,7 +149,8 @@ public final class Stack implements AutoCloseable {
     private ServiceProcess startReplica(int index, int grpcPort, int managementPort) {
         Map<String, String> environment = new HashMap<>(options.serviceEnvironment());
         environment.put("PAYGATE_DB_URL", databaseUrl);
-        environment.put("PAYGATE_JWKS", credentials.signingKey().jwksFile().toAbsolutePath().toString());
+        // The dev key set, unless the suite names its own source (a URL, to test an unreachable one).
+        environment.putIfAbsent("PAYGATE_JWKS", credentials.signingKey().jwksFile().toAbsolutePath().toString());
         environment.put("PAYGATE_DB_USER", "postgres");
         environment.put("PAYGATE_DB_PASSWORD", "postgres");
         Path log = options.workDir().resolve("service-" + index + ".log");
@@ -161,8 +171,9 @@ public final class Stack implements AutoCloseable {
     /**
      * Restarts any replica, and Envoy, whose process has exited, checking every {@code interval},
      * until {@link #close()}: what a process supervisor (systemd, compose's restart policy) does.
-     * For ./paygate run a development convenience. A restarted Envoy starts from its config file:
-     * what was changed through its admin API since is gone.
+     * For ./paygate run a development convenience. A restarted Envoy starts from its config file
+     * and the changes ./paygate edge kept in its runtime layer on disk ({@link KeptRuntime}); other
+     * changes made through its admin API since are gone.
      */
     public void supervise(java.time.Duration interval) {
         supervisor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable -> {

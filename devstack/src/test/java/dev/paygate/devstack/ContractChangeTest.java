@@ -102,6 +102,7 @@ class ContractChangeTest {
         link(scratchRepository.root().resolve("edge/target/edge/connection_limit_per_source.wasm"),
                 REPOSITORY.connectionLimitWasm());
         link(scratchRepository.edgeHeadersLua(), REPOSITORY.edgeHeadersLua());
+        link(scratchRepository.bodyCapLua(), REPOSITORY.bodyCapLua());
         return scratchRepository;
     }
 

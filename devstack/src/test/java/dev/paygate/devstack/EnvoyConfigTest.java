@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 class EnvoyConfigTest {
 
     private static final Repository REPOSITORY = Repository.locate();
+    private static final String BODY_CAP = "paygate.filters.http.body_cap";
 
     @TempDir
     Path workDir;
@@ -71,6 +74,21 @@ class EnvoyConfigTest {
     }
 
     @Test
+    void testRendering_withForwardedClients_passesEnvoyValidate_andKeepsTheFloorsKeys() {
+        EnvoyConfig forwarded = ForwardedClients.add(LocalEdge.render(EnvoyConfig.load(REPOSITORY.envoyYaml()),
+                REPOSITORY, DevCredentials.ensure(workDir), 18080, 19901, 19902,
+                List.of(new InetSocketAddress("127.0.0.1", 50051))));
+
+        assertThat(EnvoyProcess.validate(REPOSITORY.envoyBinary(),
+                forwarded.writeTo(workDir.resolve("envoy.forwarded.yaml")))).contains("OK");
+        assertThat(forwarded.connectionManager()).containsEntry("xff_num_trusted_hops", 1);
+        assertThat(map(forwarded.httpFilter(ForwardedClients.FLOOR), "typed_config").get("rate_limits"))
+                .isEqualTo(map(shipped().httpFilter(ForwardedClients.FLOOR), "typed_config").get("rate_limits"));
+        assertThat(shipped().connectionManager()).as("the shipped edge trusts no client's x-forwarded-for")
+                .doesNotContainKey("xff_num_trusted_hops");
+    }
+
+    @Test
     void shippedConfig_takesNoFaultFromRequestHeaders() {
         assertThat(shipped().httpFilterNames()).doesNotContain(HeaderDrivenFaults.FILTER);
         // The header bound's fault filter aborts with a fixed 431; none may read x-envoy-fault-*.
@@ -102,6 +120,19 @@ class EnvoyConfigTest {
         // transcoder does unless told to match unregistered verbs too.
         assertThat(map(shipped().httpFilter(EnvoyConfig.TRANSCODER), "typed_config"))
                 .doesNotContainKey("match_unregistered_custom_verb");
+    }
+
+    @Test
+    void shippedConfig_bodyCapSitsJustBeforeTheBuffer_withItsCap_andSkipsGrpcAsStrictJsonDoes() {
+        EnvoyConfig shipped = shipped();
+        List<String> names = shipped.httpFilterNames();
+        assertThat(names.indexOf(BODY_CAP)).isEqualTo(names.indexOf("envoy.filters.http.buffer") - 1);
+        Matcher cap = Pattern.compile("(?m)^local CAP = (\\d+)").matcher(readString(REPOSITORY.bodyCapLua()));
+        assertThat(cap.find()).as("body_cap.lua sets CAP").isTrue();
+        assertThat(Integer.valueOf(cap.group(1)))
+                .isEqualTo(map(shipped.httpFilter("envoy.filters.http.buffer"), "typed_config").get("max_request_bytes"));
+        assertThat(map(shipped.httpFilter(BODY_CAP), "typed_config", "xds_matcher"))
+                .isEqualTo(map(shipped.httpFilter(EnvoyConfig.STRICT_JSON), "typed_config", "xds_matcher"));
     }
 
     // --- reading the tree

@@ -79,12 +79,8 @@ public final class Edge implements AutoCloseable {
         return start(suite, options -> options.withServiceEnvironment(serviceEnvironment).withReplicas(replicas));
     }
 
-    /** Starts one replica behind an edge that requires client certificates; this edge's clients present one. */
-    public static Edge startWithMutualTls(String suite) {
-        return start(suite, Stack.Options::withMutualTls);
-    }
-
-    private static Edge start(String suite, java.util.function.UnaryOperator<Stack.Options> configure) {
+    /** Starts a stack, as {@code configure} changes the tests' defaults, under a fresh work directory. */
+    public static Edge start(String suite, java.util.function.UnaryOperator<Stack.Options> configure) {
         try {
             return startIn(Files.createTempDirectory("paygate-e2e-" + suite + "-"), suite, configure);
         } catch (IOException e) {

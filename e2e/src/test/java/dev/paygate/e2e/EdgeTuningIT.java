@@ -5,8 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import dev.paygate.devstack.ServiceProcess;
 import dev.paygate.edge.Command;
+import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.edge.Repository;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +29,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 class EdgeTuningIT {
 
     private static final Repository REPOSITORY = Repository.locate();
+    private static final String OPERATOR = "edge-tuning-it";
 
     private static Edge edge;
     private static String account;
@@ -46,12 +50,13 @@ class EdgeTuningIT {
         Command.Result shadow = edge("shadow");
         assertThat(shadow.exitCode()).isZero();
         assertThat(shadow.output()).contains("+ curl -s -X POST 'http://127.0.0.1:" + edge.stack().adminPort()
-                + "/runtime_modify?paygate.ratelimit.enforced=0'").contains("lost when Envoy restarts");
+                + "/runtime_modify?paygate.ratelimit.enforced=0'").contains("kept across restarts in "
+                + edge.stack().workDir().resolve("runtime/paygate/paygate/ratelimit/enforced"));
         try {
             assertThat(runtime("paygate.ratelimit.enforced")).isEqualTo("0");
             assertThat(runtime("paygate.ratelimit.per_address.enforced")).isEqualTo("100");
             assertThat(edge("status").output())
-                    .contains("paygate.ratelimit.enforced = 0   [admin layer: lost on restart]");
+                    .contains("paygate.ratelimit.enforced = 0   [admin layer, kept on disk across restarts]");
         } finally {
             assertThat(edge("enforce").exitCode()).isZero();
         }
@@ -112,11 +117,63 @@ class EdgeTuningIT {
         await("the drained replica exits on its own").atMost(Duration.ofSeconds(30)).until(() -> !drained.isAlive());
     }
 
+    /**
+     * A change made with the procedure outlives the Envoy that took it: ./paygate run starts a
+     * dead Envoy again (SIGKILL, as the OOM killer would), and the new one reads the change from
+     * the runtime layer on disk when it starts. The change log says when, who and what.
+     */
+    @Test
+    @Order(5)
+    void shadowAndEnforce_surviveAnEnvoyRestart_andAreLoggedWithWhoAndWhen() throws IOException {
+        edge.stack().supervise(Duration.ofSeconds(1));
+        Path log = edge.stack().workDir().resolve("runtime/changes.log");
+        int logged = Files.exists(log) ? Files.readAllLines(log).size() : 0;
+
+        assertThat(edge("shadow").exitCode()).isZero();
+        assertThat(edge("shadow", "--per-address").exitCode()).isZero();
+        try {
+            restartEnvoy();
+            assertThat(runtime("paygate.ratelimit.enforced")).isEqualTo("0");
+            assertThat(runtime("paygate.ratelimit.per_address.enforced")).isEqualTo("0");
+            assertThat(edge("status").output())
+                    .contains("paygate.ratelimit.enforced = 0   [disk layer: kept across restarts]")
+                    .contains(OPERATOR + "@");
+        } finally {
+            assertThat(edge("enforce").exitCode()).isZero();
+            assertThat(edge("enforce", "--per-address").exitCode()).isZero();
+        }
+        restartEnvoy();
+        assertThat(runtime("paygate.ratelimit.enforced")).isEqualTo("100");
+        assertThat(runtime("paygate.ratelimit.per_address.enforced")).isEqualTo("100");
+
+        List<String> changes = Files.readAllLines(log);
+        assertThat(changes.subList(logged, changes.size())).hasSize(4).satisfiesExactly(
+                line -> assertThat(line).matches(change("paygate.ratelimit.enforced=0", "shadow")),
+                line -> assertThat(line).matches(change("paygate.ratelimit.per_address.enforced=0", "shadow --per-address")),
+                line -> assertThat(line).matches(change("paygate.ratelimit.enforced=100", "enforce")),
+                line -> assertThat(line).matches(change("paygate.ratelimit.per_address.enforced=100", "enforce --per-address")));
+    }
+
+    /** A change-log line: UTC time, operator@host, key=value, the command, tab-separated. */
+    private static String change(String keyValue, String command) {
+        return "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\t" + OPERATOR + "@[^\t]+\t"
+                + java.util.regex.Pattern.quote(keyValue) + "\t" + java.util.regex.Pattern.quote("./paygate edge " + command);
+    }
+
+    /** Kills Envoy as the OOM killer would and waits until the supervisor's new one is ready. */
+    private static void restartEnvoy() {
+        EnvoyProcess killed = edge.stack().envoy();
+        ProcessHandle.of(killed.pid()).orElseThrow().destroyForcibly();
+        await("envoy started again").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .until(() -> edge.stack().envoy() != killed);
+    }
+
     private static Command.Result edge(String... args) {
         List<String> command = new ArrayList<>(List.of(REPOSITORY.root().resolve("paygate").toString(), "edge"));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("PAYGATE_ENVOY_ADMIN_PORT", Integer.toString(edge.stack().adminPort()));
+        builder.environment().put("PAYGATE_OPERATOR", OPERATOR);
         Command.Result result = Command.run(builder, Duration.ofSeconds(30));
         System.out.println("$ ./paygate edge " + String.join(" ", args) + "\n" + result.output());
         return result;

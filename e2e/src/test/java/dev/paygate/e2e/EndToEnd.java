@@ -27,6 +27,12 @@ public @interface EndToEnd {
     /** The edge requires client certificates from the local CA, and the suite's clients present one. */
     boolean mutualTls() default false;
 
+    /**
+     * The edge trusts one x-forwarded-for hop and its per-address floor holds a few calls
+     * (devstack's ForwardedClients): the suite's calls can come from any client address.
+     */
+    boolean forwardedClients() default false;
+
     /** How the edge's rate limits start (envoy.yaml's runtime keys; RateLimitIT tests them enforced). */
     RateLimits rateLimits() default RateLimits.ENFORCED;
 

@@ -10,9 +10,11 @@ import dev.paygate.devstack.ServiceProcess;
 import dev.paygate.e2e.EndToEnd.RateLimits;
 import dev.paygate.v1.Account;
 import dev.paygate.v1.Authorization;
+import dev.paygate.v1.AuthorizationServiceGrpc;
 import dev.paygate.v1.CreateAccountRequest;
 import dev.paygate.v1.CreateAuthorizationRequest;
 import dev.paygate.v1.GetAccountRequest;
+import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
@@ -32,6 +34,8 @@ import org.junit.jupiter.api.Test;
  * {@code grpc.health.v1} NOT_SERVING while it shuts down (SIGTERM, then a drain delay) and while
  * its database is unreachable; Envoy's gRPC health check takes it out of rotation, answers 503 /
  * UNAVAILABLE at once when no replica is left, and puts replicas back when they report SERVING.
+ * A call that reaches a replica without its database is refused retryably and counted
+ * (paygate_fallback_total); a keyed write refused then is stored once when retried after.
  * Prints its timings to stdout (the failsafe report's output file).
  */
 // Micronaut maps PAYGATE_HEALTH_SHUTDOWN_DRAIN_DELAY to paygate.health.shutdown-drain-delay.
@@ -154,6 +158,7 @@ class HealthIT {
                     .createAuthorization(authorization()))
                     .isInstanceOfSatisfying(StatusRuntimeException.class,
                             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+            assertReplicaRefusesAndCounts(0);
         } finally {
             database.start();
         }
@@ -164,6 +169,12 @@ class HealthIT {
         Upstreams.awaitEveryReplicaServing(edge, Duration.ofSeconds(10), this::getAccount);
         Duration servingAfter = since(start);
         assertThat(edge.get(accountPath).status()).isEqualTo(200);
+        // The keyed write refused while the database was down, retried with its key: stored once.
+        Authorization first = keyedWrite(edge.authorizations(Map.of("idempotency-key", "health-it-down")));
+        Authorization again = keyedWrite(edge.authorizations(Map.of("idempotency-key", "health-it-down")));
+        assertThat(again.getName()).isEqualTo(first.getName());
+        assertThat(edge.count("SELECT COUNT(*) FROM authorizations WHERE merchant_id = 'health-it' AND account_id = '"
+                + account.getName().substring("accounts/".length()) + "'")).isEqualTo(1);
 
         // Envoy answered those calls itself, without trying a replica: no healthy upstream (UH).
         List<JsonNode> refused = await("access log flushed").atMost(Duration.ofSeconds(10))
@@ -195,6 +206,33 @@ class HealthIT {
         assertThat(details.get(0).path("reason").asText()).isEqualTo("SERVICE_UNAVAILABLE");
         assertThat(details.get(0).path("domain").asText()).isEqualTo("paygate.dev");
         assertThat(details.get(1).path("@type").asText()).isEqualTo("type.googleapis.com/google.rpc.RetryInfo");
+    }
+
+    /**
+     * A call that reaches a replica while its database is down (straight to its port: Envoy sends
+     * none) gets the service's own UNAVAILABLE DATABASE_UNAVAILABLE with retry advice, counted as
+     * a PostgreSQL fallback.
+     */
+    private void assertReplicaRefusesAndCounts(int replica) {
+        ServiceMetrics metrics = ServiceMetrics.of(edge, replica);
+        long before = metrics.fallbacks("postgresql", "refuse");
+        ManagedChannel direct = edge.directChannel(replica);
+        try {
+            assertThatThrownBy(() -> keyedWrite(AuthorizationServiceGrpc.newBlockingStub(direct)
+                    .withInterceptors(edge.headers(Map.of("idempotency-key", "health-it-down")))))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+                        assertThat(KeyedWriteLoad.reason(e)).isEqualTo("DATABASE_UNAVAILABLE");
+                        assertThat(KeyedWriteLoad.hasRetryInfo(e)).isTrue();
+                    });
+        } finally {
+            direct.shutdownNow();
+        }
+        assertThat(metrics.fallbacks("postgresql", "refuse")).isEqualTo(before + 1);
+    }
+
+    private Authorization keyedWrite(AuthorizationServiceGrpc.AuthorizationServiceBlockingStub stub) {
+        return stub.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS).createAuthorization(authorization());
     }
 
     private Account getAccount() {

@@ -1,6 +1,7 @@
 package dev.paygate.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.paygate.edge.Command;
 import dev.paygate.edge.FreePorts;
 import dev.paygate.edge.Repository;
 import java.io.IOException;
@@ -18,7 +19,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.Yaml;
 
@@ -141,13 +141,6 @@ final class Prometheus implements AutoCloseable {
 
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Command.stop(process);
     }
 }

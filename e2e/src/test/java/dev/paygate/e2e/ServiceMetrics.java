@@ -31,6 +31,7 @@ final class ServiceMetrics {
 
     private static final Pattern SAMPLE = Pattern.compile("^(paygate_call_budget_milliseconds_(?:count|sum))\\{([^}]*)\\} (\\S+)$");
     private static final Pattern REFUSED = Pattern.compile("^paygate_calls_refused_total\\{([^}]*)\\} (\\S+)$");
+    private static final Pattern FALLBACK = Pattern.compile("^paygate_fallback_total\\{([^}]*)\\} (\\S+)$");
     private static final Pattern LABEL = Pattern.compile("(\\w+)=\"([^\"]*)\"");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -77,6 +78,18 @@ final class ServiceMetrics {
             }
         }
         return byReason;
+    }
+
+    /** paygate_fallback_total for one dependency and decision; zero when absent. */
+    long fallbacks(String dependency, String decision) {
+        for (String line : scrape().split("\n")) {
+            Matcher sample = FALLBACK.matcher(line.trim());
+            if (sample.matches() && sample.group(1).contains("dependency=\"" + dependency + "\"")
+                    && sample.group(1).contains("decision=\"" + decision + "\"")) {
+                return (long) Double.parseDouble(sample.group(2));
+            }
+        }
+        return 0;
     }
 
     /** Calls of a method the service received, whatever their budget came from. */

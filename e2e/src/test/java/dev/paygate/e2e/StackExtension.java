@@ -1,5 +1,7 @@
 package dev.paygate.e2e;
 
+import dev.paygate.devstack.ForwardedClients;
+import dev.paygate.devstack.Stack;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -28,8 +30,7 @@ final class StackExtension implements BeforeAllCallback, ParameterResolver {
         Class<?> suite = context.getRequiredTestClass();
         EndToEnd settings = suite.getAnnotation(EndToEnd.class);
         String name = suite.getSimpleName().replaceFirst("IT$", "").toLowerCase();
-        Edge edge = settings.mutualTls() ? Edge.startWithMutualTls(name)
-                : Edge.start(name, settings.replicas(), environment(settings.serviceEnvironment()));
+        Edge edge = Edge.start(name, options -> configure(options, settings));
         context.getStore(NAMESPACE).put(Running.class, new Running(edge));
         switch (settings.rateLimits()) {
             case SHADOWED -> edge.stack().envoy().shadowRateLimits();
@@ -46,6 +47,18 @@ final class StackExtension implements BeforeAllCallback, ParameterResolver {
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
         return context.getStore(NAMESPACE).get(Running.class, Running.class).edge();
+    }
+
+    private static Stack.Options configure(Stack.Options defaults, EndToEnd settings) {
+        Stack.Options options = defaults.withReplicas(settings.replicas())
+                .withServiceEnvironment(environment(settings.serviceEnvironment()));
+        if (settings.mutualTls()) {
+            options = options.withMutualTls();
+        }
+        if (settings.forwardedClients()) {
+            options = options.withEdgeChange(ForwardedClients::add);
+        }
+        return options;
     }
 
     private static Map<String, String> environment(String[] settings) {

@@ -36,4 +36,16 @@ public final class Command {
             throw new IllegalStateException("interrupted while running " + builder.command(), e);
         }
     }
+
+    /** SIGTERM, then SIGKILL if the process is still there after 10 s: how a started server is stopped. */
+    public static void stop(Process process) {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

@@ -54,6 +54,11 @@ public record Repository(Path root) {
         return root.resolve("edge/src/main/lua/edge_headers.lua");
     }
 
+    /** The Lua program that drops the end of a REST body over the cap (envoy.yaml's paygate.filters.http.body_cap). */
+    public Path bodyCapLua() {
+        return root.resolve("edge/src/main/lua/body_cap.lua");
+    }
+
     public Path envoyBinary() {
         return require(root.resolve(".venv/bin/envoy"), "./paygate setup");
     }
@@ -68,7 +73,12 @@ public record Repository(Path root) {
         return root.resolve("ops");
     }
 
-    /** A tool from Debian's prometheus package (promtool, prometheus), found on PATH. */
+    /** envoyproxy/ratelimit's service_cmd, built from the Go module proxy into .tools/bin. */
+    public Path rateLimitBinary() {
+        return require(root.resolve(".tools/bin/service_cmd"), "./paygate test");
+    }
+
+    /** A tool from a Debian package (promtool and prometheus, redis-server), found on PATH. */
     public static Path debianTool(String name) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(java.io.File.pathSeparator)) {
             Path candidate = Path.of(dir, name);
@@ -76,7 +86,7 @@ public record Repository(Path root) {
                 return candidate;
             }
         }
-        throw new IllegalStateException(name + " is not installed: ./paygate test installs Debian's prometheus package");
+        throw new IllegalStateException(name + " is not installed: ./paygate test installs its Debian package");
     }
 
     /** The service's production JVM flags, a java @argfile (also used by service/Dockerfile). */

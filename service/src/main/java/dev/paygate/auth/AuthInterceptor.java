@@ -2,6 +2,8 @@ package dev.paygate.auth;
 
 import dev.paygate.error.ApiException;
 import dev.paygate.error.ErrorReason;
+import dev.paygate.fallback.Dependency;
+import dev.paygate.fallback.Fallbacks;
 import dev.paygate.grpc.GrpcErrors;
 import dev.paygate.grpc.InterceptorOrder;
 import io.grpc.Context;
@@ -48,10 +50,12 @@ public class AuthInterceptor implements ServerInterceptor, Ordered {
     private final TokenVerifier verifier;
     private final AccessPolicy policy = new AccessPolicy();
     private final MeterRegistry meters;
+    private final Fallbacks fallbacks;
 
-    public AuthInterceptor(TokenVerifier verifier, MeterRegistry meters) {
+    public AuthInterceptor(TokenVerifier verifier, MeterRegistry meters, Fallbacks fallbacks) {
         this.verifier = verifier;
         this.meters = meters;
+        this.fallbacks = fallbacks;
     }
 
     @Override
@@ -73,6 +77,9 @@ public class AuthInterceptor implements ServerInterceptor, Ordered {
         } catch (ApiException e) {
             LOG.info("call refused: {} {}: {}", e.code(), e.reason(), e.getMessage());
             meters.counter("paygate.auth.refused", "reason", e.reason().name()).increment();
+            if (e.reason() == ErrorReason.TOKEN_KEYS_UNAVAILABLE) {
+                fallbacks.record(Dependency.JWKS_URL, Dependency.Decision.REFUSE);
+            }
             StatusRuntimeException error = GrpcErrors.toStatus(e);
             call.close(error.getStatus(), error.getTrailers());
             return new ServerCall.Listener<>() { };

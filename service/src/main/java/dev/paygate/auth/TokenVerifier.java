@@ -84,11 +84,11 @@ public class TokenVerifier {
 
     TokenVerifier(AuthProperties properties, Clock clock) {
         this.clock = clock;
-        this.maxLifetime = properties.getMaxTokenLifetime();
-        processor.setJWSKeySelector(new JWSVerificationKeySelector<>(ALGORITHMS, keySource(properties.getJwks())));
+        this.maxLifetime = properties.maxTokenLifetime();
+        processor.setJWSKeySelector(new JWSVerificationKeySelector<>(ALGORITHMS, keySource(properties.jwks())));
         DefaultJWTClaimsVerifier<SecurityContext> claims = new DefaultJWTClaimsVerifier<>(
-                properties.getAudience(),
-                new JWTClaimsSet.Builder().issuer(properties.getIssuer()).build(),
+                properties.audience(),
+                new JWTClaimsSet.Builder().issuer(properties.issuer()).build(),
                 Set.of(JWTClaimNames.SUBJECT, JWTClaimNames.EXPIRATION_TIME)) {
             @Override
             protected Date currentTime() {

@@ -11,6 +11,7 @@ import jakarta.inject.Singleton;
 import java.math.BigDecimal;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -135,8 +136,10 @@ class AuthorizationStore {
         });
     }
 
-    int countSince(Tx tx, String accountId, OffsetDateTime since, int atMost) throws SQLException {
-        return tx.with(COUNT_RECENT, statement -> {
+    /** The capped count, or empty when it could not answer within {@code limit} (nothing else is undone). */
+    Optional<Integer> countSince(Tx tx, String accountId, OffsetDateTime since, int atMost, Duration limit)
+            throws SQLException {
+        return tx.within(limit, COUNT_RECENT, statement -> {
             statement.setString(1, accountId);
             statement.setObject(2, since);
             statement.setInt(3, atMost);

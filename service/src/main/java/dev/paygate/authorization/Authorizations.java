@@ -101,7 +101,7 @@ public class Authorizations {
         OffsetDateTime now = DbTime.now(clock);
         Optional<DeclineReason> decline = AuthorizationRules.decline(account, input.getAmount(),
                 () -> risk.evaluate(account.getName(), input.getAmount(), input.getMerchantCategoryCode(),
-                        (window, atMost) -> store.countSince(tx, accountId, now.minus(window), atMost)));
+                        (window, atMost, limit) -> store.countSince(tx, accountId, now.minus(window), atMost, limit)));
         Authorization.Builder created = Authorization.newBuilder()
                 .setName(ResourceNames.authorization(accountId, UUID.randomUUID().toString()))
                 .setAmount(input.getAmount())
@@ -113,7 +113,7 @@ public class Authorizations {
         if (decline.isPresent()) {
             created.setState(State.DECLINED).setDeclineReason(decline.get());
         } else {
-            expireTime = now.plus(holds.getTtl());
+            expireTime = now.plus(holds.ttl());
             created.setState(State.APPROVED).setExpireTime(DbTime.timestamp(expireTime));
             accounts.adjust(tx, accountId, Moneys.amount(input.getAmount()), BigDecimal.ZERO);
         }

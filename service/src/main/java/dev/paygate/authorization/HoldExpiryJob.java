@@ -1,6 +1,8 @@
 package dev.paygate.authorization;
 
 import dev.paygate.error.ApiException;
+import dev.paygate.fallback.Dependency;
+import dev.paygate.fallback.Fallbacks;
 import dev.paygate.persistence.Database;
 import io.micronaut.scheduling.annotation.Scheduled;
 import jakarta.inject.Singleton;
@@ -27,11 +29,14 @@ public class HoldExpiryJob {
     private final Database database;
     private final Authorizations authorizations;
     private final HoldProperties properties;
+    private final Fallbacks fallbacks;
 
-    public HoldExpiryJob(Database database, Authorizations authorizations, HoldProperties properties) {
+    public HoldExpiryJob(Database database, Authorizations authorizations, HoldProperties properties,
+                         Fallbacks fallbacks) {
         this.database = database;
         this.authorizations = authorizations;
         this.properties = properties;
+        this.fallbacks = fallbacks;
     }
 
     @Scheduled(fixedDelay = "${paygate.holds.sweep-interval:30s}", initialDelay = "${paygate.holds.sweep-interval:30s}")
@@ -45,13 +50,14 @@ public class HoldExpiryJob {
         try {
             List<String> accountIds;
             do {
-                accountIds = authorizations.accountsWithExpiredHolds(after, properties.getSweepBatchSize());
+                accountIds = authorizations.accountsWithExpiredHolds(after, properties.sweepBatchSize());
                 for (String accountId : accountIds) {
                     released += releaseQuietly(accountId);
                 }
                 after = accountIds.isEmpty() ? after : accountIds.get(accountIds.size() - 1);
-            } while (accountIds.size() == properties.getSweepBatchSize());
+            } while (accountIds.size() == properties.sweepBatchSize());
         } catch (RuntimeException e) {
+            fallbacks.record(Dependency.HOLD_EXPIRY_SWEEP, Dependency.Decision.DEFER);
             LOG.warn("hold expiry sweep stopped after {} releases; the next sweep goes on: {}", released, e.toString());
         }
         if (released > 0) {
@@ -71,6 +77,7 @@ public class HoldExpiryJob {
         } catch (RuntimeException e) {
             LOG.warn("cannot release the expired holds of account {}; skipped", accountId, e);
         }
+        fallbacks.record(Dependency.HOLD_EXPIRY_SWEEP, Dependency.Decision.DEFER);
         return 0;
     }
 }

@@ -46,7 +46,7 @@ class PageTokens {
     private final SecretKeySpec key;
 
     PageTokens(PaginationProperties properties, Database database) {
-        String configured = properties.getTokenKey();
+        String configured = properties.tokenKey();
         byte[] secret = configured.isEmpty()
                 ? Base64.getDecoder().decode(database.withDeadline(SECRET_LOOKUP_BUDGET, () -> sharedSecret(database)))
                 : configured.getBytes(StandardCharsets.UTF_8);

@@ -1,19 +1,18 @@
 package dev.paygate.authorization;
 
 import io.micronaut.context.annotation.ConfigurationProperties;
+import io.micronaut.core.bind.annotation.Bindable;
 
-/** List paging ({@code paygate.pagination.*}). */
+/**
+ * List paging ({@code paygate.pagination.*}).
+ *
+ * @param tokenKey secret that seals page tokens; the same on every replica. Empty: a random key
+ *     kept in the database.
+ */
 @ConfigurationProperties("paygate.pagination")
-public class PaginationProperties {
+public record PaginationProperties(@Bindable(defaultValue = "") String tokenKey) {
 
-    /** Secret that seals page tokens; the same on every replica. Empty: a random key kept in the database. */
-    private String tokenKey = "";
-
-    public String getTokenKey() {
-        return tokenKey;
-    }
-
-    public void setTokenKey(String tokenKey) {
-        this.tokenKey = tokenKey == null ? "" : tokenKey;
+    public PaginationProperties {
+        tokenKey = tokenKey == null ? "" : tokenKey;
     }
 }

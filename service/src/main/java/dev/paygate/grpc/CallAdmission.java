@@ -38,9 +38,9 @@ public class CallAdmission implements ServerCallExecutorSupplier {
     private final AtomicInteger waiting = new AtomicInteger();
 
     public CallAdmission(AdmissionProperties properties, MeterRegistry meters) {
-        this.queueCapacity = properties.getQueueCapacity();
+        this.queueCapacity = properties.queueCapacity();
         AtomicInteger threadNumber = new AtomicInteger();
-        this.workers = new ThreadPoolExecutor(properties.getWorkers(), properties.getWorkers(),
+        this.workers = new ThreadPoolExecutor(properties.workers(), properties.workers(),
                 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), task -> {
                     Thread thread = new Thread(task, "paygate-call-" + threadNumber.incrementAndGet());
                     thread.setDaemon(true);

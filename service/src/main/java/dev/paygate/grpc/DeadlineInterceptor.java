@@ -71,11 +71,11 @@ public class DeadlineInterceptor implements ServerInterceptor, Ordered {
             }
         }
         if (deadline == null) {
-            deadline = Deadline.after(properties.getDefaultBudget().toMillis(), TimeUnit.MILLISECONDS);
+            deadline = Deadline.after(properties.defaultBudget().toMillis(), TimeUnit.MILLISECONDS);
             source = Source.SERVICE_DEFAULT;
         }
         // A caller's hour-long deadline would let one call hold a connection and locks for an hour.
-        Deadline longest = Deadline.after(properties.getMaximumBudget().toMillis(), TimeUnit.MILLISECONDS);
+        Deadline longest = Deadline.after(properties.maximumBudget().toMillis(), TimeUnit.MILLISECONDS);
         if (longest.isBefore(deadline)) {
             deadline = longest;
         }
@@ -86,7 +86,7 @@ public class DeadlineInterceptor implements ServerInterceptor, Ordered {
                 .tags("method", method, "source", source.name().toLowerCase())
                 .register(meters)
                 .record(Math.max(remainingMillis, 0));
-        if (remainingMillis < properties.getMinimumBudget().toMillis()) {
+        if (remainingMillis < properties.minimumBudget().toMillis()) {
             Counter.builder("paygate.call.deadline.rejected")
                     .description("Calls refused because their remaining deadline was below the minimum")
                     .tags("method", method)
@@ -95,7 +95,7 @@ public class DeadlineInterceptor implements ServerInterceptor, Ordered {
             StatusRuntimeException error = GrpcErrors.toStatus(ApiException.deadlineExceeded(
                     ErrorReason.DEADLINE_TOO_SHORT,
                     "remaining deadline " + remainingMillis + " ms is below the minimum of "
-                            + properties.getMinimumBudget().toMillis() + " ms; nothing was done"));
+                            + properties.minimumBudget().toMillis() + " ms; nothing was done"));
             call.close(error.getStatus(), error.getTrailers());
             return new ServerCall.Listener<>() { };
         }

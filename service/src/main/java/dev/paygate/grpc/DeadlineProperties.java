@@ -1,42 +1,19 @@
 package dev.paygate.grpc;
 
 import io.micronaut.context.annotation.ConfigurationProperties;
+import io.micronaut.core.bind.annotation.Bindable;
 import java.time.Duration;
 
-/** How the service bounds every call in time (see {@link DeadlineInterceptor}). */
+/**
+ * How the service bounds every call in time (see {@link DeadlineInterceptor}).
+ *
+ * @param defaultBudget budget for calls that bring neither a gRPC deadline nor Envoy's route timeout
+ * @param minimumBudget below this remaining budget a call fails fast: it could not finish a transaction anyway
+ * @param maximumBudget no call runs longer than this, whatever deadline it brings
+ */
 @ConfigurationProperties("paygate.deadlines")
-public class DeadlineProperties {
-
-    /** Budget for calls that bring neither a gRPC deadline nor Envoy's route timeout. */
-    private Duration defaultBudget = Duration.ofSeconds(5);
-
-    /** Below this remaining budget a call fails fast: it could not finish a transaction anyway. */
-    private Duration minimumBudget = Duration.ofMillis(20);
-
-    /** No call runs longer than this, whatever deadline it brings. */
-    private Duration maximumBudget = Duration.ofSeconds(30);
-
-    public Duration getMaximumBudget() {
-        return maximumBudget;
-    }
-
-    public void setMaximumBudget(Duration maximumBudget) {
-        this.maximumBudget = maximumBudget;
-    }
-
-    public Duration getDefaultBudget() {
-        return defaultBudget;
-    }
-
-    public void setDefaultBudget(Duration defaultBudget) {
-        this.defaultBudget = defaultBudget;
-    }
-
-    public Duration getMinimumBudget() {
-        return minimumBudget;
-    }
-
-    public void setMinimumBudget(Duration minimumBudget) {
-        this.minimumBudget = minimumBudget;
-    }
+public record DeadlineProperties(
+        @Bindable(defaultValue = "5s") Duration defaultBudget,
+        @Bindable(defaultValue = "20ms") Duration minimumBudget,
+        @Bindable(defaultValue = "30s") Duration maximumBudget) {
 }

@@ -60,7 +60,7 @@ public class LoadSheddingInterceptor implements ServerInterceptor, Ordered {
                     "every worker of this replica is busy and its queue is full; nothing was done");
         }
         long remainingNanos = remainingNanos(headers, ticket);
-        long minimumNanos = deadlines.getMinimumBudget().toNanos();
+        long minimumNanos = deadlines.minimumBudget().toNanos();
         if (remainingNanos < minimumNanos && remainingNanos + ticket.queuedNanos() >= minimumNanos) {
             return refuse(call, ErrorReason.QUEUED_PAST_DEADLINE, "waited "
                     + TimeUnit.NANOSECONDS.toMillis(ticket.queuedNanos()) + " ms for a worker and "

@@ -17,12 +17,16 @@ import org.slf4j.LoggerFactory;
  * health checks take a replica without its database out of rotation. On shutdown it reports
  * NOT_SERVING first and waits a drain delay, so the edge stops sending new calls before the
  * server stops accepting them; the gRPC server then drains in-flight calls
- * ({@code grpc.server.await-termination}).
+ * ({@code grpc.server.await-termination}). {@value #LIVENESS} answers SERVING whatever the
+ * database does: a liveness probe on it restarts a stuck process, never every replica at once
+ * because their database went away (deploy/helm/paygate).
  */
 @Singleton
 public class ServingReporter implements ApplicationEventListener<ServerShutdownEvent> {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServingReporter.class);
+    /** Liveness only: SERVING from start to shutdown, independent of the database. */
+    public static final String LIVENESS = "paygate.liveness";
     private static final List<String> SERVICES = List.of("", "paygate.v1.AccountService", "paygate.v1.AuthorizationService");
 
     private final HealthStatusManager health;
@@ -38,6 +42,7 @@ public class ServingReporter implements ApplicationEventListener<ServerShutdownE
         this.health = health;
         this.database = database;
         this.properties = properties;
+        health.setStatus(LIVENESS, ServingStatus.SERVING);
     }
 
     @Scheduled(fixedDelay = "${paygate.health.probe-interval:1s}")
@@ -45,7 +50,7 @@ public class ServingReporter implements ApplicationEventListener<ServerShutdownE
         if (shuttingDown) {
             return;
         }
-        boolean reachable = database.isReachable(properties.getDatabaseTimeout());
+        boolean reachable = database.isReachable(properties.databaseTimeout());
         State state = reachable ? State.SERVING : State.NOT_SERVING;
         if (state != last) {
             LOG.info("health: database {} -> {}", reachable ? "reachable" : "unreachable", state);
@@ -62,7 +67,7 @@ public class ServingReporter implements ApplicationEventListener<ServerShutdownE
         }
         shuttingDown = true;
         health.enterTerminalState();
-        Duration drain = properties.getShutdownDrainDelay();
+        Duration drain = properties.shutdownDrainDelay();
         LOG.info("shutting down: reporting NOT_SERVING, draining for {}", drain);
         try {
             // A fixed wait is the point: it gives health-checking proxies time to notice.

@@ -1,5 +1,7 @@
 package dev.paygate.idempotency;
 
+import dev.paygate.fallback.Dependency;
+import dev.paygate.fallback.Fallbacks;
 import dev.paygate.persistence.Database;
 import io.micronaut.scheduling.annotation.Scheduled;
 import java.time.Duration;
@@ -22,16 +24,19 @@ public class IdempotencyPurgeJob {
     private final Database database;
     private final IdempotencyStore store;
     private final IdempotencyProperties properties;
+    private final Fallbacks fallbacks;
 
-    public IdempotencyPurgeJob(Database database, IdempotencyStore store, IdempotencyProperties properties) {
+    public IdempotencyPurgeJob(Database database, IdempotencyStore store, IdempotencyProperties properties,
+                               Fallbacks fallbacks) {
         this.database = database;
         this.store = store;
         this.properties = properties;
+        this.fallbacks = fallbacks;
     }
 
     @Scheduled(fixedDelay = "${paygate.idempotency.purge-interval:10m}", initialDelay = "1m")
     public int purge() {
-        int batchSize = properties.getPurgeBatchSize();
+        int batchSize = properties.purgeBatchSize();
         int purged = 0;
         try {
             purged = database.withDeadline(PURGE_BUDGET, () -> {
@@ -44,6 +49,7 @@ public class IdempotencyPurgeJob {
                 return total;
             });
         } catch (RuntimeException e) {
+            fallbacks.record(Dependency.IDEMPOTENCY_PURGE, Dependency.Decision.DEFER);
             LOG.warn("idempotency key purge stopped; the next run continues: {}", e.toString());
         }
         if (purged > 0) {

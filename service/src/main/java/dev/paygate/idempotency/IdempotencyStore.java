@@ -126,7 +126,7 @@ public class IdempotencyStore {
             statement.setString(4, RequestFingerprint.of(method, request));
             statement.setString(5, Base64.getEncoder().encodeToString(response.toByteArray()));
             statement.setObject(6, now);
-            statement.setObject(7, now.plus(properties.getRetention()));
+            statement.setObject(7, now.plus(properties.retention()));
             return statement.executeUpdate();
         });
     }

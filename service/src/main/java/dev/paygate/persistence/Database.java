@@ -1,5 +1,9 @@
 package dev.paygate.persistence;
 
+import dev.paygate.error.ApiException;
+import dev.paygate.error.ErrorReason;
+import dev.paygate.fallback.Dependency;
+import dev.paygate.fallback.Fallbacks;
 import jakarta.inject.Singleton;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -27,10 +31,12 @@ public class Database {
 
     private final ConnectionPool pool;
     private final CallBudgets budgets;
+    private final Fallbacks fallbacks;
 
-    public Database(ConnectionPool pool, CallBudgets budgets) {
+    public Database(ConnectionPool pool, CallBudgets budgets, Fallbacks fallbacks) {
         this.pool = pool;
         this.budgets = budgets;
+        this.fallbacks = fallbacks;
     }
 
     public <T> T inTransaction(Work<T> work) {
@@ -49,8 +55,18 @@ public class Database {
         try (Connection connection = pool.acquire(budget)) {
             return runAndCommit(connection, budget, keyed, work);
         } catch (SQLException e) {
-            throw SqlErrors.beforeCommit(e, budget);
+            throw counted(SqlErrors.beforeCommit(e, budget));
+        } catch (ApiException e) {
+            throw counted(e);
         }
+    }
+
+    /** Counts a refusal for want of a database as a fallback of {@link Dependency#POSTGRESQL}. */
+    private RuntimeException counted(RuntimeException e) {
+        if (e instanceof ApiException failure && failure.reason() == ErrorReason.DATABASE_UNAVAILABLE) {
+            fallbacks.record(Dependency.POSTGRESQL, Dependency.Decision.REFUSE);
+        }
+        return e;
     }
 
     private <T> T runAndCommit(Connection connection, CallBudget budget, boolean keyed, Work<T> work)

@@ -28,6 +28,12 @@ final class SqlErrors {
         return e instanceof SQLTransientConnectionException && e.getCause() == null;
     }
 
+    /** A statement or lock-wait timeout, or a cancelled statement (PostgreSQL 57014, 55P03). */
+    static boolean isTimeout(SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        return e instanceof SQLTimeoutException || state.equals("57014") || state.equals("55P03");
+    }
+
     /**
      * No connection: saturation (retry advice) when the pool's wait ran out while other calls held
      * every connection, else an outage. Either way nothing was done.
@@ -56,7 +62,7 @@ final class SqlErrors {
     static RuntimeException beforeCommit(SQLException e, CallBudget budget) {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         boolean lockWaitEnded = state.equals("55P03");
-        boolean timedOut = e instanceof SQLTimeoutException || state.equals("57014") || lockWaitEnded;
+        boolean timedOut = isTimeout(e);
         // statement_timeout and lock_timeout are set to the budget left, in whole milliseconds,
         // so PostgreSQL may end a statement a fraction of a millisecond before the call's deadline
         // itself expires: that is still the deadline, not a fault.

@@ -1,139 +1,72 @@
 package dev.paygate.risk;
 
 import io.micronaut.context.annotation.ConfigurationProperties;
+import io.micronaut.core.bind.annotation.Bindable;
 import java.math.BigDecimal;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
-/** The risk rules' flags and thresholds ({@code paygate.risk.*}). */
+/** The risk rules' flags and thresholds ({@code paygate.risk.*}); a rule without a mode is off. */
 @ConfigurationProperties("paygate.risk")
-public class RiskProperties {
-
-    private AmountLimit amountLimit = new AmountLimit();
-    private Velocity velocity = new Velocity();
-    private BlockedMerchantCategories blockedMerchantCategories = new BlockedMerchantCategories();
-
-    public AmountLimit getAmountLimit() {
-        return amountLimit;
-    }
-
-    public void setAmountLimit(AmountLimit amountLimit) {
-        this.amountLimit = amountLimit;
-    }
-
-    public Velocity getVelocity() {
-        return velocity;
-    }
-
-    public void setVelocity(Velocity velocity) {
-        this.velocity = velocity;
-    }
-
-    public BlockedMerchantCategories getBlockedMerchantCategories() {
-        return blockedMerchantCategories;
-    }
-
-    public void setBlockedMerchantCategories(BlockedMerchantCategories blockedMerchantCategories) {
-        this.blockedMerchantCategories = blockedMerchantCategories;
-    }
+public record RiskProperties(AmountLimit amountLimit, Velocity velocity,
+                             BlockedMerchantCategories blockedMerchantCategories) {
 
     /**
      * Declines a single payment above its currency's limit. Limits are per currency (10 000 EUR and
      * 10 000 JPY are not the same risk), written {@code CODE:amount}; a currency without a limit
      * is not limited by this rule.
+     *
+     * @param limits entries such as {@code EUR:10000}, checked and trimmed when bound
      */
     @ConfigurationProperties("amount-limit")
-    public static class AmountLimit {
-        private RuleMode mode = RuleMode.OFF;
-        private Map<String, BigDecimal> limits = Map.of();
+    public record AmountLimit(RuleMode mode, List<String> limits) {
 
-        public RuleMode getMode() {
-            return mode;
-        }
-
-        public void setMode(RuleMode mode) {
-            this.mode = mode;
+        public AmountLimit {
+            mode = mode == null ? RuleMode.OFF : mode;
+            limits = CurrencyAmounts.checked("paygate.risk.amount-limit.limits", limits);
         }
 
         /** The limit for a currency, if one is configured. */
         public Optional<BigDecimal> limitFor(String currencyCode) {
-            return Optional.ofNullable(limits.get(currencyCode));
-        }
-
-        public List<String> getLimits() {
-            return limits.entrySet().stream().map(e -> e.getKey() + ":" + e.getValue().toPlainString()).toList();
-        }
-
-        /** @param limits entries such as {@code EUR:10000} */
-        public void setLimits(List<String> limits) {
-            Map<String, BigDecimal> parsed = new HashMap<>();
-            for (String entry : limits) {
-                String[] parts = entry.trim().split(":");
-                if (parts.length != 2 || !parts[0].matches("[A-Z]{3}")) {
-                    throw new IllegalArgumentException(
-                            "paygate.risk.amount-limit.limits entries look like EUR:10000, got " + entry);
-                }
-                parsed.put(parts[0], new BigDecimal(parts[1].trim()));
-            }
-            this.limits = Map.copyOf(parsed);
+            return CurrencyAmounts.forCurrency(limits, currencyCode);
         }
     }
 
-    /** Declines an account's payment once it made {@code maxAuthorizations} within {@code window}. */
+    /**
+     * Declines an account's payment once it made {@code maxAuthorizations} within {@code window}.
+     * Its count must answer within {@code budget}; when it cannot, an enforced rule declines
+     * (RISK_UNAVAILABLE), unless the payment is below the currency's
+     * {@code unsafeApproveUnansweredBelow} amount: an operator's explicit stand-in, none by default.
+     */
     @ConfigurationProperties("velocity")
-    public static class Velocity {
-        private RuleMode mode = RuleMode.OFF;
-        private int maxAuthorizations = 20;
-        private Duration window = Duration.ofMinutes(1);
+    public record Velocity(RuleMode mode, @Bindable(defaultValue = "20") int maxAuthorizations,
+                           @Bindable(defaultValue = "1m") Duration window,
+                           @Bindable(defaultValue = "200ms") Duration budget,
+                           List<String> unsafeApproveUnansweredBelow) {
 
-        public RuleMode getMode() {
-            return mode;
+        public Velocity {
+            mode = mode == null ? RuleMode.OFF : mode;
+            if (budget.isNegative() || budget.isZero()) {
+                throw new IllegalArgumentException("paygate.risk.velocity.budget must be positive, got " + budget);
+            }
+            unsafeApproveUnansweredBelow = CurrencyAmounts.checked(
+                    "paygate.risk.velocity.unsafe-approve-unanswered-below", unsafeApproveUnansweredBelow);
         }
 
-        public void setMode(RuleMode mode) {
-            this.mode = mode;
-        }
-
-        public int getMaxAuthorizations() {
-            return maxAuthorizations;
-        }
-
-        public void setMaxAuthorizations(int maxAuthorizations) {
-            this.maxAuthorizations = maxAuthorizations;
-        }
-
-        public Duration getWindow() {
-            return window;
-        }
-
-        public void setWindow(Duration window) {
-            this.window = window;
+        /** Below this amount an unanswered count approves instead of declining; empty: it never does. */
+        public Optional<BigDecimal> standInLimitFor(String currencyCode) {
+            return CurrencyAmounts.forCurrency(unsafeApproveUnansweredBelow, currencyCode);
         }
     }
 
     /** Declines payments to the listed ISO 18245 merchant category codes. */
     @ConfigurationProperties("blocked-merchant-categories")
-    public static class BlockedMerchantCategories {
-        private RuleMode mode = RuleMode.OFF;
-        private List<String> codes = List.of();
+    public record BlockedMerchantCategories(RuleMode mode, List<String> codes) {
 
-        public RuleMode getMode() {
-            return mode;
-        }
-
-        public void setMode(RuleMode mode) {
-            this.mode = mode;
-        }
-
-        public List<String> getCodes() {
-            return codes;
-        }
-
-        public void setCodes(List<String> codes) {
-            this.codes = codes;
+        public BlockedMerchantCategories {
+            mode = mode == null ? RuleMode.OFF : mode;
+            codes = codes == null ? List.of() : List.copyOf(codes);
         }
     }
 }

@@ -1,6 +1,8 @@
 package dev.paygate.risk;
 
 import com.google.type.Money;
+import dev.paygate.fallback.Dependency;
+import dev.paygate.fallback.Fallbacks;
 import dev.paygate.money.Moneys;
 import dev.paygate.v1.Authorization.DeclineReason;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -15,7 +17,8 @@ import java.time.Duration;
  * Evaluates the configurable risk rules for one payment. A rule in SHADOW mode never declines:
  * it counts what it would have declined ({@code paygate.risk.shadow.declines}) and logs examples
  * ({@link ShadowDeclineLog}), which is how a new threshold is tried on live traffic before it is
- * enforced.
+ * enforced. The velocity rule's count is the one rule that asks the database; what happens when
+ * it cannot answer in time is {@link #velocityUnanswered}.
  */
 @Singleton
 public class RiskRules {
@@ -23,10 +26,12 @@ public class RiskRules {
     private final RiskProperties properties;
     private final MeterRegistry meters;
     private final ShadowDeclineLog shadowLog;
+    private final Fallbacks fallbacks;
 
-    public RiskRules(RiskProperties properties, MeterRegistry meters, Clock clock) {
+    public RiskRules(RiskProperties properties, MeterRegistry meters, Fallbacks fallbacks, Clock clock) {
         this.properties = properties;
         this.meters = meters;
+        this.fallbacks = fallbacks;
         this.shadowLog = new ShadowDeclineLog(clock);
     }
 
@@ -39,27 +44,32 @@ public class RiskRules {
      */
     public Optional<DeclineReason> evaluate(String account, Money payment, String merchantCategoryCode,
                                             AuthorizationCount authorizationsWithin) throws SQLException {
-        RiskProperties.AmountLimit amountLimit = properties.getAmountLimit();
+        RiskProperties.AmountLimit amountLimit = properties.amountLimit();
         BigDecimal amount = Moneys.amount(payment);
         Optional<BigDecimal> limit = amountLimit.limitFor(payment.getCurrencyCode());
-        if (amountLimit.getMode() != RuleMode.OFF && limit.isPresent() && amount.compareTo(limit.get()) > 0
-                && enforce(amountLimit.getMode(), DeclineReason.AMOUNT_LIMIT, account,
+        if (amountLimit.mode() != RuleMode.OFF && limit.isPresent() && amount.compareTo(limit.get()) > 0
+                && enforce(amountLimit.mode(), DeclineReason.AMOUNT_LIMIT, account,
                 "amount " + amount.stripTrailingZeros().toPlainString() + " " + payment.getCurrencyCode()
                         + " > " + limit.get().toPlainString())) {
             return Optional.of(DeclineReason.AMOUNT_LIMIT);
         }
-        RiskProperties.BlockedMerchantCategories blocked = properties.getBlockedMerchantCategories();
-        if (blocked.getMode() != RuleMode.OFF && blocked.getCodes().contains(merchantCategoryCode)
-                && enforce(blocked.getMode(), DeclineReason.MERCHANT_BLOCKED, account,
+        RiskProperties.BlockedMerchantCategories blocked = properties.blockedMerchantCategories();
+        if (blocked.mode() != RuleMode.OFF && blocked.codes().contains(merchantCategoryCode)
+                && enforce(blocked.mode(), DeclineReason.MERCHANT_BLOCKED, account,
                 "merchant category " + merchantCategoryCode + " is blocked")) {
             return Optional.of(DeclineReason.MERCHANT_BLOCKED);
         }
-        RiskProperties.Velocity velocity = properties.getVelocity();
-        if (velocity.getMode() != RuleMode.OFF) {
-            int recent = authorizationsWithin.within(velocity.getWindow(), velocity.getMaxAuthorizations());
-            if (recent >= velocity.getMaxAuthorizations()
-                    && enforce(velocity.getMode(), DeclineReason.VELOCITY_LIMIT, account,
-                    "at least " + recent + " authorizations within " + velocity.getWindow())) {
+        RiskProperties.Velocity velocity = properties.velocity();
+        if (velocity.mode() != RuleMode.OFF) {
+            Optional<Integer> counted = authorizationsWithin.within(velocity.window(),
+                    velocity.maxAuthorizations(), velocity.budget());
+            if (counted.isEmpty()) {
+                return velocityUnanswered(velocity, amount, payment.getCurrencyCode());
+            }
+            int recent = counted.get();
+            if (recent >= velocity.maxAuthorizations()
+                    && enforce(velocity.mode(), DeclineReason.VELOCITY_LIMIT, account,
+                    "at least " + recent + " authorizations within " + velocity.window())) {
                 return Optional.of(DeclineReason.VELOCITY_LIMIT);
             }
         }
@@ -67,13 +77,34 @@ public class RiskRules {
     }
 
     /**
+     * The velocity count did not answer within its budget. Fail closed: an enforced rule declines,
+     * except below the currency's stand-in amount, which only an operator sets; a shadow rule
+     * never declines. Each is counted as a fallback of {@link Dependency#RISK_VELOCITY}.
+     */
+    private Optional<DeclineReason> velocityUnanswered(RiskProperties.Velocity velocity, BigDecimal amount,
+                                                      String currencyCode) {
+        if (velocity.mode() == RuleMode.SHADOW) {
+            fallbacks.record(Dependency.RISK_VELOCITY, Dependency.Decision.SHADOW);
+            return Optional.empty();
+        }
+        Optional<BigDecimal> standIn = velocity.standInLimitFor(currencyCode);
+        if (standIn.isPresent() && amount.compareTo(standIn.get()) < 0) {
+            fallbacks.record(Dependency.RISK_VELOCITY, Dependency.Decision.APPROVE_STAND_IN);
+            return Optional.empty();
+        }
+        fallbacks.record(Dependency.RISK_VELOCITY, Dependency.Decision.DECLINE);
+        return Optional.of(DeclineReason.RISK_UNAVAILABLE);
+    }
+
+    /**
      * Counts an account's authorizations within a window ending now, in the caller's transaction,
      * stopping at {@code atMost}: the rule needs to know only whether the limit is reached, and a
-     * capped count costs the same however many authorizations the window holds.
+     * capped count costs the same however many authorizations the window holds. Empty when the
+     * count could not answer within {@code limit}; the transaction is then as it was before.
      */
     @FunctionalInterface
     public interface AuthorizationCount {
-        int within(Duration window, int atMost) throws SQLException;
+        Optional<Integer> within(Duration window, int atMost, Duration limit) throws SQLException;
     }
 
     private boolean enforce(RuleMode mode, DeclineReason reason, String account, String why) {

@@ -41,9 +41,7 @@ class TokenVerifierTest {
     private final TokenVerifier verifier = new TokenVerifier(properties(), clock);
 
     private static AuthProperties properties() {
-        AuthProperties properties = new AuthProperties();
-        properties.setJwks(TestTokens.jwksFile());
-        return properties;
+        return new AuthProperties(TestTokens.jwksFile(), "paygate-dev", "paygate", Duration.ofHours(24));
     }
 
     @Test

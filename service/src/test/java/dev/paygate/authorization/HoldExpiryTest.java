@@ -181,6 +181,8 @@ class HoldExpiryTest {
                     "SELECT COUNT(*) FROM authorizations WHERE state = 'APPROVED' AND account_id = ?",
                     Fixtures.accountId(bad))).isEqualTo(1);
             assertThat(Fixtures.count(service.dataSource(), "SELECT COUNT(*) FROM accounts WHERE held <> 0")).isZero();
+            assertThat(service.meters().get("paygate.fallback").tag("dependency", "hold_expiry_sweep")
+                    .tag("decision", "defer").counter().count()).as("the skipped account, counted").isEqualTo(1.0);
         }
     }
 

@@ -77,21 +77,16 @@ class IdempotencyPurgeTest {
 
     @Test
     void retention_belowTwentyFourHours_isRejected() {
-        IdempotencyProperties properties = new IdempotencyProperties();
-
-        assertThatThrownBy(() -> properties.setRetention(Duration.ofHours(23).plusMinutes(59)))
+        assertThatThrownBy(() -> new IdempotencyProperties(Duration.ofHours(23).plusMinutes(59), Duration.ofMinutes(10), 1000))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("at least 24h");
-        assertThat(properties.getRetention()).isEqualTo(Duration.ofHours(48));
     }
 
     @Test
     void retention_ofExactlyTwentyFourHours_isAccepted() {
-        IdempotencyProperties properties = new IdempotencyProperties();
+        IdempotencyProperties properties = new IdempotencyProperties(Duration.ofHours(24), Duration.ofMinutes(10), 1000);
 
-        properties.setRetention(Duration.ofHours(24));
-
-        assertThat(properties.getRetention()).isEqualTo(Duration.ofHours(24));
+        assertThat(properties.retention()).isEqualTo(Duration.ofHours(24));
     }
 
     @Test

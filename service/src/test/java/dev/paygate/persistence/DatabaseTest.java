@@ -6,11 +6,13 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.paygate.error.ApiException;
 import dev.paygate.error.ErrorReason;
+import dev.paygate.fallback.Fallbacks;
 import dev.paygate.grpc.ContextCallBudgets;
 import dev.paygate.testing.TestDatabase;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import java.lang.reflect.InvocationHandler;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
@@ -22,6 +24,8 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -131,6 +135,57 @@ class DatabaseTest {
         }
     }
 
+    @Test
+    void statementWithinALimit_thatCannotAnswerInTime_isEmpty_andTheRestOfTheTransactionCommits() throws Exception {
+        Context.CancellableContext context = Context.current().withDeadlineAfter(5, TimeUnit.SECONDS, timer);
+        try {
+            long started = System.nanoTime();
+            Optional<Integer> answer = context.call(() -> database(postgres).inTransaction(tx -> {
+                tx.with("INSERT INTO balances VALUES (1)", statement -> statement.executeUpdate());
+                Optional<Integer> slow = tx.within(Duration.ofMillis(200), "SELECT 1 FROM pg_sleep(2)", DatabaseTest::one);
+                // after the fallback the call's own bound is back and the transaction goes on
+                assertThat(millis(setting(tx, "statement_timeout"))).isGreaterThan(1_000L);
+                tx.with("INSERT INTO balances VALUES (2)", statement -> statement.executeUpdate());
+                return slow;
+            }));
+
+            assertThat(answer).isEmpty();
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
+            assertThat(sum()).as("both inserts committed, around the abandoned statement").isEqualTo(3);
+        } finally {
+            context.cancel(null);
+        }
+    }
+
+    @Test
+    void statementWithinALimit_whenTheCallHasLessLeft_failsTheCallAsItsDeadline() throws Exception {
+        Context.CancellableContext context = Context.current().withDeadlineAfter(300, TimeUnit.MILLISECONDS, timer);
+        try {
+            Throwable e = catchThrowable(() -> context.call(() -> database(postgres).inTransaction(tx ->
+                    tx.within(Duration.ofSeconds(1), "SELECT 1 FROM pg_sleep(2)", DatabaseTest::one))));
+
+            assertThat(e).isInstanceOf(ApiException.class);
+            assertThat(((ApiException) e).code()).isEqualTo(ApiException.Code.DEADLINE_EXCEEDED);
+        } finally {
+            context.cancel(null);
+        }
+    }
+
+    private static int one(java.sql.PreparedStatement statement) throws SQLException {
+        try (ResultSet row = statement.executeQuery()) {
+            row.next();
+            return row.getInt(1);
+        }
+    }
+
+    private int sum() throws SQLException {
+        try (Connection connection = postgres.getConnection(); Statement statement = connection.createStatement();
+             ResultSet row = statement.executeQuery("SELECT COALESCE(SUM(amount), 0) FROM balances")) {
+            row.next();
+            return row.getInt(1);
+        }
+    }
+
     private static String setting(Tx tx, String name) throws SQLException {
         return tx.with("SELECT current_setting('" + name + "')", statement -> {
             try (ResultSet row = statement.executeQuery()) {
@@ -147,7 +202,7 @@ class DatabaseTest {
     }
 
     private static Database database(DataSource dataSource) {
-        return new Database(new ConnectionPool(dataSource), new ContextCallBudgets());
+        return new Database(new ConnectionPool(dataSource), new ContextCallBudgets(), new Fallbacks(new SimpleMeterRegistry()));
     }
 
     private int insertOne(Tx tx) throws SQLException {

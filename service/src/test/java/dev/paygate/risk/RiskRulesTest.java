@@ -3,6 +3,7 @@ package dev.paygate.risk;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.paygate.fallback.Fallbacks;
 import dev.paygate.money.Moneys;
 import dev.paygate.v1.Authorization.DeclineReason;
 import io.micrometer.core.instrument.Counter;
@@ -13,6 +14,7 @@ import java.sql.SQLTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -20,17 +22,26 @@ import org.junit.jupiter.api.Test;
 class RiskRulesTest {
 
     private static final String ACCOUNT = "accounts/00000000-0000-0000-0000-000000000001";
+    private static final Duration BUDGET = Duration.ofMillis(200);
 
-    private final RiskProperties properties = new RiskProperties();
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    private final RiskRules rules = new RiskRules(properties, meters, Clock.systemUTC());
     private final AtomicInteger velocityLookups = new AtomicInteger();
+    // Each test sets the modes it needs, then its first evaluation builds the rules.
+    private RuleMode amountLimit = RuleMode.OFF;
+    private RuleMode velocity = RuleMode.OFF;
+    private RuleMode blockedCategories = RuleMode.OFF;
+    private List<String> velocityStandIn = List.of();
+    private RiskRules rules;
 
-    RiskRulesTest() {
-        properties.getAmountLimit().setLimits(List.of("EUR:100", "JPY:15000"));
-        properties.getBlockedMerchantCategories().setCodes(List.of("7995"));
-        properties.getVelocity().setMaxAuthorizations(2);
-        properties.getVelocity().setWindow(Duration.ofMinutes(1));
+    private RiskRules rules() {
+        if (rules == null) {
+            rules = new RiskRules(new RiskProperties(
+                    new RiskProperties.AmountLimit(amountLimit, List.of("EUR:100", " JPY: 15000")),
+                    new RiskProperties.Velocity(velocity, 2, Duration.ofMinutes(1), BUDGET, velocityStandIn),
+                    new RiskProperties.BlockedMerchantCategories(blockedCategories, List.of("7995"))),
+                    meters, new Fallbacks(meters), Clock.systemUTC());
+        }
+        return rules;
     }
 
     private java.util.Optional<DeclineReason> evaluate(String amount, String merchantCategory, int recent) {
@@ -40,11 +51,12 @@ class RiskRulesTest {
     private java.util.Optional<DeclineReason> evaluate(String amount, String currency, String merchantCategory,
                                                        int recent) {
         try {
-            return rules.evaluate(ACCOUNT, Moneys.money(new BigDecimal(amount), currency), merchantCategory, (window, atMost) -> {
+            return rules().evaluate(ACCOUNT, Moneys.money(new BigDecimal(amount), currency), merchantCategory, (window, atMost, limit) -> {
                 assertThat(window).isEqualTo(Duration.ofMinutes(1));
                 assertThat(atMost).as("the count stops at the limit").isEqualTo(2);
+                assertThat(limit).isEqualTo(BUDGET);
                 velocityLookups.incrementAndGet();
-                return recent;
+                return Optional.of(recent);
             });
         } catch (SQLException e) {
             throw new AssertionError("the count does not fail here", e);
@@ -53,7 +65,7 @@ class RiskRulesTest {
 
     @Test
     void evaluate_amountLimit_isPerCurrency() {
-        properties.getAmountLimit().setMode(RuleMode.ENFORCE);
+        amountLimit = RuleMode.ENFORCE;
 
         assertThat(evaluate("150", "JPY", "5411", 0)).as("150 JPY is about one euro").isEmpty();
         assertThat(evaluate("15001", "JPY", "5411", 0)).contains(DeclineReason.AMOUNT_LIMIT);
@@ -63,14 +75,54 @@ class RiskRulesTest {
 
     @Test
     void evaluate_velocityCountTimesOutInShadowMode_passesTheDatabaseErrorOnUnchanged() {
-        properties.getVelocity().setMode(RuleMode.SHADOW);
+        velocity = RuleMode.SHADOW;
         SQLTimeoutException timeout = new SQLTimeoutException("canceling statement due to statement timeout", "57014");
 
         // Not wrapped into a generic failure (that became INTERNAL): the transaction maps the
         // timeout by its cause, to DEADLINE_EXCEEDED once the call's deadline has passed.
-        assertThatThrownBy(() -> rules.evaluate(ACCOUNT, Moneys.money(BigDecimal.TEN, "EUR"), "5411", (window, atMost) -> {
+        assertThatThrownBy(() -> rules().evaluate(ACCOUNT, Moneys.money(BigDecimal.TEN, "EUR"), "5411", (window, atMost, limit) -> {
             throw timeout;
         })).isSameAs(timeout);
+    }
+
+    private java.util.Optional<DeclineReason> evaluateUnanswered(String amount, String currency) throws SQLException {
+        return rules().evaluate(ACCOUNT, Moneys.money(new BigDecimal(amount), currency), "5411",
+                (window, atMost, limit) -> Optional.empty());
+    }
+
+    private double fallbacks(String decision) {
+        Counter counter = meters.find("paygate.fallback").tag("dependency", "risk_velocity")
+                .tag("decision", decision).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    @Test
+    void evaluate_velocityEnforcedCannotAnswer_declinesRiskUnavailable_byDefault() throws SQLException {
+        velocity = RuleMode.ENFORCE;
+
+        assertThat(evaluateUnanswered("0.01", "EUR")).contains(DeclineReason.RISK_UNAVAILABLE);
+        assertThat(fallbacks("decline")).isEqualTo(1.0);
+        assertThat(fallbacks("approve_stand_in")).isZero();
+    }
+
+    @Test
+    void evaluate_velocityEnforcedCannotAnswer_withStandIn_approvesOnlyBelowItsAmount() throws SQLException {
+        velocity = RuleMode.ENFORCE;
+        velocityStandIn = List.of("EUR:50");
+
+        assertThat(evaluateUnanswered("49.99", "EUR")).isEmpty();
+        assertThat(evaluateUnanswered("50", "EUR")).contains(DeclineReason.RISK_UNAVAILABLE);
+        assertThat(evaluateUnanswered("1", "USD")).as("no stand-in for USD").contains(DeclineReason.RISK_UNAVAILABLE);
+        assertThat(fallbacks("approve_stand_in")).isEqualTo(1.0);
+        assertThat(fallbacks("decline")).isEqualTo(2.0);
+    }
+
+    @Test
+    void evaluate_velocityShadowCannotAnswer_approvesAndCountsIt() throws SQLException {
+        velocity = RuleMode.SHADOW;
+
+        assertThat(evaluateUnanswered("5000", "EUR")).isEmpty();
+        assertThat(fallbacks("shadow")).isEqualTo(1.0);
     }
 
     private double shadowDeclines(DeclineReason rule) {
@@ -80,7 +132,7 @@ class RiskRulesTest {
 
     @Test
     void evaluate_amountAboveMaxEnforced_declinesWithAmountLimit() {
-        properties.getAmountLimit().setMode(RuleMode.ENFORCE);
+        amountLimit = RuleMode.ENFORCE;
 
         assertThat(evaluate("100.000000001", "5411", 0)).contains(DeclineReason.AMOUNT_LIMIT);
         assertThat(shadowDeclines(DeclineReason.AMOUNT_LIMIT)).isZero();
@@ -88,14 +140,14 @@ class RiskRulesTest {
 
     @Test
     void evaluate_amountEqualToMaxEnforced_approves() {
-        properties.getAmountLimit().setMode(RuleMode.ENFORCE);
+        amountLimit = RuleMode.ENFORCE;
 
         assertThat(evaluate("100", "5411", 0)).isEmpty();
     }
 
     @Test
     void evaluate_velocityInShadowOnEveryPayment_countsEachWouldBeDecline() {
-        properties.getVelocity().setMode(RuleMode.SHADOW);
+        velocity = RuleMode.SHADOW;
 
         for (int i = 0; i < 500; i++) {
             assertThat(evaluate("10", "5411", 2)).isEmpty();
@@ -107,7 +159,7 @@ class RiskRulesTest {
 
     @Test
     void evaluate_amountAboveMaxInShadow_approvesAndCountsWouldBeDecline() {
-        properties.getAmountLimit().setMode(RuleMode.SHADOW);
+        amountLimit = RuleMode.SHADOW;
 
         assertThat(evaluate("150", "5411", 0)).isEmpty();
         assertThat(shadowDeclines(DeclineReason.AMOUNT_LIMIT)).isEqualTo(1.0);
@@ -123,7 +175,7 @@ class RiskRulesTest {
 
     @Test
     void evaluate_blockedMerchantCategoryEnforced_declinesWithMerchantBlocked() {
-        properties.getBlockedMerchantCategories().setMode(RuleMode.ENFORCE);
+        blockedCategories = RuleMode.ENFORCE;
 
         assertThat(evaluate("10", "7995", 0)).contains(DeclineReason.MERCHANT_BLOCKED);
         assertThat(evaluate("10", "5411", 0)).isEmpty();
@@ -131,7 +183,7 @@ class RiskRulesTest {
 
     @Test
     void evaluate_velocityEnforced_declinesOnceRecentAuthorizationsReachMax() {
-        properties.getVelocity().setMode(RuleMode.ENFORCE);
+        velocity = RuleMode.ENFORCE;
 
         assertThat(evaluate("10", "5411", 1)).isEmpty();
         assertThat(evaluate("10", "5411", 2)).contains(DeclineReason.VELOCITY_LIMIT);
@@ -140,8 +192,8 @@ class RiskRulesTest {
 
     @Test
     void evaluate_shadowRuleFailing_doesNotStopALaterEnforcedRule() {
-        properties.getAmountLimit().setMode(RuleMode.SHADOW);
-        properties.getBlockedMerchantCategories().setMode(RuleMode.ENFORCE);
+        amountLimit = RuleMode.SHADOW;
+        blockedCategories = RuleMode.ENFORCE;
 
         assertThat(evaluate("150", "7995", 0)).contains(DeclineReason.MERCHANT_BLOCKED);
         assertThat(shadowDeclines(DeclineReason.AMOUNT_LIMIT)).isEqualTo(1.0);

@@ -1,8 +1,11 @@
 package dev.paygate.devstack.credentials;
 
+import dev.paygate.devstack.CommandLines;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
 /**
  * Everything a local edge needs to authenticate, kept in one run directory and made on first
@@ -23,10 +26,24 @@ public final class DevCredentials {
         this.signingKey = signingKey;
     }
 
-    /** {@code ./paygate setup}: makes the credentials of .run (compose mounts them from there). */
     public static void main(String[] args) {
-        DevCredentials credentials = ensure(dev.paygate.edge.Repository.locate().root().resolve(".run"));
-        System.out.println("local CA: " + credentials.caCertificate() + "\nJWKS: " + credentials.signingKey().jwksFile());
+        CommandLines.exit(new Setup(), args);
+    }
+
+    /** {@code ./paygate setup}'s last step: makes the credentials of .run (compose mounts them from there). */
+    @Command(name = "DevCredentials", usageHelpWidth = 100,
+            description = "Make the local CA, the edge's and a client's certificates (.run/tls) and the development "
+                    + "signing key (.run/jwt) unless they exist; print where they are.")
+    static final class Setup implements Runnable {
+
+        @Mixin
+        private CommandLines commandLine;
+
+        @Override
+        public void run() {
+            DevCredentials credentials = ensure(dev.paygate.edge.Repository.locate().root().resolve(".run"));
+            System.out.println("local CA: " + credentials.caCertificate() + "\nJWKS: " + credentials.signingKey().jwksFile());
+        }
     }
 
     public static DevCredentials ensure(Path runDir) {

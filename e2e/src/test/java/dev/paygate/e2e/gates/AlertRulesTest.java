@@ -11,8 +11,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The SLO recording and alert rules (ops/prometheus) pass promtool's own checks and its unit
- * tests: the burn-rate alerts fire on a burning route and stay quiet under budget.
+ * The SLO recording and alert rules and the fallback alerts (ops/prometheus) pass promtool's own
+ * checks and its unit tests: the burn-rate alerts fire on a burning route and stay quiet under
+ * budget; each fallback alert fires on its dependency's fallbacks.
  */
 @Tag("static")
 class AlertRulesTest {
@@ -21,12 +22,12 @@ class AlertRulesTest {
 
     @Test
     void rules_passPromtoolCheck() {
-        assertThat(promtool("check", "rules", "slo.rules.yml")).contains("SUCCESS");
+        assertThat(promtool("check", "rules", "slo.rules.yml", "fallback.rules.yml")).contains("SUCCESS");
     }
 
     @Test
     void rules_passTheirPromtoolUnitTests() {
-        assertThat(promtool("test", "rules", "slo.rules.test.yml")).contains("SUCCESS");
+        assertThat(promtool("test", "rules", "slo.rules.test.yml", "fallback.rules.test.yml")).contains("SUCCESS");
     }
 
     /** Runs promtool in the rules folder; fails with its output unless it exits 0. */

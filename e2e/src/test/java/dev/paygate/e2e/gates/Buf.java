@@ -1,6 +1,7 @@
 package dev.paygate.e2e.gates;
 
 import dev.paygate.edge.Command;
+import dev.paygate.edge.FileTree;
 import dev.paygate.edge.Repository;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * Runs the real buf (from npm, see tools/package.json) on a workspace laid out like the
@@ -53,8 +53,12 @@ final class Buf {
     /** A scratch copy of the workspace whose contract a test may change freely. */
     Path scratchCopy(Path into) {
         Path root = repository.root();
-        copyTree(root.resolve(CONTRACT), into.resolve(CONTRACT));
-        copyTree(root.resolve("proto/target/proto-imports"), into.resolve("proto/target/proto-imports"));
+        FileTree.copy(root.resolve(CONTRACT), into.resolve(CONTRACT));
+        Path imports = root.resolve("proto/target/proto-imports");
+        if (!Files.isDirectory(imports)) {
+            throw new IllegalStateException(imports + " is missing: run ./mvnw package (it unpacks the imports)");
+        }
+        FileTree.copy(imports, into.resolve("proto/target/proto-imports"));
         try {
             Files.copy(root.resolve("buf.yaml"), into.resolve("buf.yaml"));
         } catch (IOException e) {
@@ -69,23 +73,5 @@ final class Buf {
         Command.Result result = Command.run(
                 new ProcessBuilder(command).directory(workspace.toFile()).redirectErrorStream(true), Duration.ofMinutes(2));
         return new Result(result.exitCode(), result.output());
-    }
-
-    private static void copyTree(Path from, Path to) {
-        if (!Files.isDirectory(from)) {
-            throw new IllegalStateException(from + " is missing: run ./mvnw package (it unpacks the imports)");
-        }
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path file : (Iterable<Path>) files::iterator) {
-                Path target = to.resolve(from.relativize(file).toString());
-                if (Files.isDirectory(file)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(file, target);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -1,0 +1,49 @@
+package dev.paygate.deploy;
+
+import static dev.paygate.edge.EnvoyConfig.cast;
+import static dev.paygate.edge.EnvoyConfig.list;
+import static dev.paygate.edge.EnvoyConfig.map;
+import static dev.paygate.edge.EnvoyConfig.socketAddress;
+
+import dev.paygate.edge.EnvoyConfig;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * edge/target/envoy.yaml rendered for Kubernetes, in the parsed structure like the launcher's
+ * LocalEdge: the JWKS from its Secret's mount, and the replicas found through the DNS of the
+ * service's headless Service, and the token issuer and audience the operator sets (placeholders
+ * the chart fills in: the name depends on the release, the rest on values). The build's
+ * artifacts (descriptor set, Lua programs, Wasm, docs) stay at the paths the shipped config
+ * reads, which edge/Dockerfile bakes into the edge image; the TLS Secret is mounted there too.
+ */
+public final class ClusterEdge {
+
+    /** Where the edge Deployment mounts the JWKS Secret (templates/edge-deployment.yaml). */
+    public static final String JWKS = "/etc/envoy/jwks/jwks.json";
+    /** Replaced by the chart (templates/edge-configmap.yaml) with the headless Service's DNS name. */
+    public static final String SERVICE_HOST = "paygate-service-headless.chart.invalid";
+    /** Replaced by the chart with values jwt.issuer and jwt.audience, which the service gets too. */
+    public static final String ISSUER = "paygate-jwt-issuer.chart.invalid";
+    public static final String AUDIENCE = "paygate-jwt-audience.chart.invalid";
+    private static final String JWT_AUTHN = "envoy.filters.http.jwt_authn";
+
+    private ClusterEdge() {
+    }
+
+    public static EnvoyConfig render(EnvoyConfig shipped) {
+        shipped.replaceFile("/etc/envoy/jwks.json", Path.of(JWKS));
+        Map<String, Object> cluster = shipped.cluster(EnvoyConfig.SERVICE_CLUSTER);
+        for (Object locality : list(map(cluster, "load_assignment"), "endpoints")) {
+            for (Object endpoint : list(cast(locality), "lb_endpoints")) {
+                socketAddress(map(cast(endpoint), "endpoint")).put("address", SERVICE_HOST);
+            }
+        }
+        Map<String, Object> provider = cast(map(map(shipped.httpFilter(JWT_AUTHN), "typed_config"), "providers")
+                .values().iterator().next());
+        provider.put("issuer", ISSUER);
+        provider.put("audiences", List.of(AUDIENCE));
+        return shipped;
+    }
+}

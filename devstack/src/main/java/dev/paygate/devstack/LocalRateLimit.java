@@ -1,0 +1,120 @@
+package dev.paygate.devstack;
+
+import dev.paygate.edge.Command;
+import dev.paygate.edge.EnvoyConfig;
+import dev.paygate.edge.FreePorts;
+import dev.paygate.edge.Http;
+import dev.paygate.edge.Repository;
+import dev.paygate.edge.generate.RateLimitServiceConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The global rate limit on this machine: Debian's redis-server and envoyproxy/ratelimit (built by
+ * ./paygate into .tools/bin), their descriptors generated from envoy.yaml's budgets
+ * ({@link RateLimitServiceConfig}). Both listen on loopback only, on free ports: their defaults
+ * listen on every interface (ratelimit's HOST, GRPC_HOST, DEBUG_HOST and PROMETHEUS_ADDR,
+ * src/settings/settings.go). Redis keeps nothing on disk: counters of one-second windows.
+ */
+public final class LocalRateLimit implements AutoCloseable {
+
+    private static final String LOOPBACK = "127.0.0.1";
+
+    private final Process redis;
+    private final Process ratelimit;
+    private final int grpcPort;
+    private final int httpPort;
+
+    private LocalRateLimit(Process redis, Process ratelimit, int grpcPort, int httpPort) {
+        this.redis = redis;
+        this.ratelimit = ratelimit;
+        this.grpcPort = grpcPort;
+        this.httpPort = httpPort;
+    }
+
+    /** Starts Redis, then the rate-limit service on it (which exits if Redis does not answer yet), until healthy. */
+    public static LocalRateLimit start(Repository repository, Path workDir) {
+        int redisPort = FreePorts.next();
+        int grpcPort = FreePorts.next();
+        int httpPort = FreePorts.next();
+        Process redis = launch(new ProcessBuilder(Repository.debianTool("redis-server").toString(),
+                "--bind", LOOPBACK, "--port", Integer.toString(redisPort), "--save", "", "--appendonly", "no",
+                "--dir", workDir.toString()), workDir.resolve("redis.log"));
+        Http.await("redis-server on port " + redisPort, Duration.ofSeconds(10), () -> listening(redisPort), redis);
+
+        Path runtime = workDir.resolve("ratelimit-runtime");
+        writeConfig(repository, runtime.resolve("paygate/config/paygate.yaml"));
+        ProcessBuilder builder = new ProcessBuilder(repository.rateLimitBinary().toString());
+        builder.environment().putAll(Map.ofEntries(
+                Map.entry("HOST", LOOPBACK), Map.entry("PORT", Integer.toString(httpPort)),
+                Map.entry("GRPC_HOST", LOOPBACK), Map.entry("GRPC_PORT", Integer.toString(grpcPort)),
+                Map.entry("DEBUG_HOST", LOOPBACK), Map.entry("DEBUG_PORT", Integer.toString(FreePorts.next())),
+                Map.entry("USE_STATSD", "false"), Map.entry("USE_PROMETHEUS", "true"),
+                Map.entry("PROMETHEUS_ADDR", LOOPBACK + ":" + FreePorts.next()),
+                Map.entry("REDIS_SOCKET_TYPE", "tcp"), Map.entry("REDIS_URL", LOOPBACK + ":" + redisPort),
+                // /healthcheck answers 200 only once a Redis connection opened and the config loaded (it
+                // fails again only when every pooled connection closed: src/redis/driver_impl.go).
+                Map.entry("REDIS_HEALTH_CHECK_ACTIVE_CONNECTION", "true"),
+                Map.entry("HEALTHY_WITH_AT_LEAST_ONE_CONFIG_LOADED", "true"),
+                Map.entry("RUNTIME_ROOT", runtime.toString()), Map.entry("RUNTIME_SUBDIRECTORY", "paygate"),
+                Map.entry("RUNTIME_WATCH_ROOT", "false"), Map.entry("LOG_LEVEL", "info")));
+        Process ratelimit = launch(builder, workDir.resolve("ratelimit.log"));
+        LocalRateLimit started = new LocalRateLimit(redis, ratelimit, grpcPort, httpPort);
+        try {
+            Http.await("the rate-limit service's /healthcheck", Duration.ofSeconds(30),
+                    () -> Http.status("GET", started.httpUrl() + "/healthcheck") == 200, ratelimit);
+        } catch (RuntimeException e) {
+            started.close();
+            throw e;
+        }
+        return started;
+    }
+
+    /** Envoy's ratelimit filter calls this (envoy.service.ratelimit.v3). */
+    public int grpcPort() {
+        return grpcPort;
+    }
+
+    /** /healthcheck, and /json: the same check as gRPC with the request as JSON (429 when over). */
+    public String httpUrl() {
+        return "http://" + LOOPBACK + ":" + httpPort;
+    }
+
+    @Override
+    public void close() {
+        Command.stop(ratelimit);
+        Command.stop(redis);
+    }
+
+    private static void writeConfig(Repository repository, Path file) {
+        try {
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, RateLimitServiceConfig.render(EnvoyConfig.load(repository.envoyYaml())));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    private static Process launch(ProcessBuilder builder, Path log) {
+        try {
+            return builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + builder.command().get(0), e);
+        }
+    }
+
+    private static boolean listening(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(LOOPBACK, port), 200);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
