@@ -49,7 +49,12 @@ final class DeadlineBridge {
         if (remaining.isEmpty()) {
             return;
         }
-        String millis = Long.toString(Math.max(1, remaining.getAsLong()));
+        bound(connection, remaining.getAsLong());
+    }
+
+    /** Bounds the rest of the transaction's statements and lock waits by {@code limitMillis}, in one statement. */
+    static void bound(Connection connection, long limitMillis) throws SQLException {
+        String millis = Long.toString(Math.max(1, limitMillis));
         try (PreparedStatement statement = connection.prepareStatement(BOUND_TRANSACTION)) {
             statement.setString(1, millis);
             statement.setString(2, millis);
