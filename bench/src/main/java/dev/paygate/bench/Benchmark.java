@@ -43,7 +43,14 @@ public final class Benchmark {
 
     public static void main(String[] args) throws Exception {
         Repository repository = Repository.locate();
-        BenchOptions options = BenchOptions.parse(args, repository.root().resolve("bench/results"));
+        BenchOptions options;
+        try {
+            options = BenchOptions.parse(args, repository.root().resolve("bench/results"));
+        } catch (IllegalArgumentException usage) {
+            System.err.println(usage.getMessage());
+            System.exit(2);
+            return;
+        }
         Instant started = Instant.now();
         double[] loadAverage = loadAverage();
         Path workDir = Files.createTempDirectory("paygate-bench-");
@@ -62,12 +69,12 @@ public final class Benchmark {
             }, "bench-cleanup");
             Runtime.getRuntime().addShutdownHook(cleanup);
             stack.envoy().shadowRateLimits();
-            ObjectNode report = Report.setup(options, jvmFlags(repository.serviceJvmOptions()),
-                    started.toString(), loadAverage);
-            outcome = run(stack, floor, options, report);
-            String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report);
-            System.out.println(json);
-            writeResults(options, started, json, outcome.results());
+            try (ServiceJvmProbe serviceJvm = ServiceJvmProbe.attach(stack.replicas().get(0).pid())) {
+                ObjectNode report = Report.setup(options, serviceJvm.describe(), started.toString(), loadAverage);
+                outcome = run(stack, floor, options, report, serviceJvm);
+            }
+            System.out.println(outcome.json());
+            writeResults(options, started, outcome.json(), outcome.results());
         }
         if (!outcome.ok()) {
             System.err.println("bench: FAILED (a balance mismatch, or errors in the smoke run); logs kept in " + workDir);
@@ -77,11 +84,11 @@ public final class Benchmark {
     }
 
     /** Whether the run passed (balances consistent; in the smoke run, no error either), and what it measured. */
-    private record Outcome(boolean ok, List<ScenarioResult> results) {
+    private record Outcome(boolean ok, List<ScenarioResult> results, String json) {
     }
 
-    private static Outcome run(Stack stack, FloorEdge floor, BenchOptions options, ObjectNode report)
-            throws Exception {
+    private static Outcome run(Stack stack, FloorEdge floor, BenchOptions options, ObjectNode report,
+                               ServiceJvmProbe serviceJvm) throws Exception {
         String bearer = bearer(stack);
         var direct = NettyChannelBuilder.forAddress("127.0.0.1", stack.replicas().get(0).grpcPort())
                 .usePlaintext().build();
@@ -120,11 +127,12 @@ public final class Benchmark {
                 };
                 PaygateClient client = clients.get(scenario.target());
                 ScenarioResult result = measure(scenario, scenario.operation().bind(client, accounts, ledger),
-                        client.maxInFlight(), options, servicePid, envoyPid);
+                        client.maxInFlight(), options, serviceJvm, servicePid, envoyPid);
                 results.add(result);
-                System.err.printf(java.util.Locale.ROOT, "bench: %-60s %8.0f/s p50 %7.2f p99 %8.2f ms errors %s%n",
+                System.err.printf(java.util.Locale.ROOT,
+                        "bench: %-60s %8.0f/s p50 %7.2f p99 %8.2f ms %7.1f KB/call errors %s%n",
                         scenario.name(), result.throughput(), result.latency().millis(0.5),
-                        result.latency().millis(0.99), result.errors());
+                        result.latency().millis(0.99), result.allocatedBytesPerRequest() / 1000, result.errors());
             }
             report.set("scenarios", Report.scenarios(results));
             Report.ratios(report, results);
@@ -146,16 +154,19 @@ public final class Benchmark {
             // void pairs at 500/s): what happens there (refusals, missed deadlines, Envoy aborting a
             // connection on which half the streams were reset early) is a result, reported per scenario.
             // A balance mismatch fails any run; any error fails the smoke run, which stays far below.
-            boolean passed = mismatches.isEmpty() && (!options.smoke() || errors == 0);
-            return new Outcome(passed, results);
+            List<String> missing = options.smoke() ? ReportCheck.missingFields(report) : List.of();
+            missing.forEach(field -> System.err.println("bench: the report lacks " + field));
+            boolean passed = mismatches.isEmpty() && (!options.smoke() || errors == 0) && missing.isEmpty();
+            String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report);
+            return new Outcome(passed, results, json);
         } finally {
             clients.values().forEach(PaygateClient::close);
         }
     }
 
     private static ScenarioResult measure(Scenario scenario, java.util.function.Supplier<
-            java.util.concurrent.CompletableFuture<Reply>> call, int maxInFlight, BenchOptions options, long servicePid,
-            long envoyPid) throws InterruptedException {
+            java.util.concurrent.CompletableFuture<Reply>> call, int maxInFlight, BenchOptions options,
+            ServiceJvmProbe serviceJvm, long servicePid, long envoyPid) throws InterruptedException {
         LoadDriver.run(scenario.shape(), call, seconds(options.warmupSeconds()), maxInFlight);
         long self = ProcessHandle.current().pid();
         ProcessSampler.resetPeak(servicePid);
@@ -165,16 +176,20 @@ public final class Benchmark {
         double serviceCpu = ProcessSampler.cpuSeconds(servicePid);
         double envoyCpu = envoyPid > 0 ? ProcessSampler.cpuSeconds(envoyPid) : 0;
         double selfCpu = ProcessSampler.cpuSeconds(self);
+        ServiceJvmProbe.Watch watch = serviceJvm.watch();
         LoadDriver.Window window = LoadDriver.run(scenario.shape(), call, seconds(options.measureSeconds()), maxInFlight);
-        long completed = window.recorder().latencies().length;
+        JvmWindow jvm = serviceJvm.end(watch);
+        Latencies latencies = window.recorder().latencies();
+        long completed = latencies.count();
         double perThousand = 1000.0 / Math.max(completed, 1);
         return new ScenarioResult(scenario, window.sent(), completed, window.recorder().ok(),
-                window.recorder().errors(), window.seconds(), new Percentiles(window.recorder().latencies()),
+                window.recorder().errors(), window.seconds(), latencies,
                 envoyPid > 0 ? (ProcessSampler.cpuSeconds(envoyPid) - envoyCpu) * perThousand : -1,
                 (ProcessSampler.cpuSeconds(servicePid) - serviceCpu) * perThousand,
                 (ProcessSampler.cpuSeconds(self) - selfCpu) * perThousand,
                 ProcessSampler.peakRssKib(servicePid) / 1024,
-                envoyPid > 0 ? ProcessSampler.peakRssKib(envoyPid) / 1024 : -1);
+                envoyPid > 0 ? ProcessSampler.peakRssKib(envoyPid) / 1024 : -1,
+                jvm);
     }
 
     /** Gives the history account {@code count} keyed authorizations, 32 at a time, straight to the service. */
@@ -227,12 +242,6 @@ public final class Benchmark {
         return "Bearer " + stack.credentials().signingKey().sign(
                 DevSigningKey.claims(TokenPolicy.DEVELOPMENT, RunAccounts.SUBJECT, TokenPolicy.ALL_SCOPES,
                         Duration.ofHours(2)).build());
-    }
-
-    /** The production JVM flags the service ran with: the argfile's lines without comments. */
-    static List<String> jvmFlags(Path argFile) throws IOException {
-        return Files.readAllLines(argFile).stream().map(String::trim)
-                .filter(line -> !line.isEmpty() && !line.startsWith("#")).toList();
     }
 
     private static double[] loadAverage() {

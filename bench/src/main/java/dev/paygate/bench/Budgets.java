@@ -1,28 +1,26 @@
 package dev.paygate.bench;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.paygate.devstack.Database;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * Issue 11's budgets, each judged from this run's figures as met, not_met or not_measured (when
- * the run did not measure what the budget needs: never a guess).
+ * Every budget the report judges: issue 11's (the edge against its floor, keyed-write throughput,
+ * flat cost with history, RSS) here, issue 19's tail budgets in {@link TailBudgets}.
  */
 final class Budgets {
 
+    private static final int ISSUE = 11;
     private static final LoadShape CLOSED_16 = new LoadShape.Closed(16);
     private static final LoadShape CLOSED_64 = new LoadShape.Closed(64);
     private static final LoadShape OPEN_500 = new LoadShape.Open(500);
-    private static final LoadShape OPEN_1000 = new LoadShape.Open(1000);
 
     private final Comparisons run;
     private final List<ScenarioResult> results;
     private final Database database;
     private final int history;
-    private final ArrayNode budgets = JsonNodeFactory.instance.arrayNode();
+    private final BudgetList budgets = new BudgetList();
 
     private Budgets(List<ScenarioResult> results, Database database, int history) {
         this.run = new Comparisons(results);
@@ -34,40 +32,36 @@ final class Budgets {
     static ArrayNode judge(List<ScenarioResult> results, Database database, int history) {
         Budgets judged = new Budgets(results, database, history);
         judged.all();
-        return judged.budgets;
+        TailBudgets.judge(results, database, judged.budgets);
+        return judged.budgets.json();
     }
 
     private void all() {
         for (Target[] pair : new Target[][] {{Target.REST_EDGE, Target.REST_FLOOR}, {Target.GRPC_EDGE, Target.GRPC_FLOOR}}) {
-            atLeast(pair[0].key + "_vs_floor_read_throughput", "full edge >= 0.9x the floor (reads, closed loop 16)",
+            budgets.atLeast(ISSUE, pair[0].key + "_vs_floor_read_throughput",
+                    "full edge >= 0.9x the floor (reads, closed loop 16)",
                     run.throughputRatio(pair[0], pair[1], Operation.READ, CLOSED_16), 0.9);
         }
         for (Target target : List.of(Target.REST_EDGE, Target.GRPC_EDGE)) {
-            atMost(target.key + "_added_p50_ms_at_500", "edge adds <= 0.75 ms at p50 over direct gRPC (reads, 500/s)",
+            budgets.atMost(ISSUE, target.key + "_added_p50_ms_at_500",
+                    "edge adds <= 0.75 ms at p50 over direct gRPC (reads, 500/s)",
                     run.addedLatency(target, Target.GRPC_DIRECT, Operation.READ, OPEN_500, 0.50), 0.75);
-            atMost(target.key + "_added_p99_ms_at_500", "edge adds <= 3 ms at p99 over direct gRPC (reads, 500/s)",
+            budgets.atMost(ISSUE, target.key + "_added_p99_ms_at_500",
+                    "edge adds <= 3 ms at p99 over direct gRPC (reads, 500/s)",
                     run.addedLatency(target, Target.GRPC_DIRECT, Operation.READ, OPEN_500, 0.99), 3);
         }
         // The write budgets judge the durable default only: with fsync off a figure says nothing.
         boolean durable = database == Database.POSTGRES_DURABLE;
-        String notDurable = "budgets name durable PostgreSQL; this run used " + database;
         for (Target target : List.of(Target.REST_EDGE, Target.GRPC_EDGE)) {
             String name = target.key + "_keyed_writes_100_accounts_per_s";
             String budget = "keyed writes through Envoy over 100 accounts >= 1000/s, zero errors (best of closed loop 16/64)";
             Optional<ScenarioResult> best = best(target, Operation.CREATE_SPREAD);
             if (!durable || best.isEmpty()) {
-                notMeasured(name, budget, durable ? "not in this run's plan" : notDurable);
+                budgets.notMeasured(ISSUE, name, budget, durable ? "not in this run's plan"
+                        : "budgets name durable PostgreSQL; this run used " + database);
             } else {
                 ScenarioResult result = best.get();
-                add(name, budget, result.throughput(), result.throughput() >= 1000 && result.errorCount() == 0);
-            }
-            Optional<ScenarioResult> atThousand = run.find(target, Operation.CREATE_SPREAD, OPEN_1000);
-            String p99Name = target.key + "_keyed_writes_p99_ms_at_1000";
-            String p99Budget = "keyed writes p99 <= 10 ms at 1,000/s open loop";
-            if (!durable || atThousand.isEmpty()) {
-                notMeasured(p99Name, p99Budget, durable ? "not in this run's plan" : notDurable);
-            } else {
-                atMost(p99Name, p99Budget, Optional.of(atThousand.get().latency().millis(0.99)), 10);
+                budgets.add(ISSUE, name, budget, result.throughput(), result.throughput() >= 1000 && result.errorCount() == 0);
             }
         }
         String historyBudget = "writes on one account after 100,000 authorizations within 10% of a fresh account's "
@@ -75,50 +69,23 @@ final class Budgets {
         Optional<Double> historyRatio = run.throughputRatio(Target.GRPC_DIRECT, Target.GRPC_DIRECT,
                 Operation.CREATE_AFTER_HISTORY, Operation.CREATE_FRESH_ACCOUNT, CLOSED_16);
         if (historyRatio.isEmpty()) {
-            notMeasured("history_write_throughput_ratio", historyBudget, "run with --history 100000");
+            budgets.notMeasured(ISSUE, "history_write_throughput_ratio", historyBudget, "run with --history 100000");
         } else if (history < 100_000) {
-            notMeasured("history_write_throughput_ratio", historyBudget, "only " + history
+            budgets.notMeasured(ISSUE, "history_write_throughput_ratio", historyBudget, "only " + history
                     + " authorizations loaded (--history); ratio " + Report.round(historyRatio.get()));
         } else {
-            atLeast("history_write_throughput_ratio", historyBudget, historyRatio, 0.9);
+            budgets.atLeast(ISSUE, "history_write_throughput_ratio", historyBudget, historyRatio, 0.9);
         }
         long peak = results.stream().mapToLong(ScenarioResult::servicePeakRssMib).max().orElse(-1);
         if (peak < 0) {
-            notMeasured("service_peak_rss_mib", "service RSS <= 512 MiB under load", "VmHWM unreadable");
+            budgets.notMeasured(ISSUE, "service_peak_rss_mib", "service RSS <= 512 MiB under load", "VmHWM unreadable");
         } else {
-            add("service_peak_rss_mib", "service RSS <= 512 MiB under load", peak, peak <= 512);
+            budgets.add(ISSUE, "service_peak_rss_mib", "service RSS <= 512 MiB under load", peak, peak <= 512);
         }
     }
 
     private Optional<ScenarioResult> best(Target target, Operation operation) {
         return List.of(CLOSED_16, CLOSED_64).stream().map(shape -> run.find(target, operation, shape))
                 .flatMap(Optional::stream).max(java.util.Comparator.comparingDouble(ScenarioResult::throughput));
-    }
-
-    private void atLeast(String name, String budget, Optional<Double> figure, double floor) {
-        figure.ifPresentOrElse(value -> add(name, budget, value, value >= floor),
-                () -> notMeasured(name, budget, "not in this run's plan"));
-    }
-
-    private void atMost(String name, String budget, Optional<Double> figure, double ceiling) {
-        figure.ifPresentOrElse(value -> add(name, budget, value, value <= ceiling),
-                () -> notMeasured(name, budget, "not in this run's plan"));
-    }
-
-    private void add(String name, String budget, double figure, boolean met) {
-        ObjectNode entry = budgets.addObject();
-        entry.put("name", name);
-        entry.put("budget", budget);
-        entry.put("figure", Math.round(figure * 1000) / 1000.0);
-        entry.put("status", met ? "met" : "not_met");
-    }
-
-    private void notMeasured(String name, String budget, String why) {
-        ObjectNode entry = budgets.addObject();
-        entry.put("name", name);
-        entry.put("budget", budget);
-        entry.putNull("figure");
-        entry.put("status", "not_measured");
-        entry.put("why", why);
     }
 }

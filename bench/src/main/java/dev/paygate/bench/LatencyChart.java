@@ -13,8 +13,9 @@ import java.util.Locale;
 import javax.imageio.ImageIO;
 
 /**
- * PNG chart (Java2D, no extra dependency): latency percentiles against offered rate, one colour
- * per path, p50 solid and p99 dashed, one panel per operation; logarithmic latency axis.
+ * PNG chart (Java2D, no extra dependency): the latency tail against offered rate, one colour per
+ * path, p99 solid with filled points and p99.9 dashed with hollow ones, one panel per operation;
+ * logarithmic latency axis.
  */
 final class LatencyChart {
 
@@ -26,6 +27,9 @@ final class LatencyChart {
     private static final int BOTTOM = 120;
     private static final Color[] COLOURS = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
             new Color(0xff7f0e), new Color(0x9467bd)};
+
+    private static final double P99 = 0.99;
+    private static final double P999 = 0.999;
 
     private LatencyChart() {
     }
@@ -53,8 +57,8 @@ final class LatencyChart {
         int plotTop = TOP;
         int plotBottom = HEIGHT - BOTTOM;
         int[] rates = open.stream().mapToInt(ScenarioResult::offeredRate).distinct().sorted().toArray();
-        double maxMs = Math.max(1, open.stream().mapToDouble(r -> r.latency().millis(0.99)).max().orElse(1));
-        double minMs = Math.max(0.1, Math.min(1, open.stream().mapToDouble(r -> r.latency().millis(0.50)).min().orElse(1)));
+        double maxMs = Math.max(1, open.stream().mapToDouble(r -> r.latency().millis(P999)).max().orElse(1));
+        double minMs = Math.max(0.1, Math.min(1, open.stream().mapToDouble(r -> r.latency().millis(P99)).min().orElse(1)));
         double logMin = Math.floor(Math.log10(minMs));
         double logMax = Math.ceil(Math.log10(maxMs));
         if (logMax <= logMin) {
@@ -85,8 +89,8 @@ final class LatencyChart {
         for (int t = 0; t < targets.length; t++) {
             Target target = targets[t];
             g.setColor(COLOURS[t % COLOURS.length]);
-            for (double fraction : new double[] {0.50, 0.99}) {
-                g.setStroke(fraction == 0.50 ? new BasicStroke(2f)
+            for (double fraction : new double[] {P99, P999}) {
+                g.setStroke(fraction == P99 ? new BasicStroke(2f)
                         : new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
                 int lastX = -1;
                 int lastY = -1;
@@ -99,7 +103,11 @@ final class LatencyChart {
                     }
                     int x = xFor(i, rates.length, plotLeft, plotRight);
                     int y = yFor(point.get().latency().millis(fraction), logMin, logMax, plotTop, plotBottom);
-                    g.fillOval(x - 3, y - 3, 6, 6);
+                    if (fraction == P99) {
+                        g.fillOval(x - 3, y - 3, 6, 6);
+                    } else {
+                        g.drawOval(x - 4, y - 4, 8, 8);
+                    }
                     if (lastX >= 0) {
                         g.drawLine(lastX, lastY, x, y);
                     }
@@ -116,7 +124,7 @@ final class LatencyChart {
             g.drawString(target.key, lx + 25, ly);
         }
         g.setColor(Color.BLACK);
-        g.drawString("solid: p50   dashed: p99", plotLeft, plotBottom + 104);
+        g.drawString("solid, filled: p99   dashed, hollow: p99.9", plotLeft, plotBottom + 104);
         g.setStroke(new BasicStroke(1f));
     }
 

@@ -13,20 +13,25 @@ final class MarkdownTable {
     static String render(String title, List<ScenarioResult> results) {
         StringBuilder md = new StringBuilder("# ").append(title).append("\n\n");
         md.append("| path | operation | load | achieved/s | p50 ms | p90 ms | p99 ms | p99.9 ms | errors "
-                + "| CPU s/1k envoy | service | generator | RSS MiB service | envoy |\n");
-        md.append("|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|\n");
+                + "| CPU s/1k envoy | service | generator | RSS MiB service | envoy "
+                + "| service KB/call | GC pauses | longest ms | allocation stalls (longest ms) |\n");
+        md.append("|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (ScenarioResult r : results) {
             String load = r.offeredRate() > 0 ? r.offeredRate() + "/s open" : ((LoadShape.Closed) r.scenario().shape())
                     .clients() + " clients";
             String errors = r.errors().isEmpty() ? "0" : r.errors().entrySet().stream()
                     .map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "));
-            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %s | %s | %.3f | %.3f | %d | %s |%n",
+            GcPauses.Summary pauses = r.jvm().pauses();
+            md.append(String.format(Locale.ROOT,
+                    "| %s | %s | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %s | %s | %.3f | %.3f | %d | %s | %.1f | %d | %.2f | %d (%.2f) |%n",
                     r.scenario().target().key, r.scenario().operation().key, load, r.completed() / r.seconds(),
                     r.latency().millis(0.50), r.latency().millis(0.90), r.latency().millis(0.99),
                     r.latency().millis(0.999), errors,
                     r.envoyCpuPer1000() < 0 ? "-" : String.format(Locale.ROOT, "%.3f", r.envoyCpuPer1000()),
                     r.serviceCpuPer1000(), r.generatorCpuPer1000(), r.servicePeakRssMib(),
-                    r.envoyPeakRssMib() < 0 ? "-" : Long.toString(r.envoyPeakRssMib())));
+                    r.envoyPeakRssMib() < 0 ? "-" : Long.toString(r.envoyPeakRssMib()),
+                    r.allocatedBytesPerRequest() / 1000, pauses.pauses(), pauses.maxPauseMs(), pauses.stalls(),
+                    pauses.maxStallMs()));
         }
         return md.toString();
     }

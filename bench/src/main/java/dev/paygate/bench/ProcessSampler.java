@@ -38,6 +38,15 @@ final class ProcessSampler {
         }
     }
 
+    /** Resident set size now (VmRSS), in KiB; -1 when unknown. */
+    static long rssKib(long pid) {
+        try {
+            return statusField(Files.readString(Path.of("/proc/" + pid + "/status")), "VmRSS");
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
     /** Resets VmHWM to the current RSS; false where the kernel does not allow it. */
     static boolean resetPeak(long pid) {
         try {

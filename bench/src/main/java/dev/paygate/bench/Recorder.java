@@ -1,6 +1,5 @@
 package dev.paygate.bench;
 
-import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -8,24 +7,22 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Every call's latency and reply code during one measured window. Latencies include failed
- * calls: under overload the slow ones are often the failures.
+ * calls: under overload the slow ones are often the failures. Recording is wait-free
+ * (HdrHistogram's {@link org.HdrHistogram.Recorder}), so reply threads do not queue on a lock.
  */
 final class Recorder {
 
     private final Map<String, LongAdder> codes = new ConcurrentHashMap<>();
-    private long[] latencies = new long[4096];
-    private int count;
+    private final org.HdrHistogram.Recorder latencies = new org.HdrHistogram.Recorder(Latencies.SIGNIFICANT_DIGITS);
 
-    synchronized void record(long latencyNanos, String code) {
-        if (count == latencies.length) {
-            latencies = Arrays.copyOf(latencies, count * 2);
-        }
-        latencies[count++] = latencyNanos;
+    void record(long latencyNanos, String code) {
+        latencies.recordValue(Math.max(latencyNanos, 0));
         codes.computeIfAbsent(code, ignored -> new LongAdder()).increment();
     }
 
-    synchronized long[] latencies() {
-        return Arrays.copyOf(latencies, count);
+    /** What was recorded so far; call once, after the window. */
+    Latencies latencies() {
+        return new Latencies(latencies.getIntervalHistogram());
     }
 
     /** Replies that were not OK, by code. */

@@ -17,7 +17,7 @@ final class Report {
     }
 
     /** The fixed part: what ran, on what, measured by what. */
-    static ObjectNode setup(BenchOptions options, List<String> serviceJvmFlags, String startedAt, double[] loadAverage) {
+    static ObjectNode setup(BenchOptions options, ObjectNode serviceJvm, String startedAt, double[] loadAverage) {
         ObjectNode root = JsonNodeFactory.instance.objectNode();
         root.put("benchmark", "paygate");
         root.put("started_at", startedAt);
@@ -35,10 +35,13 @@ final class Report {
             case POSTGRES -> "no: embedded PostgreSQL with fsync=off and synchronous_commit=off";
             case POSTGRES_DURABLE -> "yes: embedded PostgreSQL with fsync=on and synchronous_commit=on";
         });
-        ObjectNode jvm = root.putObject("service_jvm");
-        jvm.put("flags_file", "service/jvm.options (also the Docker image's)");
-        ArrayNode flags = jvm.putArray("flags");
-        serviceJvmFlags.forEach(flags::add);
+        serviceJvm.put("flags_file", "service/jvm.options (also the Docker image's)");
+        serviceJvm.put("measured", "from the bench through the Attach API and JMX, no flag in the service: allocation "
+                + "= ThreadMXBean.getThreadAllocatedBytes summed over the service's threads across the window (its "
+                + "background work included; threads ended in the window are missed and counted in threads_ended); "
+                + "pauses = JFR jdk.GCPhasePause events (every stop-the-world pause of any collector) and "
+                + "jdk.ZAllocationStall, streamed over JMX");
+        root.set("service_jvm", serviceJvm);
         root.put("load_generator", "the Java driver in the bench JVM (this process): grpc-java 1 HTTP/2 channel per "
                 + "path, Netty's HTTP/2 client over TLS for REST (one h2 connection per edge, a stream per call, one "
                 + "event-loop thread, the same Netty and JDK TLS provider as grpc-java; at most 100 calls outstanding: "
@@ -48,7 +51,8 @@ final class Report {
                 + "same TLS listener, connection manager, access log and routes; no jwt_authn, rate limits, buffer, "
                 + "strict-JSON Lua or header mutation; a second Envoy process on its own ports");
         root.put("rate_limits", "shadow mode on the full edge (identity buckets and per-address floor): counted, not refused");
-        root.put("latency", "every completed call, errors included; nearest-rank percentiles over all samples");
+        root.put("latency", "every completed call, errors included; percentiles from an HdrHistogram of every "
+                + "sample (3 significant digits)");
         return root;
     }
 
@@ -84,6 +88,7 @@ final class Report {
             }
             cpu.put("service", round(r.serviceCpuPer1000()));
             cpu.put("load_generator", round(r.generatorCpuPer1000()));
+            serviceJvm(entry.putObject("service_jvm"), r);
             ObjectNode rss = entry.putObject("peak_rss_mib");
             rss.put("service", r.servicePeakRssMib());
             if (r.envoyPeakRssMib() >= 0) {
@@ -93,6 +98,20 @@ final class Report {
             }
         }
         return scenarios;
+    }
+
+    private static void serviceJvm(ObjectNode entry, ScenarioResult r) {
+        entry.put("allocated_bytes_per_request", Math.round(r.allocatedBytesPerRequest()));
+        entry.put("allocated_mib", round(r.jvm().allocation().bytes() / 1048576.0));
+        entry.put("threads_ended", r.jvm().allocation().threadsEnded());
+        GcPauses.Summary pauses = r.jvm().pauses();
+        ObjectNode gc = entry.putObject("gc_pauses");
+        gc.put("count", pauses.pauses());
+        gc.put("max_ms", round3(pauses.maxPauseMs()));
+        gc.put("total_ms", round3(pauses.totalPauseMs()));
+        ObjectNode stalls = entry.putObject("allocation_stalls");
+        stalls.put("count", pauses.stalls());
+        stalls.put("max_ms", round3(pauses.maxStallMs()));
     }
 
     /**
@@ -172,5 +191,9 @@ final class Report {
 
     static double round(double value) {
         return Math.round(value * 100) / 100.0;
+    }
+
+    private static double round3(double value) {
+        return Math.round(value * 1000) / 1000.0;
     }
 }

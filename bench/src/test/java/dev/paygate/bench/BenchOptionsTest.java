@@ -59,6 +59,32 @@ class BenchOptionsTest {
     }
 
     @Test
+    void everyFlagThatHelpLists_isRead() {
+        BenchOptions options = BenchOptions.parse(new String[] {"--short", "--db", "pg-durable", "--seconds", "2.5",
+                "--warmup", "1", "--history", "1000", "--results", "/tmp/r", "--only", "grpc_direct\\..*"}, RESULTS);
+
+        assertThat(options.smoke()).isTrue();
+        assertThat(options.database()).isEqualTo(dev.paygate.devstack.Database.POSTGRES_DURABLE);
+        assertThat(options.databaseName()).isEqualTo("pg-durable");
+        assertThat(options.measureSeconds()).isEqualTo(2.5);
+        assertThat(options.warmupSeconds()).isEqualTo(1);
+        assertThat(options.history()).isEqualTo(1000);
+        assertThat(options.resultsDir()).isEqualTo(Path.of("/tmp/r"));
+        assertThat(options.selects(GRPC_EDGE_WRITE)).isFalse();
+    }
+
+    @Test
+    void anUnknownFlag_orDatabase_isAUsageError_thatShowsTheUsage() {
+        assertThat(BenchOptions.parse(new String[0], RESULTS).database())
+                .isEqualTo(dev.paygate.devstack.Database.POSTGRES_DURABLE);
+        assertThatThrownBy(() -> BenchOptions.parse(new String[] {"--fast"}, RESULTS))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--fast")
+                .hasMessageContaining("[--db pg-durable|pg]");
+        assertThatThrownBy(() -> BenchOptions.parse(new String[] {"--db", "h2"}, RESULTS))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("h2");
+    }
+
+    @Test
     void only_withoutAValue_orWithABrokenRegex_isAUsageError() {
         assertThatThrownBy(() -> BenchOptions.parse(new String[] {"--only"}, RESULTS))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--only REGEX");

@@ -12,15 +12,23 @@ import org.junit.jupiter.api.Test;
 
 class BudgetsTest {
 
-    private static ScenarioResult result(Target target, Operation operation, LoadShape shape, long ok,
-                                         double p50Millis, Map<String, Long> errors) {
-        long[] latencies = new long[100];
-        java.util.Arrays.fill(latencies, (long) (p50Millis * 1e6));
-        return new ScenarioResult(new Scenario(target, operation, shape), ok, ok, ok, errors, 1.0,
-                new Percentiles(latencies), 0.1, 0.1, 0.1, 300, 40);
+    static ScenarioResult result(Target target, Operation operation, LoadShape shape, long ok, double millis,
+                                 Map<String, Long> errors) {
+        return result(target, operation, shape, ok, millis, errors, 20_000, 1);
     }
 
-    private static JsonNode budget(ArrayNode budgets, String name) {
+    /** Every call took {@code millis}; the service allocated {@code bytesPerCall} each and paused at most {@code pauseMs}. */
+    static ScenarioResult result(Target target, Operation operation, LoadShape shape, long ok, double millis,
+                                 Map<String, Long> errors, long bytesPerCall, double pauseMs) {
+        long[] latencies = new long[100];
+        java.util.Arrays.fill(latencies, (long) (millis * 1e6));
+        JvmWindow jvm = new JvmWindow(java.time.Instant.EPOCH, java.time.Instant.EPOCH,
+                new ServiceJvmProbe.Allocation(bytesPerCall * 100, 0), new GcPauses.Summary(1, pauseMs, pauseMs, 0, 0));
+        return new ScenarioResult(new Scenario(target, operation, shape), ok, 100, ok, errors, 1.0,
+                Latencies.of(latencies), 0.1, 0.1, 0.1, 300, 40, jvm);
+    }
+
+    static JsonNode budget(ArrayNode budgets, String name) {
         return StreamSupport.stream(budgets.spliterator(), false).filter(b -> b.get("name").asText().equals(name))
                 .findFirst().orElseThrow();
     }

@@ -117,13 +117,20 @@ public class Accounts {
     }
 
     /** How {@link #find} reads the row. */
+    /** How a find locks the row, with its statement's text built once rather than per call. */
     private enum Lock {
         NONE(""), WAIT(" FOR UPDATE"), SKIP_LOCKED(" FOR UPDATE SKIP LOCKED");
 
-        private final String clause;
+        private static final String FIND = "SELECT id, currency_code, credit_limit, held, captured, state, display_name,"
+                + " create_time, (SELECT COALESCE(SUM(amount), 0) FROM authorizations WHERE account_id = accounts.id"
+                + " AND state = 'APPROVED' AND expire_time <= ?) AS expired_held FROM accounts WHERE id = ?";
+
+        private final String findById;
+        private final String findByIdAndOwner;
 
         Lock(String clause) {
-            this.clause = clause;
+            this.findById = FIND + clause;
+            this.findByIdAndOwner = FIND + " AND owner = ?" + clause;
         }
     }
 
@@ -154,11 +161,7 @@ public class Accounts {
      * reducing available credit at its expire_time, not when a job gets to it.
      */
     private Optional<Account> find(Tx tx, String id, String owner, Lock lock) throws SQLException {
-        String sql = "SELECT id, currency_code, credit_limit, held, captured, state, display_name, create_time,"
-                + " (SELECT COALESCE(SUM(amount), 0) FROM authorizations WHERE account_id = accounts.id"
-                + " AND state = 'APPROVED' AND expire_time <= ?) AS expired_held"
-                + " FROM accounts WHERE id = ?" + (owner == null ? "" : " AND owner = ?") + lock.clause;
-        return tx.with(sql, statement -> {
+        return tx.with(owner == null ? lock.findById : lock.findByIdAndOwner, statement -> {
             statement.setObject(1, DbTime.now(clock));
             statement.setString(2, id);
             if (owner != null) {

@@ -16,8 +16,8 @@ import io.grpc.StatusRuntimeException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.core.order.Ordered;
 import jakarta.inject.Singleton;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -101,20 +101,17 @@ public class AuthInterceptor implements ServerInterceptor, Ordered {
     /** The token of exactly one {@code authorization: Bearer <token>} entry. */
     private static String bearerToken(Metadata headers) {
         Iterable<String> all = headers.getAll(AUTHORIZATION);
-        List<String> values = new ArrayList<>();
-        if (all != null) {
-            all.forEach(values::add);
-        }
-        if (values.isEmpty()) {
+        Iterator<String> values = all == null ? Collections.emptyIterator() : all.iterator();
+        if (!values.hasNext()) {
             throw ApiException.unauthenticated(ErrorReason.TOKEN_MISSING,
                     "this call needs an authorization: Bearer <token> metadata entry");
         }
-        String value = values.get(0);
-        if (values.size() > 1 || !value.startsWith(BEARER)
-                || value.substring(BEARER.length()).isBlank()) {
+        String value = values.next();
+        String token = value.startsWith(BEARER) ? value.substring(BEARER.length()).trim() : "";
+        if (values.hasNext() || token.isBlank()) {
             throw ApiException.unauthenticated(ErrorReason.TOKEN_INVALID,
                     "expected exactly one authorization: Bearer <token> metadata entry");
         }
-        return value.substring(BEARER.length()).trim();
+        return token;
     }
 }

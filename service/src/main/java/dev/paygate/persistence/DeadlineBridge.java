@@ -5,7 +5,6 @@ import dev.paygate.error.ErrorReason;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.OptionalLong;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
@@ -23,6 +22,9 @@ final class DeadlineBridge {
         return thread;
     });
 
+    private static final String BOUND_TRANSACTION =
+            "SELECT set_config('statement_timeout', ?, true), set_config('lock_timeout', ?, true)";
+
     private DeadlineBridge() {
     }
 
@@ -37,16 +39,26 @@ final class DeadlineBridge {
         }
     }
 
-    /** Bounds the transaction's row-lock waits and statements by the budget; SET LOCAL ends with the transaction. */
+    /**
+     * Bounds the transaction's row-lock waits and statements by the budget, both in one statement
+     * (one round trip, sent with the driver's BEGIN); is_local = true ends them with the transaction.
+     * One fixed text, so the driver prepares it once per connection.
+     */
     static void boundTransaction(Connection connection, CallBudget budget) throws SQLException {
         OptionalLong remaining = budget.remainingMillis();
         if (remaining.isEmpty()) {
             return;
         }
-        long millis = Math.max(1, remaining.getAsLong());
-        try (Statement statement = connection.createStatement()) {
-            statement.execute("SET LOCAL statement_timeout = " + millis);
-            statement.execute("SET LOCAL lock_timeout = " + millis);
+        bound(connection, remaining.getAsLong());
+    }
+
+    /** Bounds the rest of the transaction's statements and lock waits by {@code limitMillis}, in one statement. */
+    static void bound(Connection connection, long limitMillis) throws SQLException {
+        String millis = Long.toString(Math.max(1, limitMillis));
+        try (PreparedStatement statement = connection.prepareStatement(BOUND_TRANSACTION)) {
+            statement.setString(1, millis);
+            statement.setString(2, millis);
+            statement.execute();
         }
     }
 

@@ -46,9 +46,8 @@ public final class Tx {
         }
         try (Statement statement = connection.createStatement()) {
             statement.execute("SAVEPOINT bounded_statement");
-            statement.execute("SET LOCAL statement_timeout = " + limit.toMillis());
-            statement.execute("SET LOCAL lock_timeout = " + limit.toMillis());
         }
+        DeadlineBridge.bound(connection, limit.toMillis());
         Optional<T> answer;
         try {
             answer = Optional.of(with(sql, work));

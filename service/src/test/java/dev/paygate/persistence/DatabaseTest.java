@@ -11,13 +11,19 @@ import dev.paygate.grpc.ContextCallBudgets;
 import dev.paygate.testing.TestDatabase;
 import io.grpc.Context;
 import io.grpc.Deadline;
+import java.lang.reflect.InvocationHandler;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -110,6 +116,26 @@ class DatabaseTest {
     }
 
     @Test
+    void readUnderADeadline_takesThreeRoundTrips_boundsWithBegin_theRead_theCommit() throws Exception {
+        List<String> sent = new CopyOnWriteArrayList<>();
+        Context.CancellableContext context = Context.current().withDeadlineAfter(3, TimeUnit.SECONDS, timer);
+        try {
+            context.call(() -> database(noting(sent)).inTransaction(tx -> tx.with("SELECT count(*) FROM balances",
+                    statement -> {
+                        try (ResultSet row = statement.executeQuery()) {
+                            return row.next();
+                        }
+                    })));
+
+            assertThat(sent).as("both bounds in one statement, then the read and the commit")
+                    .hasSize(3).endsWith("SELECT count(*) FROM balances", "COMMIT");
+            assertThat(sent.get(0)).contains("statement_timeout", "lock_timeout");
+        } finally {
+            context.cancel(null);
+        }
+    }
+
+    @Test
     void statementWithinALimit_thatCannotAnswerInTime_isEmpty_andTheRestOfTheTransactionCommits() throws Exception {
         Context.CancellableContext context = Context.current().withDeadlineAfter(5, TimeUnit.SECONDS, timer);
         try {
@@ -185,25 +211,58 @@ class DatabaseTest {
 
     /** The real database, except that every commit fails as if the connection dropped. */
     private DataSource commitFails() {
-        return (DataSource) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {DataSource.class},
-                (proxy, method, args) -> {
-                    Object result = invoke(postgres, method, args);
-                    if (!method.getName().equals("getConnection")) {
-                        return result;
-                    }
-                    Connection real = (Connection) result;
-                    return Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class},
-                            (p, m, a) -> {
-                                if (m.getName().equals("commit")) {
-                                    real.rollback();
-                                    throw new SQLException("An I/O error occurred while sending to the backend.", "08006");
-                                }
-                                return invoke(real, m, a);
-                            });
-                });
+        return seenFirstBy((real, method, args) -> {
+            if (method.getName().equals("commit")) {
+                real.rollback();
+                throw new SQLException("An I/O error occurred while sending to the backend.", "08006");
+            }
+            return invoke(real, method, args);
+        });
     }
 
-    private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args) throws Throwable {
+    /**
+     * The real database, noting each statement and commit its connections send: with PostgreSQL's
+     * driver each is one round trip (it waits for the server's answer; BEGIN goes with the first).
+     */
+    private DataSource noting(List<String> sent) {
+        return seenFirstBy((real, method, args) -> {
+            if (method.getName().equals("commit") || method.getName().equals("rollback")) {
+                sent.add(method.getName().toUpperCase(Locale.ROOT));
+            }
+            Object result = invoke(real, method, args);
+            if (!(result instanceof Statement statement)) {
+                return result;
+            }
+            Class<?> type = statement instanceof PreparedStatement ? PreparedStatement.class : Statement.class;
+            return proxy(type, (p, m, a) -> {
+                if (m.getName().startsWith("execute")) {
+                    sent.add((String) (a != null && a.length > 0 ? a[0] : args[0]));
+                }
+                return invoke(statement, m, a);
+            });
+        });
+    }
+
+    /** What a connection of the real database does when called, decided first by {@code onCall}. */
+    @FunctionalInterface
+    private interface ConnectionCall {
+        Object on(Connection real, Method method, Object[] args) throws Throwable;
+    }
+
+    private DataSource seenFirstBy(ConnectionCall onCall) {
+        return proxy(DataSource.class, (proxy, method, args) -> {
+            Object result = invoke(postgres, method, args);
+            return method.getName().equals("getConnection")
+                    ? proxy(Connection.class, (p, m, a) -> onCall.on((Connection) result, m, a))
+                    : result;
+        });
+    }
+
+    private static <T> T proxy(Class<T> type, InvocationHandler handler) {
+        return type.cast(Proxy.newProxyInstance(DatabaseTest.class.getClassLoader(), new Class<?>[] {type}, handler));
+    }
+
+    private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
         try {
             return method.invoke(target, args);
         } catch (InvocationTargetException e) {
