@@ -443,6 +443,17 @@ class RestTranscodingIT {
         assertThat(serviceLogLineWith(requestId)).contains("ACCOUNT_ACCESS_DENIED");
     }
 
+    @Test
+    void requestWithItsOwnUuid_keepsItUnchanged_althoughTheCallIsTraced() {
+        // A UUID is what Envoy's request-id extension would rewrite (one character) to mark sampling.
+        String requestId = UUID.randomUUID().toString();
+
+        Rest answer = edge.send("GET", "/v1/accounts/" + UUID.randomUUID(), null, Map.of("x-request-id", requestId));
+
+        assertThat(answer.header("x-request-id")).isEqualTo(requestId);
+        assertThat(serviceLogLineWith(requestId)).contains("ACCOUNT_ACCESS_DENIED");
+    }
+
     /** The service's JSON log line whose x_request_id is {@code requestId}, once it is written. */
     private String serviceLogLineWith(String requestId) {
         Path log = edge.stack().workDir().resolve("service-0.log");
