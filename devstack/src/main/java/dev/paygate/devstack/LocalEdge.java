@@ -34,8 +34,15 @@ public final class LocalEdge {
         listenOn(local, EnvoyConfig.STATS_LISTENER, statsPort);
         adminOn(local, adminPort);
         upstreams(local, replicas);
+        canaryUpstreams(local, List.of());
         exportSpansTo(local, List.of());
         return local;
+    }
+
+    /** The canary build's replicas; none, locally, unless a canary is started (its weight is 0 then). */
+    public static EnvoyConfig canaryUpstreams(EnvoyConfig config, List<InetSocketAddress> replicas) {
+        fixedEndpoints(config.cluster(EnvoyConfig.CANARY_CLUSTER), replicas);
+        return config;
     }
 
     /**

@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
  * PAYGATE_ENVOY_ADMIN_PORT, PAYGATE_ENVOY_STATS_PORT,
  * PAYGATE_GRPC_PORT and PAYGATE_MANAGEMENT_PORT. The local CA, the edge's
  * certificate and the development signing key live in .run/ (made on first run, never committed).
+ * {@code --canary N} adds N replicas in the edge's canary cluster (weight 0 until ./paygate edge canary).
  * {@code --traces} also starts an OpenTelemetry Collector that the edge and the replicas send their
  * spans to; it writes them to .run/spans.json. Without it the trace ids still reach every log line.
  */
@@ -30,6 +31,11 @@ public final class LocalStack implements Callable<Integer> {
     @Option(names = "--replicas", paramLabel = "N", defaultValue = "1",
             description = "Service replicas, on consecutive ports, sharing the database (default: ${DEFAULT-VALUE}).")
     private int replicas;
+
+    @Option(names = "--canary", paramLabel = "N", defaultValue = "0",
+            description = "Also N replicas in the edge's canary cluster, on the next ports; they get traffic only "
+                    + "once ./paygate edge canary PERCENT sets a weight (default: ${DEFAULT-VALUE}).")
+    private int canary;
 
     @Option(names = "--mtls", description = "The edge also requires a client certificate (.run/tls/client.pem).")
     private boolean mutualTls;
@@ -50,6 +56,9 @@ public final class LocalStack implements Callable<Integer> {
         if (replicas < 1) {
             throw commandLine.refuse("--replicas must be at least 1");
         }
+        if (canary < 0) {
+            throw commandLine.refuse("--canary must be 0 or more");
+        }
         Repository repository = Repository.locate();
         Stack.Options options = new Stack.Options(replicas,
                 port("PAYGATE_ENVOY_PORT", 8443), port("PAYGATE_ENVOY_ADMIN_PORT", 9901),
@@ -57,7 +66,8 @@ public final class LocalStack implements Callable<Integer> {
                 port("PAYGATE_GRPC_PORT", 50051), port("PAYGATE_MANAGEMENT_PORT", 8081),
                 repository.root().resolve(".run"), UnaryOperator.identity(),
                 // The production JVM flags (service/jvm.options, as in the Docker image) set the heap.
-                Map.of("PAYGATE_REFLECTION", "true"), null, mutualTls).withProductionJvm().withKeptDatabase();
+                Map.of("PAYGATE_REFLECTION", "true"), null, mutualTls).withProductionJvm().withKeptDatabase()
+                .withCanary(canary);
         LocalCollector collector = traces ? LocalCollector.start(repository.otelCollector(), options.workDir()) : null;
         if (collector != null) {
             options = options.withTracesTo(collector);

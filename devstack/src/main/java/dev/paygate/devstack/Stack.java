@@ -33,7 +33,8 @@ public final class Stack implements AutoCloseable {
     public record Options(int replicas, int envoyPort, int adminPort, int statsPort, int firstGrpcPort,
                           int firstManagementPort, Path workDir, UnaryOperator<EnvoyConfig> edgeChanges,
                           Map<String, String> serviceEnvironment, String serviceHeap, boolean mutualTls,
-                          ServiceJvm serviceJvm, Database database, boolean keepDatabase) {
+                          ServiceJvm serviceJvm, Database database, boolean keepDatabase,
+                          int canaryReplicas) {
 
         /** Fast-start service JVMs on a durable database that goes with the stack. */
         public Options(int replicas, int envoyPort, int adminPort, int statsPort, int firstGrpcPort,
@@ -41,34 +42,34 @@ public final class Stack implements AutoCloseable {
                        Map<String, String> serviceEnvironment, String serviceHeap, boolean mutualTls) {
             this(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
                     edgeChanges, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.FAST_START,
-                    Database.POSTGRES_DURABLE, false);
+                    Database.POSTGRES_DURABLE, false, 0);
         }
 
         /** The service's production JVM flags (service/jvm.options) instead of the fast start. */
         public Options withProductionJvm() {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.PRODUCTION, database, keepDatabase);
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.PRODUCTION, database, keepDatabase, canaryReplicas);
         }
 
         public Options withDatabase(Database chosen) {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, chosen, keepDatabase);
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, chosen, keepDatabase, canaryReplicas);
         }
 
         public Options withServiceEnvironment(Map<String, String> environment) {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    edgeChanges, environment, serviceHeap, mutualTls, serviceJvm, database, keepDatabase);
+                    edgeChanges, environment, serviceHeap, mutualTls, serviceJvm, database, keepDatabase, canaryReplicas);
         }
 
         public Options withReplicas(int count) {
             return new Options(count, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, keepDatabase);
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, keepDatabase, canaryReplicas);
         }
 
         /** The database's files stay in the work directory when the stack closes, for the next run. */
         public Options withKeptDatabase() {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, true);
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, true, canaryReplicas);
         }
 
         /** The local rendering changed further by {@code change}, after the changes already set. */
@@ -76,7 +77,16 @@ public final class Stack implements AutoCloseable {
             UnaryOperator<EnvoyConfig> before = edgeChanges;
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
                     config -> change.apply(before.apply(config)), serviceEnvironment, serviceHeap, mutualTls,
-                    serviceJvm, database, keepDatabase);
+                    serviceJvm, database, keepDatabase, canaryReplicas);
+        }
+
+        /**
+         * {@code count} more replicas in the edge's canary cluster (the same build locally), after
+         * the stable ones; the routes send them nothing until ./paygate edge canary sets a weight.
+         */
+        public Options withCanary(int count) {
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, keepDatabase, count);
         }
 
         /** Every replica and the edge send their spans to this collector. */
@@ -89,7 +99,7 @@ public final class Stack implements AutoCloseable {
         /** The edge requires client certificates from the local CA ({@link MutualTlsEdge}). */
         public Options withMutualTls() {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    edgeChanges, serviceEnvironment, serviceHeap, true, serviceJvm, database, keepDatabase);
+                    edgeChanges, serviceEnvironment, serviceHeap, true, serviceJvm, database, keepDatabase, canaryReplicas);
         }
     }
 
@@ -131,20 +141,22 @@ public final class Stack implements AutoCloseable {
         postgres = LocalPostgres.start(options.workDir().resolve("postgres"), options.database(),
                 options.keepDatabase());
         databaseUrl = postgres.jdbcUrl();
-        for (int i = 0; i < options.replicas(); i++) {
+        for (int i = 0; i < options.replicas() + options.canaryReplicas(); i++) {
             replicas.add(startReplica(i));
         }
         List<InetSocketAddress> upstreams = replicas.stream()
                 .map(r -> new InetSocketAddress("127.0.0.1", r.grpcPort())).toList();
         EnvoyConfig config = LocalEdge.render(EnvoyConfig.load(repository.envoyYaml()), repository, credentials,
-                options.envoyPort(), options.adminPort(), options.statsPort(), upstreams);
+                options.envoyPort(), options.adminPort(), options.statsPort(), upstreams.subList(0, options.replicas()));
+        LocalEdge.canaryUpstreams(config, upstreams.subList(options.replicas(), upstreams.size()));
         if (options.mutualTls()) {
             MutualTlsEdge.requireClientCertificates(config, credentials.caCertificate());
         }
         KeptRuntime.add(config, options.workDir().resolve("runtime"));
         options.edgeChanges().apply(config).writeTo(options.workDir().resolve("envoy.local.yaml"));
         envoy = startEnvoy();
-        envoy.awaitHealthyHosts("paygate_service", replicas.size(), java.time.Duration.ofSeconds(30));
+        envoy.awaitHealthyHosts(EnvoyConfig.SERVICE_CLUSTER, options.replicas(), java.time.Duration.ofSeconds(30));
+        envoy.awaitHealthyHosts(EnvoyConfig.CANARY_CLUSTER, options.canaryReplicas(), java.time.Duration.ofSeconds(30));
     }
 
     private ServiceProcess startReplica(int index) {

@@ -6,12 +6,10 @@ import static org.awaitility.Awaitility.await;
 import dev.paygate.devstack.ServiceProcess;
 import dev.paygate.edge.Command;
 import dev.paygate.edge.EnvoyProcess;
-import dev.paygate.edge.Repository;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -28,7 +26,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 @EndToEnd(replicas = 2)
 class EdgeTuningIT {
 
-    private static final Repository REPOSITORY = Repository.locate();
     private static final String OPERATOR = "edge-tuning-it";
 
     private static Edge edge;
@@ -169,13 +166,6 @@ class EdgeTuningIT {
     }
 
     private static Command.Result edge(String... args) {
-        List<String> command = new ArrayList<>(List.of(REPOSITORY.root().resolve("paygate").toString(), "edge"));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().put("PAYGATE_ENVOY_ADMIN_PORT", Integer.toString(edge.stack().adminPort()));
-        builder.environment().put("PAYGATE_OPERATOR", OPERATOR);
-        Command.Result result = Command.run(builder, Duration.ofSeconds(30));
-        System.out.println("$ ./paygate edge " + String.join(" ", args) + "\n" + result.output());
-        return result;
+        return OperatorCommand.edge(edge, OPERATOR, args);
     }
 }

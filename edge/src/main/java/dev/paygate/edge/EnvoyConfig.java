@@ -23,6 +23,7 @@ public final class EnvoyConfig {
     public static final String PUBLIC_LISTENER = "paygate_public";
     public static final String STATS_LISTENER = "paygate_stats";
     public static final String SERVICE_CLUSTER = "paygate_service";
+    public static final String CANARY_CLUSTER = "paygate_canary";
     public static final String ADMIN_CLUSTER = "envoy_admin";
     public static final String COLLECTOR_CLUSTER = "otel_collector";
     public static final String JWT_AUTHN = "envoy.filters.http.jwt_authn";

@@ -22,12 +22,14 @@ class AlertRulesTest {
 
     @Test
     void rules_passPromtoolCheck() {
-        assertThat(promtool("check", "rules", "slo.rules.yml", "fallback.rules.yml")).contains("SUCCESS");
+        assertThat(promtool("check", "rules", "slo.rules.yml", "fallback.rules.yml", "canary.rules.yml"))
+                .contains("SUCCESS");
     }
 
     @Test
     void rules_passTheirPromtoolUnitTests() {
-        assertThat(promtool("test", "rules", "slo.rules.test.yml", "fallback.rules.test.yml")).contains("SUCCESS");
+        assertThat(promtool("test", "rules", "slo.rules.test.yml", "fallback.rules.test.yml",
+                "canary.rules.test.yml")).contains("SUCCESS");
     }
 
     /** Runs promtool in the rules folder; fails with its output unless it exits 0. */

@@ -119,13 +119,13 @@ class ComposeTest {
     void prometheusMountedConfig_passesPromtoolCheckConfig() throws IOException {
         Map<String, Path> mounts = binds(services().get("prometheus"));
         Map<String, Object> config = new Yaml().load(Files.readString(mounts.get("/etc/prometheus/prometheus.yml")));
-        assertThat(mountedPaths(config, mounts)).as("rule files under the mounts").isEqualTo(2);
+        assertThat(mountedPaths(config, mounts)).as("rule files under the mounts").isEqualTo(3);
         Path file = Files.writeString(workDir.resolve("prometheus.yml"), new Yaml().dump(config));
 
         Command.Result check = run(List.of(Repository.debianTool("promtool").toString(), "check", "config", file.toString()));
 
         assertThat(check.exitCode()).as(check.output()).isZero();
-        assertThat(check.output()).contains("SUCCESS: 2 rule files found");
+        assertThat(check.output()).contains("SUCCESS: 3 rule files found");
     }
 
     // --- reading the compose file

@@ -394,6 +394,24 @@ class EdgeRulesTest {
     }
 
     @Test
+    void canaryClusterWithoutCircuitBreakers_isFound() {
+        // The routes' second weighted cluster: a build that gets a share of payments needs every guard too.
+        List<Finding> found = check(tree -> canaryCluster(tree).remove("circuit_breakers"));
+
+        assertThat(found).extracting(Finding::rule).containsExactly("cluster-unguarded");
+        assertThat(found.get(0).what()).contains("paygate_canary");
+    }
+
+    @Test
+    void canaryClusterEnforcingEjection_isFound() {
+        List<Finding> found = check(tree -> map(canaryCluster(tree), "outlier_detection")
+                .put("enforcing_consecutive_5xx", 100));
+
+        assertThat(found).extracting(Finding::rule).containsExactly("outlier-ejection-client-driven");
+        assertThat(found.get(0).path()).endsWith("clusters[paygate_canary].outlier_detection.enforcing_consecutive_5xx");
+    }
+
+    @Test
     void enforcedConsecutive5xx_isFound_evenWhenAtMostHalfTheReplicasMayGo() {
         // A client's own DEADLINE_EXCEEDED counts as a 504 against the replica (EjectionIT).
         List<Finding> found = check(tree -> map(serviceCluster(tree), "outlier_detection")
@@ -527,6 +545,10 @@ class EdgeRulesTest {
 
     static Map<String, Object> serviceCluster(Map<String, Object> tree) {
         return named(list(map(tree, "static_resources"), "clusters"), "paygate_service");
+    }
+
+    private static Map<String, Object> canaryCluster(Map<String, Object> tree) {
+        return named(list(map(tree, "static_resources"), "clusters"), "paygate_canary");
     }
 
     /** The reads' budget's "not a read" predicate. */
