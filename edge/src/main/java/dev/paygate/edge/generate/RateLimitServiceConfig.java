@@ -7,6 +7,7 @@ import static dev.paygate.edge.EnvoyConfig.map;
 import dev.paygate.edge.EnvoyConfig;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +42,11 @@ public final class RateLimitServiceConfig {
         budgets.put("paygate.filters.http.ratelimit_reads", "reads");
         budgets.put("paygate.filters.http.ratelimit_writes", "writes");
         return budgets;
+    }
+
+    /** Each budget's local limiter (an HTTP filter's name) and its value of {@link #BUDGET_KEY} ("": per address). */
+    public static Map<String, String> budgetFilters() {
+        return Collections.unmodifiableMap(BUDGETS);
     }
 
     /** Requests per second of each budget, by its value of {@link #BUDGET_KEY} ("" for the per-address floor). */

@@ -1,0 +1,101 @@
+package dev.paygate.devstack;
+
+import static dev.paygate.edge.EnvoyConfig.cast;
+import static dev.paygate.edge.EnvoyConfig.list;
+import static dev.paygate.edge.EnvoyConfig.map;
+
+import dev.paygate.edge.EnvoyConfig;
+import dev.paygate.edge.generate.RateLimitServiceConfig;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * The launcher's rendering of the global layer: after each local budget (per address, reads,
+ * writes) an {@code envoy.filters.http.ratelimit} filter asks the rate-limit service about the
+ * same budget, under the same matcher, so reads and writes stay apart. The shipped edge carries
+ * none of this: only a stack that starts a rate-limit service gets it.
+ */
+public final class GlobalRateLimitEdge {
+
+    public static final String CLUSTER = "paygate_ratelimit";
+    private static final String PREFIX = "paygate.filters.http.";
+
+    private GlobalRateLimitEdge() {
+    }
+
+    /** The global filter that follows a local budget's filter. */
+    static String globalFilter(String localFilter) {
+        return PREFIX + "global_" + localFilter.substring(PREFIX.length());
+    }
+
+    /** Adds the global layer, calling the rate-limit service at {@code service} (its gRPC port). */
+    public static EnvoyConfig render(EnvoyConfig config, InetSocketAddress service) {
+        List<Object> filters = config.httpFilters();
+        List<Object> actions = new ArrayList<>();
+        int stage = 0;
+        for (Map.Entry<String, String> budget : RateLimitServiceConfig.budgetFilters().entrySet()) {
+            Map<String, Object> local = config.httpFilter(budget.getKey());
+            filters.add(filters.indexOf(local) + 1, global(globalFilter(budget.getKey()), local, stage));
+            actions.add(rateLimit(stage, budget.getValue()));
+            stage++;
+        }
+        Map<String, Object> host = cast(list(config.routeConfiguration(), "virtual_hosts").get(0));
+        host.put("rate_limits", actions);
+        list(map(config.tree(), "static_resources"), "clusters").add(cluster(service));
+        return config;
+    }
+
+    /** The local filter's shape (plain, or wrapped in its matcher) with the ratelimit filter in its place. */
+    private static Map<String, Object> global(String name, Map<String, Object> local, int stage) {
+        Map<String, Object> ratelimit = new LinkedHashMap<>();
+        ratelimit.put("@type", "type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimit");
+        ratelimit.put("domain", RateLimitServiceConfig.DOMAIN);
+        ratelimit.put("stage", stage);
+        ratelimit.put("timeout", "0.05s");  // same host or LAN; a slower answer counts as the service being down
+        ratelimit.put("enable_x_ratelimit_headers", "DRAFT_VERSION_03");
+        ratelimit.put("rate_limited_as_resource_exhausted", true);
+        ratelimit.put("rate_limit_service", Map.of("transport_api_version", "V3",
+                "grpc_service", Map.of("envoy_grpc", Map.of("cluster_name", CLUSTER))));
+        Map<String, Object> copy = cast(new Yaml().load(new Yaml().dump(local)));
+        copy.put("name", name);
+        Map<String, Object> typed = map(copy, "typed_config");
+        if (typed.containsKey("extension_config")) {
+            Map<String, Object> extension = map(typed, "extension_config");
+            extension.put("name", "envoy.filters.http.ratelimit");
+            extension.put("typed_config", ratelimit);
+        } else {
+            copy.put("typed_config", ratelimit);
+        }
+        return copy;
+    }
+
+    /** The descriptor of one budget (its stage's only one): the masked address, or the budget's name and the verified sub. */
+    private static Map<String, Object> rateLimit(int stage, String budget) {
+        List<Object> actions = budget.isEmpty()
+                ? List.of(Map.of("masked_remote_address", Map.of("v4_prefix_mask_len", 32, "v6_prefix_mask_len", 64)))
+                : List.of(Map.of("generic_key", Map.of("descriptor_key", RateLimitServiceConfig.BUDGET_KEY,
+                                "descriptor_value", budget)),
+                        Map.of("metadata", Map.of("descriptor_key", RateLimitServiceConfig.SUBJECT_KEY,
+                                "source", "DYNAMIC", "metadata_key", Map.of("key", EnvoyConfig.JWT_AUTHN,
+                                        "path", List.of(Map.of("key", "jwt_payload"), Map.of("key", "sub"))))));
+        return Map.of("stage", stage, "actions", actions);
+    }
+
+    private static Map<String, Object> cluster(InetSocketAddress service) {
+        Map<String, Object> socket = Map.of("address", service.getHostString(), "port_value", service.getPort());
+        Map<String, Object> cluster = new LinkedHashMap<>();
+        cluster.put("name", CLUSTER);
+        cluster.put("type", "STATIC");
+        cluster.put("connect_timeout", "0.25s");
+        cluster.put("load_assignment", Map.of("cluster_name", CLUSTER, "endpoints", List.of(Map.of("lb_endpoints",
+                List.of(Map.of("endpoint", Map.of("address", Map.of("socket_address", socket))))))));
+        cluster.put("typed_extension_protocol_options", Map.of("envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                Map.of("@type", "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                        "explicit_http_config", Map.of("http2_protocol_options", Map.of()))));
+        return cluster;
+    }
+}
