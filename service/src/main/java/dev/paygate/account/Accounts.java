@@ -116,10 +116,13 @@ public class Accounts {
         return find(tx, accountId, null, Lock.SKIP_LOCKED);
     }
 
-    /** How {@link #find} reads the row. */
-    /** How a find locks the row, with its statement's text built once rather than per call. */
+    /**
+     * How a find locks the row, with its statement's text built once rather than per call. NO KEY
+     * UPDATE, as the account's id is never changed: it still excludes every other locker of the row
+     * but not the FOR KEY SHARE lock an authorization insert takes on it for its foreign key.
+     */
     private enum Lock {
-        NONE(""), WAIT(" FOR UPDATE"), SKIP_LOCKED(" FOR UPDATE SKIP LOCKED");
+        NONE(""), WAIT(" FOR NO KEY UPDATE"), SKIP_LOCKED(" FOR NO KEY UPDATE SKIP LOCKED");
 
         private static final String FIND = "SELECT id, currency_code, credit_limit, held, captured, state, display_name,"
                 + " create_time, (SELECT COALESCE(SUM(amount), 0) FROM authorizations WHERE account_id = accounts.id"

@@ -3,6 +3,7 @@ package dev.paygate.idempotency;
 import com.google.api.FieldBehavior;
 import com.google.api.FieldBehaviorProto;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.EnumValueDescriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
@@ -15,6 +16,7 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * What a request asks for, as a SHA-256 over a canonical text of its fields, so that the same
@@ -27,6 +29,8 @@ import java.util.Map;
 final class RequestFingerprint {
 
     private static final String REQUEST_ID = "request_id";
+    /** Per message type, its fields by number less the OUTPUT_ONLY ones: reading options per call allocated. */
+    private static final Map<Descriptor, List<FieldDescriptor>> FINGERPRINTED = new ConcurrentHashMap<>();
 
     private RequestFingerprint() {
     }
@@ -43,25 +47,27 @@ final class RequestFingerprint {
     }
 
     private static void appendMessage(StringBuilder out, Message message, boolean request) {
-        List<Map.Entry<FieldDescriptor, Object>> fields = new ArrayList<>(message.getAllFields().entrySet());
-        fields.sort(Comparator.comparingInt(field -> field.getKey().getNumber()));
-        for (Map.Entry<FieldDescriptor, Object> field : fields) {
-            FieldDescriptor descriptor = field.getKey();
-            if ((request && descriptor.getName().equals(REQUEST_ID)) || isOutputOnly(descriptor)) {
+        // The fields getAllFields() would list, without building its sorted map per message.
+        for (FieldDescriptor descriptor : FINGERPRINTED.computeIfAbsent(
+                message.getDescriptorForType(), RequestFingerprint::fingerprinted)) {
+            boolean set = descriptor.isRepeated() ? message.getRepeatedFieldCount(descriptor) > 0
+                    : message.hasField(descriptor);
+            if (!set || (request && descriptor.getName().equals(REQUEST_ID))) {
                 continue;
             }
+            Object value = message.getField(descriptor);
             out.append(descriptor.getNumber()).append('=');
             if (descriptor.isMapField()) {
-                appendMap(out, (List<?>) field.getValue());
+                appendMap(out, (List<?>) value);
             } else if (descriptor.isRepeated()) {
                 out.append('[');
-                for (Object element : (List<?>) field.getValue()) {
+                for (Object element : (List<?>) value) {
                     appendValue(out, descriptor, element);
                     out.append(',');
                 }
                 out.append(']');
             } else {
-                appendValue(out, descriptor, field.getValue());
+                appendValue(out, descriptor, value);
             }
             out.append(';');
         }
@@ -93,6 +99,13 @@ final class RequestFingerprint {
             case ENUM -> out.append('e').append(((EnumValueDescriptor) value).getNumber());
             default -> out.append(value);
         }
+    }
+
+    private static List<FieldDescriptor> fingerprinted(Descriptor type) {
+        return type.getFields().stream()
+                .filter(field -> !isOutputOnly(field))
+                .sorted(Comparator.comparingInt(FieldDescriptor::getNumber))
+                .toList();
     }
 
     private static boolean isOutputOnly(FieldDescriptor descriptor) {

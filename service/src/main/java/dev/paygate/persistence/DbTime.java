@@ -16,7 +16,7 @@ public final class DbTime {
     }
 
     public static OffsetDateTime now(Clock clock) {
-        return OffsetDateTime.now(clock).withOffsetSameInstant(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS);
+        return OffsetDateTime.ofInstant(clock.instant().truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC);
     }
 
     public static Timestamp timestamp(OffsetDateTime time) {

@@ -13,6 +13,7 @@ import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
 import com.google.type.Money;
 import dev.paygate.testing.Fixtures;
+import dev.paygate.testing.RowLock;
 import dev.paygate.testing.RunningService;
 import dev.paygate.testing.TestDatabase;
 import dev.paygate.v1.Account;
@@ -648,6 +649,23 @@ class PaymentsContractTest {
         assertThat(count(service.dataSource(),
                 "SELECT COUNT(*) FROM authorizations WHERE account_id = ? AND state = 'APPROVED'",
                 Fixtures.accountId(account))).isEqualTo(fits);
+    }
+
+    @Test
+    void authorize_whileAnotherTransactionInsertsAnAuthorizationOfTheAccount_approvesWithinItsDeadline()
+            throws Exception {
+        String account = account(100);
+
+        // The insert's foreign key check holds FOR KEY SHARE on the account row until it ends.
+        try (RowLock foreignKeyShare = RowLock.referenceAccount(service.dataSource().getConnection(),
+                Fixtures.accountId(account))) {
+            Authorization approved = service.authorizations().withDeadlineAfter(2, TimeUnit.SECONDS)
+                    .createAuthorization(authorize(account, 10));
+
+            assertThat(approved.getState()).isEqualTo(State.APPROVED);
+            assertThat(foreignKeyShare.waiters()).isZero();
+        }
+        assertThat(get(account).getHeld()).isEqualTo(eur(10));
     }
 
     @Test

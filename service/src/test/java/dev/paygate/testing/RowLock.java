@@ -8,9 +8,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.UUID;
 
 /**
- * Holds an account's row lock from outside the service, the way a concurrent transaction of
+ * Holds a lock on an account's row from outside the service, the way a concurrent transaction of
  * another replica would, so a test can park a call inside its transaction and then cancel it,
  * let its deadline pass, or shut the service down around it.
  */
@@ -41,6 +42,29 @@ public final class RowLock implements AutoCloseable {
             return lock;
         } catch (SQLException e) {
             throw new IllegalStateException("cannot lock account " + accountId, e);
+        }
+    }
+
+    /**
+     * Inserts an authorization of {@code accounts/{accountId}} in a transaction left open until
+     * {@link #release}: its foreign key check holds a FOR KEY SHARE lock on the account row.
+     */
+    public static RowLock referenceAccount(Connection connection, String accountId) {
+        try {
+            RowLock lock = new RowLock(connection);
+            connection.setAutoCommit(false);
+            try (PreparedStatement statement = connection.prepareStatement("INSERT INTO authorizations (id, account_id,"
+                    + " amount, currency_code, merchant_id, merchant_category_code, state, decline_reason, create_time,"
+                    + " update_time) VALUES (?, ?, 1, 'EUR', 'row-lock', '5411', 'DECLINED', 'INSUFFICIENT_FUNDS',"
+                    + " now(), now())")) {
+                statement.setString(1, UUID.randomUUID().toString());
+                statement.setString(2, accountId);
+                statement.executeUpdate();
+            }
+            lock.held = true;
+            return lock;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot reference account " + accountId, e);
         }
     }
 
