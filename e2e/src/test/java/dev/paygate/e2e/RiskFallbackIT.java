@@ -29,7 +29,10 @@ import org.junit.jupiter.api.Test;
         "PAYGATE_RISK_VELOCITY_UNSAFE_APPROVE_UNANSWERED_BELOW=EUR:10"})
 class RiskFallbackIT {
 
-    /** Enough in-progress row versions that the count takes several times its 50 ms budget. */
+    /** The velocity rule's budget in this test, as the service environment above sets it. */
+    private static final long BUDGET_MILLIS = 50;
+
+    /** Enough in-progress row versions that the count takes several times its budget. */
     private static final int PENDING_ROWS = 300_000;
 
     private static Edge edge;
@@ -61,7 +64,8 @@ class RiskFallbackIT {
             Duration count = timeCount(accountId);
             System.out.println("velocity count with " + PENDING_ROWS + " row versions in progress: "
                     + count.toMillis() + " ms");
-            assertThat(count).as("the count is slow for real").isGreaterThan(Duration.ofMillis(150));
+            // Twice the budget, not a fixed figure: a fast machine counts 300,000 versions in ~150 ms.
+            assertThat(count).as("the count is slow for real").isGreaterThan(Duration.ofMillis(2 * BUDGET_MILLIS));
 
             declined = payments.authorized(account, 100);
             standIn = payments.authorized(account, 5);
