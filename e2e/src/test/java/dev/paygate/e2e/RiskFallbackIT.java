@@ -17,20 +17,18 @@ import org.junit.jupiter.api.Test;
  * transaction that stays open after moving many of the account's old rows into the velocity
  * window leaves index entries the count must visit and check one by one (PostgreSQL cannot skip
  * row versions of a transaction still in progress), while the account lock, the hold query and
- * the insert are not slowed. (Inserting the rows in that transaction instead would hold a
- * foreign-key share lock on the account row, which the service's own row lock waits for.) Past
- * its budget the rule fails closed (DECLINED RISK_UNAVAILABLE), the operator's stand-in approves
- * below its amount, both are counted; once the transaction ends and VACUUM has removed what it
- * left, the rule answers again. Nothing is lost or held twice.
+ * the insert are not slowed. Past its budget the rule fails closed (DECLINED RISK_UNAVAILABLE),
+ * the operator's stand-in approves below its amount, both are counted; once the transaction ends
+ * and VACUUM has removed what it left, the rule answers again. Nothing is lost or held twice.
  */
 @EndToEnd(serviceEnvironment = {
         "PAYGATE_RISK_VELOCITY_MODE=enforce",
-        "PAYGATE_RISK_VELOCITY_BUDGET=50ms",
+        "PAYGATE_RISK_VELOCITY_BUDGET=" + RiskFallbackIT.BUDGET_MILLIS + "ms",
         "PAYGATE_RISK_VELOCITY_UNSAFE_APPROVE_UNANSWERED_BELOW=EUR:10"})
 class RiskFallbackIT {
 
-    /** The velocity rule's budget in this test, as the service environment above sets it. */
-    private static final long BUDGET_MILLIS = 50;
+    /** The velocity rule's budget in this test, given to the service above. */
+    static final long BUDGET_MILLIS = 50;
 
     /** Enough in-progress row versions that the count takes several times its budget. */
     private static final int PENDING_ROWS = 300_000;
