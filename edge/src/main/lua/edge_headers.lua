@@ -9,7 +9,9 @@
 -- * One set of x-ratelimit-* headers. The per-address floor and the caller's identity budget each
 --   add a set (limit, remaining, reset); two sets with different values tell a client nothing
 --   usable. The set kept is the one with the fewest requests remaining: the budget the client
---   will run into first.
+--   will run into first. Its x-ratelimit-limit keeps only the number: the rate-limit service's
+--   (devstack's global layer) also names its window ("50, 50;w=1"), the local layer's does not,
+--   and one shape is what a client can parse.
 -- * For REST clients, none of gRPC's transport headers (grpc-status, grpc-message, grpc-encoding,
 --   grpc-accept-encoding): the transcoder has already turned them into the HTTP status and the
 --   JSON body, and they say what software answers. gRPC clients need them and keep them. A reply
@@ -49,6 +51,17 @@ local function keep_tightest_ratelimit(headers)
   end
 end
 
+local function plain_limit(headers)
+  if headers:getNumValues("x-ratelimit-limit") ~= 1 then
+    return
+  end
+  local limit = headers:get("x-ratelimit-limit")
+  local number = string.match(limit, "^(%d+),")
+  if number ~= nil then
+    headers:replace("x-ratelimit-limit", number)
+  end
+end
+
 local DUPLICATE_KEY = "Idempotency-Key was sent more than once; send exactly one key per request."
 
 function envoy_on_request(handle)
@@ -71,6 +84,7 @@ end
 function envoy_on_response(handle)
   local headers = handle:headers()
   keep_tightest_ratelimit(headers)
+  plain_limit(headers)
   if not is_grpc(headers:get("content-type") or "") then
     for _, name in ipairs(GRPC_TRANSPORT) do
       headers:remove(name)

@@ -69,6 +69,11 @@ class GlobalRateLimitIT {
             long windows = end / 1000 - start / 1000 + 1;
             System.out.printf("one identity over two Envoys for %d ms: %d writes admitted, %d refused (global %d/s, "
                     + "%d windows)%n", LOAD_MILLIS, admitted.get(), limited.get(), perSecond, windows);
+            for (Edge edge : List.of(first, second)) {
+                System.out.printf("  one Envoy: %d refused by its local bucket, %d by the global layer%n",
+                        edge.stack().envoy().stat("paygate_ratelimit_writes.http_local_rate_limit.rate_limited"),
+                        edge.stack().envoy().stat("cluster.paygate_service.ratelimit.global_ratelimit_writes.over_limit"));
+            }
             assertThat(limited.get()).as("writes refused").isPositive();
             assertThat((long) admitted.get()).as("writes admitted: at most the global budget of each window touched")
                     .isBetween(perSecond * (windows - 2), perSecond * windows);

@@ -101,6 +101,7 @@ class RateLimitIT {
         assertThat(Long.parseLong(limited.header("x-ratelimit-remaining"))).as("tokens left after a refusal")
                 .isBetween(0L, CLIENT_BURST / 10);
         assertThat(limited.header("x-ratelimit-reset")).as("seconds to the next refill").isIn("0", "1");
+        assertThat(limited.header("retry-after")).isEqualTo("1");
     }
 
     @Test
