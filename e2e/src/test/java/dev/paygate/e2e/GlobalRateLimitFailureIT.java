@@ -99,15 +99,25 @@ class GlobalRateLimitFailureIT {
     }
 
     private void outage(Runnable stop, Runnable restart) {
+        // A test before this one may have spent this second's per-address window: wait for a clean round.
+        await("a round inside every budget").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                .until(() -> exchange().equals(Map.of("200", 2 * ROUNDS)));
+        long upStart = System.nanoTime();
         assertThat(exchange()).as("before: the service answers every call").containsOnly(Map.entry("200", 2 * ROUNDS));
+        long upMillis = Duration.ofNanos(System.nanoTime() - upStart).toMillis();
         Counts before = counts();
 
         stop.run();
         try {
+            long downStart = System.nanoTime();
             Map<String, Integer> during = exchange();
+            long downMillis = Duration.ofNanos(System.nanoTime() - downStart).toMillis();
             Counts down = counts();
-            System.out.printf("global layer down: %s; global checks ok %d -> %d, errors %d -> %d, failed open %d -> %d%n",
-                    during, before.ok, down.ok, before.errors, down.errors, before.allowed, down.allowed);
+            System.out.printf("global layer down: %s in %d ms (%d ms up); global checks ok %d -> %d, errors %d -> %d,"
+                    + " failed open %d -> %d%n", during, downMillis, upMillis, before.ok, down.ok, before.errors,
+                    down.errors, before.allowed, down.allowed);
+            System.out.printf("  connections to the rate-limit service that failed: %d%n",
+                    envoy.stat("cluster." + GlobalRateLimitEdge.CLUSTER + ".upstream_cx_connect_fail"));
             assertThat(during).as("reads and writes still answered by the service").containsOnly(Map.entry("200", 2 * ROUNDS));
             // Each read passes two global checks (per address, reads), each write two (per address, writes).
             assertThat(down.allowed - before.allowed).as("checks that failed open").isEqualTo(4L * ROUNDS);
