@@ -11,8 +11,10 @@ import com.google.rpc.RetryInfo;
 import dev.paygate.devstack.GlobalRateLimitEdge;
 import dev.paygate.devstack.LocalRateLimit;
 import dev.paygate.e2e.Edge.Rest;
+import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.edge.Repository;
+import dev.paygate.edge.generate.RateLimitServiceConfig;
 import dev.paygate.v1.AuthorizationServiceGrpc.AuthorizationServiceBlockingStub;
 import dev.paygate.v1.CreateAuthorizationRequest;
 import io.grpc.Status;
@@ -156,8 +158,9 @@ class GlobalRateLimitFailureIT {
         assertError(limited, 429, 8, "RATE_LIMITED");
         assertThat(detail(limited.json(), RETRY_INFO)).as("a RetryInfo in %s", limited.text()).isNotNull();
         assertThat(limited.header("retry-after")).isEqualTo("1");
-        assertThat(limited.header("x-ratelimit-limit")).as("the number alone, as the local layer says it")
-                .matches("[0-9]+");
+        assertThat(limited.header("x-ratelimit-limit")).as("the global window that refused, the number alone as the "
+                + "local layer says it").isEqualTo(Long.toString(RateLimitServiceConfig.perSecond(
+                        EnvoyConfig.load(REPOSITORY.envoyYaml())).get("writes")));
         assertThat(Long.parseLong(limited.header("x-ratelimit-remaining"))).isZero();
         assertThat(limited.header("x-ratelimit-reset")).isIn("0", "1");
         assertThat(limited.headers().allValues("x-ratelimit-remaining")).as("one set").hasSize(1);
