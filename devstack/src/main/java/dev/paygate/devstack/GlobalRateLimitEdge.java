@@ -14,22 +14,32 @@ import java.util.Map;
 import org.yaml.snakeyaml.Yaml;
 
 /**
- * The launcher's rendering of the global layer: after each local budget (per address, reads,
+ * The launcher's rendering of the global layer: for each local budget (per address, reads,
  * writes) an {@code envoy.filters.http.ratelimit} filter asks the rate-limit service about the
- * same budget, under the same matcher, so reads and writes stay apart. The shipped edge carries
- * none of this: only a stack that starts a rate-limit service gets it.
+ * same budget, under the same matcher, so reads and writes stay apart. They sit after the
+ * transcoder, just before the router: the ratelimit filter asks nothing when the request has no
+ * route (ratelimit.cc, initiateCall), and the routes match gRPC paths only, so before the
+ * transcoder a REST call would pass unchecked. The local layer still refuses first, before any
+ * body is read. The shipped edge carries none of this: only a stack that starts a rate-limit
+ * service gets it.
  */
 public final class GlobalRateLimitEdge {
 
     public static final String CLUSTER = "paygate_ratelimit";
     private static final String PREFIX = "paygate.filters.http.";
+    private static final String ROUTER = "envoy.filters.http.router";
 
     private GlobalRateLimitEdge() {
     }
 
     /** The global filter that follows a local budget's filter. */
-    static String globalFilter(String localFilter) {
+    public static String globalFilter(String localFilter) {
         return PREFIX + "global_" + localFilter.substring(PREFIX.length());
+    }
+
+    /** The global filter's stat_prefix: its counters say which budget failed open or refused. */
+    public static String statPrefix(String globalFilter) {
+        return globalFilter.substring(PREFIX.length());
     }
 
     /** Adds the global layer, calling the rate-limit service at {@code service} (its gRPC port). */
@@ -39,7 +49,7 @@ public final class GlobalRateLimitEdge {
         int stage = 0;
         for (Map.Entry<String, String> budget : RateLimitServiceConfig.budgetFilters().entrySet()) {
             Map<String, Object> local = config.httpFilter(budget.getKey());
-            filters.add(filters.indexOf(local) + 1, global(globalFilter(budget.getKey()), local, stage));
+            filters.add(filters.indexOf(config.httpFilter(ROUTER)), global(globalFilter(budget.getKey()), local, stage));
             actions.add(rateLimit(stage, budget.getValue()));
             stage++;
         }
@@ -55,9 +65,14 @@ public final class GlobalRateLimitEdge {
         ratelimit.put("@type", "type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimit");
         ratelimit.put("domain", RateLimitServiceConfig.DOMAIN);
         ratelimit.put("stage", stage);
+        ratelimit.put("stat_prefix", statPrefix(name));
         ratelimit.put("timeout", "0.05s");  // same host or LAN; a slower answer counts as the service being down
+        // Every class fails open onto the local layer, which already ran (docs/edge.md, "When the global
+        // layer fails"); written out because the decision is ours, not a default we happen to get.
+        ratelimit.put("failure_mode_deny", false);
         ratelimit.put("enable_x_ratelimit_headers", "DRAFT_VERSION_03");
         ratelimit.put("rate_limited_as_resource_exhausted", true);
+        ratelimit.put("disable_x_envoy_ratelimited_header", true);  // the local layer's 429 has none either
         ratelimit.put("rate_limit_service", Map.of("transport_api_version", "V3",
                 "grpc_service", Map.of("envoy_grpc", Map.of("cluster_name", CLUSTER))));
         Map<String, Object> copy = cast(new Yaml().load(new Yaml().dump(local)));

@@ -26,14 +26,21 @@ public final class LocalRateLimit implements AutoCloseable {
 
     private static final String LOOPBACK = "127.0.0.1";
 
-    private final Process redis;
-    private final Process ratelimit;
+    private final ProcessBuilder redisCommand;
+    private final ProcessBuilder ratelimitCommand;
+    private final Path workDir;
+    private final int redisPort;
     private final int grpcPort;
     private final int httpPort;
+    private Process redis;
+    private Process ratelimit;
 
-    private LocalRateLimit(Process redis, Process ratelimit, int grpcPort, int httpPort) {
-        this.redis = redis;
-        this.ratelimit = ratelimit;
+    private LocalRateLimit(ProcessBuilder redisCommand, ProcessBuilder ratelimitCommand, Path workDir, int redisPort,
+                           int grpcPort, int httpPort) {
+        this.redisCommand = redisCommand;
+        this.ratelimitCommand = ratelimitCommand;
+        this.workDir = workDir;
+        this.redisPort = redisPort;
         this.grpcPort = grpcPort;
         this.httpPort = httpPort;
     }
@@ -43,15 +50,13 @@ public final class LocalRateLimit implements AutoCloseable {
         int redisPort = FreePorts.next();
         int grpcPort = FreePorts.next();
         int httpPort = FreePorts.next();
-        Process redis = launch(new ProcessBuilder(Repository.debianTool("redis-server").toString(),
+        ProcessBuilder redis = new ProcessBuilder(Repository.debianTool("redis-server").toString(),
                 "--bind", LOOPBACK, "--port", Integer.toString(redisPort), "--save", "", "--appendonly", "no",
-                "--dir", workDir.toString()), workDir.resolve("redis.log"));
-        Http.await("redis-server on port " + redisPort, Duration.ofSeconds(10), () -> listening(redisPort), redis);
-
+                "--dir", workDir.toString());
         Path runtime = workDir.resolve("ratelimit-runtime");
         writeConfig(repository, runtime.resolve("paygate/config/paygate.yaml"));
-        ProcessBuilder builder = new ProcessBuilder(repository.rateLimitBinary().toString());
-        builder.environment().putAll(Map.ofEntries(
+        ProcessBuilder ratelimit = new ProcessBuilder(repository.rateLimitBinary().toString());
+        ratelimit.environment().putAll(Map.ofEntries(
                 Map.entry("HOST", LOOPBACK), Map.entry("PORT", Integer.toString(httpPort)),
                 Map.entry("GRPC_HOST", LOOPBACK), Map.entry("GRPC_PORT", Integer.toString(grpcPort)),
                 Map.entry("DEBUG_HOST", LOOPBACK), Map.entry("DEBUG_PORT", Integer.toString(FreePorts.next())),
@@ -64,16 +69,38 @@ public final class LocalRateLimit implements AutoCloseable {
                 Map.entry("HEALTHY_WITH_AT_LEAST_ONE_CONFIG_LOADED", "true"),
                 Map.entry("RUNTIME_ROOT", runtime.toString()), Map.entry("RUNTIME_SUBDIRECTORY", "paygate"),
                 Map.entry("RUNTIME_WATCH_ROOT", "false"), Map.entry("LOG_LEVEL", "info")));
-        Process ratelimit = launch(builder, workDir.resolve("ratelimit.log"));
-        LocalRateLimit started = new LocalRateLimit(redis, ratelimit, grpcPort, httpPort);
+        LocalRateLimit started = new LocalRateLimit(redis, ratelimit, workDir, redisPort, grpcPort, httpPort);
         try {
-            Http.await("the rate-limit service's /healthcheck", Duration.ofSeconds(30),
-                    () -> Http.status("GET", started.httpUrl() + "/healthcheck") == 200, ratelimit);
+            started.startRedis();
+            started.startService();
         } catch (RuntimeException e) {
             started.close();
             throw e;
         }
         return started;
+    }
+
+    /** Starts Redis (again) on its port, empty: every window's count starts at 0. */
+    public void startRedis() {
+        redis = launch(redisCommand, workDir.resolve("redis.log"));
+        Http.await("redis-server on port " + redisPort, Duration.ofSeconds(10), () -> listening(redisPort), redis);
+    }
+
+    /** Stops Redis: the rate-limit service answers every check with an error until it is back. */
+    public void stopRedis() {
+        Command.stop(redis);
+    }
+
+    /** Starts the rate-limit service (again) on its ports, until its /healthcheck answers 200 (Redis up). */
+    public void startService() {
+        ratelimit = launch(ratelimitCommand, workDir.resolve("ratelimit.log"));
+        Http.await("the rate-limit service's /healthcheck", Duration.ofSeconds(30),
+                () -> Http.status("GET", httpUrl() + "/healthcheck") == 200, ratelimit);
+    }
+
+    /** Stops the rate-limit service: Envoy's calls to it fail to connect until it is back. */
+    public void stopService() {
+        Command.stop(ratelimit);
     }
 
     /** Envoy's ratelimit filter calls this (envoy.service.ratelimit.v3). */
@@ -88,8 +115,12 @@ public final class LocalRateLimit implements AutoCloseable {
 
     @Override
     public void close() {
-        Command.stop(ratelimit);
-        Command.stop(redis);
+        if (ratelimit != null) {
+            Command.stop(ratelimit);
+        }
+        if (redis != null) {
+            Command.stop(redis);
+        }
     }
 
     private static void writeConfig(Repository repository, Path file) {

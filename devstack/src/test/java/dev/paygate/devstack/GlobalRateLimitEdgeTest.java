@@ -12,7 +12,11 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The global layer's rendering loads in the real Envoy, each global filter right after its local budget. */
+/**
+ * The global layer's rendering loads in the real Envoy, its filters after the transcoder and just
+ * before the router (before the transcoder a REST call has no route, and the ratelimit filter then
+ * asks nothing), in the local budgets' order.
+ */
 class GlobalRateLimitEdgeTest {
 
     private static final Repository REPOSITORY = Repository.locate();
@@ -21,16 +25,17 @@ class GlobalRateLimitEdgeTest {
     Path workDir;
 
     @Test
-    void renderedGlobalLayer_isAcceptedByEnvoy_afterEachLocalBudget() {
+    void renderedGlobalLayer_isAcceptedByEnvoy_afterTheTranscoder() {
         EnvoyConfig config = GlobalRateLimitEdge.render(LocalEdge.render(EnvoyConfig.load(REPOSITORY.envoyYaml()),
                         REPOSITORY, DevCredentials.ensure(workDir), 8443, 9901, 9902,
                         List.of(new InetSocketAddress("127.0.0.1", 50051))),
                 new InetSocketAddress("127.0.0.1", 8081));
         List<String> names = config.httpFilterNames();
-        for (String local : List.of("paygate.filters.http.per_address_ratelimit", "paygate.filters.http.ratelimit_reads",
-                "paygate.filters.http.ratelimit_writes")) {
-            assertThat(names.indexOf(GlobalRateLimitEdge.globalFilter(local))).as(local).isEqualTo(names.indexOf(local) + 1);
-        }
+        int router = names.indexOf("envoy.filters.http.router");
+        assertThat(names.subList(names.indexOf("envoy.filters.http.grpc_json_transcoder") + 1, router)).containsExactly(
+                GlobalRateLimitEdge.globalFilter("paygate.filters.http.per_address_ratelimit"),
+                GlobalRateLimitEdge.globalFilter("paygate.filters.http.ratelimit_reads"),
+                GlobalRateLimitEdge.globalFilter("paygate.filters.http.ratelimit_writes"));
         EnvoyProcess.validate(REPOSITORY.envoyBinary(), config.writeTo(workDir.resolve("envoy.yaml")));
     }
 }

@@ -42,26 +42,43 @@ public enum Dependency {
             "1 min per run",
             "stops and the next run goes on; expired keys stay stored longer (never honoured longer)",
             List.of(Decision.DEFER), "PaygateSweepFailing", "sweep-failing"),
-    RATE_LIMIT_SERVICE("rate_limit_service", "Rate-limit service",
-            "none: it does not exist yet",
-            "nothing to fall back from: Envoy's local rate limits run inside Envoy, per instance",
-            List.of(), null, null);
+    RATE_LIMIT_SERVICE("rate_limit_service", "Rate-limit service and its Redis (a stack's global rate-limit"
+            + " layer, docs/edge.md; the shipped edge has only the local one)",
+            "50 ms per check (the ratelimit filter's `timeout`), then the check counts as failed",
+            "every budget (per address, reads, writes) fails open onto the local layer, which has already"
+                    + " refused what is over one Envoy's bucket: calls are served, each Envoy allows a whole budget"
+                    + " until the service answers again",
+            "Envoy's `cluster.paygate_service.ratelimit.global_<budget>.failure_mode_allowed` (and `.error`)",
+            "PaygateGlobalRateLimitFailingOpen", "global-rate-limit-failing-open");
 
     private final String label;
     private final String description;
     private final String budget;
     private final String whenSlowOrDown;
     private final List<Decision> decisions;
+    private final String edgeCounter;
     private final String alert;
     private final String runbookAnchor;
 
     Dependency(String label, String description, String budget, String whenSlowOrDown, List<Decision> decisions,
                String alert, String runbookAnchor) {
+        this(label, description, budget, whenSlowOrDown, decisions, null, alert, runbookAnchor);
+    }
+
+    /** A dependency of the edge, whose fallbacks Envoy counts ({@code edgeCounter}), not the service. */
+    Dependency(String label, String description, String budget, String whenSlowOrDown, String edgeCounter,
+               String alert, String runbookAnchor) {
+        this(label, description, budget, whenSlowOrDown, List.of(), edgeCounter, alert, runbookAnchor);
+    }
+
+    private Dependency(String label, String description, String budget, String whenSlowOrDown,
+                       List<Decision> decisions, String edgeCounter, String alert, String runbookAnchor) {
         this.label = label;
         this.description = description;
         this.budget = budget;
         this.whenSlowOrDown = whenSlowOrDown;
         this.decisions = decisions;
+        this.edgeCounter = edgeCounter;
         this.alert = alert;
         this.runbookAnchor = runbookAnchor;
     }
@@ -89,7 +106,12 @@ public enum Dependency {
         return decisions;
     }
 
-    /** The alert in ops/prometheus/slo.rules.yml, or null where there is none. */
+    /** The Envoy counter of an edge dependency's fallbacks, or null (the service counts its own). */
+    public String edgeCounter() {
+        return edgeCounter;
+    }
+
+    /** The alert in ops/prometheus/*.rules.yml, or null where there is none. */
     public String alert() {
         return alert;
     }
