@@ -34,7 +34,7 @@ public final class Stack implements AutoCloseable {
                           int firstManagementPort, Path workDir, UnaryOperator<EnvoyConfig> edgeChanges,
                           Map<String, String> serviceEnvironment, String serviceHeap, boolean mutualTls,
                           ServiceJvm serviceJvm, Database database, boolean keepDatabase,
-                          int canaryReplicas) {
+                          int canaryReplicas, Map<String, String> canaryEnvironment) {
 
         /** Fast-start service JVMs on a durable database that goes with the stack. */
         public Options(int replicas, int envoyPort, int adminPort, int statsPort, int firstGrpcPort,
@@ -42,34 +42,34 @@ public final class Stack implements AutoCloseable {
                        Map<String, String> serviceEnvironment, String serviceHeap, boolean mutualTls) {
             this(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
                     edgeChanges, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.FAST_START,
-                    Database.POSTGRES_DURABLE, false, 0);
+                    Database.POSTGRES_DURABLE, false, 0, Map.of());
         }
 
         /** The service's production JVM flags (service/jvm.options) instead of the fast start. */
         public Options withProductionJvm() {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.PRODUCTION, database, keepDatabase, canaryReplicas);
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.PRODUCTION, database, keepDatabase, canaryReplicas, canaryEnvironment);
         }
 
         public Options withDatabase(Database chosen) {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, chosen, keepDatabase, canaryReplicas);
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, chosen, keepDatabase, canaryReplicas, canaryEnvironment);
         }
 
         public Options withServiceEnvironment(Map<String, String> environment) {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    edgeChanges, environment, serviceHeap, mutualTls, serviceJvm, database, keepDatabase, canaryReplicas);
+                    edgeChanges, environment, serviceHeap, mutualTls, serviceJvm, database, keepDatabase, canaryReplicas, canaryEnvironment);
         }
 
         public Options withReplicas(int count) {
             return new Options(count, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, keepDatabase, canaryReplicas);
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, keepDatabase, canaryReplicas, canaryEnvironment);
         }
 
         /** The database's files stay in the work directory when the stack closes, for the next run. */
         public Options withKeptDatabase() {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, true, canaryReplicas);
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, true, canaryReplicas, canaryEnvironment);
         }
 
         /** The local rendering changed further by {@code change}, after the changes already set. */
@@ -77,7 +77,7 @@ public final class Stack implements AutoCloseable {
             UnaryOperator<EnvoyConfig> before = edgeChanges;
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
                     config -> change.apply(before.apply(config)), serviceEnvironment, serviceHeap, mutualTls,
-                    serviceJvm, database, keepDatabase, canaryReplicas);
+                    serviceJvm, database, keepDatabase, canaryReplicas, canaryEnvironment);
         }
 
         /**
@@ -86,7 +86,18 @@ public final class Stack implements AutoCloseable {
          */
         public Options withCanary(int count) {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, keepDatabase, count);
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, keepDatabase, count,
+                    canaryEnvironment);
+        }
+
+        /**
+         * The canary replicas' environment on top of {@code serviceEnvironment}: a build that
+         * differs, e.g. the fault drill (PAYGATE_FAULT_UNAVAILABLE_RATIO) for the guard's tests.
+         */
+        public Options withCanaryEnvironment(Map<String, String> environment) {
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, database, keepDatabase,
+                    canaryReplicas, environment);
         }
 
         /** Every replica and the edge send their spans to this collector. */
@@ -99,7 +110,7 @@ public final class Stack implements AutoCloseable {
         /** The edge requires client certificates from the local CA ({@link MutualTlsEdge}). */
         public Options withMutualTls() {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
-                    edgeChanges, serviceEnvironment, serviceHeap, true, serviceJvm, database, keepDatabase, canaryReplicas);
+                    edgeChanges, serviceEnvironment, serviceHeap, true, serviceJvm, database, keepDatabase, canaryReplicas, canaryEnvironment);
         }
     }
 
@@ -167,6 +178,9 @@ public final class Stack implements AutoCloseable {
 
     private ServiceProcess startReplica(int index, int grpcPort, int managementPort) {
         Map<String, String> environment = new HashMap<>(options.serviceEnvironment());
+        if (index >= options.replicas()) {
+            environment.putAll(options.canaryEnvironment());
+        }
         environment.put("PAYGATE_DB_URL", databaseUrl);
         // The dev key set, unless the suite names its own source (a URL, to test an unreachable one).
         environment.putIfAbsent("PAYGATE_JWKS", credentials.signingKey().jwksFile().toAbsolutePath().toString());

@@ -9,8 +9,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Envoy's JSON access log (one object per request, written to envoy.log in the stack's work
@@ -57,6 +62,18 @@ final class EnvoyAccessLog {
                 .pollInterval(Duration.ofMillis(200))
                 .until(() -> find(requestId), Optional::isPresent)
                 .orElseThrow();
+    }
+
+    /** The entries of the requests with these x-request-ids, by id, waiting for Envoy to flush them all. */
+    Map<String, JsonNode> entries(Collection<String> requestIds) {
+        Set<String> wanted = new HashSet<>(requestIds);
+        return await("access log entries for " + wanted.size() + " x-request-ids in " + file)
+                .atMost(Duration.ofSeconds(15))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> entries().stream().filter(entry -> wanted.contains(entry.path("request_id").asText()))
+                                .collect(Collectors.toMap(entry -> entry.path("request_id").asText(), entry -> entry,
+                                        (first, second) -> first)),
+                        found -> found.keySet().containsAll(wanted));
     }
 
     private Optional<JsonNode> find(String requestId) {

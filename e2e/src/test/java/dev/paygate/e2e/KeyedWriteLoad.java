@@ -37,9 +37,12 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class KeyedWriteLoad implements AutoCloseable {
 
-    /** One call's outcome: when, how long, its status code, ErrorInfo.reason, and whether it replayed. */
-    record Attempt(String account, String key, long startNanos, long endNanos, Status.Code code, String reason,
-                   boolean retryAdvice, boolean replayed, boolean approved) {
+    /**
+     * One call's outcome: when (wall clock and monotonic), how long, its status code, ErrorInfo.reason,
+     * whether it replayed, and the x-request-id Envoy echoed, which finds its access log entry.
+     */
+    record Attempt(String account, String key, String requestId, long startEpochMillis, long startNanos, long endNanos,
+                   Status.Code code, String reason, boolean retryAdvice, boolean replayed, boolean approved) {
 
         long millis() {
             return TimeUnit.NANOSECONDS.toMillis(endNanos - startNanos);
@@ -75,6 +78,8 @@ final class KeyedWriteLoad implements AutoCloseable {
     }
 
     private static final Metadata.Key<String> REPLAYED = Metadata.Key.of("idempotent-replayed",
+            Metadata.ASCII_STRING_MARSHALLER);
+    private static final Metadata.Key<String> REQUEST_ID = Metadata.Key.of("x-request-id",
             Metadata.ASCII_STRING_MARSHALLER);
     private static final Duration BACK_OFF = Duration.ofMillis(50);
 
@@ -157,6 +162,7 @@ final class KeyedWriteLoad implements AutoCloseable {
         String account = accounts.get(client);
         AtomicReference<Metadata> headers = new AtomicReference<>();
         AtomicReference<Metadata> trailers = new AtomicReference<>();
+        long startEpochMillis = System.currentTimeMillis();
         long start = System.nanoTime();
         try {
             Authorization authorization = AuthorizationServiceGrpc.newBlockingStub(channels.get(client % channels.size()))
@@ -169,12 +175,23 @@ final class KeyedWriteLoad implements AutoCloseable {
                                     .setMerchantId("shop-1").setMerchantCategoryCode("5411"))
                             .build());
             boolean replayed = headers.get() != null && "true".equals(headers.get().get(REPLAYED));
-            return new Attempt(account, key, start, System.nanoTime(), Status.Code.OK, "", false, replayed,
-                    authorization.getState() == Authorization.State.APPROVED);
+            return new Attempt(account, key, requestId(headers, trailers), startEpochMillis, start, System.nanoTime(),
+                    Status.Code.OK, "", false, replayed, authorization.getState() == Authorization.State.APPROVED);
         } catch (StatusRuntimeException e) {
-            return new Attempt(account, key, start, System.nanoTime(), e.getStatus().getCode(), reason(e),
-                    hasRetryInfo(e), false, false);
+            return new Attempt(account, key, requestId(headers, trailers), startEpochMillis, start, System.nanoTime(),
+                    e.getStatus().getCode(), reason(e), hasRetryInfo(e), false, false);
         }
+    }
+
+    /** The x-request-id Envoy gave the call and echoed (in the trailers of a trailers-only reply); "" if none. */
+    private static String requestId(AtomicReference<Metadata> headers, AtomicReference<Metadata> trailers) {
+        for (Metadata metadata : new Metadata[] {headers.get(), trailers.get()}) {
+            String id = metadata == null ? null : metadata.get(REQUEST_ID);
+            if (id != null) {
+                return id;
+            }
+        }
+        return "";
     }
 
     List<Attempt> attempts() {

@@ -54,7 +54,9 @@ public enum ErrorReason {
      */
     ACCOUNT_ACCESS_DENIED,
     /** An unexpected failure; see the service log for the request id. */
-    INTERNAL;
+    INTERNAL,
+    /** A fault drill refused the call on purpose (PAYGATE_FAULT_UNAVAILABLE_RATIO); nothing was done. */
+    FAULT_INJECTED;
 
     public static final String DOMAIN = "paygate.dev";
 }

@@ -7,7 +7,8 @@ import io.micronaut.core.order.Ordered;
  * refusal below), request metadata (so every later log
  * line carries the request id), load shedding (a call refused for want of a worker costs nothing
  * more), the call's deadline, then authentication (an unknown caller learns nothing, not even which
- * field of its request is wrong). Inside them all, {@link RequestGate} parses and validates the
+ * field of its request is wrong), then the fault drill (off unless configured; after authentication,
+ * so an unknown caller is still refused as such). Inside them all, {@link RequestGate} parses and validates the
  * message before the handler sees it.
  */
 public final class InterceptorOrder {
@@ -17,6 +18,7 @@ public final class InterceptorOrder {
     public static final int LOAD_SHEDDING = REQUEST_METADATA + 1;
     public static final int DEADLINE = REQUEST_METADATA + 2;
     public static final int AUTHENTICATION = REQUEST_METADATA + 3;
+    public static final int FAULT_DRILL = REQUEST_METADATA + 4;
 
     private InterceptorOrder() {
     }
