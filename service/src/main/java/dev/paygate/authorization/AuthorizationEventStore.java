@@ -107,6 +107,21 @@ class AuthorizationEventStore {
         });
     }
 
+    /** The sequence of one of the account's events (a page token's position). */
+    long sequenceOf(Tx tx, String accountId, String eventId) throws SQLException {
+        return tx.with("SELECT sequence FROM authorization_events WHERE account_id = ? AND id = ?", statement -> {
+            statement.setString(1, accountId);
+            statement.setString(2, eventId);
+            try (ResultSet row = statement.executeQuery()) {
+                if (!row.next()) {
+                    throw new IllegalStateException("a sealed page token names event " + eventId
+                            + ", which the account does not have");
+                }
+                return row.getLong(1);
+            }
+        });
+    }
+
     private static AuthorizationEvent toEvent(ResultSet row) throws SQLException {
         String accountId = row.getString("account_id");
         String currency = row.getString("currency_code");

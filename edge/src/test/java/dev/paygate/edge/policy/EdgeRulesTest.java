@@ -185,7 +185,7 @@ class EdgeRulesTest {
     void bindingThatNoRouteServes_isFound() {
         List<Finding> found = check(tree -> routes(tree).remove(route(tree, "reads")));
 
-        assertThat(found).extracting(Finding::rule).containsOnly("binding-not-routed").hasSize(3);
+        assertThat(found).extracting(Finding::rule).containsOnly("binding-not-routed").hasSize(4);
         assertThat(found).extracting(Finding::what)
                 .anySatisfy(w -> assertThat(w).contains("GET /v1/{name=accounts/*}").contains("route not_found"));
     }
