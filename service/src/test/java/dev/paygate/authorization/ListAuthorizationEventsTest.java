@@ -6,6 +6,7 @@ import static dev.paygate.testing.Fixtures.newAccount;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import com.google.rpc.BadRequest;
 import dev.paygate.testing.RunningService;
 import dev.paygate.testing.StatusDetails;
 import dev.paygate.testing.TestDatabase;
@@ -20,7 +21,9 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /** ListAuthorizationEvents: oldest first, paged, filtered, and only for the account's owner. */
@@ -87,5 +90,55 @@ class ListAuthorizationEventsTest {
                             .setParent(strangers).setAuthorization(first).build()));
             assertThat(crossed.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         }
+    }
+
+    @Test
+    void list_refusesEveryMalformedFilterOrPage_withAFieldViolation_andTakesAnEmptyFilterAsNone() throws Exception {
+        try (RunningService service = RunningService.start(TestDatabase.postgres())) {
+            String account = service.accounts().createAccount(newAccount(100)).getName();
+            String first = service.authorizations().createAuthorization(authorize(account, 10)).getName();
+            service.authorizations().createAuthorization(authorize(account, 20));
+            ListAuthorizationEventsRequest base = ListAuthorizationEventsRequest.newBuilder().setParent(account).build();
+
+            // proto3 cannot tell "" from unset: an empty filter is no filter (the OpenAPI pattern says so).
+            assertThat(service.authorizations().listAuthorizationEvents(base.toBuilder().setAuthorization("").build())
+                    .getAuthorizationEventsCount()).isEqualTo(2);
+
+            String token = service.authorizations().listAuthorizationEvents(base.toBuilder().setPageSize(1).build())
+                    .getNextPageToken();
+            List<Refused> refused = List.of(
+                    new Refused("authorization", r -> r.setAuthorization(first.toUpperCase(Locale.ROOT))),
+                    new Refused("authorization", r -> r.setAuthorization(first + "\n")),
+                    new Refused("authorization", r -> r.setAuthorization(first + "/")),
+                    new Refused("authorization", r -> r.setAuthorization(" ")),
+                    new Refused("authorization", r -> r.setAuthorization(account)),
+                    new Refused("authorization", r -> r.setAuthorization(first.replace("/authorizations/", "/authorizations//"))),
+                    new Refused("type", r -> r.setTypeValue(99)),
+                    new Refused("page_size", r -> r.setPageSize(-1)),
+                    new Refused("page_size", r -> r.setPageSize(101)),
+                    new Refused("page_token", r -> r.setPageToken("x")),
+                    new Refused("page_token", r -> r.setPageToken(edited(token))),
+                    new Refused("page_token", r -> r.setPageToken("a".repeat(201))));
+            for (Refused bad : refused) {
+                ListAuthorizationEventsRequest request = bad.edit().apply(base.toBuilder()).build();
+                StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
+                        () -> service.authorizations().listAuthorizationEvents(request));
+                assertThat(e).as("%s", request).isNotNull();
+                assertThat(e.getStatus().getCode()).as("%s", request).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                assertThat(StatusDetails.detail(e, BadRequest.class).orElseThrow().getFieldViolationsList())
+                        .as("%s", request).extracting(BadRequest.FieldViolation::getField).containsExactly(bad.field());
+            }
+        }
+    }
+
+    /** The token with one character in its middle changed. */
+    private static String edited(String token) {
+        char[] chars = token.toCharArray();
+        int middle = chars.length / 2;
+        chars[middle] = chars[middle] == 'A' ? 'B' : 'A';
+        return new String(chars);
+    }
+
+    private record Refused(String field, UnaryOperator<ListAuthorizationEventsRequest.Builder> edit) {
     }
 }
