@@ -198,7 +198,7 @@ class IdentityIT {
 
     @Test
     @Order(3)
-    void anotherCaller_cannotReadListAuthorizeCaptureOrVoid_theOwnersAccount_overRestOrGrpc() {
+    void anotherCaller_cannotReadListAuthorizeCaptureVoidOrReadEventsOf_theOwnersAccount_overRestOrGrpc() {
         String owned = rest.createAccount(500).get("name").asText();
         JsonNode hold = rest.authorized(owned, 50);
         String authorization = hold.get("name").asText();
@@ -211,17 +211,26 @@ class IdentityIT {
                 edge.send("GET", "/v1/" + authorization, null, intruder),
                 rest.authorize(owned, 10, intruder),
                 edge.send("POST", "/v1/" + authorization + ":capture", "{}", intruder),
-                edge.send("POST", "/v1/" + authorization + ":void", "{}", intruder));
+                edge.send("POST", "/v1/" + authorization + ":void", "{}", intruder),
+                edge.send("GET", "/v1/" + owned + "/authorizationEvents", null, intruder),
+                edge.send("GET", "/v1/" + owned + "/authorizationEvents?authorization=" + authorization, null, intruder));
         Status.Code grpcRead = grpcCode(() -> edge.accounts(intruder).getAccount(
                 GetAccountRequest.newBuilder().setName(owned).build()));
         Status.Code grpcVoid = grpcCode(() -> edge.authorizations(intruder).voidAuthorization(
                 dev.paygate.v1.VoidAuthorizationRequest.newBuilder().setName(authorization).build()));
+        Status.Code grpcEvents = grpcCode(() -> edge.authorizations(intruder).listAuthorizationEvents(
+                dev.paygate.v1.ListAuthorizationEventsRequest.newBuilder().setParent(owned).build()));
 
         attempts.forEach(answer -> assertError(answer, 403, 7, "ACCOUNT_ACCESS_DENIED"));
         assertThat(grpcRead).isEqualTo(Status.Code.PERMISSION_DENIED);
         assertThat(grpcVoid).isEqualTo(Status.Code.PERMISSION_DENIED);
+        assertThat(grpcEvents).isEqualTo(Status.Code.PERMISSION_DENIED);
         assertThat(rest.balances(owned)).as("the owner's account is untouched").isEqualTo(before);
         assertThat(rest.authorizationNames(owned)).containsExactly(authorization);
+        Rest events = edge.get("/v1/" + owned + "/authorizationEvents?authorization=" + authorization);
+        assertThat(events.status()).as("the owner's events: %s", events.text()).isEqualTo(200);
+        assertThat(events.json().get("authorizationEvents")).hasSize(1);
+        assertThat(events.json().get("authorizationEvents").get(0).get("type").asText()).isEqualTo("APPROVED");
     }
 
     @Test

@@ -18,8 +18,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -163,6 +165,49 @@ class RestTranscodingIT {
         });
         assertThat(names).containsExactly(approved);
         assertThat(answer.json().path("nextPageToken").asText("")).isEmpty();
+    }
+
+    @Test
+    void listAuthorizationEvents_malformedFilterOrPage_is400NamingTheField_andAnEmptyFilterIsNone() {
+        String account = rest.createAccount(100).get("name").asText();
+        String authorization = rest.authorized(account, 10).get("name").asText();
+        rest.authorized(account, 20);
+        String events = "/v1/" + account + "/authorizationEvents";
+
+        // proto3 cannot tell "" from unset: ?authorization= is no filter, as the OpenAPI pattern says.
+        Rest all = edge.get(events + "?authorization=");
+        assertThat(all.status()).as(all.text()).isEqualTo(200);
+        assertThat(all.json().get("authorizationEvents")).hasSize(2);
+
+        // Each refusal: its status, ErrorInfo reason and the fields its BadRequest names.
+        Map<String, String> expected = new TreeMap<>(Map.of(
+                "authorization=" + authorization.toUpperCase(Locale.ROOT), "400 INVALID_ARGUMENT [authorization]",
+                "authorization=" + authorization + "%0A", "400 INVALID_ARGUMENT [authorization]",
+                "authorization=%20", "400 INVALID_ARGUMENT [authorization]",
+                "authorization=" + account, "400 INVALID_ARGUMENT [authorization]",
+                "type=99", "400 MALFORMED_REQUEST [] type:",
+                "type=BOGUS", "400 MALFORMED_REQUEST [] type:",
+                "pageSize=101", "400 INVALID_ARGUMENT [page_size]",
+                "pageSize=-1", "400 INVALID_ARGUMENT [page_size]",
+                "pageToken=x", "400 INVALID_ARGUMENT [page_token]"));
+        Map<String, String> answered = new TreeMap<>();
+        for (String query : expected.keySet()) {
+            Rest answer = edge.get(events + "?" + query);
+            List<String> fields = new ArrayList<>();
+            Optional.ofNullable(answer.json()).map(body -> detail(body, BAD_REQUEST))
+                    .ifPresent(bad -> bad.path("fieldViolations").forEach(v -> fields.add(v.path("field").asText())));
+            String reason = Optional.ofNullable(answer.json()).map(body -> detail(body, RestPayments.ERROR_INFO))
+                    .map(info -> info.path("reason").asText()).orElse("-");
+            // The transcoder refuses an enum value it cannot parse itself: its message names the field.
+            String message = answer.json() == null ? "" : answer.json().path("message").asText();
+            answered.put(query, answer.status() + " " + reason + " " + fields
+                    + (reason.equals("MALFORMED_REQUEST") ? " " + message.substring(0, message.indexOf(':') + 1) : ""));
+        }
+        assertThat(answered).isEqualTo(expected);
+        // The document's other spelling of a type, its number, is taken.
+        Rest approved = edge.get(events + "?type=1");
+        assertThat(approved.status()).as(approved.text()).isEqualTo(200);
+        assertThat(approved.json().get("authorizationEvents")).hasSize(2);
     }
 
     @Test

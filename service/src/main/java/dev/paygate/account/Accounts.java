@@ -143,13 +143,28 @@ public class Accounts {
                 "the caller may not access " + name + " (or it does not exist)", Map.of("resource", name));
     }
 
-    /** Adds the deltas to held and captured of a locked account. */
-    public void adjust(Tx tx, String accountId, BigDecimal heldDelta, BigDecimal capturedDelta) throws SQLException {
-        tx.with("UPDATE accounts SET held = held + ?, captured = captured + ? WHERE id = ?", statement -> {
+    /** Adds the deltas to held and captured of a locked account; returns its balance after. */
+    public Balance adjust(Tx tx, String accountId, BigDecimal heldDelta, BigDecimal capturedDelta) throws SQLException {
+        return tx.with("UPDATE accounts SET held = held + ?, captured = captured + ? WHERE id = ?"
+                + " RETURNING held, captured", statement -> {
             statement.setBigDecimal(1, heldDelta);
             statement.setBigDecimal(2, capturedDelta);
             statement.setString(3, accountId);
-            return statement.executeUpdate();
+            try (ResultSet row = statement.executeQuery()) {
+                row.next();
+                return new Balance(row.getBigDecimal(1), row.getBigDecimal(2));
+            }
+        });
+    }
+
+    /** The balance of a locked account as stored. */
+    public Balance balance(Tx tx, String accountId) throws SQLException {
+        return tx.with("SELECT held, captured FROM accounts WHERE id = ?", statement -> {
+            statement.setString(1, accountId);
+            try (ResultSet row = statement.executeQuery()) {
+                row.next();
+                return new Balance(row.getBigDecimal(1), row.getBigDecimal(2));
+            }
         });
     }
 

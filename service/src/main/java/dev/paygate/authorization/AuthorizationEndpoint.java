@@ -10,6 +10,8 @@ import dev.paygate.v1.AuthorizationServiceGrpc;
 import dev.paygate.v1.CaptureAuthorizationRequest;
 import dev.paygate.v1.CreateAuthorizationRequest;
 import dev.paygate.v1.GetAuthorizationRequest;
+import dev.paygate.v1.ListAuthorizationEventsRequest;
+import dev.paygate.v1.ListAuthorizationEventsResponse;
 import dev.paygate.v1.ListAuthorizationsRequest;
 import dev.paygate.v1.ListAuthorizationsResponse;
 import dev.paygate.v1.VoidAuthorizationRequest;
@@ -23,10 +25,12 @@ import jakarta.inject.Singleton;
 public class AuthorizationEndpoint implements AuthorizationServiceGrpc.AsyncService, BindableService {
 
     private final Authorizations authorizations;
+    private final AuthorizationEvents events;
     private final RequestGate gate;
 
-    public AuthorizationEndpoint(Authorizations authorizations, RequestGate gate) {
+    public AuthorizationEndpoint(Authorizations authorizations, AuthorizationEvents events, RequestGate gate) {
         this.authorizations = authorizations;
+        this.events = events;
         this.gate = gate;
     }
 
@@ -60,6 +64,12 @@ public class AuthorizationEndpoint implements AuthorizationServiceGrpc.AsyncServ
     @Override
     public void voidAuthorization(VoidAuthorizationRequest request, StreamObserver<Authorization> observer) {
         UnaryCalls.respondToMutation(observer, () -> authorizations.voidAuthorization(request, key(request.getRequestId()), owner()));
+    }
+
+    @Override
+    public void listAuthorizationEvents(ListAuthorizationEventsRequest request,
+                                        StreamObserver<ListAuthorizationEventsResponse> observer) {
+        UnaryCalls.respond(observer, () -> events.list(request, owner()));
     }
 
     /** The verified caller's subject: the owner every account access is checked against. */

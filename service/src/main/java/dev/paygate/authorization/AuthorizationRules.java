@@ -9,6 +9,7 @@ import dev.paygate.v1.Account;
 import dev.paygate.v1.Authorization;
 import dev.paygate.v1.Authorization.DeclineReason;
 import dev.paygate.v1.Authorization.State;
+import dev.paygate.v1.AuthorizationEvent;
 import java.math.BigDecimal;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -33,6 +34,15 @@ final class AuthorizationRules {
      * void), and what the account's held and captured balances change by.
      */
     record Transition(State state, BigDecimal capturedAmount, BigDecimal heldDelta, BigDecimal capturedDelta) {
+
+        /** The event that records it. */
+        AuthorizationEvent.Type event() {
+            return switch (state) {
+                case CAPTURED -> AuthorizationEvent.Type.CAPTURED;
+                case VOIDED -> AuthorizationEvent.Type.VOIDED;
+                default -> throw new IllegalStateException("no transition leads to " + state);
+            };
+        }
     }
 
     /** The risk rules' verdict, asked for only when the cheaper checks pass (it may read the database). */

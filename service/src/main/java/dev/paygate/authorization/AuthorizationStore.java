@@ -36,10 +36,6 @@ class AuthorizationStore {
     static final String COUNT_RECENT = "SELECT COUNT(*) FROM (SELECT 1 FROM authorizations"
             + " WHERE account_id = ? AND create_time > ? ORDER BY create_time DESC LIMIT ?) recent";
 
-    /** The APPROVED holds of an account that are due to expire: how many, and how much they hold. */
-    record DueHolds(int count, BigDecimal amount) {
-    }
-
     /** A stored row as read, with its create_time as stored (the page position). */
     record Row(Authorization authorization, OffsetDateTime createTime) {
     }
@@ -90,16 +86,20 @@ class AuthorizationStore {
                 });
     }
 
-    DueHolds dueHolds(Tx tx, String accountId, OffsetDateTime now) throws SQLException {
-        return tx.with("SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM authorizations"
-                + " WHERE account_id = ? AND state = ? AND expire_time <= ?", statement -> {
+    /** The account's APPROVED holds that are due to expire, in expire_time order. */
+    List<BalanceLedger.DueHold> dueHolds(Tx tx, String accountId, OffsetDateTime now) throws SQLException {
+        return tx.with("SELECT id, amount, currency_code FROM authorizations"
+                + " WHERE account_id = ? AND state = ? AND expire_time <= ? ORDER BY expire_time, id", statement -> {
             statement.setString(1, accountId);
             statement.setString(2, State.APPROVED.name());
             statement.setObject(3, now);
+            List<BalanceLedger.DueHold> due = new ArrayList<>();
             try (ResultSet row = statement.executeQuery()) {
-                row.next();
-                return new DueHolds(row.getBigDecimal(1).intValueExact(), row.getBigDecimal(2));
+                while (row.next()) {
+                    due.add(new BalanceLedger.DueHold(row.getString(1), row.getBigDecimal(2), row.getString(3)));
+                }
             }
+            return due;
         });
     }
 

@@ -17,6 +17,7 @@ import dev.paygate.v1.Account;
 import dev.paygate.v1.Authorization;
 import dev.paygate.v1.Authorization.DeclineReason;
 import dev.paygate.v1.Authorization.State;
+import dev.paygate.v1.AuthorizationEvent.Type;
 import dev.paygate.v1.CaptureAuthorizationRequest;
 import dev.paygate.v1.CreateAuthorizationRequest;
 import dev.paygate.v1.ListAuthorizationsRequest;
@@ -41,6 +42,8 @@ import java.util.function.Function;
  *   <li>an approval never makes held + captured exceed the credit limit ({@link AuthorizationRules#decline});</li>
  *   <li>only APPROVED authorizations hold credit, and each leaves APPROVED exactly once
  *       (capture, void or expiry), releasing exactly its amount ({@link AuthorizationRules});</li>
+ *   <li>every change of held or captured, and every decline, is recorded by one event in the same
+ *       transaction ({@link BalanceLedger}); a refused call, a replay or a rollback records none;</li>
  *   <li>a keyed mutation is processed once: retries get the stored first response;</li>
  *   <li>counters move after the commit, once per processed mutation, never for a replay.</li>
  * </ul>
@@ -62,10 +65,11 @@ public class Authorizations {
     private final Clock clock;
     private final AuthorizationMetrics metrics;
     private final PageTokens pageTokens;
+    private final BalanceLedger ledger;
 
     public Authorizations(Database database, Accounts accounts, AuthorizationStore store, IdempotencyStore idempotency,
                    RiskRules risk, HoldProperties holds, Clock clock, AuthorizationMetrics metrics,
-                   PageTokens pageTokens) {
+                   PageTokens pageTokens, BalanceLedger ledger) {
         this.database = database;
         this.accounts = accounts;
         this.store = store;
@@ -75,6 +79,7 @@ public class Authorizations {
         this.clock = clock;
         this.metrics = metrics;
         this.pageTokens = pageTokens;
+        this.ledger = ledger;
     }
 
     public Outcome<Authorization> create(CreateAuthorizationRequest request, String key, String owner) {
@@ -85,9 +90,9 @@ public class Authorizations {
             Account account = accounts.lockOwned(tx, accountId, owner);
             // Holds past expiry leave the balance now, so the CHECK on held agrees with what
             // available credit already says.
-            expired.set(releaseExpired(tx, accountId));
+            expired.set(releaseExpired(tx, accountId, EventSource.expiry()));
             return idempotency.once(tx, accountId, key, CREATE, request, Authorization.parser(),
-                    () -> Outcome.applied(authorize(tx, account, request.getAuthorization())));
+                    () -> Outcome.applied(authorize(tx, account, request.getAuthorization(), EventSource.call(owner))));
         });
         metrics.expired(expired.get());
         idempotency.countCommitted(CREATE, outcome);
@@ -95,8 +100,9 @@ public class Authorizations {
         return outcome;
     }
 
-    /** Approves (and holds the amount) or declines one payment on a locked account. */
-    private Authorization authorize(Tx tx, Account account, Authorization input) throws SQLException {
+    /** Approves (and holds the amount) or declines one payment on a locked account, and records which. */
+    private Authorization authorize(Tx tx, Account account, Authorization input, EventSource source)
+            throws SQLException {
         String accountId = ResourceNames.accountId(account.getName());
         OffsetDateTime now = DbTime.now(clock);
         Optional<DeclineReason> decline = AuthorizationRules.decline(account, input.getAmount(),
@@ -115,10 +121,13 @@ public class Authorizations {
         } else {
             expireTime = now.plus(holds.ttl());
             created.setState(State.APPROVED).setExpireTime(DbTime.timestamp(expireTime));
-            accounts.adjust(tx, accountId, Moneys.amount(input.getAmount()), BigDecimal.ZERO);
         }
         Authorization authorization = created.build();
         store.insert(tx, accountId, authorization, now, expireTime);
+        BigDecimal held = decline.isPresent() ? BigDecimal.ZERO : Moneys.amount(input.getAmount());
+        ledger.record(tx, accountId, decline.isPresent() ? Type.DECLINED : Type.APPROVED,
+                ResourceNames.authorizationId(authorization.getName()), input.getAmount().getCurrencyCode(),
+                held, BigDecimal.ZERO, source, now);
         return authorization;
     }
 
@@ -151,7 +160,7 @@ public class Authorizations {
                                           Function<Authorization, Optional<AuthorizationRules.Transition>> decision) {
         String accountId = ResourceNames.accountId(name);
         return database.inTransaction(!key.isEmpty(), tx -> {
-            accounts.lockOwned(tx, accountId, owner);
+            Account account = accounts.lockOwned(tx, accountId, owner);
             return idempotency.once(tx, accountId, key, method, request, Authorization.parser(), () -> {
                 Authorization current = store.find(tx, accountId, ResourceNames.authorizationId(name))
                         .orElseThrow(() -> ApiException.notFound(ErrorReason.AUTHORIZATION_NOT_FOUND, name));
@@ -160,9 +169,11 @@ public class Authorizations {
                     return new Outcome<>(current, true);
                 }
                 AuthorizationRules.Transition transition = decided.get();
-                accounts.adjust(tx, accountId, transition.heldDelta(), transition.capturedDelta());
                 OffsetDateTime now = DbTime.now(clock);
                 store.leaveApproved(tx, current, transition.state(), transition.capturedAmount(), now);
+                ledger.record(tx, accountId, transition.event(), ResourceNames.authorizationId(name),
+                        account.getCurrencyCode(), transition.heldDelta(), transition.capturedDelta(),
+                        EventSource.call(owner), now);
                 Authorization.Builder updated = current.toBuilder().setState(transition.state())
                         .setUpdateTime(DbTime.timestamp(now));
                 if (transition.capturedAmount() != null) {
@@ -176,19 +187,19 @@ public class Authorizations {
 
     /**
      * Expires the account's APPROVED holds whose expire_time has passed and releases exactly their
-     * amounts; the caller holds the account lock.
+     * amounts, one EXPIRED event each; the caller holds the account lock.
      *
      * @return how many holds were released
      */
-    private int releaseExpired(Tx tx, String accountId) throws SQLException {
+    private int releaseExpired(Tx tx, String accountId, EventSource source) throws SQLException {
         OffsetDateTime now = DbTime.now(clock);
-        AuthorizationStore.DueHolds due = store.dueHolds(tx, accountId, now);
-        if (due.count() == 0) {
+        List<BalanceLedger.DueHold> due = store.dueHolds(tx, accountId, now);
+        if (due.isEmpty()) {
             return 0;
         }
-        accounts.adjust(tx, accountId, due.amount().negate(), BigDecimal.ZERO);
         store.expireDue(tx, accountId, now);
-        return due.count();
+        ledger.expire(tx, accountId, due, source, now);
+        return due.size();
     }
 
     /**
@@ -197,7 +208,7 @@ public class Authorizations {
      */
     int releaseExpiredIfFree(String accountId) {
         int released = database.inTransaction(tx -> accounts.lockIfFree(tx, accountId).isPresent()
-                ? releaseExpired(tx, accountId) : 0);
+                ? releaseExpired(tx, accountId, EventSource.expiry()) : 0);
         metrics.expired(released);
         return released;
     }

@@ -22,9 +22,9 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Opaque, tamper-evident ListAuthorizations cursors (AIP-158): the position after the last item
- * served (create time in microseconds, authorization id), sealed with an HMAC-SHA256 that also
- * covers the parent and the state filter the page was served under. A token is only accepted
+ * Opaque, tamper-evident ListAuthorizations and ListAuthorizationEvents cursors (AIP-158): the
+ * position after the last item served (create time in microseconds, authorization or event id),
+ * sealed with an HMAC-SHA256 that also covers the parent and the filter the page was served under. A token is only accepted
  * back with the same parent and filter, and a forged or edited token is INVALID_ARGUMENT before
  * any of its content is used. The key is {@code paygate.pagination.token-key} when set; otherwise
  * a random key generated once and kept in the database, so every replica on it, and every

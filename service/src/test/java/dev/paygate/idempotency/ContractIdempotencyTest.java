@@ -27,7 +27,7 @@ class ContractIdempotencyTest {
                 .flatMap(List::stream)
                 .toList();
 
-        assertThat(methods).hasSize(7).allSatisfy(method -> {
+        assertThat(methods).isNotEmpty().allSatisfy(method -> {
             IdempotencyLevel level = method.getOptions().getIdempotencyLevel();
             if (level != IdempotencyLevel.NO_SIDE_EFFECTS) {
                 assertThat(level).as(method.getFullName()).isEqualTo(IdempotencyLevel.IDEMPOTENCY_UNKNOWN);

@@ -27,7 +27,8 @@ final class Constraints {
         if (rules.hasString()) {
             var string = rules.getString();
             if (string.hasPattern()) {
-                schema.put("pattern", string.getPattern());
+                // Where the zero value is ignored, "" passes (proto3 cannot tell it from unset).
+                schema.put("pattern", emptyAllowed ? "^$|" + string.getPattern() : string.getPattern());
             }
             if (string.hasMinLen() && !emptyAllowed) {
                 schema.put("minLength", string.getMinLen());

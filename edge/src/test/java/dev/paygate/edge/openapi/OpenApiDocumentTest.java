@@ -202,6 +202,24 @@ class OpenApiDocumentTest {
     }
 
     @Test
+    void aPatternWhoseZeroValueIsIgnored_acceptsTheEmptyString_andStillRefusesAMalformedValue() {
+        // ListAuthorizationEvents answers ?authorization= (proto3: "" is unset) with every event;
+        // schemathesis sent it as a schema-violating value and got a 200.
+        JsonNode authorization = operation(document, "paygate.v1.AuthorizationService/ListAuthorizationEvents").node()
+                .get("parameters").findParents("name").stream()
+                .filter(p -> p.path("name").asText().equals("authorization")).findFirst().orElseThrow();
+        Pattern pattern = Pattern.compile(authorization.at("/schema/pattern").asText());
+        String name = "accounts/0b5c6d4e-1f2a-4b3c-8d9e-0a1b2c3d4e5f/authorizations/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
+
+        assertThat(List.of("", name)).allMatch(v -> pattern.matcher(v).find());
+        assertThat(List.of(" ", name.toUpperCase(Locale.ROOT), name + "/", "accounts/0b5c6d4e-1f2a-4b3c-8d9e-0a1b2c3d4e5f"))
+                .noneMatch(v -> pattern.matcher(v).find());
+        // A required pattern (no ignore) still refuses "".
+        assertThat(Pattern.compile(document.at("/components/schemas/paygate.v1.Account/properties/creditLimit/allOf/1"
+                + "/properties/currencyCode/pattern").asText()).matcher("").find()).isFalse();
+    }
+
+    @Test
     void celConjuncts_areSplitOutsideParenthesesAndStrings() {
         assertThat(CelRules.conjuncts("this.a >= 0 && (this.b > 0 || this.c == 1) && this.d.matches('x&&y')"))
                 .containsExactly("this.a >= 0", "(this.b > 0 || this.c == 1)", "this.d.matches('x&&y')");

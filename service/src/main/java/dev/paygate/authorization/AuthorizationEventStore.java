@@ -1,0 +1,142 @@
+package dev.paygate.authorization;
+
+import dev.paygate.account.Balance;
+import dev.paygate.account.ResourceNames;
+import dev.paygate.money.Moneys;
+import dev.paygate.persistence.DbTime;
+import dev.paygate.persistence.Tx;
+import dev.paygate.v1.AuthorizationEvent;
+import jakarta.inject.Singleton;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The authorization_events table: its SQL and its rows as {@link AuthorizationEvent} messages.
+ * Appends run in the transaction of the balance change they record, whose caller holds the account
+ * lock: that lock makes "the account's greatest sequence + 1" the next number, and makes the
+ * account's events commit in sequence order. Nothing here updates or deletes a row (the table's
+ * trigger refuses it).
+ */
+@Singleton
+class AuthorizationEventStore {
+
+    /** One event to append: what happened to which authorization, and the account's balance around it. */
+    record NewEvent(AuthorizationEvent.Type type, String authorizationId, String currencyCode,
+                    Balance before, Balance after) {
+    }
+
+    private static final String APPEND = "INSERT INTO authorization_events (id, account_id, sequence, type,"
+            + " authorization_id, currency_code, held_before, held_after, captured_before, captured_after, actor,"
+            + " request_id, create_time) SELECT ?, ?, COALESCE(MAX(sequence), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+            + " FROM authorization_events WHERE account_id = ?";
+    private static final String COLUMNS = "id, account_id, sequence, type, authorization_id, currency_code,"
+            + " held_before, held_after, captured_before, captured_after, actor, request_id, create_time";
+
+    /** Appends the events in order, numbered after the account's last one. */
+    void append(Tx tx, String accountId, List<NewEvent> events, EventSource source, OffsetDateTime now)
+            throws SQLException {
+        tx.with(APPEND, statement -> {
+            for (NewEvent event : events) {
+                bind(statement, accountId, event, source, now);
+                statement.addBatch();
+            }
+            return statement.executeBatch();
+        });
+    }
+
+    void append(Tx tx, String accountId, NewEvent event, EventSource source, OffsetDateTime now) throws SQLException {
+        append(tx, accountId, List.of(event), source, now);
+    }
+
+    private static void bind(PreparedStatement statement, String accountId, NewEvent event, EventSource source,
+                             OffsetDateTime now) throws SQLException {
+        int i = 1;
+        statement.setString(i++, UUID.randomUUID().toString());
+        statement.setString(i++, accountId);
+        statement.setString(i++, event.type().name());
+        statement.setString(i++, event.authorizationId());
+        statement.setString(i++, event.currencyCode());
+        statement.setBigDecimal(i++, event.before().held());
+        statement.setBigDecimal(i++, event.after().held());
+        statement.setBigDecimal(i++, event.before().captured());
+        statement.setBigDecimal(i++, event.after().captured());
+        statement.setString(i++, source.actor());
+        statement.setString(i++, source.requestId());
+        statement.setObject(i++, now);
+        statement.setString(i, accountId);
+    }
+
+    /**
+     * Up to {@code limit} of the account's events after {@code afterSequence}, oldest first, only
+     * those of {@code authorizationId} and {@code type} when given (null: any).
+     */
+    List<AuthorizationEvent> page(Tx tx, String accountId, long afterSequence, String authorizationId,
+                                  AuthorizationEvent.Type type, int limit) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT " + COLUMNS
+                + " FROM authorization_events WHERE account_id = ? AND sequence > ?");
+        if (authorizationId != null) {
+            sql.append(" AND authorization_id = ?");
+        }
+        if (type != null) {
+            sql.append(" AND type = ?");
+        }
+        sql.append(" ORDER BY sequence LIMIT ?");
+        return tx.with(sql.toString(), statement -> {
+            int i = 1;
+            statement.setString(i++, accountId);
+            statement.setLong(i++, afterSequence);
+            if (authorizationId != null) {
+                statement.setString(i++, authorizationId);
+            }
+            if (type != null) {
+                statement.setString(i++, type.name());
+            }
+            statement.setInt(i, limit);
+            List<AuthorizationEvent> events = new ArrayList<>();
+            try (ResultSet row = statement.executeQuery()) {
+                while (row.next()) {
+                    events.add(toEvent(row));
+                }
+            }
+            return events;
+        });
+    }
+
+    /** The sequence of one of the account's events (a page token's position). */
+    long sequenceOf(Tx tx, String accountId, String eventId) throws SQLException {
+        return tx.with("SELECT sequence FROM authorization_events WHERE account_id = ? AND id = ?", statement -> {
+            statement.setString(1, accountId);
+            statement.setString(2, eventId);
+            try (ResultSet row = statement.executeQuery()) {
+                if (!row.next()) {
+                    throw new IllegalStateException("a sealed page token names event " + eventId
+                            + ", which the account does not have");
+                }
+                return row.getLong(1);
+            }
+        });
+    }
+
+    private static AuthorizationEvent toEvent(ResultSet row) throws SQLException {
+        String accountId = row.getString("account_id");
+        String currency = row.getString("currency_code");
+        return AuthorizationEvent.newBuilder()
+                .setName(ResourceNames.account(accountId) + "/authorizationEvents/" + row.getString("id"))
+                .setSequence(row.getLong("sequence"))
+                .setType(AuthorizationEvent.Type.valueOf(row.getString("type")))
+                .setAuthorization(ResourceNames.authorization(accountId, row.getString("authorization_id")))
+                .setHeldBefore(Moneys.money(row.getBigDecimal("held_before"), currency))
+                .setHeldAfter(Moneys.money(row.getBigDecimal("held_after"), currency))
+                .setCapturedBefore(Moneys.money(row.getBigDecimal("captured_before"), currency))
+                .setCapturedAfter(Moneys.money(row.getBigDecimal("captured_after"), currency))
+                .setActor(row.getString("actor"))
+                .setRequestId(row.getString("request_id"))
+                .setCreateTime(DbTime.timestamp(row.getObject("create_time", OffsetDateTime.class)))
+                .build();
+    }
+}

@@ -1,0 +1,63 @@
+package dev.paygate.authorization;
+
+import dev.paygate.account.Accounts;
+import dev.paygate.account.Balance;
+import dev.paygate.v1.AuthorizationEvent;
+import dev.paygate.persistence.Tx;
+import jakarta.inject.Singleton;
+import java.math.BigDecimal;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The one way an authorization changes an account's balance: the change and the event that
+ * records it, in the caller's transaction under the account lock, so that they commit or roll
+ * back together. Invariant: an account's held and captured are the held_after and captured_after
+ * of its latest event, and each event's before is the previous one's after
+ * (AuthorizationEventsPropertiesTest).
+ */
+@Singleton
+class BalanceLedger {
+
+    /** A hold past its expire_time, due to be released. */
+    record DueHold(String authorizationId, BigDecimal amount, String currencyCode) {
+    }
+
+    private final Accounts accounts;
+    private final AuthorizationEventStore events;
+
+    BalanceLedger(Accounts accounts, AuthorizationEventStore events) {
+        this.accounts = accounts;
+        this.events = events;
+    }
+
+    /** Adds the deltas to the account's held and captured (none for a decline) and records the event. */
+    void record(Tx tx, String accountId, AuthorizationEvent.Type type, String authorizationId, String currencyCode,
+                BigDecimal heldDelta, BigDecimal capturedDelta, EventSource source, OffsetDateTime now)
+            throws SQLException {
+        boolean unchanged = heldDelta.signum() == 0 && capturedDelta.signum() == 0;
+        Balance after = unchanged ? accounts.balance(tx, accountId)
+                : accounts.adjust(tx, accountId, heldDelta, capturedDelta);
+        Balance before = after.plus(heldDelta.negate(), capturedDelta.negate());
+        events.append(tx, accountId, new AuthorizationEventStore.NewEvent(type, authorizationId, currencyCode,
+                before, after), source, now);
+    }
+
+    /** Releases the holds in one balance change and records one EXPIRED event per hold, in the given order. */
+    void expire(Tx tx, String accountId, List<DueHold> holds, EventSource source, OffsetDateTime now)
+            throws SQLException {
+        BigDecimal total = holds.stream().map(DueHold::amount).reduce(BigDecimal.ZERO, BigDecimal::add);
+        Balance after = accounts.adjust(tx, accountId, total.negate(), BigDecimal.ZERO);
+        Balance step = after.plus(total, BigDecimal.ZERO);
+        List<AuthorizationEventStore.NewEvent> expired = new ArrayList<>();
+        for (DueHold hold : holds) {
+            Balance next = step.plus(hold.amount().negate(), BigDecimal.ZERO);
+            expired.add(new AuthorizationEventStore.NewEvent(AuthorizationEvent.Type.EXPIRED, hold.authorizationId(),
+                    hold.currencyCode(), step, next));
+            step = next;
+        }
+        events.append(tx, accountId, expired, source, now);
+    }
+}
