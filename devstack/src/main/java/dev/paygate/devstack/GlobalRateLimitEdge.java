@@ -16,18 +16,19 @@ import org.yaml.snakeyaml.Yaml;
 /**
  * The launcher's rendering of the global layer: for each local budget (per address, reads,
  * writes) an {@code envoy.filters.http.ratelimit} filter asks the rate-limit service about the
- * same budget, under the same matcher, so reads and writes stay apart. They sit after the
- * transcoder, just before the router: the ratelimit filter asks nothing when the request has no
- * route (ratelimit.cc, initiateCall), and the routes match gRPC paths only, so before the
- * transcoder a REST call would pass unchecked. The local layer still refuses first, before any
- * body is read. The shipped edge carries none of this: only a stack that starts a rate-limit
- * service gets it.
+ * same budget, under the same matcher, so reads and writes stay apart. They sit right after the
+ * transcoder: the ratelimit filter asks nothing when the request has no route (ratelimit.cc,
+ * initiateCall), and the routes match gRPC paths only, so before the transcoder a REST call would
+ * pass unchecked. grpc_stats stays last before the router, next to the calls the router sends to
+ * a cluster (the canary guard compares clusters on its counters). The local layer still refuses
+ * first, before any body is read. The shipped edge carries none of this: only a stack that starts
+ * a rate-limit service gets it.
  */
 public final class GlobalRateLimitEdge {
 
     public static final String CLUSTER = "paygate_ratelimit";
     private static final String PREFIX = "paygate.filters.http.";
-    private static final String ROUTER = "envoy.filters.http.router";
+    private static final String TRANSCODER = "envoy.filters.http.grpc_json_transcoder";
 
     private GlobalRateLimitEdge() {
     }
@@ -47,9 +48,10 @@ public final class GlobalRateLimitEdge {
         List<Object> filters = config.httpFilters();
         List<Object> actions = new ArrayList<>();
         int stage = 0;
+        int afterTranscoder = filters.indexOf(config.httpFilter(TRANSCODER)) + 1;
         for (Map.Entry<String, String> budget : RateLimitServiceConfig.budgetFilters().entrySet()) {
             Map<String, Object> local = config.httpFilter(budget.getKey());
-            filters.add(filters.indexOf(config.httpFilter(ROUTER)), global(globalFilter(budget.getKey()), local, stage));
+            filters.add(afterTranscoder + stage, global(globalFilter(budget.getKey()), local, stage));
             actions.add(rateLimit(stage, budget.getValue()));
             stage++;
         }

@@ -13,9 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The global layer's rendering loads in the real Envoy, its filters after the transcoder and just
- * before the router (before the transcoder a REST call has no route, and the ratelimit filter then
- * asks nothing), in the local budgets' order.
+ * The global layer's rendering loads in the real Envoy, its filters right after the transcoder
+ * (before it a REST call has no route, and the ratelimit filter then asks nothing), in the local
+ * budgets' order, with grpc_stats still last before the router.
  */
 class GlobalRateLimitEdgeTest {
 
@@ -31,11 +31,12 @@ class GlobalRateLimitEdgeTest {
                         List.of(new InetSocketAddress("127.0.0.1", 50051))),
                 new InetSocketAddress("127.0.0.1", 8081));
         List<String> names = config.httpFilterNames();
-        int router = names.indexOf("envoy.filters.http.router");
-        assertThat(names.subList(names.indexOf("envoy.filters.http.grpc_json_transcoder") + 1, router)).containsExactly(
+        assertThat(names.subList(names.indexOf("envoy.filters.http.grpc_json_transcoder") + 1,
+                names.indexOf("envoy.filters.http.router"))).containsExactly(
                 GlobalRateLimitEdge.globalFilter("paygate.filters.http.per_address_ratelimit"),
                 GlobalRateLimitEdge.globalFilter("paygate.filters.http.ratelimit_reads"),
-                GlobalRateLimitEdge.globalFilter("paygate.filters.http.ratelimit_writes"));
+                GlobalRateLimitEdge.globalFilter("paygate.filters.http.ratelimit_writes"),
+                "envoy.filters.http.grpc_stats");
         EnvoyProcess.validate(REPOSITORY.envoyBinary(), config.writeTo(workDir.resolve("envoy.yaml")));
     }
 }
