@@ -56,12 +56,13 @@ class SupervisionIT {
 
         ProcessHandle.of(killed.pid()).orElseThrow().destroyForcibly();
 
-        await("REST through the edge answers again").atMost(Duration.ofSeconds(60))
+        // The new Envoy can answer on its port before the supervisor's poll of its admin /ready
+        // returns and the stack holds it (CI saw 200 at 838 ms with the old one still held).
+        await("the supervisor restarted envoy and REST through the edge answers again").atMost(Duration.ofSeconds(60))
                 .pollInterval(Duration.ofMillis(200)).ignoreExceptions()
-                .until(() -> edge.get("/v1/" + account).status() == 200);
-        System.out.printf("envoy SIGKILL -> REST answered through the restarted envoy after %d ms%n",
+                .until(() -> edge.stack().envoy() != killed && edge.get("/v1/" + account).status() == 200);
+        System.out.printf("envoy SIGKILL -> restarted, REST answered through it after %d ms%n",
                 (System.nanoTime() - killedAt) / 1_000_000);
-        assertThat(edge.stack().envoy()).isNotSameAs(killed);
         await("gRPC through the edge answers again").atMost(Duration.ofSeconds(30))
                 .pollInterval(Duration.ofMillis(200)).ignoreExceptions()
                 .untilAsserted(() -> assertThat(edge.accounts().getAccount(GetAccountRequest.newBuilder()
