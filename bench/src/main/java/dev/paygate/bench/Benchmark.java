@@ -70,7 +70,13 @@ public final class Benchmark {
             Runtime.getRuntime().addShutdownHook(cleanup);
             stack.envoy().shadowRateLimits();
             try (ServiceJvmProbe serviceJvm = ServiceJvmProbe.attach(stack.replicas().get(0).pid())) {
-                ObjectNode report = Report.setup(options, serviceJvm.describe(), started.toString(), loadAverage);
+                ObjectNode jvm = serviceJvm.describe();
+                jvm.put("flags_files", "service/jvm.options + service/jvm-" + stack.serviceJava().release()
+                        + ".options (Java 25's pair is the Docker image's)");
+                jvm.put("java_executable", stack.serviceJava().executable().toString());
+                // With the bench's first ramp of load still ahead: the cold start alone.
+                jvm.put("start_to_healthy_ms", stack.replicas().get(0).startToHealthy().toMillis());
+                ObjectNode report = Report.setup(options, jvm, started.toString(), loadAverage);
                 outcome = run(stack, floor, options, report, serviceJvm);
             }
             System.out.println(outcome.json());

@@ -35,7 +35,6 @@ final class Report {
             case POSTGRES -> "no: embedded PostgreSQL with fsync=off and synchronous_commit=off";
             case POSTGRES_DURABLE -> "yes: embedded PostgreSQL with fsync=on and synchronous_commit=on";
         });
-        serviceJvm.put("flags_file", "service/jvm.options (also the Docker image's)");
         serviceJvm.put("measured", "from the bench through the Attach API and JMX, no flag in the service: allocation "
                 + "= ThreadMXBean.getThreadAllocatedBytes summed over the service's threads across the window (its "
                 + "background work included; threads ended in the window are missed and counted in threads_ended); "

@@ -18,6 +18,7 @@ class ReportCheckTest {
         jvm.put("vendor", "Eclipse Adoptium");
         jvm.put("version", "25.0.3+9-LTS");
         jvm.putArray("collector_mxbeans").add("G1 Young Generation");
+        jvm.put("start_to_healthy_ms", 2900);
         report.set("scenarios", Report.scenarios(List.of(BudgetsTest.result(Target.GRPC_DIRECT, Operation.READ,
                 new LoadShape.Closed(16), 100, 1, Map.of()))));
         report.putArray("budgets").addObject().put("name", "x");
@@ -48,6 +49,6 @@ class ReportCheckTest {
         ((ArrayNode) report.get("scenarios")).removeAll();
 
         assertThat(ReportCheck.missingFields(report)).contains("/service_jvm/vendor", "/service_jvm/version",
-                "/service_jvm/collector_mxbeans", "/scenarios");
+                "/service_jvm/start_to_healthy_ms", "/service_jvm/collector_mxbeans", "/scenarios");
     }
 }

@@ -74,6 +74,9 @@ public final class LocalStack implements Callable<Integer> {
         }
         System.out.println("starting " + replicas + " service replica(s) and envoy ...");
         Stack stack = Stack.start(repository, options);
+        System.out.println("service replicas run on " + stack.serviceJava().executable()
+                + " (Java " + stack.serviceJava().release() + ", service/jvm.options + service/jvm-"
+                + stack.serviceJava().release() + ".options)");
         stack.supervise(java.time.Duration.ofSeconds(1));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

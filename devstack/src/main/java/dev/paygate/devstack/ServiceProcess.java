@@ -17,6 +17,8 @@ public final class ServiceProcess implements AutoCloseable {
     private final int grpcPort;
     private final int managementPort;
     private final Path log;
+    private final long startedNanos = System.nanoTime();
+    private Duration startToHealthy;
 
     private ServiceProcess(Process process, int grpcPort, int managementPort, Path log) {
         this.process = process;
@@ -30,22 +32,23 @@ public final class ServiceProcess implements AutoCloseable {
      *
      * @param environment PAYGATE_* settings on top of the ports (database URL, flags)
      */
-    public static ServiceProcess start(Path jar, int grpcPort, int managementPort, Map<String, String> environment,
-                                       String heap, Path log) {
+    public static ServiceProcess start(ServiceJava java, Path jar, int grpcPort, int managementPort,
+                                       Map<String, String> environment, String heap, Path log) {
         // Fast start for the end-to-end tests, which start many short-lived replicas: C1 only and
-        // the serial collector. `run` and `bench` use the production flags instead (jvm.options).
-        return start(jar, grpcPort, managementPort, environment,
+        // the serial collector (both releases accept these). `run` and `bench` use the production
+        // flags instead (ServiceJava#productionArguments).
+        return start(java, jar, grpcPort, managementPort, environment,
                 List.of("-Xmx" + heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), log);
     }
 
     /**
-     * Starts a replica with these JVM arguments (for example {@code @service/jvm.options}, the
-     * production flags) and waits until it reports healthy.
+     * Starts a replica with these JVM arguments (for example the production argfiles of
+     * {@link ServiceJava#productionArguments}) and waits until it reports healthy.
      */
-    public static ServiceProcess start(Path jar, int grpcPort, int managementPort, Map<String, String> environment,
-                                       List<String> jvmArguments, Path log) {
+    public static ServiceProcess start(ServiceJava java, Path jar, int grpcPort, int managementPort,
+                                       Map<String, String> environment, List<String> jvmArguments, Path log) {
         List<String> command = new ArrayList<>();
-        command.add(javaBinary());
+        command.add(java.executable().toString());
         command.addAll(jvmArguments);
         command.addAll(List.of("-jar", jar.toString()));
         ProcessBuilder builder = new ProcessBuilder(command)
@@ -66,6 +69,14 @@ public final class ServiceProcess implements AutoCloseable {
     public void awaitHealthy(Duration timeout) {
         Http.await("service on gRPC port " + grpcPort + " healthy (log: " + log + ")", timeout,
                 () -> Http.status("GET", "http://127.0.0.1:" + managementPort + "/health") == 200, process);
+        if (startToHealthy == null) {
+            startToHealthy = Duration.ofNanos(System.nanoTime() - startedNanos);
+        }
+    }
+
+    /** From starting the process to its first healthy answer (polled every 50 ms): its start-up time. */
+    public Duration startToHealthy() {
+        return startToHealthy;
     }
 
     public int grpcPort() {
@@ -114,9 +125,5 @@ public final class ServiceProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             return false;
         }
-    }
-
-    private static String javaBinary() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 }

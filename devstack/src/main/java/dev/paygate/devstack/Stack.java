@@ -116,6 +116,7 @@ public final class Stack implements AutoCloseable {
 
     private final Options options;
     private final Repository repository;
+    private final ServiceJava serviceJava = ServiceJava.find();
     // Replaced by a supervisor thread while callers read it.
     private final List<ServiceProcess> replicas = new java.util.concurrent.CopyOnWriteArrayList<>();
     private java.util.concurrent.ScheduledExecutorService supervisor;
@@ -129,6 +130,11 @@ public final class Stack implements AutoCloseable {
     private Stack(Repository repository, Options options) {
         this.repository = repository;
         this.options = options;
+    }
+
+    /** The java the replicas run on. */
+    public ServiceJava serviceJava() {
+        return serviceJava;
     }
 
     public static Stack start(Repository repository, Options options) {
@@ -188,10 +194,10 @@ public final class Stack implements AutoCloseable {
         environment.put("PAYGATE_DB_PASSWORD", "postgres");
         Path log = options.workDir().resolve("service-" + index + ".log");
         if (options.serviceJvm() == ServiceJvm.PRODUCTION) {
-            return ServiceProcess.start(repository.serviceJar(), grpcPort, managementPort, environment,
-                    List.of("@" + repository.serviceJvmOptions().toAbsolutePath()), log);
+            return ServiceProcess.start(serviceJava, repository.serviceJar(), grpcPort, managementPort, environment,
+                    serviceJava.productionArguments(repository), log);
         }
-        return ServiceProcess.start(repository.serviceJar(), grpcPort, managementPort, environment,
+        return ServiceProcess.start(serviceJava, repository.serviceJar(), grpcPort, managementPort, environment,
                 options.serviceHeap(), log);
     }
 
