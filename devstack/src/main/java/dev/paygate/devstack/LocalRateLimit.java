@@ -108,6 +108,11 @@ public final class LocalRateLimit implements AutoCloseable {
         return grpcPort;
     }
 
+    /** Redis, where the service keeps its counters. */
+    public int redisPort() {
+        return redisPort;
+    }
+
     /** /healthcheck, and /json: the same check as gRPC with the request as JSON (429 when over). */
     public String httpUrl() {
         return "http://" + LOOPBACK + ":" + httpPort;

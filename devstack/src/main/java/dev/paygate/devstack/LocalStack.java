@@ -2,6 +2,9 @@ package dev.paygate.devstack;
 
 import dev.paygate.edge.Repository;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -21,6 +24,8 @@ import picocli.CommandLine.Option;
  * {@code --canary N} adds N replicas in the edge's canary cluster (weight 0 until ./paygate edge canary).
  * {@code --traces} also starts an OpenTelemetry Collector that the edge and the replicas send their
  * spans to; it writes them to .run/spans.json. Without it the trace ids still reach every log line.
+ * {@code --edges N} (N >= 2) starts N Envoys in front of the same replicas under one budget
+ * ({@link MultiEdgeStack}), on the ports {@link EdgePorts#numbered} gives.
  */
 @Command(name = "./paygate run", sortOptions = false, sortSynopsis = false, usageHelpWidth = 100,
         description = "Start Envoy (TLS on :8443, admin 127.0.0.1:9901) in front of the service (gRPC "
@@ -36,6 +41,12 @@ public final class LocalStack implements Callable<Integer> {
             description = "Also N replicas in the edge's canary cluster, on the next ports; they get traffic only "
                     + "once ./paygate edge canary PERCENT sets a weight (default: ${DEFAULT-VALUE}).")
     private int canary;
+
+    @Option(names = "--edges", paramLabel = "N", defaultValue = "1",
+            description = "Envoys in front of the replicas (default: ${DEFAULT-VALUE}). From 2, also the rate-limit "
+                    + "service and Redis, which every Envoy asks: one budget across them, not one per Envoy. Envoy i "
+                    + "(from 0) listens on 8443+i, admin 127.0.0.1:9901+10i, stats 127.0.0.1:9902+10i.")
+    private int edges;
 
     @Option(names = "--mtls", description = "The edge also requires a client certificate (.run/tls/client.pem).")
     private boolean mutualTls;
@@ -59,10 +70,21 @@ public final class LocalStack implements Callable<Integer> {
         if (canary < 0) {
             throw commandLine.refuse("--canary must be 0 or more");
         }
+        if (edges < 1) {
+            throw commandLine.refuse("--edges must be at least 1");
+        }
+        List<EdgePorts> edgePorts = EdgePorts.numbered(new EdgePorts(port("PAYGATE_ENVOY_PORT", 8443),
+                port("PAYGATE_ENVOY_ADMIN_PORT", 9901), port("PAYGATE_ENVOY_STATS_PORT", 9902)), edges);
+        List<Integer> taken = edgePorts.stream().flatMap(edge -> edge.all().stream()).toList();
+        if (new HashSet<>(taken).size() < taken.size() || Collections.max(taken) > 65535) {
+            EdgePorts last = edgePorts.get(edges - 1);
+            throw commandLine.refuse("--edges " + edges + ": the Envoys' ports clash or pass 65535 (the last one's would be "
+                    + last.port() + ", admin " + last.adminPort() + ", stats " + last.statsPort() + "); start fewer, or set "
+                    + "PAYGATE_ENVOY_PORT, PAYGATE_ENVOY_ADMIN_PORT and PAYGATE_ENVOY_STATS_PORT further apart");
+        }
         Repository repository = Repository.locate();
-        Stack.Options options = new Stack.Options(replicas,
-                port("PAYGATE_ENVOY_PORT", 8443), port("PAYGATE_ENVOY_ADMIN_PORT", 9901),
-                port("PAYGATE_ENVOY_STATS_PORT", 9902),
+        EdgePorts first = edgePorts.get(0);
+        Stack.Options options = new Stack.Options(replicas, first.port(), first.adminPort(), first.statsPort(),
                 port("PAYGATE_GRPC_PORT", 50051), port("PAYGATE_MANAGEMENT_PORT", 8081),
                 repository.root().resolve(".run"), UnaryOperator.identity(),
                 // The production JVM flags (service/jvm.options, as in the Docker image) set the heap.
@@ -72,8 +94,12 @@ public final class LocalStack implements Callable<Integer> {
         if (collector != null) {
             options = options.withTracesTo(collector);
         }
-        System.out.println("starting " + replicas + " service replica(s) and envoy ...");
-        Stack stack = Stack.start(repository, options);
+        System.out.println(edges == 1 ? "starting " + replicas + " service replica(s) and envoy ..."
+                : "starting the rate-limit service and Redis, " + replicas + " service replica(s) and " + edges
+                        + " envoys ...");
+        MultiEdgeStack multiEdge = edges == 1 ? null
+                : MultiEdgeStack.start(repository, options, edgePorts.subList(1, edges));
+        Stack stack = multiEdge == null ? Stack.start(repository, options) : multiEdge.stack();
         System.out.println("service replicas run on " + stack.serviceJava().executable()
                 + " (Java " + stack.serviceJava().release() + ", service/jvm.options + service/jvm-"
                 + stack.serviceJava().release() + ".options)");
@@ -81,13 +107,17 @@ public final class LocalStack implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("\nstopping envoy and the service ...");
-            stack.close();
+            if (multiEdge != null) {
+                multiEdge.close();
+            } else {
+                stack.close();
+            }
             if (collector != null) {
                 collector.close();
             }
             stopped.countDown();
         }));
-        printEndpoints(stack, repository.root().resolve(".run"));
+        printEndpoints(stack, multiEdge, repository.root().resolve(".run"));
         if (collector != null) {
             System.out.println("Traces: the collector on 127.0.0.1:" + collector.port() + " writes every span to "
                     + collector.spansFile() + " (OTLP JSON, one batch a line).");
@@ -96,16 +126,26 @@ public final class LocalStack implements Callable<Integer> {
         return 0;
     }
 
-    private static void printEndpoints(Stack stack, Path workDir) {
+    private static void printEndpoints(Stack stack, MultiEdgeStack multiEdge, Path workDir) {
         int port = stack.envoyPort();
         Path root = workDir.getParent();
         String ca = root.relativize(stack.credentials().caCertificate()).toString();
         StringBuilder text = new StringBuilder();
         text.append("\nPaygate is up.\n");
-        text.append("  REST and gRPC (Envoy, TLS):  https://localhost:").append(port)
-                .append("   (trust ").append(ca).append(")\n");
-        text.append("  Envoy admin:                 http://127.0.0.1:").append(stack.adminPort()).append('\n');
-        text.append("  Envoy stats (Prometheus):    http://127.0.0.1:").append(stack.statsPort()).append("/stats/prometheus\n");
+        List<EdgePorts> edges = stack.edges();
+        for (int i = 0; i < edges.size(); i++) {
+            String envoy = edges.size() == 1 ? "Envoy" : "Envoy " + (i + 1);
+            text.append(label("REST and gRPC (" + envoy + ", TLS):")).append("https://localhost:")
+                    .append(edges.get(i).port()).append("   (trust ").append(ca).append(")\n");
+            text.append(label(envoy + " admin:")).append("http://127.0.0.1:").append(edges.get(i).adminPort()).append('\n');
+            text.append(label(envoy + " stats (Prometheus):")).append("http://127.0.0.1:")
+                    .append(edges.get(i).statsPort()).append("/stats/prometheus\n");
+        }
+        if (multiEdge != null) {
+            LocalRateLimit limit = multiEdge.rateLimit();
+            text.append(label("global rate limit:")).append("ratelimit gRPC 127.0.0.1:").append(limit.grpcPort())
+                    .append(", its Redis 127.0.0.1:").append(limit.redisPort()).append(" (logs: ratelimit.log, redis.log)\n");
+        }
         for (ServiceProcess replica : stack.replicas()) {
             text.append("  service gRPC:                127.0.0.1:").append(replica.grpcPort())
                     .append("   metrics: http://127.0.0.1:").append(replica.managementPort()).append("/prometheus\n");
@@ -127,8 +167,18 @@ public final class LocalStack implements Callable<Integer> {
                 .append("    -protoset proto/target/descriptor/paygate.pb \\\n")
                 .append("    -d '{\"account\":{\"currency_code\":\"EUR\",\"credit_limit\":{\"currency_code\":\"EUR\",\"units\":500}}}' \\\n")
                 .append("    localhost:").append(port).append(" paygate.v1.AccountService/CreateAccount\n");
+        if (multiEdge != null) {
+            text.append("\nAny Envoy's port takes the same calls. ./paygate edge acts on one Envoy, the first unless\n")
+                    .append("  PAYGATE_ENVOY_ADMIN_PORT names another's admin port (e.g. ").append(edges.get(1).adminPort())
+                    .append(").\n");
+        }
         text.append("\nCtrl-C stops everything.\n");
         System.out.println(text);
+    }
+
+    /** A line's label, in the column the endpoints' labels share. */
+    private static String label(String text) {
+        return String.format("  %-29s", text + " ");
     }
 
     private static int port(String variable, int fallback) {

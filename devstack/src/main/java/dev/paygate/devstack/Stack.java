@@ -17,9 +17,9 @@ import java.util.Map;
 import java.util.function.UnaryOperator;
 
 /**
- * Envoy in front of N service replicas, all real processes on loopback, sharing one PostgreSQL
- * (embedded binaries from Maven Central, data in the work directory's {@code postgres/}), as
- * replicas in production share theirs. Envoy speaks TLS with a certificate from a
+ * Envoy (or several: {@link #addEdge}) in front of N service replicas, all real processes on
+ * loopback, sharing one PostgreSQL (embedded binaries from Maven Central, data in the work
+ * directory's {@code postgres/}), as replicas in production share theirs. Envoy speaks TLS with a certificate from a
  * local CA, and Envoy and every replica verify tokens against the development key's JWKS; both
  * are made in the work directory on first use ({@link DevCredentials}).
  */
@@ -122,8 +122,7 @@ public final class Stack implements AutoCloseable {
     private java.util.concurrent.ScheduledExecutorService supervisor;
     private DevCredentials credentials;
     private LocalPostgres postgres;
-    // Replaced by the supervisor thread while callers read it.
-    private volatile EnvoyProcess envoy;
+    private Envoys envoys;
     private boolean closed;
     private String databaseUrl;
 
@@ -161,19 +160,16 @@ public final class Stack implements AutoCloseable {
         for (int i = 0; i < options.replicas() + options.canaryReplicas(); i++) {
             replicas.add(startReplica(i));
         }
-        List<InetSocketAddress> upstreams = replicas.stream()
-                .map(r -> new InetSocketAddress("127.0.0.1", r.grpcPort())).toList();
-        EnvoyConfig config = LocalEdge.render(EnvoyConfig.load(repository.envoyYaml()), repository, credentials,
-                options.envoyPort(), options.adminPort(), options.statsPort(), upstreams.subList(0, options.replicas()));
-        LocalEdge.canaryUpstreams(config, upstreams.subList(options.replicas(), upstreams.size()));
-        if (options.mutualTls()) {
-            MutualTlsEdge.requireClientCertificates(config, credentials.caCertificate());
-        }
-        KeptRuntime.add(config, options.workDir().resolve("runtime"));
-        options.edgeChanges().apply(config).writeTo(options.workDir().resolve("envoy.local.yaml"));
-        envoy = startEnvoy();
-        envoy.awaitHealthyHosts(EnvoyConfig.SERVICE_CLUSTER, options.replicas(), java.time.Duration.ofSeconds(30));
-        envoy.awaitHealthyHosts(EnvoyConfig.CANARY_CLUSTER, options.canaryReplicas(), java.time.Duration.ofSeconds(30));
+        envoys = new Envoys(repository, options, credentials);
+        addEdge(new EdgePorts(options.envoyPort(), options.adminPort(), options.statsPort()));
+    }
+
+    /**
+     * Starts one more Envoy on {@code ports}, rendered as the first one, in front of the same
+     * replicas; the supervisor restarts it too. For a stack's start ({@link Envoys#add}).
+     */
+    public EnvoyProcess addEdge(EdgePorts ports) {
+        return envoys.add(ports, replicas.stream().map(r -> new InetSocketAddress("127.0.0.1", r.grpcPort())).toList());
     }
 
     private ServiceProcess startReplica(int index) {
@@ -201,14 +197,8 @@ public final class Stack implements AutoCloseable {
                 options.serviceHeap(), log);
     }
 
-    /** Envoy on the rendered config; it waits until Envoy's admin says it is ready. */
-    private EnvoyProcess startEnvoy() {
-        return EnvoyProcess.start(repository.envoyBinary(), options.workDir().resolve("envoy.local.yaml"),
-                options.adminPort(), options.workDir().resolve("envoy.log"));
-    }
-
     /**
-     * Restarts any replica, and Envoy, whose process has exited, checking every {@code interval},
+     * Restarts any replica, and any Envoy, whose process has exited, checking every {@code interval},
      * until {@link #close()}: what a process supervisor (systemd, compose's restart policy) does.
      * For ./paygate run a development convenience. A restarted Envoy starts from its config file
      * and the changes ./paygate edge kept in its runtime layer on disk ({@link KeptRuntime}); other
@@ -240,14 +230,7 @@ public final class Stack implements AutoCloseable {
                 }
             }
         }
-        if (!envoy.isAlive()) {
-            System.err.println("envoy exited with " + envoy.exitValue() + "; restarting it");
-            try {
-                envoy = startEnvoy();
-            } catch (RuntimeException e) {
-                System.err.println("restarting envoy failed, will try again: " + e.getMessage());
-            }
-        }
+        envoys.restartExited();
     }
 
     /** Starts a replica again after {@link ServiceProcess#kill()}, on the same ports. */
@@ -268,8 +251,18 @@ public final class Stack implements AutoCloseable {
         return options.mutualTls();
     }
 
+    /** The first Envoy, on the options' ports. */
     public EnvoyProcess envoy() {
-        return envoy;
+        return envoys.processes().get(0);
+    }
+
+    /** Every Envoy, the first one first; {@link #edges()} holds their ports in the same order. */
+    public List<EnvoyProcess> envoys() {
+        return envoys.processes();
+    }
+
+    public List<EdgePorts> edges() {
+        return envoys.ports();
     }
 
     public List<ServiceProcess> replicas() {
@@ -305,8 +298,8 @@ public final class Stack implements AutoCloseable {
         if (supervisor != null) {
             supervisor.shutdownNow();
         }
-        if (envoy != null) {
-            envoy.close();
+        if (envoys != null) {
+            envoys.close();
         }
         replicas.forEach(ServiceProcess::close);
         if (postgres != null) {

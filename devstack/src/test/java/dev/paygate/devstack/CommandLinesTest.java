@@ -74,6 +74,29 @@ class CommandLinesTest {
                 .doesNotContain("Exception");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-1"})
+    void run_edgesNotAPositiveNumber_isRefusedBeforeAnythingStarts(String edges) {
+        Run refused = run(command("run"), "--edges", edges);
+        Run word = run(command("run"), "--edges", "two");
+
+        assertThat(refused.exitCode()).isEqualTo(2);
+        assertThat(refused.err()).startsWith("--edges must be at least 1").contains("Usage: ./paygate run")
+                .doesNotContain("Exception");
+        assertThat(word.exitCode()).isEqualTo(2);
+        assertThat(word.err()).startsWith("Invalid value for option '--edges': 'two' is not an int");
+    }
+
+    @Test
+    void run_moreEdgesThanPortsLeft_isRefusedWithTheLastEnvoysPorts() {
+        // Envoy 6000's admin port would be 9901 + 10 * 5999 = 69891.
+        Run refused = run(command("run"), "--edges", "6000");
+
+        assertThat(refused.exitCode()).isEqualTo(2);
+        assertThat(refused.err()).startsWith("--edges 6000: the Envoys' ports clash or pass 65535 (the last one's "
+                + "would be 14442, admin 69891, stats 69892)").doesNotContain("Exception");
+    }
+
     @Test
     void check_missingFile_orTwoFiles_isRefused() {
         Run missing = run(command("check"), "no-such-envoy.yaml");

@@ -49,6 +49,8 @@ public final class Edge implements AutoCloseable {
     }
 
     private final Stack stack;
+    private final int port;
+    private final boolean ownsStack;
     private final HttpClient http;
     private final HttpClient http2;
     private final ManagedChannel channel;
@@ -56,7 +58,13 @@ public final class Edge implements AutoCloseable {
     private final String bearer;
 
     private Edge(Stack stack, String subject) {
+        this(stack, subject, stack.envoyPort(), true);
+    }
+
+    private Edge(Stack stack, String subject, int port, boolean ownsStack) {
         this.stack = stack;
+        this.port = port;
+        this.ownsStack = ownsStack;
         this.subject = subject;
         this.bearer = bearer(token(subject));
         var credentials = stack.credentials();
@@ -65,12 +73,12 @@ public final class Edge implements AutoCloseable {
                     credentials.clientCertificate(), credentials.clientKey());
             this.http2 = EdgeTls.httpClient(credentials.caCertificate(), HttpClient.Version.HTTP_2,
                     credentials.clientCertificate(), credentials.clientKey());
-            this.channel = EdgeTls.channel(stack.envoyPort(), credentials.caCertificate(),
+            this.channel = EdgeTls.channel(port, credentials.caCertificate(),
                     credentials.clientCertificate(), credentials.clientKey());
         } else {
             this.http = EdgeTls.httpClient(credentials.caCertificate(), HttpClient.Version.HTTP_1_1);
             this.http2 = EdgeTls.httpClient(credentials.caCertificate(), HttpClient.Version.HTTP_2);
-            this.channel = EdgeTls.channel(stack.envoyPort(), credentials.caCertificate());
+            this.channel = EdgeTls.channel(port, credentials.caCertificate());
         }
     }
 
@@ -92,6 +100,14 @@ public final class Edge implements AutoCloseable {
     static Edge startIn(Path workDir, String suite, java.util.function.UnaryOperator<Stack.Options> configure) {
         Stack.Options options = configure.apply(TestStacks.options(1, workDir));
         return new Edge(Stack.start(Repository.locate(), options), suite + "-client");
+    }
+
+    /**
+     * The clients of {@code stack} (started elsewhere) through its Envoy on {@code envoyPort}, as
+     * {@code suite}'s caller; closing it closes the clients, not the stack.
+     */
+    public static Edge through(Stack stack, int envoyPort, String suite) {
+        return new Edge(stack, suite + "-client", envoyPort, false);
     }
 
     public Stack stack() {
@@ -146,7 +162,7 @@ public final class Edge implements AutoCloseable {
     }
 
     private Rest send(HttpClient client, String method, String path, String body, Map<String, String> headers) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("https://localhost:" + stack.envoyPort() + path))
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("https://localhost:" + port + path))
                 .timeout(Duration.ofSeconds(30))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(body));
@@ -183,7 +199,7 @@ public final class Edge implements AutoCloseable {
      */
     public javax.net.ssl.SSLSocket http11Socket(Duration readTimeout) throws IOException {
         javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) EdgeTls.trusting(stack.credentials().caCertificate())
-                .getSocketFactory().createSocket("localhost", stack.envoyPort());
+                .getSocketFactory().createSocket("localhost", port);
         javax.net.ssl.SSLParameters parameters = socket.getSSLParameters();
         parameters.setApplicationProtocols(new String[] {"http/1.1"});
         socket.setSSLParameters(parameters);
@@ -261,6 +277,8 @@ public final class Edge implements AutoCloseable {
     @Override
     public void close() {
         channel.shutdownNow();
-        stack.close();
+        if (ownsStack) {
+            stack.close();
+        }
     }
 }

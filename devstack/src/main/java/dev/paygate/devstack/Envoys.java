@@ -1,0 +1,94 @@
+package dev.paygate.devstack;
+
+import dev.paygate.devstack.credentials.DevCredentials;
+import dev.paygate.edge.EnvoyConfig;
+import dev.paygate.edge.EnvoyProcess;
+import dev.paygate.edge.Repository;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A stack's Envoys, one or more, each rendered from envoy.yaml for its own ports and all in front
+ * of the same replicas. The first keeps envoy.local.yaml and envoy.log in the work directory, the
+ * next ones envoy-2.local.yaml, envoy-2.log and so on.
+ */
+final class Envoys implements AutoCloseable {
+
+    private final Repository repository;
+    private final Stack.Options options;
+    private final DevCredentials credentials;
+    // In the order started; the supervisor thread replaces a dead one in place while callers read them.
+    private final List<EdgePorts> ports = new CopyOnWriteArrayList<>();
+    private final List<EnvoyProcess> processes = new CopyOnWriteArrayList<>();
+
+    Envoys(Repository repository, Stack.Options options, DevCredentials credentials) {
+        this.repository = repository;
+        this.options = options;
+        this.credentials = credentials;
+    }
+
+    /**
+     * Starts one more Envoy on {@code edge} in front of {@code upstreams} (the stable replicas, then
+     * the canary ones) and waits until its health checks found them all. Every Envoy gets the kept
+     * runtime layer's directory, emptied ({@link KeptRuntime}): add them while the stack starts.
+     */
+    synchronized EnvoyProcess add(EdgePorts edge, List<InetSocketAddress> upstreams) {
+        int index = processes.size();
+        EnvoyConfig config = LocalEdge.render(EnvoyConfig.load(repository.envoyYaml()), repository, credentials,
+                edge.port(), edge.adminPort(), edge.statsPort(), upstreams.subList(0, options.replicas()));
+        LocalEdge.canaryUpstreams(config, upstreams.subList(options.replicas(), upstreams.size()));
+        if (options.mutualTls()) {
+            MutualTlsEdge.requireClientCertificates(config, credentials.caCertificate());
+        }
+        KeptRuntime.add(config, options.workDir().resolve("runtime"));
+        options.edgeChanges().apply(config).writeTo(file(index, ".local.yaml"));
+        EnvoyProcess envoy = start(index, edge);
+        ports.add(edge);
+        processes.add(envoy);
+        envoy.awaitHealthyHosts(EnvoyConfig.SERVICE_CLUSTER, options.replicas(), Duration.ofSeconds(30));
+        envoy.awaitHealthyHosts(EnvoyConfig.CANARY_CLUSTER, options.canaryReplicas(), Duration.ofSeconds(30));
+        return envoy;
+    }
+
+    /** Starts every Envoy whose process has exited again, from its config file. */
+    synchronized void restartExited() {
+        for (int i = 0; i < processes.size(); i++) {
+            EnvoyProcess envoy = processes.get(i);
+            if (!envoy.isAlive()) {
+                System.err.println("envoy " + (i + 1) + " (port " + ports.get(i).port() + ") exited with "
+                        + envoy.exitValue() + "; restarting it");
+                try {
+                    processes.set(i, start(i, ports.get(i)));
+                } catch (RuntimeException e) {
+                    System.err.println("restarting envoy " + (i + 1) + " failed, will try again: " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    List<EnvoyProcess> processes() {
+        return processes;
+    }
+
+    List<EdgePorts> ports() {
+        return ports;
+    }
+
+    @Override
+    public void close() {
+        processes.forEach(EnvoyProcess::close);
+    }
+
+    /** Envoy {@code index} on its rendered config; it waits until Envoy's admin says it is ready. */
+    private EnvoyProcess start(int index, EdgePorts edge) {
+        return EnvoyProcess.start(repository.envoyBinary(), file(index, ".local.yaml"), edge.adminPort(),
+                file(index, ".log"));
+    }
+
+    private Path file(int index, String suffix) {
+        return options.workDir().resolve((index == 0 ? "envoy" : "envoy-" + (index + 1)) + suffix);
+    }
+}

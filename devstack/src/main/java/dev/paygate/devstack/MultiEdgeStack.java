@@ -1,0 +1,58 @@
+package dev.paygate.devstack;
+
+import dev.paygate.edge.Repository;
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * Several Envoys in front of one stack's replicas under one budget ({@code ./paygate run --edges N}):
+ * the rate-limit service and its Redis ({@link LocalRateLimit}, logs in the work directory), then
+ * the stack with every Envoy rendered with the global layer ({@link GlobalRateLimitEdge}). Each
+ * Envoy's local buckets still hold a whole budget, so without the global layer N Envoys would
+ * admit N budgets to one client.
+ */
+public final class MultiEdgeStack implements AutoCloseable {
+
+    private final LocalRateLimit rateLimit;
+    private final Stack stack;
+
+    private MultiEdgeStack(LocalRateLimit rateLimit, Stack stack) {
+        this.rateLimit = rateLimit;
+        this.stack = stack;
+    }
+
+    /** The first Envoy on {@code options}' ports, one more on each of {@code more}. */
+    public static MultiEdgeStack start(Repository repository, Stack.Options options, List<EdgePorts> more) {
+        LocalRateLimit rateLimit = LocalRateLimit.start(repository, options.workDir());
+        try {
+            InetSocketAddress service = new InetSocketAddress("127.0.0.1", rateLimit.grpcPort());
+            Stack stack = Stack.start(repository,
+                    options.withEdgeChange(config -> GlobalRateLimitEdge.render(config, service)));
+            try {
+                more.forEach(stack::addEdge);
+            } catch (RuntimeException | Error e) {
+                stack.close();
+                throw e;
+            }
+            return new MultiEdgeStack(rateLimit, stack);
+        } catch (RuntimeException | Error e) {
+            rateLimit.close();
+            throw e;
+        }
+    }
+
+    public Stack stack() {
+        return stack;
+    }
+
+    public LocalRateLimit rateLimit() {
+        return rateLimit;
+    }
+
+    /** The Envoys and the replicas first, then the rate-limit service they call. */
+    @Override
+    public void close() {
+        stack.close();
+        rateLimit.close();
+    }
+}
