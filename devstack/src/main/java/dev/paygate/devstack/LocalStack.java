@@ -21,6 +21,7 @@ import picocli.CommandLine.Option;
  * {@code --canary N} adds N replicas in the edge's canary cluster (weight 0 until ./paygate edge canary).
  * {@code --traces} also starts an OpenTelemetry Collector that the edge and the replicas send their
  * spans to; it writes them to .run/spans.json. Without it the trace ids still reach every log line.
+ * On Java 25 the replicas use the service's AOT cache in .run/aot ({@link AotCache}).
  */
 @Command(name = "./paygate run", sortOptions = false, sortSynopsis = false, usageHelpWidth = 100,
         description = "Start Envoy (TLS on :8443, admin 127.0.0.1:9901) in front of the service (gRPC "
@@ -65,8 +66,9 @@ public final class LocalStack implements Callable<Integer> {
                 port("PAYGATE_ENVOY_STATS_PORT", 9902),
                 port("PAYGATE_GRPC_PORT", 50051), port("PAYGATE_MANAGEMENT_PORT", 8081),
                 repository.root().resolve(".run"), UnaryOperator.identity(),
-                // The production JVM flags (service/jvm.options, as in the Docker image) set the heap.
-                Map.of("PAYGATE_REFLECTION", "true"), null, mutualTls).withProductionJvm().withKeptDatabase()
+                // The production JVM flags (service/jvm.options, as in the Docker image) set the heap; on
+                // Java 25 the AOT cache in .run/aot (trained by the first run of a build) shortens each start.
+                Map.of("PAYGATE_REFLECTION", "true"), null, mutualTls).withProductionJvmAndAotCache().withKeptDatabase()
                 .withCanary(canary);
         LocalCollector collector = traces ? LocalCollector.start(repository.otelCollector(), options.workDir()) : null;
         if (collector != null) {
