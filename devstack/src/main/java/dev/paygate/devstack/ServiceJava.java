@@ -66,6 +66,11 @@ public record ServiceJava(Path executable, int release) {
 
     /** The JVM arguments of the production flags: both argfiles, common first. */
     public List<String> productionArguments(Repository repository) {
+        return productionFlagFiles(repository).stream().map(file -> "@" + file.toAbsolutePath()).toList();
+    }
+
+    /** The production flags' argfiles: the common one, then this release's. */
+    List<Path> productionFlagFiles(Repository repository) {
         Path common = repository.serviceJvmOptions();
         Path perRelease = common.resolveSibling("jvm-" + release + ".options");
         if (!Files.isRegularFile(perRelease)) {
@@ -73,7 +78,7 @@ public record ServiceJava(Path executable, int release) {
                     + "): no " + perRelease + "; install Java " + PREFERRED + " or set PAYGATE_SERVICE_JAVA to a Java "
                     + PREFERRED + " or 17 executable");
         }
-        return List.of("@" + common.toAbsolutePath(), "@" + perRelease.toAbsolutePath());
+        return List.of(common, perRelease);
     }
 
     private static Path home(Path executable) {

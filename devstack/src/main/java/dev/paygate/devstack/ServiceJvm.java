@@ -4,6 +4,13 @@ package dev.paygate.devstack;
 public enum ServiceJvm {
     /** C1 only and the serial collector with the stack's heap: the end-to-end tests' fast start. */
     FAST_START,
-    /** service/jvm.options, the flags the Docker image runs with: what `run` and `bench` measure. */
-    PRODUCTION
+    /** service/jvm.options, the flags the Docker image runs with: what `bench` measures. */
+    PRODUCTION,
+    /**
+     * The production flags and, on Java 25, the service's AOT cache in the work directory's
+     * {@code aot/} ({@link AotCache}): what `run` starts. Once a first run has trained the cache, a
+     * replica starts and warms up faster (README, "Which JVM"). The bench keeps PRODUCTION: the
+     * Docker image has no cache.
+     */
+    PRODUCTION_WITH_AOT_CACHE
 }

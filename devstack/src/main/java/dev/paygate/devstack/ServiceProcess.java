@@ -109,11 +109,16 @@ public final class ServiceProcess implements AutoCloseable {
     /** SIGTERM: graceful shutdown (NOT_SERVING, drain, stop). */
     @Override
     public void close() {
+        stop(Duration.ofSeconds(30));
+    }
+
+    /** SIGTERM, then SIGKILL if it has not exited within {@code grace}. */
+    public void stop(Duration grace) {
         if (!process.isAlive()) {
             return;
         }
         process.destroy();
-        if (!waitFor(Duration.ofSeconds(30))) {
+        if (!waitFor(grace)) {
             kill();
         }
     }

@@ -51,6 +51,16 @@ public final class Stack implements AutoCloseable {
                     edgeChanges, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.PRODUCTION, database, keepDatabase, canaryReplicas, canaryEnvironment);
         }
 
+        /**
+         * The production flags plus, on Java 25, the AOT cache in the work directory's {@code aot/}:
+         * trained by the first replica that starts without one, used by every later start.
+         */
+        public Options withProductionJvmAndAotCache() {
+            return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
+                    edgeChanges, serviceEnvironment, serviceHeap, mutualTls, ServiceJvm.PRODUCTION_WITH_AOT_CACHE, database,
+                    keepDatabase, canaryReplicas, canaryEnvironment);
+        }
+
         public Options withDatabase(Database chosen) {
             return new Options(replicas, envoyPort, adminPort, statsPort, firstGrpcPort, firstManagementPort, workDir,
                     edgeChanges, serviceEnvironment, serviceHeap, mutualTls, serviceJvm, chosen, keepDatabase, canaryReplicas, canaryEnvironment);
@@ -125,6 +135,10 @@ public final class Stack implements AutoCloseable {
     private Envoys envoys;
     private boolean closed;
     private String databaseUrl;
+    // The replica (index) that records the AOT cache's training run, or -1 for none.
+    private int trainingReplica = -1;
+    // Found once: its name hashes the 40 MB jar.
+    private java.util.Optional<AotCache> aotCache;
 
     private Stack(Repository repository, Options options) {
         this.repository = repository;
@@ -193,8 +207,37 @@ public final class Stack implements AutoCloseable {
             return ServiceProcess.start(serviceJava, repository.serviceJar(), grpcPort, managementPort, environment,
                     serviceJava.productionArguments(repository), log);
         }
+        if (options.serviceJvm() == ServiceJvm.PRODUCTION_WITH_AOT_CACHE) {
+            List<String> arguments = new ArrayList<>(serviceJava.productionArguments(repository));
+            aotCache().ifPresent(cache -> {
+                if (cache.ready()) {
+                    arguments.addAll(cache.useArguments());
+                } else if (trainingReplica < 0) {
+                    trainingReplica = index;
+                    arguments.addAll(cache.trainArguments());
+                    System.err.println("replica " + index + " records the AOT cache's training run; the cache is "
+                            + "written when it stops, and later starts use it (" + cache.file() + ")");
+                }
+            });
+            return ServiceProcess.start(serviceJava, repository.serviceJar(), grpcPort, managementPort, environment,
+                    arguments, log);
+        }
         return ServiceProcess.start(serviceJava, repository.serviceJar(), grpcPort, managementPort, environment,
                 options.serviceHeap(), log);
+    }
+
+    private java.util.Optional<AotCache> aotCache() {
+        if (aotCache == null) {
+            aotCache = AotCache.of(serviceJava, serviceJava.productionFlagFiles(repository), repository.serviceJar(),
+                    options.workDir().resolve("aot"));
+        }
+        return aotCache;
+    }
+
+    /** After the training replica exited: the cache it wrote (if any) is the one later replicas use. */
+    private void adoptAotCache() {
+        trainingReplica = -1;
+        aotCache().ifPresent(AotCache::adoptTraining);
     }
 
     /**
@@ -236,6 +279,9 @@ public final class Stack implements AutoCloseable {
     /** Starts a replica again after {@link ServiceProcess#kill()}, on the same ports. */
     public synchronized ServiceProcess restart(int index) {
         ServiceProcess old = replicas.get(index);
+        if (index == trainingReplica) {
+            adoptAotCache();
+        }
         ServiceProcess started = startReplica(index, old.grpcPort(), old.managementPort());
         replicas.set(index, started);
         return started;
@@ -301,7 +347,16 @@ public final class Stack implements AutoCloseable {
         if (envoys != null) {
             envoys.close();
         }
-        replicas.forEach(ServiceProcess::close);
+        for (int i = 0; i < replicas.size(); i++) {
+            if (i == trainingReplica) {
+                // The JVM assembles the cache as it exits (13 s in one trial on 2 busy cores).
+                System.err.println("replica " + i + " writes the AOT cache ...");
+                replicas.get(i).stop(java.time.Duration.ofSeconds(180));
+                adoptAotCache();
+            } else {
+                replicas.get(i).close();
+            }
+        }
         if (postgres != null) {
             postgres.close();
         }

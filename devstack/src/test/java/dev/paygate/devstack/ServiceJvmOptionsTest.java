@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * service/jvm.options plus service/jvm-RELEASE.options are the one place for the service's
@@ -49,6 +50,33 @@ class ServiceJvmOptionsTest {
 
         // Generational: since JDK 24 (JEP 490) ZGC has no other mode, and no ZGenerational flag.
         assertThat(flags).containsPattern("UseZGC\\s+=\\s+true\\s+\\{product\\} \\{command line\\}");
+    }
+
+    @Test
+    void java25_writesAnAotCache_andMapsIt_withItsArgFiles(@TempDir Path dir) throws Exception {
+        Optional<ServiceJava> java25 = ServiceJava.installed(Path.of("/usr/lib/jvm"), 25);
+        assumeTrue(java25.isPresent(), "no Java 25 under /usr/lib/jvm");
+        Path cache = dir.resolve("service.aot");
+
+        run(java25.get(), "-XX:AOTCacheOutput=" + cache);
+        assertThat(cache).isNotEmptyFile();
+
+        // AOTMode=on: exit with an error, rather than go on without it, if the JVM cannot map the cache.
+        run(java25.get(), "-XX:AOTCache=" + cache, "-XX:AOTMode=on");
+    }
+
+    /** That java with the production argfiles and these flags, on -version: it must exit 0 without a VM warning. */
+    private static void run(ServiceJava java, String... flags) throws Exception {
+        List<String> command = new ArrayList<>(List.of(java.executable().toString()));
+        command.addAll(java.productionArguments(REPOSITORY));
+        command.addAll(List.of(flags));
+        command.add("-version");
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+
+        assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output).isZero();
+        assertThat(output).doesNotContain("VM warning", "error");
     }
 
     /** -XX:+PrintFlagsFinal of that java with the production argfiles: it must accept every flag. */
