@@ -1,6 +1,7 @@
 package dev.paygate.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.paygate.edge.Repository;
 import java.io.IOException;
@@ -28,6 +29,8 @@ class CanaryGuardIT {
     private static final Repository REPOSITORY = Repository.locate();
     /** The stated bound: a 10 s window, 20 canary attempts at 5 %, and a runtime change. */
     private static final Duration ROLLBACK_BOUND = Duration.ofSeconds(30);
+    // Calls the customers make in a phase before the test moves on (a second or two at their pace here).
+    private static final int CALLS_PER_PHASE = 200;
 
     @Test
     void canaryFailingAFifthOfCalls_isRolledBackByTheGuard_andNoPaymentIsLostOrDoubled() throws Exception {
@@ -35,14 +38,20 @@ class CanaryGuardIT {
                 .withCanaryEnvironment(Map.of("PAYGATE_FAULT_UNAVAILABLE_RATIO", "0.2")));
              Customers customers = new Customers(edge, 4)) {
             Process guard = guard(edge, "--window", "10", "--interval", "0.5");
+            long startedAt = System.nanoTime();
             customers.start();
-            Thread.sleep(2000);  // stable alone first: the guard's window sees stable's share too
+            // Stable alone first: the guard's window sees stable's share too.
+            await("customers' calls to stable alone").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> customers.callsBetween(startedAt, Long.MAX_VALUE) >= CALLS_PER_PHASE);
 
             assertThat(OperatorCommand.edge(edge, "operator", "canary", "5").exitCode()).isZero();
             long faultFrom = System.nanoTime();
             boolean exited = guard.waitFor(ROLLBACK_BOUND.toSeconds() + 30, TimeUnit.SECONDS);
             long rolledBackAt = System.nanoTime();
-            Thread.sleep(2000);  // customers go on after the rollback
+            // Customers go on after the rollback, past the 500 ms the errors after it are counted from.
+            await("customers' calls after the rollback").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> customers.callsBetween(rolledBackAt + TimeUnit.MILLISECONDS.toNanos(500), Long.MAX_VALUE)
+                            >= CALLS_PER_PHASE);
             customers.stop();
             String guardOutput = new String(guard.getInputStream().readAllBytes());
             System.out.println("$ ./paygate edge guard --window 10 --interval 0.5\n" + guardOutput);
