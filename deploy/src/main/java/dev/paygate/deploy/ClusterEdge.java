@@ -6,6 +6,7 @@ import static dev.paygate.edge.EnvoyConfig.map;
 import static dev.paygate.edge.EnvoyConfig.socketAddress;
 
 import dev.paygate.edge.EnvoyConfig;
+import dev.paygate.edge.generate.GlobalRateLimitEdge;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -13,8 +14,10 @@ import java.util.Map;
 /**
  * edge/target/envoy.yaml rendered for Kubernetes, in the parsed structure like the launcher's
  * LocalEdge: the JWKS from its Secret's mount, and the replicas found through the DNS of the
- * service's headless Service, and the token issuer and audience the operator sets (placeholders
- * the chart fills in: the name depends on the release, the rest on values). The build's
+ * service's headless Service, the token issuer and audience the operator sets, and the global
+ * rate-limit layer calling the chart's rate-limit Service ({@link GlobalRateLimitEdge}, the same
+ * rendering as the launcher's), found by DNS (placeholders the chart fills in: the names depend on
+ * the release, the rest on values). The build's
  * artifacts (descriptor set, Lua programs, Wasm, docs) stay at the paths the shipped config
  * reads, which edge/Dockerfile bakes into the edge image; the TLS Secret is mounted there too.
  */
@@ -27,6 +30,10 @@ public final class ClusterEdge {
     /** Replaced by the chart with values jwt.issuer and jwt.audience, which the service gets too. */
     public static final String ISSUER = "paygate-jwt-issuer.chart.invalid";
     public static final String AUDIENCE = "paygate-jwt-audience.chart.invalid";
+    /** Replaced by the chart with the rate-limit Service's DNS name (templates/ratelimit.yaml). */
+    public static final String RATELIMIT_HOST = "paygate-ratelimit.chart.invalid";
+    /** The rate-limit service's gRPC port (its GRPC_PORT and Service port in templates/ratelimit.yaml). */
+    public static final int RATELIMIT_PORT = 8081;
     private static final String JWT_AUTHN = "envoy.filters.http.jwt_authn";
 
     private ClusterEdge() {
@@ -44,6 +51,6 @@ public final class ClusterEdge {
                 .values().iterator().next());
         provider.put("issuer", ISSUER);
         provider.put("audiences", List.of(AUDIENCE));
-        return shipped;
+        return GlobalRateLimitEdge.renderResolving(shipped, RATELIMIT_HOST, RATELIMIT_PORT);
     }
 }

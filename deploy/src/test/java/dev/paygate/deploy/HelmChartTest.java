@@ -12,6 +12,7 @@ import dev.paygate.edge.Command;
 import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.edge.Repository;
+import dev.paygate.edge.generate.GlobalRateLimitEdge;
 import dev.paygate.edge.generate.RateLimitServiceConfig;
 import dev.paygate.edge.policy.EdgeRules;
 import java.io.IOException;
@@ -103,6 +104,34 @@ class HelmChartTest {
     }
 
     @Test
+    void edgeConfig_asksTheChartsRateLimitServiceAfterEachLocalBudget() throws IOException {
+        List<Map<String, Object>> objects = Helm.objects(Helm.template());
+        EnvoyConfig edge = edgeConfig(objects);
+        Map<String, Object> service = named(objects, "Service", "paygate-ratelimit");
+        Map<String, Object> port = cast(list(map(service, "spec"), "ports").get(0));
+
+        Map<String, Object> cluster = edge.cluster(GlobalRateLimitEdge.CLUSTER);
+        assertThat(cluster.get("type")).isEqualTo("STRICT_DNS");
+        Map<String, Object> endpoint = cast(list(cast(list(map(cluster, "load_assignment"), "endpoints").get(0)),
+                "lb_endpoints").get(0));
+        assertThat(EnvoyConfig.socketAddress(map(endpoint, "endpoint")))
+                .containsEntry("address", "paygate-ratelimit." + Helm.NAMESPACE + ".svc.cluster.local")
+                .containsEntry("port_value", port.get("port"));
+
+        List<String> names = edge.httpFilterNames();
+        assertThat(names.subList(names.indexOf("envoy.filters.http.grpc_json_transcoder") + 1,
+                names.indexOf("envoy.filters.http.router"))).containsExactly(
+                GlobalRateLimitEdge.globalFilter("paygate.filters.http.per_address_ratelimit"),
+                GlobalRateLimitEdge.globalFilter("paygate.filters.http.ratelimit_reads"),
+                GlobalRateLimitEdge.globalFilter("paygate.filters.http.ratelimit_writes"),
+                "envoy.filters.http.grpc_stats");
+        Map<String, Object> ratelimitConfig = new Yaml().load((String) map(named(objects, "ConfigMap",
+                "paygate-ratelimit"), "data").get("paygate.yaml"));
+        assertThat(edge.render()).doesNotContain(".chart.invalid")
+                .contains("domain: " + ratelimitConfig.get("domain"), "cluster_name: " + GlobalRateLimitEdge.CLUSTER);
+    }
+
+    @Test
     void rateLimitService_countsTheEdgesOwnBudgets() {
         Map<String, Object> config = new Yaml().load(
                 (String) map(named(Helm.objects(Helm.template()), "ConfigMap", "paygate-ratelimit"), "data").get("paygate.yaml"));
@@ -117,7 +146,7 @@ class HelmChartTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"default", "production"})
-    void networkPolicies_letOnlyTheEdgeReachTheServiceAndOnlyTheServiceReachPostgres(String which) {
+    void networkPolicies_fenceTheServicePostgresTheRateLimitServiceAndRedis(String which) {
         List<Map<String, Object>> objects = Helm.objects(Helm.template(values(which)));
         NetworkPolicies policies = NetworkPolicies.of(objects);
         Map<String, String> edge = podLabels(objects, "edge");
@@ -136,6 +165,9 @@ class HelmChartTest {
             assertThat(policies.allows(other, POSTGRES, 5432)).as("%s -> PostgreSQL", other).isFalse();
         }
         assertThat(policies.allows(edge, ratelimit, 8081)).as("edge -> ratelimit").isTrue();
+        for (Map<String, String> other : List.of(service, redis, STRANGER)) {
+            assertThat(policies.allows(other, ratelimit, 8081)).as("%s -> ratelimit", other).isFalse();
+        }
         assertThat(policies.allows(ratelimit, redis, 6379)).as("ratelimit -> redis").isTrue();
         for (Map<String, String> other : List.of(edge, service, STRANGER)) {
             assertThat(policies.allows(other, redis, 6379)).as("%s -> redis", other).isFalse();

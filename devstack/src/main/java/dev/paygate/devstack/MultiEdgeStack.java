@@ -1,6 +1,7 @@
 package dev.paygate.devstack;
 
 import dev.paygate.edge.Repository;
+import dev.paygate.edge.generate.GlobalRateLimitEdge;
 import java.net.InetSocketAddress;
 import java.util.List;
 

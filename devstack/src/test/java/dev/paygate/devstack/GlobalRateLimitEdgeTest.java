@@ -6,6 +6,7 @@ import dev.paygate.devstack.credentials.DevCredentials;
 import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.edge.Repository;
+import dev.paygate.edge.generate.GlobalRateLimitEdge;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;

@@ -8,12 +8,12 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
-import dev.paygate.devstack.GlobalRateLimitEdge;
 import dev.paygate.devstack.LocalRateLimit;
 import dev.paygate.e2e.Edge.Rest;
 import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.edge.Repository;
+import dev.paygate.edge.generate.GlobalRateLimitEdge;
 import dev.paygate.edge.generate.RateLimitServiceConfig;
 import dev.paygate.v1.AuthorizationServiceGrpc.AuthorizationServiceBlockingStub;
 import dev.paygate.v1.CreateAuthorizationRequest;

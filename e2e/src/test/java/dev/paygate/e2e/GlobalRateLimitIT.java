@@ -1,8 +1,8 @@
 package dev.paygate.e2e;
 
-import dev.paygate.devstack.GlobalRateLimitEdge;
 import dev.paygate.devstack.LocalRateLimit;
 import dev.paygate.edge.Repository;
+import dev.paygate.edge.generate.GlobalRateLimitEdge;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.util.List;

@@ -3,10 +3,10 @@ package dev.paygate.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.paygate.devstack.GlobalRateLimitEdge;
 import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.edge.Repository;
+import dev.paygate.edge.generate.GlobalRateLimitEdge;
 import dev.paygate.edge.generate.RateLimitServiceConfig;
 import dev.paygate.v1.AuthorizationServiceGrpc.AuthorizationServiceBlockingStub;
 import dev.paygate.v1.CreateAuthorizationRequest;

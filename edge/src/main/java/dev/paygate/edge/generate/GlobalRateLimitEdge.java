@@ -1,11 +1,10 @@
-package dev.paygate.devstack;
+package dev.paygate.edge.generate;
 
 import static dev.paygate.edge.EnvoyConfig.cast;
 import static dev.paygate.edge.EnvoyConfig.list;
 import static dev.paygate.edge.EnvoyConfig.map;
 
 import dev.paygate.edge.EnvoyConfig;
-import dev.paygate.edge.generate.RateLimitServiceConfig;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,15 +13,16 @@ import java.util.Map;
 import org.yaml.snakeyaml.Yaml;
 
 /**
- * The launcher's rendering of the global layer: for each local budget (per address, reads,
+ * The global layer, rendered into an edge config by the launcher (a rate-limit service on loopback)
+ * and by the Helm chart's build (the chart's rate-limit Service, by DNS): for each local budget (per address, reads,
  * writes) an {@code envoy.filters.http.ratelimit} filter asks the rate-limit service about the
  * same budget, under the same matcher, so reads and writes stay apart. They sit right after the
  * transcoder: the ratelimit filter asks nothing when the request has no route (ratelimit.cc,
  * initiateCall), and the routes match gRPC paths only, so before the transcoder a REST call would
  * pass unchecked. grpc_stats stays last before the router, next to the calls the router sends to
  * a cluster (the canary guard compares clusters on its counters). The local layer still refuses
- * first, before any body is read. The shipped edge carries none of this: only a stack that starts
- * a rate-limit service gets it.
+ * first, before any body is read. The shipped edge carries none of this: only an edge with a
+ * rate-limit service beside it gets it.
  */
 public final class GlobalRateLimitEdge {
 
@@ -45,6 +45,20 @@ public final class GlobalRateLimitEdge {
 
     /** Adds the global layer, calling the rate-limit service at {@code service} (its gRPC port). */
     public static EnvoyConfig render(EnvoyConfig config, InetSocketAddress service) {
+        return render(config, cluster("STATIC", service.getHostString(), service.getPort()));
+    }
+
+    /**
+     * Adds the global layer, calling the rate-limit service at a DNS name (a Kubernetes Service);
+     * Envoy re-resolves it (STRICT_DNS, every dns_refresh_rate: 5 s by default, cluster.proto).
+     */
+    public static EnvoyConfig renderResolving(EnvoyConfig config, String host, int port) {
+        Map<String, Object> cluster = cluster("STRICT_DNS", host, port);
+        cluster.put("dns_lookup_family", "V4_ONLY");  // as paygate_service: cluster networks here are IPv4
+        return render(config, cluster);
+    }
+
+    private static EnvoyConfig render(EnvoyConfig config, Map<String, Object> cluster) {
         List<Object> filters = config.httpFilters();
         List<Object> actions = new ArrayList<>();
         int stage = 0;
@@ -57,7 +71,7 @@ public final class GlobalRateLimitEdge {
         }
         Map<String, Object> host = cast(list(config.routeConfiguration(), "virtual_hosts").get(0));
         host.put("rate_limits", actions);
-        list(map(config.tree(), "static_resources"), "clusters").add(cluster(service));
+        list(map(config.tree(), "static_resources"), "clusters").add(cluster);
         return config;
     }
 
@@ -102,11 +116,11 @@ public final class GlobalRateLimitEdge {
         return Map.of("stage", stage, "actions", actions);
     }
 
-    private static Map<String, Object> cluster(InetSocketAddress service) {
-        Map<String, Object> socket = Map.of("address", service.getHostString(), "port_value", service.getPort());
+    private static Map<String, Object> cluster(String type, String host, int port) {
+        Map<String, Object> socket = Map.of("address", host, "port_value", port);
         Map<String, Object> cluster = new LinkedHashMap<>();
         cluster.put("name", CLUSTER);
-        cluster.put("type", "STATIC");
+        cluster.put("type", type);
         cluster.put("connect_timeout", "0.25s");
         cluster.put("load_assignment", Map.of("cluster_name", CLUSTER, "endpoints", List.of(Map.of("lb_endpoints",
                 List.of(Map.of("endpoint", Map.of("address", Map.of("socket_address", socket))))))));
