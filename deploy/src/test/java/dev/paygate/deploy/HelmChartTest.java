@@ -139,9 +139,9 @@ class HelmChartTest {
         Map<String, Long> budgets = RateLimitServiceConfig.perSecond(EnvoyConfig.load(REPOSITORY.envoyYaml()));
         assertThat(budgets).containsEntry("", 200L).containsEntry("reads", 100L).containsEntry("writes", 50L);
         assertThat(config.get("descriptors").toString())
-                .contains("key=masked_remote_address, rate_limit={unit=second, requests_per_unit=200}")
-                .contains("key=budget, value=reads, descriptors=[{key=subject, rate_limit={unit=second, requests_per_unit=100}}]")
-                .contains("key=budget, value=writes, descriptors=[{key=subject, rate_limit={unit=second, requests_per_unit=50}}]");
+                .contains("key=masked_remote_address, rate_limit={unit=second, requests_per_unit=200}, shadow_mode=false")
+                .contains("key=budget, value=reads, descriptors=[{key=subject, rate_limit={unit=second, requests_per_unit=100}, shadow_mode=false}]")
+                .contains("key=budget, value=writes, descriptors=[{key=subject, rate_limit={unit=second, requests_per_unit=50}, shadow_mode=false}]");
     }
 
     @ParameterizedTest

@@ -32,36 +32,44 @@ public final class LocalRateLimit implements AutoCloseable {
     private final int redisPort;
     private final int grpcPort;
     private final int httpPort;
+    private final int metricsPort;
     private Process redis;
     private Process ratelimit;
 
     private LocalRateLimit(ProcessBuilder redisCommand, ProcessBuilder ratelimitCommand, Path workDir, int redisPort,
-                           int grpcPort, int httpPort) {
+                           int grpcPort, int httpPort, int metricsPort) {
         this.redisCommand = redisCommand;
         this.ratelimitCommand = ratelimitCommand;
         this.workDir = workDir;
         this.redisPort = redisPort;
         this.grpcPort = grpcPort;
         this.httpPort = httpPort;
+        this.metricsPort = metricsPort;
     }
 
     /** Starts Redis, then the rate-limit service on it (which exits if Redis does not answer yet), until healthy. */
     public static LocalRateLimit start(Repository repository, Path workDir) {
+        return start(repository, workDir, EnvoyConfig.load(repository.envoyYaml()));
+    }
+
+    /** The same, with the descriptors of {@code edge}'s budgets (a test's edited envoy.yaml). */
+    public static LocalRateLimit start(Repository repository, Path workDir, EnvoyConfig edge) {
         int redisPort = FreePorts.next();
         int grpcPort = FreePorts.next();
         int httpPort = FreePorts.next();
+        int metricsPort = FreePorts.next();
         ProcessBuilder redis = new ProcessBuilder(Repository.debianTool("redis-server").toString(),
                 "--bind", LOOPBACK, "--port", Integer.toString(redisPort), "--save", "", "--appendonly", "no",
                 "--dir", workDir.toString());
         Path runtime = workDir.resolve("ratelimit-runtime");
-        writeConfig(repository, runtime.resolve("paygate/config/paygate.yaml"));
+        writeConfig(edge, runtime.resolve("paygate/config/paygate.yaml"));
         ProcessBuilder ratelimit = new ProcessBuilder(repository.rateLimitBinary().toString());
         ratelimit.environment().putAll(Map.ofEntries(
                 Map.entry("HOST", LOOPBACK), Map.entry("PORT", Integer.toString(httpPort)),
                 Map.entry("GRPC_HOST", LOOPBACK), Map.entry("GRPC_PORT", Integer.toString(grpcPort)),
                 Map.entry("DEBUG_HOST", LOOPBACK), Map.entry("DEBUG_PORT", Integer.toString(FreePorts.next())),
                 Map.entry("USE_STATSD", "false"), Map.entry("USE_PROMETHEUS", "true"),
-                Map.entry("PROMETHEUS_ADDR", LOOPBACK + ":" + FreePorts.next()),
+                Map.entry("PROMETHEUS_ADDR", LOOPBACK + ":" + metricsPort),
                 Map.entry("REDIS_SOCKET_TYPE", "tcp"), Map.entry("REDIS_URL", LOOPBACK + ":" + redisPort),
                 // /healthcheck answers 200 only once a Redis connection opened and the config loaded (it
                 // fails again only when every pooled connection closed: src/redis/driver_impl.go).
@@ -69,7 +77,7 @@ public final class LocalRateLimit implements AutoCloseable {
                 Map.entry("HEALTHY_WITH_AT_LEAST_ONE_CONFIG_LOADED", "true"),
                 Map.entry("RUNTIME_ROOT", runtime.toString()), Map.entry("RUNTIME_SUBDIRECTORY", "paygate"),
                 Map.entry("RUNTIME_WATCH_ROOT", "false"), Map.entry("LOG_LEVEL", "info")));
-        LocalRateLimit started = new LocalRateLimit(redis, ratelimit, workDir, redisPort, grpcPort, httpPort);
+        LocalRateLimit started = new LocalRateLimit(redis, ratelimit, workDir, redisPort, grpcPort, httpPort, metricsPort);
         try {
             started.startRedis();
             started.startService();
@@ -118,6 +126,11 @@ public final class LocalRateLimit implements AutoCloseable {
         return "http://" + LOOPBACK + ":" + httpPort;
     }
 
+    /** The service's Prometheus metrics (per descriptor: total_hits, over_limit, shadow_mode, ...). */
+    public String metricsUrl() {
+        return "http://" + LOOPBACK + ":" + metricsPort + "/metrics";
+    }
+
     @Override
     public void close() {
         if (ratelimit != null) {
@@ -128,10 +141,10 @@ public final class LocalRateLimit implements AutoCloseable {
         }
     }
 
-    private static void writeConfig(Repository repository, Path file) {
+    private static void writeConfig(EnvoyConfig edge, Path file) {
         try {
             Files.createDirectories(file.getParent());
-            Files.writeString(file, RateLimitServiceConfig.render(EnvoyConfig.load(repository.envoyYaml())));
+            Files.writeString(file, RateLimitServiceConfig.render(edge));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }

@@ -5,6 +5,7 @@ import static dev.paygate.edge.EnvoyConfig.list;
 import static dev.paygate.edge.EnvoyConfig.map;
 
 import dev.paygate.edge.EnvoyConfig;
+import dev.paygate.edge.policy.EdgeRules;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -19,7 +20,12 @@ import org.yaml.snakeyaml.Yaml;
  * budgets envoy.yaml's local rate limiters hold, so the global and the local layer cannot drift:
  * one descriptor per budget, a counter per distinct value (client address, or verified subject
  * under the budget's name). The service counts in fixed windows of one unit, so only the
- * refill rate carries over; a bucket's burst has no equivalent there.
+ * refill rate carries over; a bucket's burst has no equivalent there. A budget whose local
+ * limiter is in shadow mode (filter_enforced below 100 %, as the file sets it: the checker's
+ * reading) is in shadow mode here too ({@code shadow_mode}: the service counts it over the limit in
+ * its {@code shadow_mode} stat and answers OK; config_impl.go reads it beside the rate_limit), so the
+ * shadow -> enforce rollout covers both layers.
+ * The service knows only on or off: a partly enforced local budget is all shadow here.
  */
 public final class RateLimitServiceConfig {
 
@@ -56,17 +62,25 @@ public final class RateLimitServiceConfig {
         return rates;
     }
 
+    /** Whether each budget (by its value of {@link #BUDGET_KEY}) counts without refusing: its local limiter's shadow mode. */
+    public static Map<String, Boolean> shadowMode(EnvoyConfig edge) {
+        Map<String, Boolean> shadow = new LinkedHashMap<>();
+        BUDGETS.forEach((filter, budget) -> shadow.put(budget, EdgeRules.enforcedPercent(edge, filter) < 100));
+        return shadow;
+    }
+
     public static String render(EnvoyConfig edge) {
         List<Object> descriptors = new ArrayList<>();
+        Map<String, Boolean> shadow = shadowMode(edge);
         perSecond(edge).forEach((budget, rate) -> {
             Map<String, Object> limit = new LinkedHashMap<>();
             limit.put("unit", "second");
             limit.put("requests_per_unit", rate);
             if (budget.isEmpty()) {
-                descriptors.add(descriptor(ADDRESS_KEY, null, limit));
+                descriptors.add(descriptor(ADDRESS_KEY, null, limit, shadow.get(budget)));
             } else {
-                Map<String, Object> byBudget = descriptor(BUDGET_KEY, budget, null);
-                byBudget.put("descriptors", List.of(descriptor(SUBJECT_KEY, null, limit)));
+                Map<String, Object> byBudget = descriptor(BUDGET_KEY, budget, null, false);
+                byBudget.put("descriptors", List.of(descriptor(SUBJECT_KEY, null, limit, shadow.get(budget))));
                 descriptors.add(byBudget);
             }
         });
@@ -79,7 +93,8 @@ public final class RateLimitServiceConfig {
                 + new Yaml(options).dump(config);
     }
 
-    private static Map<String, Object> descriptor(String key, String value, Map<String, Object> limit) {
+    /** A descriptor; {@code shadow} is written only beside a limit (the service reads it from the limit's descriptor). */
+    private static Map<String, Object> descriptor(String key, String value, Map<String, Object> limit, boolean shadow) {
         Map<String, Object> descriptor = new LinkedHashMap<>();
         descriptor.put("key", key);
         if (value != null) {
@@ -87,6 +102,7 @@ public final class RateLimitServiceConfig {
         }
         if (limit != null) {
             descriptor.put("rate_limit", limit);
+            descriptor.put("shadow_mode", shadow);
         }
         return descriptor;
     }

@@ -4,6 +4,7 @@ import dev.paygate.contract.Contract;
 import dev.paygate.edge.EnvoyConfig;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /** Every policy the edge must hold, by family, and the one way to run them on a config. */
@@ -20,6 +21,20 @@ public final class EdgeRules {
     /** The rules' ids, in order. */
     public static List<String> ids() {
         return ALL.stream().map(Rule::id).toList();
+    }
+
+    /**
+     * The percent of over-limit requests the local rate limit filter {@code name} refuses, as this
+     * file sets it and as rate-limit-not-enforced reads it: its filter_enforced, the static runtime
+     * layers' value for the key, else the default (an admin layer can change it at run time). Below
+     * 100 is shadow mode; the global layer's descriptors follow it (RateLimitServiceConfig).
+     */
+    public static long enforcedPercent(EnvoyConfig config, String name) {
+        EdgeModel edge = new EdgeModel(config);
+        Node filter = edge.apiManagers().stream().map(manager -> EdgeModel.httpFilter(manager, name))
+                .flatMap(Optional::stream).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no HTTP filter " + name + " on an API listener"));
+        return edge.percent(FilterMatcher.config(filter).get("filter_enforced"));
     }
 
     /** Runs every rule; findings in rule order, then config order. */
