@@ -7,6 +7,7 @@ import static dev.paygate.edge.EnvoyConfig.socketAddress;
 
 import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.generate.GlobalRateLimitEdge;
+import dev.paygate.edge.generate.LocalBudgetShare;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -16,8 +17,9 @@ import java.util.Map;
  * LocalEdge: the JWKS from its Secret's mount, and the replicas found through the DNS of the
  * service's headless Service, the token issuer and audience the operator sets, and the global
  * rate-limit layer calling the chart's rate-limit Service ({@link GlobalRateLimitEdge}, the same
- * rendering as the launcher's), found by DNS (placeholders the chart fills in: the names depend on
- * the release, the rest on values). The build's
+ * rendering as the launcher's), found by DNS, with each edge's local budgets cut to its share of
+ * the edges its own headless Service lists ({@link LocalBudgetShare}) (placeholders the chart fills
+ * in: the names depend on the release, the rest on values). The build's
  * artifacts (descriptor set, Lua programs, Wasm, docs) stay at the paths the shipped config
  * reads, which edge/Dockerfile bakes into the edge image; the TLS Secret is mounted there too.
  */
@@ -34,6 +36,10 @@ public final class ClusterEdge {
     public static final String RATELIMIT_HOST = "paygate-ratelimit.chart.invalid";
     /** The rate-limit service's gRPC port (its GRPC_PORT and Service port in templates/ratelimit.yaml). */
     public static final int RATELIMIT_PORT = 8081;
+    /** Replaced by the chart with the edges' own headless Service's DNS name (templates/edge-service.yaml). */
+    public static final String EDGES_HOST = "paygate-edge-headless.chart.invalid";
+    /** The edge's public listener (its container port https); Envoy only counts the edges there. */
+    public static final int EDGE_PORT = 8443;
     private static final String JWT_AUTHN = "envoy.filters.http.jwt_authn";
 
     private ClusterEdge() {
@@ -51,6 +57,7 @@ public final class ClusterEdge {
                 .values().iterator().next());
         provider.put("issuer", ISSUER);
         provider.put("audiences", List.of(AUDIENCE));
-        return GlobalRateLimitEdge.renderResolving(shipped, RATELIMIT_HOST, RATELIMIT_PORT);
+        GlobalRateLimitEdge.renderResolving(shipped, RATELIMIT_HOST, RATELIMIT_PORT);
+        return LocalBudgetShare.renderResolving(shipped, EDGES_HOST, EDGE_PORT);
     }
 }

@@ -13,6 +13,7 @@ import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.edge.Repository;
 import dev.paygate.edge.generate.GlobalRateLimitEdge;
+import dev.paygate.edge.generate.LocalBudgetShare;
 import dev.paygate.edge.generate.RateLimitServiceConfig;
 import dev.paygate.edge.policy.EdgeRules;
 import java.io.IOException;
@@ -57,7 +58,7 @@ class HelmChartTest {
         assertThat(checked.exitCode()).isZero();
         assertThat(Helm.objects(manifests)).extracting(o -> o.get("kind") + "/" + map(o, "metadata").get("name"))
                 .contains("Deployment/paygate-edge", "Deployment/paygate-service", "Deployment/paygate-ratelimit",
-                        "Deployment/paygate-redis", "Service/paygate-service-headless",
+                        "Deployment/paygate-redis", "Service/paygate-service-headless", "Service/paygate-edge-headless",
                         "HorizontalPodAutoscaler/paygate-edge", "HorizontalPodAutoscaler/paygate-service",
                         "PodDisruptionBudget/paygate-edge", "PodDisruptionBudget/paygate-service",
                         "NetworkPolicy/paygate-service", "ConfigMap/paygate-edge", "ConfigMap/paygate-ratelimit");
@@ -129,6 +130,30 @@ class HelmChartTest {
                 "paygate-ratelimit"), "data").get("paygate.yaml"));
         assertThat(edge.render()).doesNotContain(".chart.invalid")
                 .contains("domain: " + ratelimitConfig.get("domain"), "cluster_name: " + GlobalRateLimitEdge.CLUSTER);
+    }
+
+    @Test
+    void edgeConfig_dividesItsLocalBudgetsByTheEdgesItsHeadlessServiceLists() throws IOException {
+        List<Map<String, Object>> objects = Helm.objects(Helm.template());
+        EnvoyConfig edge = edgeConfig(objects);
+        Map<String, Object> headless = map(named(objects, "Service", "paygate-edge-headless"), "spec");
+        assertThat(headless).containsEntry("clusterIP", "None");
+        assertThat(cast(headless.get("selector"))).isEqualTo(podLabels(objects, "edge").entrySet().stream()
+                .filter(label -> !label.getKey().startsWith("helm.sh") && !label.getKey().endsWith("managed-by")
+                        && !label.getKey().endsWith("version"))
+                .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)));
+
+        assertThat(map(edge.tree(), "cluster_manager")).containsEntry("local_cluster_name", LocalBudgetShare.CLUSTER);
+        Map<String, Object> cluster = edge.cluster(LocalBudgetShare.CLUSTER);
+        assertThat(cluster.get("type")).isEqualTo("STRICT_DNS");
+        Map<String, Object> endpoint = cast(list(cast(list(map(cluster, "load_assignment"), "endpoints").get(0)),
+                "lb_endpoints").get(0));
+        assertThat(EnvoyConfig.socketAddress(map(endpoint, "endpoint")))
+                .containsEntry("address", "paygate-edge-headless." + Helm.NAMESPACE + ".svc.cluster.local")
+                .containsEntry("port_value", ClusterEdge.EDGE_PORT);
+        for (String budget : RateLimitServiceConfig.budgetFilters().keySet()) {
+            assertThat(edge.httpFilter(budget).toString()).as(budget).contains("local_cluster_rate_limit={}");
+        }
     }
 
     @Test

@@ -2,15 +2,18 @@ package dev.paygate.devstack;
 
 import dev.paygate.edge.Repository;
 import dev.paygate.edge.generate.GlobalRateLimitEdge;
+import dev.paygate.edge.generate.LocalBudgetShare;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Several Envoys in front of one stack's replicas under one budget ({@code ./paygate run --edges N}):
  * the rate-limit service and its Redis ({@link LocalRateLimit}, logs in the work directory), then
- * the stack with every Envoy rendered with the global layer ({@link GlobalRateLimitEdge}). Each
- * Envoy's local buckets still hold a whole budget, so without the global layer N Envoys would
- * admit N budgets to one client.
+ * the stack with every Envoy rendered with the global layer ({@link GlobalRateLimitEdge}) and its
+ * local budgets cut to its share, one N-th ({@link LocalBudgetShare}, the N Envoys listed as the
+ * local cluster), so that N Envoys admit about one budget to one client even while the global
+ * layer fails open.
  */
 public final class MultiEdgeStack implements AutoCloseable {
 
@@ -27,8 +30,10 @@ public final class MultiEdgeStack implements AutoCloseable {
         LocalRateLimit rateLimit = LocalRateLimit.start(repository, options.workDir());
         try {
             InetSocketAddress service = new InetSocketAddress("127.0.0.1", rateLimit.grpcPort());
-            Stack stack = Stack.start(repository,
-                    options.withEdgeChange(config -> GlobalRateLimitEdge.render(config, service)));
+            List<InetSocketAddress> edges = new ArrayList<>(List.of(new InetSocketAddress("127.0.0.1", options.envoyPort())));
+            more.forEach(edge -> edges.add(new InetSocketAddress("127.0.0.1", edge.port())));
+            Stack stack = Stack.start(repository, options.withEdgeChange(
+                    config -> LocalBudgetShare.render(GlobalRateLimitEdge.render(config, service), edges)));
             try {
                 more.forEach(stack::addEdge);
             } catch (RuntimeException | Error e) {

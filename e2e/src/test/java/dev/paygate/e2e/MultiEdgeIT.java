@@ -1,13 +1,25 @@
 package dev.paygate.e2e;
 
+import static dev.paygate.edge.EnvoyConfig.cast;
+import static dev.paygate.edge.EnvoyConfig.list;
+import static dev.paygate.edge.EnvoyConfig.map;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.paygate.devstack.EdgePorts;
 import dev.paygate.devstack.MultiEdgeStack;
 import dev.paygate.devstack.TestStacks;
+import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.Repository;
 import java.nio.file.Files;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,7 +30,9 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * {@code ./paygate run --edges 2}'s stack ({@link MultiEdgeStack}): two Envoys in front of the
  * same replica, each with the global layer, one rate-limit service. One client spread over both
- * Envoys gets the global write budget, not twice it ({@link GlobalWriteBudget}).
+ * Envoys gets the global write budget, not twice it ({@link GlobalWriteBudget}); with the
+ * rate-limit service down, each Envoy's local share (half a budget) still holds the two together
+ * to about one local budget.
  */
 @Tag("e2e")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -58,6 +72,52 @@ class MultiEdgeIT {
 
         assertThat(read.status()).as(read.text()).isEqualTo(200);
         assertThat(read.json().get("name").asText()).isEqualTo(account);
+    }
+
+    @Test
+    void rateLimitServiceDown_bothEnvoysTogetherAdmitAboutOneLocalWriteBudget_notTwo() throws Exception {
+        Map<String, Object> bucket = map(cast(list(map(map(map(EnvoyConfig.load(Repository.locate().envoyYaml())
+                .httpFilter("paygate.filters.http.ratelimit_writes"), "typed_config"), "extension_config"),
+                "typed_config"), "descriptors").get(0)), "token_bucket");
+        long burst = ((Number) bucket.get("max_tokens")).longValue();
+        long perSecond = GlobalWriteBudget.perSecond();
+        long loadMillis = 3_000;
+        // One Envoy's whole write budget over the load: its burst, then its refill.
+        long oneBudget = burst + perSecond * loadMillis / 1000;
+        List<BooleanSupplier> writers = List.of(GlobalWriteBudget.grpcWriter(first, "multi-edge-local-share"),
+                GlobalWriteBudget.grpcWriter(second, "multi-edge-local-share"));
+        AtomicInteger admitted = new AtomicInteger();
+        AtomicInteger refused = new AtomicInteger();
+        running.rateLimit().stopService();
+        try {
+            ExecutorService callers = Executors.newFixedThreadPool(8);
+            long end = System.currentTimeMillis() + loadMillis;
+            try {
+                List<Future<?>> calls = new ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    BooleanSupplier writer = writers.get(i % writers.size());
+                    calls.add(callers.submit(() -> {
+                        while (System.currentTimeMillis() < end) {
+                            (writer.getAsBoolean() ? refused : admitted).incrementAndGet();
+                        }
+                    }));
+                }
+                for (Future<?> call : calls) {
+                    call.get(60, TimeUnit.SECONDS);
+                }
+            } finally {
+                callers.shutdownNow();
+            }
+        } finally {
+            running.rateLimit().startService();
+        }
+        System.out.printf("rate-limit service down, one identity over 2 Envoys for %d ms: %d writes admitted, %d "
+                + "refused (one Envoy's whole budget over the load: %d)%n", loadMillis, admitted.get(), refused.get(), oneBudget);
+        assumeTrue(admitted.get() + refused.get() > 2 * oneBudget, () -> "only " + (admitted.get() + refused.get())
+                + " writes sent; the machine is too loaded to go over two budgets");
+        assertThat(refused.get()).as("writes refused by the local layer").isPositive();
+        assertThat((long) admitted.get()).as("writes admitted by both Envoys' local shares together")
+                .isLessThanOrEqualTo(oneBudget + perSecond);
     }
 
     @Test

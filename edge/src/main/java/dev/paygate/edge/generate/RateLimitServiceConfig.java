@@ -108,7 +108,7 @@ public final class RateLimitServiceConfig {
     }
 
     /** The LocalRateLimit config of a filter, whether wrapped in an ExtensionWithMatcher or not. */
-    private static Map<String, Object> limiter(Map<String, Object> filter) {
+    static Map<String, Object> limiter(Map<String, Object> filter) {
         Map<String, Object> config = map(filter, "typed_config");
         return config.containsKey("extension_config") ? map(map(config, "extension_config"), "typed_config") : config;
     }
