@@ -42,12 +42,13 @@ public enum Dependency {
             "1 min per run",
             "stops and the next run goes on; expired keys stay stored longer (never honoured longer)",
             List.of(Decision.DEFER), "PaygateSweepFailing", "sweep-failing"),
-    RATE_LIMIT_SERVICE("rate_limit_service", "Rate-limit service and its Redis (a stack's global rate-limit"
-            + " layer, docs/edge.md; the shipped edge has only the local one)",
+    RATE_LIMIT_SERVICE("rate_limit_service", "Rate-limit service and its Redis (the global rate-limit layer of"
+            + " `./paygate run --edges N`, the Helm chart and docker-compose.yml, docs/edge.md; the shipped edge has"
+            + " only the local one)",
             "50 ms per check (the ratelimit filter's `timeout`), then the check counts as failed",
             "every budget (per address, reads, writes) fails open onto the local layer, which has already"
-                    + " refused what is over one Envoy's bucket: calls are served, each Envoy allows a whole budget"
-                    + " until the service answers again",
+                    + " refused what is over one Envoy's share of the bucket (one N-th of it over N Envoys): calls"
+                    + " are served, the Envoys together allow about one budget until the service answers again",
             "Envoy's `cluster.paygate_service.ratelimit.global_<budget>.failure_mode_allowed` (and `.error`)",
             "PaygateGlobalRateLimitFailingOpen", "global-rate-limit-failing-open");
 

@@ -7,6 +7,8 @@ import dev.paygate.edge.Command;
 import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.edge.Repository;
+import dev.paygate.edge.generate.GlobalRateLimitEdge;
+import dev.paygate.edge.generate.RateLimitServiceConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,8 +37,14 @@ class ComposeTest {
     private static final Repository REPOSITORY = Repository.locate();
     private static final Path COMPOSE = REPOSITORY.root().resolve("docker-compose.yml");
     private static final Path SCHEMA_TOOL = REPOSITORY.opsDir().resolve("compose-schema");
-    /** A full version tag (v1.40.0, 17.2) or a digest: never latest, never a moving major. */
-    private static final Pattern PINNED = Pattern.compile("^[^:@\\s]+(:v?\\d+\\.\\d+(\\.\\d+)?[\\w.-]*|@sha256:[0-9a-f]{64})$");
+    /**
+     * A full version tag (v1.40.0, 17.2), a commit tag (envoyproxy/ratelimit publishes images tagged
+     * by commit only) or a digest: never latest, never a moving major.
+     */
+    private static final Pattern PINNED = Pattern.compile(
+            "^[^:@\\s]+(:v?\\d+\\.\\d+(\\.\\d+)?[\\w.-]*|:[0-9a-f]{8,40}|@sha256:[0-9a-f]{64})$");
+    /** Services whose image has nothing to run a check with (distroless), each said so in the file. */
+    private static final List<String> UNCHECKABLE = List.of("ratelimit");
 
     @TempDir
     Path workDir;
@@ -95,7 +103,37 @@ class ComposeTest {
 
     @Test
     void everyService_hasAHealthCheck() {
-        services().forEach((name, service) -> assertThat(service).as("healthcheck of %s", name).containsKey("healthcheck"));
+        services().forEach((name, service) -> {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> check = (Map<String, Object>) service.get("healthcheck");
+            assertThat(check).as("healthcheck of %s", name).isNotNull();
+            if (UNCHECKABLE.contains(name)) {
+                assertThat(check).as("healthcheck of %s", name).containsEntry("disable", true);
+            } else {
+                assertThat(check).as("healthcheck of %s", name).containsKey("test").doesNotContainKey("disable");
+            }
+        });
+    }
+
+    @Test
+    void envoysGlobalLayer_callsTheComposeRateLimitService_withDescriptorsFromTheSameBudgets() throws IOException {
+        Map<String, Map<String, Object>> services = services();
+        Map<String, Path> envoyMounts = binds(services.get("envoy"));
+        EnvoyConfig mounted = EnvoyConfig.load(envoyMounts.get("/etc/envoy/envoy.yaml"));
+        Map<?, ?> environment = (Map<?, ?>) services.get("ratelimit").get("environment");
+
+        Map<String, Object> endpoint = EnvoyConfig.cast(EnvoyConfig.list(EnvoyConfig.cast(EnvoyConfig.list(EnvoyConfig.map(
+                mounted.cluster(GlobalRateLimitEdge.CLUSTER), "load_assignment"), "endpoints").get(0)), "lb_endpoints").get(0));
+        Map<String, Object> address = EnvoyConfig.socketAddress(EnvoyConfig.map(endpoint, "endpoint"));
+        assertThat(services).containsKey(String.valueOf(address.get("address")));
+        assertThat(String.valueOf(address.get("port_value"))).isEqualTo(environment.get("GRPC_PORT"));
+        assertThat(services).containsKey(String.valueOf(environment.get("REDIS_URL")).split(":")[0]);
+
+        Path descriptors = binds(services.get("ratelimit")).get(environment.get("RUNTIME_ROOT") + "/"
+                + environment.get("RUNTIME_SUBDIRECTORY") + "/config");
+        assertThat(descriptors).as("the descriptors' mount").isNotNull();
+        assertThat(Files.readString(descriptors.resolve("paygate.yaml")))
+                .isEqualTo(RateLimitServiceConfig.render(EnvoyConfig.load(REPOSITORY.envoyYaml())));
     }
 
     @Test

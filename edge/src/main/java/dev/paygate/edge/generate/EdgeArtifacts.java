@@ -20,7 +20,9 @@ import java.util.Map;
  *   <li>{@code envoy.yaml}: the template with the contract's values and the local replies ({@link EnvoyTemplate});</li>
  *   <li>{@code edge/strict_json.lua}: the strict-JSON filter's tables for the transcoder's services;</li>
  *   <li>{@code edge-docs/}: the OpenAPI document and the docs page;</li>
- *   <li>{@code <package path>/service_config*.json} in the jar: the gRPC service configs.</li>
+ *   <li>{@code <package path>/service_config*.json} in the jar: the gRPC service configs;</li>
+ *   <li>{@code compose/envoy.yaml} and {@code compose/ratelimit/config/paygate.yaml}: docker-compose.yml's
+ *       edge with the global layer ({@link ComposeEdge}) and the rate-limit service's descriptors.</li>
  * </ul>
  *
  * <p>Arguments: descriptor set, envoy.yaml template, local_replies.yaml, strict_json.lua checker,
@@ -58,6 +60,10 @@ public final class EdgeArtifacts {
         Files.writeString(lua, StrictJsonLua.render(RestContract.of(contract, edge.transcoderServices()), checker));
 
         EdgeDocs.write(contract, swaggerUi, target.resolve("edge-docs"));
+
+        Path compose = Files.createDirectories(target.resolve("compose/ratelimit/config"));
+        Files.writeString(compose.resolve("paygate.yaml"), RateLimitServiceConfig.render(edge));
+        ComposeEdge.render(EnvoyConfig.load(envoyYaml)).writeTo(target.resolve("compose/envoy.yaml"));
 
         Path configs = Files.createDirectories(classes.resolve(contract.packageName().replace('.', '/')));
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
