@@ -4,15 +4,20 @@ import static dev.paygate.edge.EnvoyConfig.cast;
 import static dev.paygate.edge.EnvoyConfig.list;
 import static dev.paygate.edge.EnvoyConfig.map;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.paygate.devstack.EdgePorts;
 import dev.paygate.devstack.MultiEdgeStack;
 import dev.paygate.devstack.TestStacks;
 import dev.paygate.edge.EnvoyConfig;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.paygate.edge.Repository;
+import java.net.URI;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -32,7 +37,8 @@ import org.junit.jupiter.api.TestInstance;
  * same replica, each with the global layer, one rate-limit service. One client spread over both
  * Envoys gets the global write budget, not twice it ({@link GlobalWriteBudget}); with the
  * rate-limit service down, each Envoy's local share (half a budget) still holds the two together
- * to about one local budget.
+ * to about one local budget. A real Prometheus on ops/prometheus/prometheus.yml scrapes both
+ * Envoys and the rate-limit service: every query of the global layer's dashboard returns data.
  */
 @Tag("e2e")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -118,6 +124,72 @@ class MultiEdgeIT {
         assertThat(refused.get()).as("writes refused by the local layer").isPositive();
         assertThat((long) admitted.get()).as("writes admitted by both Envoys' local shares together")
                 .isLessThanOrEqualTo(oneBudget + perSecond);
+    }
+
+    @Test
+    void globalLayerDashboard_everyQueryReturnsData_afterChecksAnsweredAndFailed() throws Exception {
+        Repository repository = Repository.locate();
+        List<String> envoys = running.stack().edges().stream().map(edge -> "127.0.0.1:" + edge.statsPort()).toList();
+        List<String> replicas = running.stack().replicas().stream().map(r -> "127.0.0.1:" + r.managementPort()).toList();
+        URI metrics = URI.create(running.rateLimit().metricsUrl());
+        List<String> queries = new ArrayList<>();
+        for (JsonNode panel : Edge.JSON.readTree(repository.opsDir()
+                .resolve("grafana/dashboards/paygate-global-ratelimit.json").toFile()).path("panels")) {
+            panel.path("targets").forEach(target -> queries.add(target.path("expr").asText()));
+        }
+        assertThat(queries).isNotEmpty();
+        try (Prometheus prometheus = Prometheus.start(repository, Map.of("envoy", envoys, "paygate", replicas,
+                "ratelimit", List.of(metrics.getHost() + ":" + metrics.getPort())),
+                Files.createDirectories(running.stack().workDir().resolve("prometheus-global")))) {
+            await("every scrape target up").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> prometheus.targets().size() == 4
+                            && prometheus.targets().values().stream().allMatch("up"::equals));
+            // Answered checks, some over the budget: a burst of writes over both Envoys, and reads.
+            String subject = "multi-edge-dashboard";
+            BooleanSupplier firstWriter = GlobalWriteBudget.grpcWriter(first, subject);
+            BooleanSupplier secondWriter = GlobalWriteBudget.grpcWriter(second, subject);
+            String account = new RestPayments(first).createAccount(1_000).get("name").asText();
+            for (int i = 0; i < 150; i++) {
+                (i % 2 == 0 ? firstWriter : secondWriter).getAsBoolean();
+            }
+            assertThat(second.get("/v1/" + account).status()).isEqualTo(200);
+            Map<String, JsonNode> answered = new LinkedHashMap<>();
+            // The service flushes its own counters every 10 s: scraped before it stops (its restart starts from 0).
+            awaitAnswers(prometheus, queries, answered, q -> !q.contains("error") && !q.contains("failure_mode_allowed"));
+            // Failed checks on every budget: the service stopped under a read and a few writes.
+            running.rateLimit().stopService();
+            try {
+                assertThat(first.get("/v1/" + account).status()).isEqualTo(200);
+                for (int i = 0; i < 4; i++) {
+                    firstWriter.getAsBoolean();
+                }
+                awaitAnswers(prometheus, queries, answered, q -> true);
+            } finally {
+                running.rateLimit().startService();
+            }
+            assertThat(answered.keySet()).containsExactlyInAnyOrderElementsOf(queries);
+        }
+    }
+
+    /** Polls Prometheus until each of {@code queries} that {@code which} selects has data. */
+    private static void awaitAnswers(Prometheus prometheus, List<String> queries, Map<String, JsonNode> answered,
+                                     java.util.function.Predicate<String> which) {
+        await("dashboard queries answered").atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofSeconds(1))
+                .conditionEvaluationListener(condition -> {
+                    if (condition.getRemainingTimeInMS() < 1500) {
+                        System.out.println("still without data: " + queries.stream().filter(which)
+                                .filter(q -> !answered.containsKey(q)).toList());
+                    }
+                })
+                .until(() -> {
+                    queries.stream().filter(q -> !answered.containsKey(q)).forEach(q -> {
+                        JsonNode result = prometheus.query(q);
+                        if (!result.isEmpty()) {
+                            answered.put(q, result);
+                        }
+                    });
+                    return queries.stream().filter(which).allMatch(answered::containsKey);
+                });
     }
 
     @Test
