@@ -330,7 +330,8 @@ public final class Stack implements AutoCloseable {
     /**
      * Restarts any replica, and any Envoy, whose process has exited, checking every {@code interval},
      * until {@link #close()}: what a process supervisor (systemd, compose's restart policy) does.
-     * For ./paygate run a development convenience. A restarted Envoy starts from its config file
+     * For ./paygate run a development convenience only: in production the platform supervises
+     * (Kubernetes restarts pods, compose its services), not this launcher. A restarted Envoy starts from its config file
      * and the changes ./paygate edge kept in its runtime layer on disk ({@link KeptRuntime}); other
      * changes made through its admin API since are gone.
      */
