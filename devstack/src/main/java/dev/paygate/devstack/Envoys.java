@@ -3,6 +3,7 @@ package dev.paygate.devstack;
 import dev.paygate.devstack.credentials.DevCredentials;
 import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.EnvoyProcess;
+import dev.paygate.edge.Http;
 import dev.paygate.edge.Repository;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -31,15 +32,16 @@ final class Envoys implements AutoCloseable {
     }
 
     /**
-     * Starts one more Envoy on {@code edge} in front of {@code upstreams} (the stable replicas, then
-     * the canary ones) and waits until its health checks found them all. Every Envoy gets the kept
-     * runtime layer's directory, emptied ({@link KeptRuntime}): add them while the stack starts.
+     * Starts one more Envoy on {@code edge}, which reads the replicas of both service clusters from
+     * {@code endpoints} (the stack keeps them current), and waits until its health checks found
+     * {@code stable} and {@code canary} of them. Every Envoy gets the kept runtime layer's
+     * directory, emptied ({@link KeptRuntime}): add them while the stack starts.
      */
-    synchronized EnvoyProcess add(EdgePorts edge, List<InetSocketAddress> upstreams) {
+    synchronized EnvoyProcess add(EdgePorts edge, EndpointFiles endpoints, int stable, int canary) {
         int index = processes.size();
         EnvoyConfig config = LocalEdge.render(EnvoyConfig.load(repository.envoyYaml()), repository, credentials,
-                edge.port(), edge.adminPort(), edge.statsPort(), upstreams.subList(0, options.replicas()));
-        LocalEdge.canaryUpstreams(config, upstreams.subList(options.replicas(), upstreams.size()));
+                edge.port(), edge.adminPort(), edge.statsPort(), List.of());
+        LocalEdge.discoverFrom(config, endpoints);
         if (options.mutualTls()) {
             MutualTlsEdge.requireClientCertificates(config, credentials.caCertificate());
         }
@@ -48,8 +50,8 @@ final class Envoys implements AutoCloseable {
         EnvoyProcess envoy = start(index, edge);
         ports.add(edge);
         processes.add(envoy);
-        envoy.awaitHealthyHosts(EnvoyConfig.SERVICE_CLUSTER, options.replicas(), Duration.ofSeconds(30));
-        envoy.awaitHealthyHosts(EnvoyConfig.CANARY_CLUSTER, options.canaryReplicas(), Duration.ofSeconds(30));
+        envoy.awaitHealthyHosts(EnvoyConfig.SERVICE_CLUSTER, stable, Duration.ofSeconds(30));
+        envoy.awaitHealthyHosts(EnvoyConfig.CANARY_CLUSTER, canary, Duration.ofSeconds(30));
         return envoy;
     }
 
@@ -66,6 +68,24 @@ final class Envoys implements AutoCloseable {
                     System.err.println("restarting envoy " + (i + 1) + " failed, will try again: " + e.getMessage());
                 }
             }
+        }
+    }
+
+    /** Waits until every Envoy lists {@code host} in {@code cluster} as healthy: its health checks passed. */
+    void awaitHealthy(String cluster, InetSocketAddress host, Duration timeout) {
+        String healthy = cluster + "::" + host.getHostString() + ":" + host.getPort() + "::health_flags::healthy";
+        for (EnvoyProcess envoy : processes) {
+            Http.await(healthy + " on Envoy admin " + envoy.adminUrl(""), timeout,
+                    () -> envoy.admin("/clusters").lines().anyMatch(healthy::equals), null);
+        }
+    }
+
+    /** Waits until no Envoy lists {@code host} in {@code cluster} any more: it gets no new calls. */
+    void awaitGone(String cluster, InetSocketAddress host, Duration timeout) {
+        String listed = cluster + "::" + host.getHostString() + ":" + host.getPort() + "::";
+        for (EnvoyProcess envoy : processes) {
+            Http.await(host + " gone from " + cluster + " on Envoy admin " + envoy.adminUrl(""), timeout,
+                    () -> envoy.admin("/clusters").lines().noneMatch(line -> line.startsWith(listed)), null);
         }
     }
 

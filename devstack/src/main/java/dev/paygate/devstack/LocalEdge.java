@@ -10,6 +10,7 @@ import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.Repository;
 import dev.paygate.edge.openapi.EdgeDocs;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,7 +21,8 @@ import java.util.Map;
  * benchmark's floor and the policy checker's {@code envoy --mode validate}: the values whose
  * comment in envoy.yaml ends in "(launcher rewrites)". Loopback listeners on these ports, the
  * built descriptor set, strict-JSON program and docs, the local TLS certificate and JWKS, and
- * fixed replicas instead of the compose DNS name.
+ * fixed replicas instead of the compose DNS name; a stack's Envoys then read the replicas from
+ * watched files instead ({@link #discoverFrom}).
  */
 public final class LocalEdge {
 
@@ -84,6 +86,43 @@ public final class LocalEdge {
                 socketAddress(map(cast(endpoint), "endpoint")).put("port_value", port);
             }
         }
+    }
+
+    /**
+     * {@code cluster} learns its replicas from {@code file} ({@link EndpointFiles}) instead of DNS or
+     * fixed endpoints: EDS from a watched path, so replicas come and go without a new config or a
+     * restart. A host the file drops leaves at once, even while its health checks still pass
+     * ({@code ignore_health_on_host_removal}; by default Envoy keeps routing to a removed host that
+     * is still healthy), so the launcher can take it out of rotation before it stops it. For the
+     * stable and the canary cluster.
+     */
+    static EnvoyConfig discoverFrom(EnvoyConfig config, EndpointFiles endpoints) {
+        for (String cluster : List.of(EnvoyConfig.SERVICE_CLUSTER, EnvoyConfig.CANARY_CLUSTER)) {
+            discoverFromFile(config, cluster, endpoints.file(cluster));
+        }
+        // An xDS subscription, even one from a file, needs the node's id and cluster (envoy --mode
+        // validate refuses the config without them).
+        config.tree().putIfAbsent("node", Map.of("id", "paygate-edge-local", "cluster", "paygate-edge"));
+        return config;
+    }
+
+    /** One cluster from one file; {@link #discoverFrom} does both service clusters. */
+    static EnvoyConfig discoverFromFile(EnvoyConfig config, String cluster, Path file) {
+        Map<String, Object> discovered = config.cluster(cluster);
+        discovered.put("type", "EDS");
+        discovered.remove("dns_refresh_rate");
+        discovered.remove("dns_lookup_family");
+        discovered.remove("respect_dns_ttl");
+        discovered.remove("load_assignment");
+        Map<String, Object> watched = new LinkedHashMap<>();
+        watched.put("path", file.toAbsolutePath().toString());
+        watched.put("watched_directory", Map.of("path", file.toAbsolutePath().getParent().toString()));
+        Map<String, Object> source = new LinkedHashMap<>();
+        source.put("resource_api_version", "V3");
+        source.put("path_config_source", watched);
+        discovered.put("eds_cluster_config", Map.of("eds_config", source));
+        discovered.put("ignore_health_on_host_removal", true);
+        return config;
     }
 
     /** Replaces the DNS-discovered upstream with these fixed replicas. */

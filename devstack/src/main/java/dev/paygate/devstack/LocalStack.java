@@ -27,15 +27,22 @@ import picocli.CommandLine.Option;
  * {@code --edges N} (N >= 2) starts N Envoys in front of the same replicas under one budget
  * ({@link MultiEdgeStack}), on the ports {@link EdgePorts#numbered} gives.
  * On Java 25 the replicas use the service's AOT cache in .run/aot ({@link AotCache}).
+ * {@code ./paygate scale N} changes the number of stable replicas while it runs ({@link ScaleRequests}):
+ * Envoy reads them from watched files ({@link EndpointFiles}), no restart. Restarting a process
+ * that died ({@link Stack#supervise}) is a development convenience; production supervision is the
+ * platform's (Kubernetes, compose's restart policy).
  */
 @Command(name = "./paygate run", sortOptions = false, sortSynopsis = false, usageHelpWidth = 100,
         description = "Start Envoy (TLS on :8443, admin 127.0.0.1:9901) in front of the service (gRPC "
                 + "127.0.0.1:50051, metrics 127.0.0.1:8081) on an embedded PostgreSQL kept in .run/postgres, "
-                + "until Ctrl-C. A replica or Envoy that dies is started again.")
+                + "until Ctrl-C. ./paygate scale N changes the number of replicas while it runs. A replica or Envoy "
+                + "that dies is started again: a development convenience; in production the platform supervises "
+                + "(Kubernetes, compose's restart policy).")
 public final class LocalStack implements Callable<Integer> {
 
     @Option(names = "--replicas", paramLabel = "N", defaultValue = "1",
-            description = "Service replicas, on consecutive ports, sharing the database (default: ${DEFAULT-VALUE}).")
+            description = "Service replicas, on consecutive ports, sharing the database (default: ${DEFAULT-VALUE}); "
+                    + "./paygate scale N changes it while the stack runs.")
     private int replicas;
 
     @Option(names = "--canary", paramLabel = "N", defaultValue = "0",
@@ -105,10 +112,14 @@ public final class LocalStack implements Callable<Integer> {
         System.out.println("service replicas run on " + stack.serviceJava().executable()
                 + " (Java " + stack.serviceJava().release() + ", service/jvm.options + service/jvm-"
                 + stack.serviceJava().release() + ".options)");
+        // A development convenience: in production the platform restarts processes (Kubernetes,
+        // compose's restart policy), not this launcher.
         stack.supervise(java.time.Duration.ofSeconds(1));
+        ScaleRequests scaleRequests = ScaleRequests.serve(stack, options.workDir());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("\nstopping envoy and the service ...");
+            scaleRequests.close();
             if (multiEdge != null) {
                 multiEdge.close();
             } else {
@@ -174,6 +185,7 @@ public final class LocalStack implements Callable<Integer> {
                     .append("  PAYGATE_ENVOY_ADMIN_PORT names another's admin port (e.g. ").append(edges.get(1).adminPort())
                     .append(").\n");
         }
+        text.append("\nMore or fewer service replicas while it runs: ./paygate scale N (in another terminal).\n");
         text.append("\nCtrl-C stops everything.\n");
         System.out.println(text);
     }

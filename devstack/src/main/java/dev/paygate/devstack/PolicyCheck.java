@@ -83,7 +83,7 @@ public final class PolicyCheck implements Callable<Integer> {
 
     /**
      * {@code envoy --mode validate} on the config rendered with the launcher's rewrites (ports,
-     * descriptor set, a throwaway local CA and signing key, fixed replicas), so that the file Envoy
+     * descriptor set, a throwaway local CA and signing key, replicas from a watched file), so that the file Envoy
      * would really load is what is judged.
      */
     static java.util.Optional<Finding> validate(Repository repository, Path config) {
@@ -91,8 +91,11 @@ public final class PolicyCheck implements Callable<Integer> {
         Path rendered;
         try {
             Path dir = Files.createTempDirectory("paygate-check-");
-            rendered = LocalEdge.render(EnvoyConfig.load(config), repository, DevCredentials.ensure(dir),
-                            8443, 9901, 9902, List.of(new InetSocketAddress("127.0.0.1", 50051)))
+            EndpointFiles endpoints = new EndpointFiles(dir.resolve("endpoints"));
+            endpoints.publish(EnvoyConfig.SERVICE_CLUSTER, List.of(new InetSocketAddress("127.0.0.1", 50051)));
+            endpoints.publish(EnvoyConfig.CANARY_CLUSTER, List.of());
+            rendered = LocalEdge.discoverFrom(LocalEdge.render(EnvoyConfig.load(config), repository,
+                            DevCredentials.ensure(dir), 8443, 9901, 9902, List.of()), endpoints)
                     .writeTo(dir.resolve("envoy.local.yaml"));
         } catch (RuntimeException | java.io.IOException e) {
             return java.util.Optional.of(new Finding("envoy-validate", config.toString(),

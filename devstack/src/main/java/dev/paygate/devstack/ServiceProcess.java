@@ -79,6 +79,34 @@ public final class ServiceProcess implements AutoCloseable {
         return startToHealthy;
     }
 
+    /** Where its output goes. */
+    public Path log() {
+        return log;
+    }
+
+    /**
+     * Waits until its gRPC health service answers SERVING for the whole server (service ""), what
+     * Envoy's health check asks, on a plaintext loopback channel.
+     */
+    public void awaitServing(Duration timeout) {
+        io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort)
+                .usePlaintext().build();
+        try {
+            io.grpc.health.v1.HealthGrpc.HealthBlockingStub health = io.grpc.health.v1.HealthGrpc.newBlockingStub(channel);
+            Http.await("service on gRPC port " + grpcPort + " SERVING (log: " + log + ")", timeout, () -> {
+                try {
+                    return health.withDeadlineAfter(1, TimeUnit.SECONDS)
+                            .check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance()).getStatus()
+                            == io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING;
+                } catch (io.grpc.StatusRuntimeException notYet) {
+                    return false;
+                }
+            }, process);
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
     public int grpcPort() {
         return grpcPort;
     }

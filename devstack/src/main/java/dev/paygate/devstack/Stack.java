@@ -135,8 +135,11 @@ public final class Stack implements AutoCloseable {
     private Envoys envoys;
     private boolean closed;
     private String databaseUrl;
-    // The replica (index) that records the AOT cache's training run, or -1 for none.
-    private int trainingReplica = -1;
+    // The replica that records the AOT cache's training run, or null for none.
+    private ServiceProcess training;
+    // Where every Envoy reads the replicas from; the first `stable` replicas are the service cluster's.
+    private EndpointFiles endpoints;
+    private volatile int stable;
     // Found once: its name hashes the 40 MB jar.
     private java.util.Optional<AotCache> aotCache;
 
@@ -172,8 +175,11 @@ public final class Stack implements AutoCloseable {
                 options.keepDatabase());
         databaseUrl = postgres.jdbcUrl();
         for (int i = 0; i < options.replicas() + options.canaryReplicas(); i++) {
-            replicas.add(startReplica(i));
+            replicas.add(startReplica(i, i >= options.replicas()));
         }
+        stable = options.replicas();
+        endpoints = new EndpointFiles(options.workDir().resolve("endpoints"));
+        publishEndpoints();
         envoys = new Envoys(repository, options, credentials);
         addEdge(new EdgePorts(options.envoyPort(), options.adminPort(), options.statsPort()));
     }
@@ -182,19 +188,97 @@ public final class Stack implements AutoCloseable {
      * Starts one more Envoy on {@code ports}, rendered as the first one, in front of the same
      * replicas; the supervisor restarts it too. For a stack's start ({@link Envoys#add}).
      */
-    public EnvoyProcess addEdge(EdgePorts ports) {
-        return envoys.add(ports, replicas.stream().map(r -> new InetSocketAddress("127.0.0.1", r.grpcPort())).toList());
+    public synchronized EnvoyProcess addEdge(EdgePorts ports) {
+        return envoys.add(ports, endpoints, stable, replicas.size() - stable);
     }
 
-    private ServiceProcess startReplica(int index) {
-        int grpcPort = options.firstGrpcPort() == 0 ? FreePorts.next() : options.firstGrpcPort() + index;
-        int managementPort = options.firstManagementPort() == 0 ? FreePorts.next() : options.firstManagementPort() + index;
-        return startReplica(index, grpcPort, managementPort);
+    /** Writes the replicas every Envoy reads: the stable ones, then the canary ones. */
+    private void publishEndpoints() {
+        endpoints.publish(EnvoyConfig.SERVICE_CLUSTER, addresses(replicas.subList(0, stable)));
+        endpoints.publish(EnvoyConfig.CANARY_CLUSTER, addresses(replicas.subList(stable, replicas.size())));
     }
 
-    private ServiceProcess startReplica(int index, int grpcPort, int managementPort) {
+    private static List<InetSocketAddress> addresses(List<ServiceProcess> processes) {
+        return processes.stream().map(Stack::address).toList();
+    }
+
+    private static InetSocketAddress address(ServiceProcess replica) {
+        return new InetSocketAddress("127.0.0.1", replica.grpcPort());
+    }
+
+    /**
+     * Changes the number of stable replicas to {@code count} while the edge serves. A new replica
+     * joins only once it answers SERVING on gRPC health, and every Envoy has health-checked it
+     * before the next step; Envoy's slow start (envoy.yaml) then ramps its share up. A leaving
+     * replica (the newest) leaves every Envoy's rotation first, so it gets no new calls, and is
+     * stopped after: SIGTERM, on which it reports NOT_SERVING and lets in-flight calls finish.
+     */
+    public synchronized void scaleTo(int count) {
+        if (count < 1) {
+            throw new IllegalArgumentException("at least 1 replica, not " + count);
+        }
+        while (stable < count) {
+            ServiceProcess added = startReplica(freeSlot(), false);
+            replicas.add(stable, added);
+            added.awaitServing(java.time.Duration.ofSeconds(30));
+            stable++;
+            publishEndpoints();
+            envoys.awaitHealthy(EnvoyConfig.SERVICE_CLUSTER, address(added), java.time.Duration.ofSeconds(30));
+        }
+        while (stable > count) {
+            ServiceProcess leaving = replicas.get(stable - 1);
+            replicas.remove(stable - 1);
+            stable--;
+            publishEndpoints();
+            envoys.awaitGone(EnvoyConfig.SERVICE_CLUSTER, address(leaving), java.time.Duration.ofSeconds(30));
+            stop(leaving);
+        }
+    }
+
+    /** SIGTERM; the replica that trains the AOT cache gets the time to write it. */
+    private void stop(ServiceProcess replica) {
+        if (replica == training) {
+            // The JVM assembles the cache as it exits (13 s in one trial on 2 busy cores).
+            System.err.println("the replica on gRPC port " + replica.grpcPort() + " writes the AOT cache ...");
+            replica.stop(java.time.Duration.ofSeconds(180));
+            adoptAotCache();
+        } else {
+            replica.close();
+        }
+    }
+
+    /** The stable replicas' number (the canary ones come after them in {@link #replicas()}). */
+    public int stableReplicas() {
+        return stable;
+    }
+
+    /**
+     * The lowest slot no running replica holds. Replica slot {@code k} has the first ports plus
+     * {@code k} (unless ports are picked free) and logs to service-k.log.
+     */
+    private int freeSlot() {
+        java.util.Set<Path> used = new java.util.HashSet<>();
+        replicas.forEach(replica -> used.add(replica.log()));
+        int slot = 0;
+        while (used.contains(log(slot))) {
+            slot++;
+        }
+        return slot;
+    }
+
+    private Path log(int slot) {
+        return options.workDir().resolve("service-" + slot + ".log");
+    }
+
+    private ServiceProcess startReplica(int slot, boolean canary) {
+        int grpcPort = options.firstGrpcPort() == 0 ? FreePorts.next() : options.firstGrpcPort() + slot;
+        int managementPort = options.firstManagementPort() == 0 ? FreePorts.next() : options.firstManagementPort() + slot;
+        return startReplica(grpcPort, managementPort, canary, log(slot));
+    }
+
+    private ServiceProcess startReplica(int grpcPort, int managementPort, boolean canary, Path log) {
         Map<String, String> environment = new HashMap<>(options.serviceEnvironment());
-        if (index >= options.replicas()) {
+        if (canary) {
             environment.putAll(options.canaryEnvironment());
         }
         environment.put("PAYGATE_DB_URL", databaseUrl);
@@ -202,25 +286,28 @@ public final class Stack implements AutoCloseable {
         environment.putIfAbsent("PAYGATE_JWKS", credentials.signingKey().jwksFile().toAbsolutePath().toString());
         environment.put("PAYGATE_DB_USER", "postgres");
         environment.put("PAYGATE_DB_PASSWORD", "postgres");
-        Path log = options.workDir().resolve("service-" + index + ".log");
         if (options.serviceJvm() == ServiceJvm.PRODUCTION) {
             return ServiceProcess.start(serviceJava, repository.serviceJar(), grpcPort, managementPort, environment,
                     serviceJava.productionArguments(repository), log);
         }
         if (options.serviceJvm() == ServiceJvm.PRODUCTION_WITH_AOT_CACHE) {
             List<String> arguments = new ArrayList<>(serviceJava.productionArguments(repository));
-            aotCache().ifPresent(cache -> {
-                if (cache.ready()) {
-                    arguments.addAll(cache.useArguments());
-                } else if (trainingReplica < 0) {
-                    trainingReplica = index;
-                    arguments.addAll(cache.trainArguments());
-                    System.err.println("replica " + index + " records the AOT cache's training run; the cache is "
-                            + "written when it stops, and later starts use it (" + cache.file() + ")");
-                }
-            });
-            return ServiceProcess.start(serviceJava, repository.serviceJar(), grpcPort, managementPort, environment,
-                    arguments, log);
+            boolean trains = false;
+            java.util.Optional<AotCache> cache = aotCache();
+            if (cache.isPresent() && cache.get().ready()) {
+                arguments.addAll(cache.get().useArguments());
+            } else if (cache.isPresent() && training == null) {
+                trains = true;
+                arguments.addAll(cache.get().trainArguments());
+                System.err.println("the replica on gRPC port " + grpcPort + " records the AOT cache's training run; "
+                        + "the cache is written when it stops, and later starts use it (" + cache.get().file() + ")");
+            }
+            ServiceProcess started = ServiceProcess.start(serviceJava, repository.serviceJar(), grpcPort, managementPort,
+                    environment, arguments, log);
+            if (trains) {
+                training = started;
+            }
+            return started;
         }
         return ServiceProcess.start(serviceJava, repository.serviceJar(), grpcPort, managementPort, environment,
                 options.serviceHeap(), log);
@@ -236,14 +323,15 @@ public final class Stack implements AutoCloseable {
 
     /** After the training replica exited: the cache it wrote (if any) is the one later replicas use. */
     private void adoptAotCache() {
-        trainingReplica = -1;
+        training = null;
         aotCache().ifPresent(AotCache::adoptTraining);
     }
 
     /**
      * Restarts any replica, and any Envoy, whose process has exited, checking every {@code interval},
      * until {@link #close()}: what a process supervisor (systemd, compose's restart policy) does.
-     * For ./paygate run a development convenience. A restarted Envoy starts from its config file
+     * For ./paygate run a development convenience only: in production the platform supervises
+     * (Kubernetes restarts pods, compose its services), not this launcher. A restarted Envoy starts from its config file
      * and the changes ./paygate edge kept in its runtime layer on disk ({@link KeptRuntime}); other
      * changes made through its admin API since are gone.
      */
@@ -279,10 +367,10 @@ public final class Stack implements AutoCloseable {
     /** Starts a replica again after {@link ServiceProcess#kill()}, on the same ports. */
     public synchronized ServiceProcess restart(int index) {
         ServiceProcess old = replicas.get(index);
-        if (index == trainingReplica) {
+        if (old == training) {
             adoptAotCache();
         }
-        ServiceProcess started = startReplica(index, old.grpcPort(), old.managementPort());
+        ServiceProcess started = startReplica(old.grpcPort(), old.managementPort(), index >= stable, old.log());
         replicas.set(index, started);
         return started;
     }
@@ -347,16 +435,7 @@ public final class Stack implements AutoCloseable {
         if (envoys != null) {
             envoys.close();
         }
-        for (int i = 0; i < replicas.size(); i++) {
-            if (i == trainingReplica) {
-                // The JVM assembles the cache as it exits (13 s in one trial on 2 busy cores).
-                System.err.println("replica " + i + " writes the AOT cache ...");
-                replicas.get(i).stop(java.time.Duration.ofSeconds(180));
-                adoptAotCache();
-            } else {
-                replicas.get(i).close();
-            }
-        }
+        replicas.forEach(this::stop);
         if (postgres != null) {
             postgres.close();
         }

@@ -28,7 +28,7 @@ import picocli.CommandLine.Model.OptionSpec;
 class CommandLinesTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"token", "run", "check"})
+    @ValueSource(strings = {"token", "run", "check", "scale"})
     void paygateHelp_showsEveryOptionWithItsLabel_andNoOther(String name) throws IOException {
         CommandSpec spec = command(name).getCommandSpec();
         String synopsis = synopsis(name);
@@ -36,12 +36,23 @@ class CommandLinesTest {
         List<String> taken = spec.options().stream().filter(option -> !option.usageHelp())
                 .map(option -> "[" + option.longestName() + (option.arity().max() > 0 ? " " + option.paramLabel() : "") + "]")
                 .toList();
-        spec.positionalParameters().forEach(parameter -> assertThat(synopsis).contains("[" + parameter.paramLabel() + "]"));
+        spec.positionalParameters().forEach(parameter -> assertThat(synopsis).contains(
+                parameter.arity().min() > 0 ? " " + parameter.paramLabel() + " " : "[" + parameter.paramLabel() + "]"));
         taken.forEach(option -> assertThat(synopsis).contains(option));
         Matcher shown = Pattern.compile("--[a-z-]+").matcher(synopsis);
         while (shown.find()) {
             assertThat(spec.options().stream().map(OptionSpec::longestName)).as(synopsis).contains(shown.group());
         }
+    }
+
+    @Test
+    void scale_outOfRange_orNotANumber_isRefusedWithTheReason_beforeAskingTheLauncher() {
+        Run zero = run(command("scale"), "0");
+        assertThat(zero.exitCode()).isEqualTo(2);
+        assertThat(zero.err()).startsWith("N must be 1 to 16, not 0").contains("Usage: ./paygate scale");
+        assertThat(run(command("scale"), "17").err()).startsWith("N must be 1 to 16, not 17");
+        assertThat(run(command("scale"), "three").err()).startsWith("Invalid value for positional parameter at index 0 (N)");
+        assertThat(run(command("scale")).err()).startsWith("Missing required parameter: 'N'");
     }
 
     @Test
@@ -109,7 +120,7 @@ class CommandLinesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"token", "run", "check"})
+    @ValueSource(strings = {"token", "run", "check", "scale"})
     void help_printsTheUsage_andExitsZero(String name) {
         Run help = run(command(name), "--help");
 
@@ -122,6 +133,7 @@ class CommandLinesTest {
             case "token" -> new TokenCommand();
             case "run" -> new LocalStack();
             case "check" -> new PolicyCheck();
+            case "scale" -> new ScaleCommand();
             default -> throw new IllegalArgumentException(name);
         });
     }

@@ -61,6 +61,27 @@ class EnvoyConfigTest {
     }
 
     @Test
+    void localRendering_replicasFromWatchedFiles_passesEnvoyValidateAndTheRules() {
+        EndpointFiles endpoints = new EndpointFiles(workDir.resolve("endpoints"));
+        endpoints.publish(EnvoyConfig.SERVICE_CLUSTER,
+                List.of(new InetSocketAddress("127.0.0.1", 50051), new InetSocketAddress("127.0.0.1", 50052)));
+        endpoints.publish(EnvoyConfig.CANARY_CLUSTER, List.of());
+        EnvoyConfig local = LocalEdge.discoverFrom(LocalEdge.render(EnvoyConfig.load(REPOSITORY.envoyYaml()), REPOSITORY,
+                DevCredentials.ensure(workDir), 18080, 19901, 19902, List.of()), endpoints);
+        Path file = local.writeTo(workDir.resolve("envoy.local.yaml"));
+
+        assertThat(EnvoyProcess.validate(REPOSITORY.envoyBinary(), file)).contains("OK");
+        for (String name : List.of(EnvoyConfig.SERVICE_CLUSTER, EnvoyConfig.CANARY_CLUSTER)) {
+            Map<String, Object> cluster = local.cluster(name);
+            assertThat(cluster).containsEntry("type", "EDS").containsEntry("ignore_health_on_host_removal", true)
+                    .doesNotContainKey("load_assignment");
+            assertThat(cluster.get("eds_cluster_config").toString()).contains(endpoints.file(name).toString());
+        }
+        assertThat(dev.paygate.edge.policy.EdgeRules.check(EnvoyConfig.load(file),
+                dev.paygate.contract.Contract.load(REPOSITORY.descriptorSet()))).isEmpty();
+    }
+
+    @Test
     void testRendering_withHeaderDrivenFaults_passesEnvoyValidate() {
         EnvoyConfig faulty = HeaderDrivenFaults.add(LocalEdge.render(EnvoyConfig.load(REPOSITORY.envoyYaml()),
                 REPOSITORY, DevCredentials.ensure(workDir), 18080, 19901, 19902,

@@ -8,9 +8,7 @@ import dev.paygate.e2e.EndToEnd.RateLimits;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -108,7 +106,7 @@ class ReplicaLossIT {
                     servingAfterMillis, after, replays, ejections,
                     Upstreams.nonZeroClusterStats(edge, "retry|overflow|rq_timeout"), Upstreams.describe(edge));
 
-            assertEveryKeyHoldsExactlyOneAuthorization(load.accounts(), attempts);
+            ExactlyOnce.assertEveryKeyHoldsOnce(edge, load.accounts(), attempts);
             assertThat(down.goodput()).as("goodput while a replica is down >= %.0f%% of one replica alone (%.0f/s)",
                     100 * SURVIVOR_SHARE, alone.goodput()).isGreaterThanOrEqualTo(SURVIVOR_SHARE * alone.goodput());
             assertThat(outage.count(Status.Code.DEADLINE_EXCEEDED)).as("failures are refusals, not timeouts")
@@ -116,23 +114,6 @@ class ReplicaLossIT {
             assertThat(KeyedWriteLoad.percentileMillis(outageFailures, 95)).as("failures are fast").isLessThan(DEADLINE.toMillis() / 2);
             assertThat(ejections).as("no replica ejected for being busy").isZero();
             assertThat(servingAfterMillis).as("the restarted replica takes calls within seconds").isLessThan(10_000);
-        }
-    }
-
-    /** Every key was retried until it succeeded: one authorization per key, and the holds add up. */
-    private void assertEveryKeyHoldsExactlyOneAuthorization(List<String> accounts, List<KeyedWriteLoad.Attempt> attempts) {
-        Map<String, Long> keysPerAccount = attempts.stream().map(a -> a.account() + " " + a.key()).distinct()
-                .collect(Collectors.groupingBy(accountAndKey -> accountAndKey.split(" ")[0], Collectors.counting()));
-        assertThat(attempts.stream().filter(a -> a.code() == Status.Code.OK).map(KeyedWriteLoad.Attempt::key).distinct()
-                .count()).as("every key succeeded in the end").isEqualTo(keysPerAccount.values().stream()
-                .mapToLong(Long::longValue).sum());
-        for (String account : accounts) {
-            String id = account.substring("accounts/".length());
-            long keys = keysPerAccount.getOrDefault(account, 0L);
-            assertThat(edge.count("SELECT COUNT(*) FROM authorizations WHERE account_id = '" + id + "'"))
-                    .as("authorizations of %s = its keys", account).isEqualTo(keys);
-            assertThat(edge.count("SELECT CAST(held AS BIGINT) FROM accounts WHERE id = '" + id + "'"))
-                    .as("held on %s = 1 EUR per key", account).isEqualTo(keys);
         }
     }
 }
