@@ -21,7 +21,7 @@ import java.util.Optional;
  * payment is declined and why, what a capture or a void does, and the state a reader sees now.
  * No SQL and no clock here; {@code AuthorizationRulesPropertiesTest} checks them on generated cases.
  *
- * <p>A capture or void repeated without an idempotency key (its first answer lost) is recognised
+ * <p>A final capture or void repeated without an idempotency key (its first answer lost) is recognised
  * where the repeat can mean only what already happened, and answered with the authorization as it
  * is: a void of a VOIDED authorization, and a full capture (no amount, or the whole amount) of one
  * whose whole amount was captured. Anything else on an authorization that is no longer APPROVED,
@@ -30,19 +30,12 @@ import java.util.Optional;
 final class AuthorizationRules {
 
     /**
-     * What a capture or void does: the authorization's new state and captured amount (null for a
-     * void), and what the account's held and captured balances change by.
+     * What a capture or void does: the event that records it, the authorization's new state and
+     * captured amount (null: nothing captured), and what the account's held and captured balances
+     * change by.
      */
-    record Transition(State state, BigDecimal capturedAmount, BigDecimal heldDelta, BigDecimal capturedDelta) {
-
-        /** The event that records it. */
-        AuthorizationEvent.Type event() {
-            return switch (state) {
-                case CAPTURED -> AuthorizationEvent.Type.CAPTURED;
-                case VOIDED -> AuthorizationEvent.Type.VOIDED;
-                default -> throw new IllegalStateException("no transition leads to " + state);
-            };
-        }
+    record Transition(AuthorizationEvent.Type event, State state, BigDecimal capturedAmount, BigDecimal heldDelta,
+                      BigDecimal capturedDelta) {
     }
 
     /** The risk rules' verdict, asked for only when the cheaper checks pass (it may read the database). */
@@ -78,14 +71,19 @@ final class AuthorizationRules {
     }
 
     /**
-     * Captures {@code current}: the whole amount, or {@code amount} of it. The whole hold is
-     * released and only the captured part moves to captured. Empty when this is a repeat of a full
+     * Captures {@code amount} of {@code current} (empty: all it has not captured yet) and moves it
+     * from held to captured. A final capture (asked for, or one that reaches the authorized amount)
+     * makes it CAPTURED and releases the rest of its hold; any other leaves it APPROVED, holding
+     * what is still uncaptured. So the parts never add up to more than the authorized amount, and
+     * held + captured for the authorization never grows. Empty when this is a repeat of a full
      * capture that happened: the whole amount is captured, and the request asks for the whole amount.
      *
-     * @throws ApiException FAILED_PRECONDITION unless APPROVED and unexpired at {@code now};
-     *                      INVALID_ARGUMENT for another currency or more than was authorized
+     * @throws ApiException FAILED_PRECONDITION unless APPROVED and unexpired at {@code now}, or for
+     *                      more than the uncaptured remainder; INVALID_ARGUMENT for another
+     *                      currency or more than was authorized
      */
-    static Optional<Transition> capture(Authorization current, Optional<Money> amount, Instant now) {
+    static Optional<Transition> capture(Authorization current, Optional<Money> amount, boolean finalCapture,
+                                        Instant now) {
         BigDecimal authorized = Moneys.amount(current.getAmount());
         boolean whole = amount.isEmpty() || (amount.get().getCurrencyCode().equals(current.getAmount().getCurrencyCode())
                 && Moneys.amount(amount.get()).compareTo(authorized) == 0);
@@ -94,24 +92,41 @@ final class AuthorizationRules {
             return Optional.empty();
         }
         requireApproved(current, now, "captured");
-        BigDecimal captured = authorized;
+        BigDecimal before = capturedSoFar(current);
+        BigDecimal remainder = authorized.subtract(before);
+        BigDecimal part = remainder;
         if (amount.isPresent()) {
             if (!amount.get().getCurrencyCode().equals(current.getAmount().getCurrencyCode())) {
                 throw ApiException.invalidField("amount.currency_code",
                         "must be the authorization's currency " + current.getAmount().getCurrencyCode());
             }
-            captured = Moneys.amount(amount.get());
-            if (captured.compareTo(authorized) > 0) {
-                throw ApiException.invalidField("amount", "must not exceed the authorized amount "
-                        + authorized.stripTrailingZeros().toPlainString());
+            part = Moneys.amount(amount.get());
+            if (part.compareTo(authorized) > 0) {
+                throw ApiException.invalidField("amount", "must not exceed the authorized amount " + plain(authorized));
+            }
+            if (part.compareTo(remainder) > 0) {
+                String currency = current.getAmount().getCurrencyCode();
+                throw ApiException.failedPrecondition(ErrorReason.AUTHORIZATION_REMAINDER_EXCEEDED,
+                        current.getName() + " has " + plain(remainder) + " " + currency + " left to capture ("
+                                + plain(before) + " of " + plain(authorized) + " captured); " + plain(part)
+                                + " is more",
+                        Map.of("state", State.APPROVED.name(), "captured_amount", plain(before),
+                                "remaining_amount", plain(remainder), "currency_code", currency));
             }
         }
-        return Optional.of(new Transition(State.CAPTURED, captured, authorized.negate(), captured));
+        BigDecimal after = before.add(part);
+        if (finalCapture || after.compareTo(authorized) == 0) {
+            return Optional.of(new Transition(AuthorizationEvent.Type.CAPTURED, State.CAPTURED, after,
+                    remainder.negate(), part));
+        }
+        return Optional.of(new Transition(AuthorizationEvent.Type.CAPTURED, State.APPROVED, after, part.negate(),
+                part));
     }
 
     /**
-     * Voids {@code current}, releasing its whole hold. Empty when it is already VOIDED: a void
-     * says nothing but which authorization, so a repeat can only mean the void that happened.
+     * Voids {@code current}, releasing what it still holds (all but what was captured of it).
+     * Empty when it is already VOIDED: a void says nothing but which authorization, so a repeat
+     * can only mean the void that happened.
      *
      * @throws ApiException FAILED_PRECONDITION unless APPROVED (or VOIDED) and unexpired at {@code now}
      */
@@ -120,8 +135,22 @@ final class AuthorizationRules {
             return Optional.empty();
         }
         requireApproved(current, now, "voided");
-        return Optional.of(new Transition(State.VOIDED, null, Moneys.amount(current.getAmount()).negate(),
-                BigDecimal.ZERO));
+        return Optional.of(new Transition(AuthorizationEvent.Type.VOIDED, State.VOIDED,
+                current.hasCapturedAmount() ? Moneys.amount(current.getCapturedAmount()) : null,
+                held(current).negate(), BigDecimal.ZERO));
+    }
+
+    /** What an APPROVED authorization holds: its amount less what was captured of it so far. */
+    static BigDecimal held(Authorization current) {
+        return Moneys.amount(current.getAmount()).subtract(capturedSoFar(current));
+    }
+
+    private static BigDecimal capturedSoFar(Authorization current) {
+        return current.hasCapturedAmount() ? Moneys.amount(current.getCapturedAmount()) : BigDecimal.ZERO;
+    }
+
+    private static String plain(BigDecimal amount) {
+        return amount.stripTrailingZeros().toPlainString();
     }
 
     /**
@@ -142,7 +171,7 @@ final class AuthorizationRules {
             String currency = current.getCapturedAmount().getCurrencyCode();
             throw ApiException.failedPrecondition(ErrorReason.AUTHORIZATION_NOT_APPROVED,
                     current.getName() + " is CAPTURED (" + captured + " " + currency + " of "
-                            + Moneys.amount(current.getAmount()).stripTrailingZeros().toPlainString()
+                            + plain(Moneys.amount(current.getAmount()))
                             + "); a capture happens once, and only a repeat of a full capture is answered as done;"
                             + " it can no longer be " + verb,
                     Map.of("state", State.CAPTURED.name(), "captured_amount", captured, "currency_code", currency));

@@ -69,16 +69,21 @@ class AuthorizationStore {
         });
     }
 
-    /** Moves an APPROVED authorization to {@code state}; fails if it is no longer APPROVED. */
-    void leaveApproved(Tx tx, Authorization current, State state, BigDecimal capturedAmount, OffsetDateTime now)
+    /**
+     * Sets an APPROVED authorization's state and captured amount; fails if it is no longer APPROVED
+     * or its captured amount is no longer the one {@code current} was read with (a lost update).
+     */
+    void update(Tx tx, Authorization current, State state, BigDecimal capturedAmount, OffsetDateTime now)
             throws SQLException {
-        tx.with("UPDATE authorizations SET state = ?, captured_amount = ?, update_time = ? WHERE id = ? AND state = ?",
-                statement -> {
+        tx.with("UPDATE authorizations SET state = ?, captured_amount = ?, update_time = ?"
+                + " WHERE id = ? AND state = ? AND COALESCE(captured_amount, 0) = ?", statement -> {
                     statement.setString(1, state.name());
                     statement.setBigDecimal(2, capturedAmount);
                     statement.setObject(3, now);
                     statement.setString(4, ResourceNames.authorizationId(current.getName()));
                     statement.setString(5, State.APPROVED.name());
+                    statement.setBigDecimal(6, current.hasCapturedAmount()
+                            ? Moneys.amount(current.getCapturedAmount()) : BigDecimal.ZERO);
                     if (statement.executeUpdate() != 1) {
                         throw new IllegalStateException("authorization changed outside the account lock: " + current.getName());
                     }
@@ -86,9 +91,9 @@ class AuthorizationStore {
                 });
     }
 
-    /** The account's APPROVED holds that are due to expire, in expire_time order. */
+    /** The account's APPROVED holds that are due to expire, with what each still holds, in expire_time order. */
     List<BalanceLedger.DueHold> dueHolds(Tx tx, String accountId, OffsetDateTime now) throws SQLException {
-        return tx.with("SELECT id, amount, currency_code FROM authorizations"
+        return tx.with("SELECT id, amount - COALESCE(captured_amount, 0), currency_code FROM authorizations"
                 + " WHERE account_id = ? AND state = ? AND expire_time <= ? ORDER BY expire_time, id", statement -> {
             statement.setString(1, accountId);
             statement.setString(2, State.APPROVED.name());

@@ -40,8 +40,9 @@ import java.util.function.Function;
  * transaction under the account row lock, in which these invariants hold:
  * <ul>
  *   <li>an approval never makes held + captured exceed the credit limit ({@link AuthorizationRules#decline});</li>
- *   <li>only APPROVED authorizations hold credit, and each leaves APPROVED exactly once
- *       (capture, void or expiry), releasing exactly its amount ({@link AuthorizationRules});</li>
+ *   <li>only APPROVED authorizations hold credit, each its amount less what was captured of it in
+ *       parts; each leaves APPROVED exactly once (final capture, void or expiry), releasing exactly
+ *       what it still holds ({@link AuthorizationRules});</li>
  *   <li>every change of held or captured, and every decline, is recorded by one event in the same
  *       transaction ({@link BalanceLedger}); a refused call, a replay or a rollback records none;</li>
  *   <li>a keyed mutation is processed once: retries get the stored first response;</li>
@@ -135,9 +136,15 @@ public class Authorizations {
         if (request.hasAmount()) {
             Moneys.requirePayable(request.getAmount(), "amount");
         }
+        boolean finalCapture = !request.hasFinalCapture() || request.getFinalCapture();
+        if (!finalCapture && key.isEmpty()) {
+            throw ApiException.invalidField("request_id", "is required when final_capture is false (or send an"
+                    + " idempotency-key): a repeat of a capture that keeps the authorization open cannot be told"
+                    + " from a second capture without one");
+        }
         Optional<Money> amount = request.hasAmount() ? Optional.of(request.getAmount()) : Optional.empty();
         Outcome<Authorization> outcome = mutate(request.getName(), key, owner, CAPTURE, request,
-                current -> AuthorizationRules.capture(current, amount, clock.instant()));
+                current -> AuthorizationRules.capture(current, amount, finalCapture, clock.instant()));
         idempotency.countCommitted(CAPTURE, outcome);
         metrics.captured(outcome);
         return outcome;
@@ -170,7 +177,7 @@ public class Authorizations {
                 }
                 AuthorizationRules.Transition transition = decided.get();
                 OffsetDateTime now = DbTime.now(clock);
-                store.leaveApproved(tx, current, transition.state(), transition.capturedAmount(), now);
+                store.update(tx, current, transition.state(), transition.capturedAmount(), now);
                 ledger.record(tx, accountId, transition.event(), ResourceNames.authorizationId(name),
                         account.getCurrencyCode(), transition.heldDelta(), transition.capturedDelta(),
                         EventSource.call(owner), now);

@@ -20,6 +20,8 @@ public enum ErrorReason {
     AUTHORIZATION_NOT_APPROVED,
     /** Capture or void of an authorization whose hold has expired (released yet or not). */
     AUTHORIZATION_EXPIRED,
+    /** A capture of more than the authorization's uncaptured remainder (parts captured before count). */
+    AUTHORIZATION_REMAINDER_EXCEEDED,
     /** An idempotency key was reused with a different request. */
     IDEMPOTENCY_KEY_REUSED,
     /** Two concurrent transactions collided; the request was not processed. */
