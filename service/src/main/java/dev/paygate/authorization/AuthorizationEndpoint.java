@@ -14,6 +14,7 @@ import dev.paygate.v1.ListAuthorizationEventsRequest;
 import dev.paygate.v1.ListAuthorizationEventsResponse;
 import dev.paygate.v1.ListAuthorizationsRequest;
 import dev.paygate.v1.ListAuthorizationsResponse;
+import dev.paygate.v1.ReverseAuthorizationRequest;
 import dev.paygate.v1.VoidAuthorizationRequest;
 import io.grpc.BindableService;
 import io.grpc.ServerServiceDefinition;
@@ -64,6 +65,11 @@ public class AuthorizationEndpoint implements AuthorizationServiceGrpc.AsyncServ
     @Override
     public void voidAuthorization(VoidAuthorizationRequest request, StreamObserver<Authorization> observer) {
         UnaryCalls.respondToMutation(observer, () -> authorizations.voidAuthorization(request, key(request.getRequestId()), owner()));
+    }
+
+    @Override
+    public void reverseAuthorization(ReverseAuthorizationRequest request, StreamObserver<Authorization> observer) {
+        UnaryCalls.respondToMutation(observer, () -> authorizations.reverse(request, key(request.getRequestId()), owner()));
     }
 
     @Override

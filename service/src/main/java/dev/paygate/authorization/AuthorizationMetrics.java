@@ -36,6 +36,13 @@ class AuthorizationMetrics {
         }
     }
 
+    /** {@code paygate_authorizations_reversed_total}: reversals of part of a hold or all of it. */
+    void reversed(Outcome<Authorization> outcome) {
+        if (!outcome.replayed()) {
+            meters.counter("paygate.authorizations.reversed").increment();
+        }
+    }
+
     /** {@code paygate_holds_expired_total}: holds released past their expire_time. */
     void expired(int released) {
         if (released > 0) {

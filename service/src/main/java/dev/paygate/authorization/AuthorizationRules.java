@@ -18,7 +18,7 @@ import java.util.Optional;
 
 /**
  * The lifecycle of an authorization as pure functions of what is stored and the time: whether a
- * payment is declined and why, what a capture or a void does, and the state a reader sees now.
+ * payment is declined and why, what a capture or a reversal (a void included) does, and the state a reader sees now.
  * No SQL and no clock here; {@code AuthorizationRulesPropertiesTest} checks them on generated cases.
  *
  * <p>A final capture or void repeated without an idempotency key (its first answer lost) is recognised
@@ -30,12 +30,12 @@ import java.util.Optional;
 final class AuthorizationRules {
 
     /**
-     * What a capture or void does: the event that records it, the authorization's new state and
-     * captured amount (null: nothing captured), and what the account's held and captured balances
-     * change by.
+     * What a capture or reversal does: the event that records it, the authorization's new state,
+     * amount and captured amount (null: nothing captured), and what the account's held and
+     * captured balances change by.
      */
-    record Transition(AuthorizationEvent.Type event, State state, BigDecimal capturedAmount, BigDecimal heldDelta,
-                      BigDecimal capturedDelta) {
+    record Transition(AuthorizationEvent.Type event, State state, BigDecimal amount, BigDecimal capturedAmount,
+                      BigDecimal heldDelta, BigDecimal capturedDelta) {
     }
 
     /** The risk rules' verdict, asked for only when the cheaper checks pass (it may read the database). */
@@ -104,40 +104,71 @@ final class AuthorizationRules {
             if (part.compareTo(authorized) > 0) {
                 throw ApiException.invalidField("amount", "must not exceed the authorized amount " + plain(authorized));
             }
-            if (part.compareTo(remainder) > 0) {
-                String currency = current.getAmount().getCurrencyCode();
-                throw ApiException.failedPrecondition(ErrorReason.AUTHORIZATION_REMAINDER_EXCEEDED,
-                        current.getName() + " has " + plain(remainder) + " " + currency + " left to capture ("
-                                + plain(before) + " of " + plain(authorized) + " captured); " + plain(part)
-                                + " is more",
-                        Map.of("state", State.APPROVED.name(), "captured_amount", plain(before),
-                                "remaining_amount", plain(remainder), "currency_code", currency));
-            }
+            requireWithinRemainder(current, part, "capture");
         }
         BigDecimal after = before.add(part);
         if (finalCapture || after.compareTo(authorized) == 0) {
-            return Optional.of(new Transition(AuthorizationEvent.Type.CAPTURED, State.CAPTURED, after,
+            return Optional.of(new Transition(AuthorizationEvent.Type.CAPTURED, State.CAPTURED, authorized, after,
                     remainder.negate(), part));
         }
-        return Optional.of(new Transition(AuthorizationEvent.Type.CAPTURED, State.APPROVED, after, part.negate(),
-                part));
+        return Optional.of(new Transition(AuthorizationEvent.Type.CAPTURED, State.APPROVED, authorized, after,
+                part.negate(), part));
     }
 
     /**
-     * Voids {@code current}, releasing what it still holds (all but what was captured of it).
-     * Empty when it is already VOIDED: a void says nothing but which authorization, so a repeat
-     * can only mean the void that happened.
+     * Reverses {@code amount} of what {@code current} still holds (empty: all of it). All of it
+     * voids the authorization, releasing the whole remainder; a part lowers its amount by that
+     * much and leaves it APPROVED. Empty when it is already VOIDED and the request is for all:
+     * a void says nothing but which authorization, so a repeat can only mean the void that
+     * happened.
      *
-     * @throws ApiException FAILED_PRECONDITION unless APPROVED (or VOIDED) and unexpired at {@code now}
+     * @param keyed whether the call has an idempotency key: a partial reversal needs one, as its
+     *              repeat without one could not be told from a second reversal
+     * @throws ApiException FAILED_PRECONDITION unless APPROVED (or VOIDED) and unexpired at
+     *                      {@code now}, or for more than the remainder; INVALID_ARGUMENT for
+     *                      another currency, or a part without a key
      */
-    static Optional<Transition> voidHold(Authorization current, Instant now) {
-        if (current.getState() == State.VOIDED) {
+    static Optional<Transition> reverse(Authorization current, Optional<Money> amount, boolean keyed, Instant now) {
+        if (amount.isEmpty() && current.getState() == State.VOIDED) {
             return Optional.empty();
         }
-        requireApproved(current, now, "voided");
-        return Optional.of(new Transition(AuthorizationEvent.Type.VOIDED, State.VOIDED,
-                current.hasCapturedAmount() ? Moneys.amount(current.getCapturedAmount()) : null,
-                held(current).negate(), BigDecimal.ZERO));
+        requireApproved(current, now, amount.isEmpty() ? "voided" : "reversed");
+        BigDecimal authorized = Moneys.amount(current.getAmount());
+        BigDecimal remainder = held(current);
+        BigDecimal capturedAmount = current.hasCapturedAmount() ? capturedSoFar(current) : null;
+        if (amount.isPresent()) {
+            if (!amount.get().getCurrencyCode().equals(current.getAmount().getCurrencyCode())) {
+                throw ApiException.invalidField("amount.currency_code",
+                        "must be the authorization's currency " + current.getAmount().getCurrencyCode());
+            }
+            BigDecimal part = Moneys.amount(amount.get());
+            requireWithinRemainder(current, part, "reverse");
+            if (part.compareTo(remainder) < 0) {
+                if (!keyed) {
+                    throw ApiException.invalidField("request_id", "is required to reverse part of the remainder"
+                            + " (or send an idempotency-key): a repeat without one cannot be told from a second reversal");
+                }
+                return Optional.of(new Transition(AuthorizationEvent.Type.REVERSED, State.APPROVED,
+                        authorized.subtract(part), capturedAmount, part.negate(), BigDecimal.ZERO));
+            }
+        }
+        return Optional.of(new Transition(AuthorizationEvent.Type.VOIDED, State.VOIDED, authorized, capturedAmount,
+                remainder.negate(), BigDecimal.ZERO));
+    }
+
+    /** Refuses {@code part} when it is more than what {@code current} still holds, saying what it holds. */
+    private static void requireWithinRemainder(Authorization current, BigDecimal part, String verb) {
+        BigDecimal remainder = held(current);
+        if (part.compareTo(remainder) > 0) {
+            String currency = current.getAmount().getCurrencyCode();
+            BigDecimal captured = capturedSoFar(current);
+            throw ApiException.failedPrecondition(ErrorReason.AUTHORIZATION_REMAINDER_EXCEEDED,
+                    current.getName() + " has " + plain(remainder) + " " + currency + " not captured yet ("
+                            + plain(captured) + " of " + plain(Moneys.amount(current.getAmount()))
+                            + " captured); cannot " + verb + " " + plain(part),
+                    Map.of("state", State.APPROVED.name(), "captured_amount", plain(captured),
+                            "remaining_amount", plain(remainder), "currency_code", currency));
+        }
     }
 
     /** What an APPROVED authorization holds: its amount less what was captured of it so far. */

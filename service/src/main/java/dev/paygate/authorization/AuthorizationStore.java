@@ -70,19 +70,21 @@ class AuthorizationStore {
     }
 
     /**
-     * Sets an APPROVED authorization's state and captured amount; fails if it is no longer APPROVED
-     * or its captured amount is no longer the one {@code current} was read with (a lost update).
+     * Sets an APPROVED authorization's state, amount and captured amount; fails if it is no longer
+     * APPROVED or its amounts are no longer the ones {@code current} was read with (a lost update).
      */
-    void update(Tx tx, Authorization current, State state, BigDecimal capturedAmount, OffsetDateTime now)
-            throws SQLException {
-        tx.with("UPDATE authorizations SET state = ?, captured_amount = ?, update_time = ?"
-                + " WHERE id = ? AND state = ? AND COALESCE(captured_amount, 0) = ?", statement -> {
+    void update(Tx tx, Authorization current, State state, BigDecimal amount, BigDecimal capturedAmount,
+                OffsetDateTime now) throws SQLException {
+        tx.with("UPDATE authorizations SET state = ?, amount = ?, captured_amount = ?, update_time = ?"
+                + " WHERE id = ? AND state = ? AND amount = ? AND COALESCE(captured_amount, 0) = ?", statement -> {
                     statement.setString(1, state.name());
-                    statement.setBigDecimal(2, capturedAmount);
-                    statement.setObject(3, now);
-                    statement.setString(4, ResourceNames.authorizationId(current.getName()));
-                    statement.setString(5, State.APPROVED.name());
-                    statement.setBigDecimal(6, current.hasCapturedAmount()
+                    statement.setBigDecimal(2, amount);
+                    statement.setBigDecimal(3, capturedAmount);
+                    statement.setObject(4, now);
+                    statement.setString(5, ResourceNames.authorizationId(current.getName()));
+                    statement.setString(6, State.APPROVED.name());
+                    statement.setBigDecimal(7, Moneys.amount(current.getAmount()));
+                    statement.setBigDecimal(8, current.hasCapturedAmount()
                             ? Moneys.amount(current.getCapturedAmount()) : BigDecimal.ZERO);
                     if (statement.executeUpdate() != 1) {
                         throw new IllegalStateException("authorization changed outside the account lock: " + current.getName());

@@ -22,6 +22,7 @@ import dev.paygate.v1.CaptureAuthorizationRequest;
 import dev.paygate.v1.CreateAuthorizationRequest;
 import dev.paygate.v1.ListAuthorizationsRequest;
 import dev.paygate.v1.ListAuthorizationsResponse;
+import dev.paygate.v1.ReverseAuthorizationRequest;
 import dev.paygate.v1.VoidAuthorizationRequest;
 import jakarta.inject.Singleton;
 import java.math.BigDecimal;
@@ -35,14 +36,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
- * Authorizes, captures and voids payments for the owner of the account ({@code owner} is the
+ * Authorizes, captures, reverses and voids payments for the owner of the account ({@code owner} is the
  * verified caller's subject; {@link Accounts} refuses anyone else). Each use case is one
  * transaction under the account row lock, in which these invariants hold:
  * <ul>
  *   <li>an approval never makes held + captured exceed the credit limit ({@link AuthorizationRules#decline});</li>
  *   <li>only APPROVED authorizations hold credit, each its amount less what was captured of it in
- *       parts; each leaves APPROVED exactly once (final capture, void or expiry), releasing exactly
- *       what it still holds ({@link AuthorizationRules});</li>
+ *       parts; a partial reversal lowers its amount and releases that much; each leaves APPROVED
+ *       exactly once (final capture, void or expiry), releasing exactly what it still holds
+ *       ({@link AuthorizationRules});</li>
  *   <li>every change of held or captured, and every decline, is recorded by one event in the same
  *       transaction ({@link BalanceLedger}); a refused call, a replay or a rollback records none;</li>
  *   <li>a keyed mutation is processed once: retries get the stored first response;</li>
@@ -56,6 +58,7 @@ public class Authorizations {
     private static final String CREATE = "CreateAuthorization";
     private static final String CAPTURE = "CaptureAuthorization";
     private static final String VOID = "VoidAuthorization";
+    private static final String REVERSE = "ReverseAuthorization";
 
     private final Database database;
     private final Accounts accounts;
@@ -152,9 +155,22 @@ public class Authorizations {
 
     public Outcome<Authorization> voidAuthorization(VoidAuthorizationRequest request, String key, String owner) {
         Outcome<Authorization> outcome = mutate(request.getName(), key, owner, VOID, request,
-                current -> AuthorizationRules.voidHold(current, clock.instant()));
+                current -> AuthorizationRules.reverse(current, Optional.empty(), !key.isEmpty(), clock.instant()));
         idempotency.countCommitted(VOID, outcome);
         metrics.voided(outcome);
+        return outcome;
+    }
+
+    /** Releases part or all of what an authorization still holds; all of it is a void. */
+    public Outcome<Authorization> reverse(ReverseAuthorizationRequest request, String key, String owner) {
+        if (request.hasAmount()) {
+            Moneys.requirePayable(request.getAmount(), "amount");
+        }
+        Optional<Money> amount = request.hasAmount() ? Optional.of(request.getAmount()) : Optional.empty();
+        Outcome<Authorization> outcome = mutate(request.getName(), key, owner, REVERSE, request,
+                current -> AuthorizationRules.reverse(current, amount, !key.isEmpty(), clock.instant()));
+        idempotency.countCommitted(REVERSE, outcome);
+        metrics.reversed(outcome);
         return outcome;
     }
 
@@ -177,11 +193,12 @@ public class Authorizations {
                 }
                 AuthorizationRules.Transition transition = decided.get();
                 OffsetDateTime now = DbTime.now(clock);
-                store.update(tx, current, transition.state(), transition.capturedAmount(), now);
+                store.update(tx, current, transition.state(), transition.amount(), transition.capturedAmount(), now);
                 ledger.record(tx, accountId, transition.event(), ResourceNames.authorizationId(name),
                         account.getCurrencyCode(), transition.heldDelta(), transition.capturedDelta(),
                         EventSource.call(owner), now);
                 Authorization.Builder updated = current.toBuilder().setState(transition.state())
+                        .setAmount(Moneys.money(transition.amount(), current.getAmount().getCurrencyCode()))
                         .setUpdateTime(DbTime.timestamp(now));
                 if (transition.capturedAmount() != null) {
                     updated.setCapturedAmount(Moneys.money(transition.capturedAmount(),

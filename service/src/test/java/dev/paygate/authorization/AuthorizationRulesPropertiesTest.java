@@ -101,8 +101,8 @@ class AuthorizationRulesPropertiesTest {
 
     @Property
     void void_releasesExactlyTheHold(@ForAll @LongRange(min = 1, max = MAX_CENTS) long authorized) {
-        AuthorizationRules.Transition voided = AuthorizationRules.voidHold(
-                stored(State.APPROVED, authorized, NOW.plusSeconds(60)), NOW).orElseThrow();
+        AuthorizationRules.Transition voided = AuthorizationRules.reverse(
+                stored(State.APPROVED, authorized, NOW.plusSeconds(60)), Optional.empty(), false, NOW).orElseThrow();
 
         assertThat(voided.state()).isEqualTo(State.VOIDED);
         assertThat(voided.heldDelta()).isEqualByComparingTo(cents(authorized).negate());
@@ -131,7 +131,7 @@ class AuthorizationRulesPropertiesTest {
             assertThat(e.reason()).isEqualTo(ErrorReason.AUTHORIZATION_NOT_APPROVED);
             assertThat(e.metadata()).containsEntry("state", "VOIDED");
         } else {
-            assertThat(AuthorizationRules.voidHold(voided, NOW)).isEmpty();
+            assertThat(AuthorizationRules.reverse(voided, Optional.empty(), false, NOW)).isEmpty();
         }
     }
 
@@ -166,7 +166,7 @@ class AuthorizationRulesPropertiesTest {
         if (capture) {
             AuthorizationRules.capture(authorization, amount, true, NOW);
         } else {
-            AuthorizationRules.voidHold(authorization, NOW);
+            AuthorizationRules.reverse(authorization, Optional.empty(), false, NOW);
         }
     }
 
