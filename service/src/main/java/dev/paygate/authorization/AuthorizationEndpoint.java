@@ -5,6 +5,8 @@ import dev.paygate.grpc.CallMetadata;
 import dev.paygate.grpc.RequestGate;
 import dev.paygate.grpc.UnaryCalls;
 import dev.paygate.idempotency.IdempotencyKey;
+import dev.paygate.v1.AdjustAuthorizationRequest;
+import dev.paygate.v1.AdjustAuthorizationResponse;
 import dev.paygate.v1.Authorization;
 import dev.paygate.v1.AuthorizationServiceGrpc;
 import dev.paygate.v1.CaptureAuthorizationRequest;
@@ -70,6 +72,12 @@ public class AuthorizationEndpoint implements AuthorizationServiceGrpc.AsyncServ
     @Override
     public void reverseAuthorization(ReverseAuthorizationRequest request, StreamObserver<Authorization> observer) {
         UnaryCalls.respondToMutation(observer, () -> authorizations.reverse(request, key(request.getRequestId()), owner()));
+    }
+
+    @Override
+    public void adjustAuthorization(AdjustAuthorizationRequest request,
+                                    StreamObserver<AdjustAuthorizationResponse> observer) {
+        UnaryCalls.respondToMutation(observer, () -> authorizations.adjust(request, key(request.getRequestId()), owner()));
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.paygate.authorization;
 
 import dev.paygate.idempotency.Outcome;
+import dev.paygate.v1.AdjustAuthorizationResponse;
 import dev.paygate.v1.Authorization;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Singleton;
@@ -33,6 +34,14 @@ class AuthorizationMetrics {
     void voided(Outcome<Authorization> outcome) {
         if (!outcome.replayed()) {
             meters.counter("paygate.authorizations.voided").increment();
+        }
+    }
+
+    /** {@code paygate_authorizations_adjusted_total{decline_reason}}: made (UNSPECIFIED) or declined. */
+    void adjusted(Outcome<AdjustAuthorizationResponse> outcome) {
+        if (!outcome.replayed()) {
+            meters.counter("paygate.authorizations.adjusted",
+                    "decline_reason", outcome.response().getDeclineReason().name()).increment();
         }
     }
 

@@ -156,6 +156,42 @@ final class AuthorizationRules {
                 remainder.negate(), BigDecimal.ZERO));
     }
 
+    /**
+     * Whether an adjustment to {@code amount} asks for what {@code current} already is: an APPROVED,
+     * unexpired authorization of that amount. Its repeat without a key is answered as it is.
+     */
+    static boolean isAdjustedTo(Authorization current, Money amount, Instant now) {
+        return asOf(current, now).getState() == State.APPROVED
+                && amount.getCurrencyCode().equals(current.getAmount().getCurrencyCode())
+                && Moneys.amount(amount).compareTo(Moneys.amount(current.getAmount())) == 0;
+    }
+
+    /**
+     * Refuses an adjustment of {@code current} to {@code amount} unless it is APPROVED, unexpired
+     * and nothing of it is captured, in its currency, and below {@code maxAdjustments} made.
+     */
+    static void requireAdjustable(Authorization current, Money amount, long adjustmentsMade, int maxAdjustments,
+                                  Instant now) {
+        if (!amount.getCurrencyCode().equals(current.getAmount().getCurrencyCode())) {
+            throw ApiException.invalidField("amount.currency_code",
+                    "must be the authorization's currency " + current.getAmount().getCurrencyCode());
+        }
+        requireApproved(current, now, "adjusted");
+        if (current.hasCapturedAmount()) {
+            throw ApiException.failedPrecondition(ErrorReason.AUTHORIZATION_CAPTURED_IN_PART,
+                    current.getName() + " has " + plain(capturedSoFar(current)) + " "
+                            + current.getAmount().getCurrencyCode() + " captured; only an uncaptured authorization"
+                            + " can be adjusted (reverse part of it instead)",
+                    Map.of("state", State.APPROVED.name(), "captured_amount", plain(capturedSoFar(current)),
+                            "currency_code", current.getAmount().getCurrencyCode()));
+        }
+        if (adjustmentsMade >= maxAdjustments) {
+            throw ApiException.failedPrecondition(ErrorReason.AUTHORIZATION_ADJUSTMENT_LIMIT,
+                    current.getName() + " took its " + maxAdjustments + " adjustments; it can take no more",
+                    Map.of("max_adjustments", Integer.toString(maxAdjustments)));
+        }
+    }
+
     /** Refuses {@code part} when it is more than what {@code current} still holds, saying what it holds. */
     private static void requireWithinRemainder(Authorization current, BigDecimal part, String verb) {
         BigDecimal remainder = held(current);

@@ -14,6 +14,8 @@ import dev.paygate.persistence.DbTime;
 import dev.paygate.persistence.Tx;
 import dev.paygate.risk.RiskRules;
 import dev.paygate.v1.Account;
+import dev.paygate.v1.AdjustAuthorizationRequest;
+import dev.paygate.v1.AdjustAuthorizationResponse;
 import dev.paygate.v1.Authorization;
 import dev.paygate.v1.Authorization.DeclineReason;
 import dev.paygate.v1.Authorization.State;
@@ -59,6 +61,8 @@ public class Authorizations {
     private static final String CAPTURE = "CaptureAuthorization";
     private static final String VOID = "VoidAuthorization";
     private static final String REVERSE = "ReverseAuthorization";
+    private static final String ADJUST = "AdjustAuthorization";
+    private static final List<Type> ADJUSTMENTS = List.of(Type.ADJUSTED, Type.ADJUSTMENT_DECLINED);
 
     private final Database database;
     private final Accounts accounts;
@@ -70,10 +74,11 @@ public class Authorizations {
     private final AuthorizationMetrics metrics;
     private final PageTokens pageTokens;
     private final BalanceLedger ledger;
+    private final AuthorizationEventStore events;
 
     public Authorizations(Database database, Accounts accounts, AuthorizationStore store, IdempotencyStore idempotency,
                    RiskRules risk, HoldProperties holds, Clock clock, AuthorizationMetrics metrics,
-                   PageTokens pageTokens, BalanceLedger ledger) {
+                   PageTokens pageTokens, BalanceLedger ledger, AuthorizationEventStore events) {
         this.database = database;
         this.accounts = accounts;
         this.store = store;
@@ -84,6 +89,7 @@ public class Authorizations {
         this.metrics = metrics;
         this.pageTokens = pageTokens;
         this.ledger = ledger;
+        this.events = events;
     }
 
     public Outcome<Authorization> create(CreateAuthorizationRequest request, String key, String owner) {
@@ -171,6 +177,58 @@ public class Authorizations {
                 current -> AuthorizationRules.reverse(current, amount, !key.isEmpty(), clock.instant()));
         idempotency.countCommitted(REVERSE, outcome);
         metrics.reversed(outcome);
+        return outcome;
+    }
+
+    /**
+     * Adjusts an uncaptured APPROVED authorization's amount: down releases the difference; up
+     * holds it if the difference passes the same decision as a new payment, and otherwise
+     * answers with the reason and changes nothing but the ADJUSTMENT_DECLINED event. Both count
+     * towards {@link HoldProperties#maxAdjustments}, read under the account lock, so two
+     * adjustments racing cannot both take the last one.
+     */
+    public Outcome<AdjustAuthorizationResponse> adjust(AdjustAuthorizationRequest request, String key, String owner) {
+        Moneys.requirePayable(request.getAmount(), "amount");
+        String name = request.getName();
+        String accountId = ResourceNames.accountId(name);
+        String authorizationId = ResourceNames.authorizationId(name);
+        Outcome<AdjustAuthorizationResponse> outcome = database.inTransaction(!key.isEmpty(), tx -> {
+            Account account = accounts.lockOwned(tx, accountId, owner);
+            return idempotency.once(tx, accountId, key, ADJUST, request, AdjustAuthorizationResponse.parser(), () -> {
+                Authorization current = store.find(tx, accountId, authorizationId)
+                        .orElseThrow(() -> ApiException.notFound(ErrorReason.AUTHORIZATION_NOT_FOUND, name));
+                if (AuthorizationRules.isAdjustedTo(current, request.getAmount(), clock.instant())) {
+                    return new Outcome<>(AdjustAuthorizationResponse.newBuilder().setAuthorization(current).build(), true);
+                }
+                AuthorizationRules.requireAdjustable(current, request.getAmount(),
+                        events.count(tx, accountId, authorizationId, ADJUSTMENTS), holds.maxAdjustments(),
+                        clock.instant());
+                OffsetDateTime now = DbTime.now(clock);
+                String currency = current.getAmount().getCurrencyCode();
+                BigDecimal difference = Moneys.amount(request.getAmount()).subtract(Moneys.amount(current.getAmount()));
+                if (difference.signum() > 0) {
+                    Money more = Moneys.money(difference, currency);
+                    Optional<DeclineReason> decline = AuthorizationRules.decline(account, more,
+                            () -> risk.evaluate(account.getName(), more, current.getMerchantCategoryCode(),
+                                    (window, atMost, limit) -> store.countSince(tx, accountId, now.minus(window), atMost,
+                                            limit)));
+                    if (decline.isPresent()) {
+                        ledger.record(tx, accountId, Type.ADJUSTMENT_DECLINED, authorizationId, currency,
+                                BigDecimal.ZERO, BigDecimal.ZERO, EventSource.call(owner), now);
+                        return Outcome.applied(AdjustAuthorizationResponse.newBuilder().setAuthorization(current)
+                                .setDeclineReason(decline.get()).build());
+                    }
+                }
+                store.update(tx, current, State.APPROVED, Moneys.amount(request.getAmount()), null, now);
+                ledger.record(tx, accountId, Type.ADJUSTED, authorizationId, currency, difference, BigDecimal.ZERO,
+                        EventSource.call(owner), now);
+                return Outcome.applied(AdjustAuthorizationResponse.newBuilder().setAuthorization(current.toBuilder()
+                        .setAmount(Moneys.money(Moneys.amount(request.getAmount()), currency))
+                        .setUpdateTime(DbTime.timestamp(now))).build());
+            });
+        });
+        idempotency.countCommitted(ADJUST, outcome);
+        metrics.adjusted(outcome);
         return outcome;
     }
 

@@ -12,6 +12,7 @@ import dev.paygate.testing.TestDatabase;
 import dev.paygate.testing.TestTokens;
 import dev.paygate.v1.AuthorizationServiceGrpc;
 import dev.paygate.v1.CaptureAuthorizationRequest;
+import dev.paygate.v1.AdjustAuthorizationRequest;
 import dev.paygate.v1.CreateAuthorizationRequest;
 import dev.paygate.v1.ReverseAuthorizationRequest;
 import dev.paygate.v1.VoidAuthorizationRequest;
@@ -39,7 +40,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
 /**
  * The event log agrees with the balance, whatever happens to an account: over random sequences of
  * payments, captures (whole, partial and final, and parts that keep the authorization open), voids,
- * partial reversals, expiries in calls and by the sweep, keyed
+ * partial reversals, adjustments (up, down, declined, past their maximum), expiries in calls and by the sweep, keyed
  * retries, refused calls and another owner's attempts, after every step the account's stored held
  * and captured equal the sum of its events' changes and its latest event's after, events are
  * numbered 1..n with each one's before equal to the previous one's after, and a call that
@@ -70,7 +71,7 @@ class AuthorizationEventsPropertiesTest {
     }
 
     /** One step a client, another owner, time or the sweep takes. */
-    sealed interface Step permits Create, KeyedRetry, Capture, Void, Reverse, Stranger, Advance, Sweep { }
+    sealed interface Step permits Create, KeyedRetry, Capture, Void, Reverse, Adjust, Stranger, Advance, Sweep { }
 
     record Create(long units) implements Step { }
 
@@ -87,6 +88,9 @@ class AuthorizationEventsPropertiesTest {
 
     /** Reverses (keyed) {@code units} of what the n-th authorization holds. */
     record Reverse(int n, long units) implements Step { }
+
+    /** Adjusts (unkeyed) the n-th authorization's amount to {@code units}: up, down, declined or refused. */
+    record Adjust(int n, long units) implements Step { }
 
     /** Another owner tries to capture the n-th authorization. */
     record Stranger(int n) implements Step { }
@@ -129,6 +133,10 @@ class AuthorizationEventsPropertiesTest {
                     service.authorizations().reverseAuthorization(ReverseAuthorizationRequest.newBuilder()
                             .setName(authorizations.get(reverse.n() % authorizations.size()))
                             .setAmount(eur(reverse.units())).setRequestId(UUID.randomUUID().toString()).build());
+                } else if (step instanceof Adjust adjust && !authorizations.isEmpty()) {
+                    service.authorizations().adjustAuthorization(AdjustAuthorizationRequest.newBuilder()
+                            .setName(authorizations.get(adjust.n() % authorizations.size()))
+                            .setAmount(eur(adjust.units())).build());
                 } else if (step instanceof Stranger attempt && !authorizations.isEmpty()) {
                     changedNothing = true;
                     stranger.captureAuthorization(CaptureAuthorizationRequest.newBuilder()
@@ -162,6 +170,8 @@ class AuthorizationEventsPropertiesTest {
                 net.jqwik.api.Tuple.of(2, Arbitraries.integers().between(0, 20).map(Void::new)),
                 net.jqwik.api.Tuple.of(2, net.jqwik.api.Combinators.combine(Arbitraries.integers().between(0, 20),
                         Arbitraries.longs().between(1, 50)).as(Reverse::new)),
+                net.jqwik.api.Tuple.of(3, net.jqwik.api.Combinators.combine(Arbitraries.integers().between(0, 20),
+                        Arbitraries.longs().between(1, 90)).as(Adjust::new)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(0, 20).map(Stranger::new)),
                 net.jqwik.api.Tuple.of(2, Arbitraries.longs().between(100, 2500).map(Advance::new)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.just(new Sweep())));
