@@ -11,6 +11,7 @@ import dev.paygate.v1.Authorization;
 import dev.paygate.v1.AuthorizationServiceGrpc;
 import dev.paygate.v1.CaptureAuthorizationRequest;
 import dev.paygate.v1.CreateAuthorizationRequest;
+import dev.paygate.v1.ExtendAuthorizationRequest;
 import dev.paygate.v1.GetAuthorizationRequest;
 import dev.paygate.v1.ListAuthorizationEventsRequest;
 import dev.paygate.v1.ListAuthorizationEventsResponse;
@@ -78,6 +79,11 @@ public class AuthorizationEndpoint implements AuthorizationServiceGrpc.AsyncServ
     public void adjustAuthorization(AdjustAuthorizationRequest request,
                                     StreamObserver<AdjustAuthorizationResponse> observer) {
         UnaryCalls.respondToMutation(observer, () -> authorizations.adjust(request, key(request.getRequestId()), owner()));
+    }
+
+    @Override
+    public void extendAuthorization(ExtendAuthorizationRequest request, StreamObserver<Authorization> observer) {
+        UnaryCalls.respondToMutation(observer, () -> authorizations.extend(request, key(request.getRequestId()), owner()));
     }
 
     @Override

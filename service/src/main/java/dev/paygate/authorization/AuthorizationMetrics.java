@@ -45,6 +45,13 @@ class AuthorizationMetrics {
         }
     }
 
+    /** {@code paygate_authorizations_extended_total}. */
+    void extended(Outcome<Authorization> outcome) {
+        if (!outcome.replayed()) {
+            meters.counter("paygate.authorizations.extended").increment();
+        }
+    }
+
     /** {@code paygate_authorizations_reversed_total}: reversals of part of a hold or all of it. */
     void reversed(Outcome<Authorization> outcome) {
         if (!outcome.replayed()) {

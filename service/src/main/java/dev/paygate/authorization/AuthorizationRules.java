@@ -12,7 +12,12 @@ import dev.paygate.v1.Authorization.State;
 import dev.paygate.v1.AuthorizationEvent;
 import java.math.BigDecimal;
 import java.sql.SQLException;
+import com.google.protobuf.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.Optional;
 
@@ -30,12 +35,12 @@ import java.util.Optional;
 final class AuthorizationRules {
 
     /**
-     * What a capture or reversal does: the event that records it, the authorization's new state,
-     * amount and captured amount (null: nothing captured), and what the account's held and
-     * captured balances change by.
+     * What a capture, reversal or extension does: the event that records it, the authorization's
+     * new state, amount, captured amount (null: nothing captured) and expire_time, and what the
+     * account's held and captured balances change by.
      */
     record Transition(AuthorizationEvent.Type event, State state, BigDecimal amount, BigDecimal capturedAmount,
-                      BigDecimal heldDelta, BigDecimal capturedDelta) {
+                      BigDecimal heldDelta, BigDecimal capturedDelta, OffsetDateTime expireTime) {
     }
 
     /** The risk rules' verdict, asked for only when the cheaper checks pass (it may read the database). */
@@ -109,10 +114,10 @@ final class AuthorizationRules {
         BigDecimal after = before.add(part);
         if (finalCapture || after.compareTo(authorized) == 0) {
             return Optional.of(new Transition(AuthorizationEvent.Type.CAPTURED, State.CAPTURED, authorized, after,
-                    remainder.negate(), part));
+                    remainder.negate(), part, expireTime(current)));
         }
         return Optional.of(new Transition(AuthorizationEvent.Type.CAPTURED, State.APPROVED, authorized, after,
-                part.negate(), part));
+                part.negate(), part, expireTime(current)));
     }
 
     /**
@@ -149,11 +154,11 @@ final class AuthorizationRules {
                             + " (or send an idempotency-key): a repeat without one cannot be told from a second reversal");
                 }
                 return Optional.of(new Transition(AuthorizationEvent.Type.REVERSED, State.APPROVED,
-                        authorized.subtract(part), capturedAmount, part.negate(), BigDecimal.ZERO));
+                        authorized.subtract(part), capturedAmount, part.negate(), BigDecimal.ZERO, expireTime(current)));
             }
         }
         return Optional.of(new Transition(AuthorizationEvent.Type.VOIDED, State.VOIDED, authorized, capturedAmount,
-                remainder.negate(), BigDecimal.ZERO));
+                remainder.negate(), BigDecimal.ZERO, expireTime(current)));
     }
 
     /**
@@ -205,6 +210,44 @@ final class AuthorizationRules {
                     Map.of("state", State.APPROVED.name(), "captured_amount", plain(captured),
                             "remaining_amount", plain(remainder), "currency_code", currency));
         }
+    }
+
+    /**
+     * Extends {@code current} to {@code requested} (to the microsecond, as stored). Empty when it
+     * already expires then: a repeat of the extension, answered as it is.
+     *
+     * @throws ApiException FAILED_PRECONDITION unless APPROVED and unexpired at {@code now};
+     *                      INVALID_ARGUMENT unless later than the current expire_time and at most
+     *                      {@code maxLifetime} after create_time
+     */
+    static Optional<Transition> extend(Authorization current, Timestamp requested, Duration maxLifetime, Instant now) {
+        OffsetDateTime expireTime = OffsetDateTime.ofInstant(
+                Instant.ofEpochSecond(requested.getSeconds(), requested.getNanos()).truncatedTo(ChronoUnit.MICROS),
+                ZoneOffset.UTC);
+        if (asOf(current, now).getState() == State.APPROVED && expireTime.isEqual(expireTime(current))) {
+            return Optional.empty();
+        }
+        requireApproved(current, now, "extended");
+        if (!expireTime.isAfter(expireTime(current))) {
+            throw ApiException.invalidField("expire_time", "must be later than the current expire_time "
+                    + expireTime(current));
+        }
+        OffsetDateTime latest = OffsetDateTime.ofInstant(Instant.ofEpochSecond(current.getCreateTime().getSeconds(),
+                current.getCreateTime().getNanos()), ZoneOffset.UTC).plus(maxLifetime);
+        if (expireTime.isAfter(latest)) {
+            throw ApiException.invalidField("expire_time", "must be at most " + maxLifetime.toDays()
+                    + " days after create_time, " + latest);
+        }
+        return Optional.of(new Transition(AuthorizationEvent.Type.EXTENDED, State.APPROVED,
+                Moneys.amount(current.getAmount()),
+                current.hasCapturedAmount() ? capturedSoFar(current) : null, BigDecimal.ZERO, BigDecimal.ZERO,
+                expireTime));
+    }
+
+    /** The authorization's expire_time as stored. */
+    static OffsetDateTime expireTime(Authorization current) {
+        return OffsetDateTime.ofInstant(Instant.ofEpochSecond(current.getExpireTime().getSeconds(),
+                current.getExpireTime().getNanos()), ZoneOffset.UTC);
     }
 
     /** What an APPROVED authorization holds: its amount less what was captured of it so far. */

@@ -70,21 +70,23 @@ class AuthorizationStore {
     }
 
     /**
-     * Sets an APPROVED authorization's state, amount and captured amount; fails if it is no longer
-     * APPROVED or its amounts are no longer the ones {@code current} was read with (a lost update).
+     * Sets an APPROVED authorization's state, amount, captured amount and expire_time; fails if it
+     * is no longer APPROVED or its amounts are no longer the ones {@code current} was read with (a
+     * lost update).
      */
     void update(Tx tx, Authorization current, State state, BigDecimal amount, BigDecimal capturedAmount,
-                OffsetDateTime now) throws SQLException {
-        tx.with("UPDATE authorizations SET state = ?, amount = ?, captured_amount = ?, update_time = ?"
+                OffsetDateTime expireTime, OffsetDateTime now) throws SQLException {
+        tx.with("UPDATE authorizations SET state = ?, amount = ?, captured_amount = ?, expire_time = ?, update_time = ?"
                 + " WHERE id = ? AND state = ? AND amount = ? AND COALESCE(captured_amount, 0) = ?", statement -> {
                     statement.setString(1, state.name());
                     statement.setBigDecimal(2, amount);
                     statement.setBigDecimal(3, capturedAmount);
-                    statement.setObject(4, now);
-                    statement.setString(5, ResourceNames.authorizationId(current.getName()));
-                    statement.setString(6, State.APPROVED.name());
-                    statement.setBigDecimal(7, Moneys.amount(current.getAmount()));
-                    statement.setBigDecimal(8, current.hasCapturedAmount()
+                    statement.setObject(4, expireTime);
+                    statement.setObject(5, now);
+                    statement.setString(6, ResourceNames.authorizationId(current.getName()));
+                    statement.setString(7, State.APPROVED.name());
+                    statement.setBigDecimal(8, Moneys.amount(current.getAmount()));
+                    statement.setBigDecimal(9, current.hasCapturedAmount()
                             ? Moneys.amount(current.getCapturedAmount()) : BigDecimal.ZERO);
                     if (statement.executeUpdate() != 1) {
                         throw new IllegalStateException("authorization changed outside the account lock: " + current.getName());

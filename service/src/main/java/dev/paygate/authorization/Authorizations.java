@@ -22,6 +22,7 @@ import dev.paygate.v1.Authorization.State;
 import dev.paygate.v1.AuthorizationEvent.Type;
 import dev.paygate.v1.CaptureAuthorizationRequest;
 import dev.paygate.v1.CreateAuthorizationRequest;
+import dev.paygate.v1.ExtendAuthorizationRequest;
 import dev.paygate.v1.ListAuthorizationsRequest;
 import dev.paygate.v1.ListAuthorizationsResponse;
 import dev.paygate.v1.ReverseAuthorizationRequest;
@@ -62,6 +63,7 @@ public class Authorizations {
     private static final String VOID = "VoidAuthorization";
     private static final String REVERSE = "ReverseAuthorization";
     private static final String ADJUST = "AdjustAuthorization";
+    private static final String EXTEND = "ExtendAuthorization";
     private static final List<Type> ADJUSTMENTS = List.of(Type.ADJUSTED, Type.ADJUSTMENT_DECLINED);
 
     private final Database database;
@@ -180,6 +182,16 @@ public class Authorizations {
         return outcome;
     }
 
+    /** Moves an APPROVED authorization's expire_time later, within {@link HoldProperties#maxLifetime}. */
+    public Outcome<Authorization> extend(ExtendAuthorizationRequest request, String key, String owner) {
+        Outcome<Authorization> outcome = mutate(request.getName(), key, owner, EXTEND, request,
+                current -> AuthorizationRules.extend(current, request.getExpireTime(), holds.maxLifetime(),
+                        clock.instant()));
+        idempotency.countCommitted(EXTEND, outcome);
+        metrics.extended(outcome);
+        return outcome;
+    }
+
     /**
      * Adjusts an uncaptured APPROVED authorization's amount: down releases the difference; up
      * holds it if the difference passes the same decision as a new payment, and otherwise
@@ -219,7 +231,8 @@ public class Authorizations {
                                 .setDeclineReason(decline.get()).build());
                     }
                 }
-                store.update(tx, current, State.APPROVED, Moneys.amount(request.getAmount()), null, now);
+                store.update(tx, current, State.APPROVED, Moneys.amount(request.getAmount()), null,
+                        AuthorizationRules.expireTime(current), now);
                 ledger.record(tx, accountId, Type.ADJUSTED, authorizationId, currency, difference, BigDecimal.ZERO,
                         EventSource.call(owner), now);
                 return Outcome.applied(AdjustAuthorizationResponse.newBuilder().setAuthorization(current.toBuilder()
@@ -251,12 +264,14 @@ public class Authorizations {
                 }
                 AuthorizationRules.Transition transition = decided.get();
                 OffsetDateTime now = DbTime.now(clock);
-                store.update(tx, current, transition.state(), transition.amount(), transition.capturedAmount(), now);
+                store.update(tx, current, transition.state(), transition.amount(), transition.capturedAmount(),
+                        transition.expireTime(), now);
                 ledger.record(tx, accountId, transition.event(), ResourceNames.authorizationId(name),
                         account.getCurrencyCode(), transition.heldDelta(), transition.capturedDelta(),
                         EventSource.call(owner), now);
                 Authorization.Builder updated = current.toBuilder().setState(transition.state())
                         .setAmount(Moneys.money(transition.amount(), current.getAmount().getCurrencyCode()))
+                        .setExpireTime(DbTime.timestamp(transition.expireTime()))
                         .setUpdateTime(DbTime.timestamp(now));
                 if (transition.capturedAmount() != null) {
                     updated.setCapturedAmount(Moneys.money(transition.capturedAmount(),

@@ -14,6 +14,9 @@ import dev.paygate.v1.AuthorizationServiceGrpc;
 import dev.paygate.v1.CaptureAuthorizationRequest;
 import dev.paygate.v1.AdjustAuthorizationRequest;
 import dev.paygate.v1.CreateAuthorizationRequest;
+import dev.paygate.v1.ExtendAuthorizationRequest;
+import dev.paygate.v1.GetAuthorizationRequest;
+import com.google.protobuf.Timestamp;
 import dev.paygate.v1.ReverseAuthorizationRequest;
 import dev.paygate.v1.VoidAuthorizationRequest;
 import io.grpc.Status;
@@ -40,7 +43,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
 /**
  * The event log agrees with the balance, whatever happens to an account: over random sequences of
  * payments, captures (whole, partial and final, and parts that keep the authorization open), voids,
- * partial reversals, adjustments (up, down, declined, past their maximum), expiries in calls and by the sweep, keyed
+ * partial reversals, adjustments (up, down, declined, past their maximum), extensions, expiries in calls and by the sweep, keyed
  * retries, refused calls and another owner's attempts, after every step the account's stored held
  * and captured equal the sum of its events' changes and its latest event's after, events are
  * numbered 1..n with each one's before equal to the previous one's after, and a call that
@@ -71,7 +74,8 @@ class AuthorizationEventsPropertiesTest {
     }
 
     /** One step a client, another owner, time or the sweep takes. */
-    sealed interface Step permits Create, KeyedRetry, Capture, Void, Reverse, Adjust, Stranger, Advance, Sweep { }
+    sealed interface Step permits Create, KeyedRetry, Capture, Void, Reverse, Adjust, Extend, Stranger, Advance,
+            Sweep { }
 
     record Create(long units) implements Step { }
 
@@ -91,6 +95,9 @@ class AuthorizationEventsPropertiesTest {
 
     /** Adjusts (unkeyed) the n-th authorization's amount to {@code units}: up, down, declined or refused. */
     record Adjust(int n, long units) implements Step { }
+
+    /** Moves the n-th authorization's expire_time {@code millis} later (refused once it expired). */
+    record Extend(int n, long millis) implements Step { }
 
     /** Another owner tries to capture the n-th authorization. */
     record Stranger(int n) implements Step { }
@@ -137,6 +144,15 @@ class AuthorizationEventsPropertiesTest {
                     service.authorizations().adjustAuthorization(AdjustAuthorizationRequest.newBuilder()
                             .setName(authorizations.get(adjust.n() % authorizations.size()))
                             .setAmount(eur(adjust.units())).build());
+                } else if (step instanceof Extend extend && !authorizations.isEmpty()) {
+                    String name = authorizations.get(extend.n() % authorizations.size());
+                    Timestamp expireTime = service.authorizations().getAuthorization(
+                            GetAuthorizationRequest.newBuilder().setName(name).build()).getExpireTime();
+                    java.time.Instant later = java.time.Instant.ofEpochSecond(expireTime.getSeconds(), expireTime.getNanos())
+                            .plusMillis(extend.millis());
+                    service.authorizations().extendAuthorization(ExtendAuthorizationRequest.newBuilder().setName(name)
+                            .setExpireTime(Timestamp.newBuilder().setSeconds(later.getEpochSecond())
+                                    .setNanos(later.getNano())).build());
                 } else if (step instanceof Stranger attempt && !authorizations.isEmpty()) {
                     changedNothing = true;
                     stranger.captureAuthorization(CaptureAuthorizationRequest.newBuilder()
@@ -172,6 +188,8 @@ class AuthorizationEventsPropertiesTest {
                         Arbitraries.longs().between(1, 50)).as(Reverse::new)),
                 net.jqwik.api.Tuple.of(3, net.jqwik.api.Combinators.combine(Arbitraries.integers().between(0, 20),
                         Arbitraries.longs().between(1, 90)).as(Adjust::new)),
+                net.jqwik.api.Tuple.of(1, net.jqwik.api.Combinators.combine(Arbitraries.integers().between(0, 20),
+                        Arbitraries.longs().between(1, 3000)).as(Extend::new)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(0, 20).map(Stranger::new)),
                 net.jqwik.api.Tuple.of(2, Arbitraries.longs().between(100, 2500).map(Advance::new)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.just(new Sweep())));
