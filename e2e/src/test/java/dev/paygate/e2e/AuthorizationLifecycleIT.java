@@ -12,7 +12,10 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.paygate.e2e.Edge.Rest;
 import dev.paygate.e2e.RestPayments.Balances;
+import dev.paygate.v1.AdjustAuthorizationRequest;
+import dev.paygate.v1.AdjustAuthorizationResponse;
 import dev.paygate.v1.Authorization;
+import dev.paygate.v1.ExtendAuthorizationRequest;
 import dev.paygate.v1.CaptureAuthorizationRequest;
 import dev.paygate.v1.ReverseAuthorizationRequest;
 import dev.paygate.v1.VoidAuthorizationRequest;
@@ -26,7 +29,8 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * The lifecycle's transitions through the real Envoy, as a curl user and a gRPC client see them:
- * captures in parts, partial reversals and the void that reverses the rest, each answered with
+ * captures in parts, partial reversals and the void that reverses the rest, adjustments (a
+ * declined increase a 200 with its reason) and extensions, each answered with
  * the authorization as it is now, and a bad one with the JSON google.rpc.Status (REST) or the
  * status with details (gRPC), with nothing changed behind it.
  */
@@ -126,6 +130,59 @@ class AuthorizationLifecycleIT {
         assertThat(voided.getState()).isEqualTo(Authorization.State.VOIDED);
         assertThat(voided.getCapturedAmount()).isEqualTo(eur(25));
         assertThat(rest.balances(account)).isEqualTo(new Balances("0", "25", "475", 1));
+    }
+
+    @Test
+    void rest_adjustsUpAndDown_declinesAnIncreaseWithAReason_andExtends() {
+        String account = rest.createAccount(500).get("name").asText();
+        JsonNode authorization = rest.authorized(account, 100);
+        String name = authorization.get("name").asText();
+
+        JsonNode up = ok(edge.post("/v1/" + name + ":adjust", "{\"amount\": {\"currencyCode\": \"EUR\", \"units\": \"150\"}}"));
+        assertThat(units(up.get("authorization"), "amount")).isEqualTo("150");
+        assertThat(up.get("declineReason").asText()).isEqualTo("DECLINE_REASON_UNSPECIFIED");
+        JsonNode declined = ok(edge.post("/v1/" + name + ":adjust",
+                "{\"amount\": {\"currencyCode\": \"EUR\", \"units\": \"501\"}}"));
+        assertThat(declined.get("declineReason").asText()).as("a decline is a result: 200").isEqualTo("INSUFFICIENT_FUNDS");
+        assertThat(units(declined.get("authorization"), "amount")).isEqualTo("150");
+        JsonNode down = ok(edge.post("/v1/" + name + ":adjust", "{\"amount\": {\"currencyCode\": \"EUR\", \"units\": \"80\"}}"));
+        assertThat(units(down.get("authorization"), "amount")).isEqualTo("80");
+        assertThat(rest.balances(account)).isEqualTo(new Balances("80", "0", "420", 1));
+
+        java.time.Instant later = java.time.Instant.parse(authorization.get("createTime").asText()).plus(java.time.Duration.ofDays(10));
+        JsonNode extended = ok(edge.post("/v1/" + name + ":extend", "{\"expireTime\": \"" + later + "\"}"));
+        assertThat(java.time.Instant.parse(extended.get("expireTime").asText())).isEqualTo(later);
+        assertThat(extended.get("state").asText()).isEqualTo("APPROVED");
+
+        Rest tooLate = edge.post("/v1/" + name + ":extend", "{\"expireTime\": \""
+                + later.plus(java.time.Duration.ofDays(60)) + "\"}");
+        JsonNode error = assertError(tooLate, 400, 3, "INVALID_ARGUMENT");
+        assertThat(detail(error, BAD_REQUEST).path("fieldViolations").findValuesAsText("field"))
+                .containsExactly("expire_time");
+        assertThat(edge.get("/v1/" + name).json().get("expireTime").asText()).isEqualTo(extended.get("expireTime").asText());
+
+        Rest events = edge.get("/v1/" + account + "/authorizationEvents?authorization=" + name);
+        assertThat(events.json().path("authorizationEvents").findValuesAsText("type"))
+                .containsExactly("APPROVED", "ADJUSTED", "ADJUSTMENT_DECLINED", "ADJUSTED", "EXTENDED");
+    }
+
+    @Test
+    void grpc_adjustsAndExtends() {
+        String account = edge.accounts().createAccount(Payments.account(500)).getName();
+        Authorization approved = edge.authorizations().createAuthorization(Payments.authorize(account, 100));
+
+        AdjustAuthorizationResponse adjusted = edge.authorizations().adjustAuthorization(
+                AdjustAuthorizationRequest.newBuilder().setName(approved.getName()).setAmount(eur(120)).build());
+        com.google.protobuf.Timestamp later = approved.getExpireTime().toBuilder()
+                .setSeconds(approved.getExpireTime().getSeconds() + 86_400).build();
+        Authorization extended = edge.authorizations().extendAuthorization(ExtendAuthorizationRequest.newBuilder()
+                .setName(approved.getName()).setExpireTime(later).build());
+
+        assertThat(adjusted.getDeclineReason()).isEqualTo(Authorization.DeclineReason.DECLINE_REASON_UNSPECIFIED);
+        assertThat(adjusted.getAuthorization().getAmount()).isEqualTo(eur(120));
+        assertThat(extended.getExpireTime()).isEqualTo(later);
+        assertThat(extended.getAmount()).isEqualTo(eur(120));
+        assertThat(rest.balances(account)).isEqualTo(new Balances("120", "0", "380", 1));
     }
 
     private Rest keyed(String method, String path, String body) {
