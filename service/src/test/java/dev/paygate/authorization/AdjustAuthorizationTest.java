@@ -136,6 +136,7 @@ class AdjustAuthorizationTest {
         String account = account(100);
         Authorization approved = service.authorizations().createAuthorization(authorize(account, 40));
         AdjustAuthorizationRequest unkeyed = adjust(approved, eur(30)).toBuilder().clearRequestId().build();
+        double adjustments = counted("paygate.authorizations.adjusted");
         AdjustAuthorizationResponse first = service.authorizations().adjustAuthorization(unkeyed);
 
         for (int i = 0; i < MAX_ADJUSTMENTS + 1; i++) {
@@ -143,6 +144,7 @@ class AdjustAuthorizationTest {
         }
         assertThat(events(account, "ADJUSTED")).isEqualTo(1);
         assertThat(balances(account).getHeld()).isEqualTo(eur(30));
+        assertThat(counted("paygate.authorizations.adjusted")).as("counted once").isEqualTo(adjustments + 1);
     }
 
     @Test
@@ -276,6 +278,11 @@ class AdjustAuthorizationTest {
         return Fixtures.count(service.dataSource(),
                 "SELECT COUNT(*) FROM authorization_events WHERE account_id = ? AND type = ?",
                 Fixtures.accountId(account), type);
+    }
+
+    /** The sum of the counters of this name, whatever their tags. */
+    private double counted(String name) {
+        return service.meters().find(name).counters().stream().mapToDouble(c -> c.count()).sum();
     }
 
     private static StatusRuntimeException refused(Runnable call) {

@@ -155,6 +155,7 @@ class CaptureInPartsTest {
         String account = account();
         Authorization approved = service.authorizations().createAuthorization(authorize(account, 40));
         CaptureAuthorizationRequest request = part(approved, 10);
+        double captures = counted("paygate.authorizations.captured");
         Authorization first = service.authorizations().captureAuthorization(request);
 
         assertThat(service.authorizations().captureAuthorization(request)).isEqualTo(first);
@@ -164,6 +165,8 @@ class CaptureInPartsTest {
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
         assertBalances(account, 30, 10);
         assertThat(events(account, "CAPTURED")).isEqualTo(1);
+        assertThat(counted("paygate.authorizations.captured")).as("counted once, not for the replay")
+                .isEqualTo(captures + 1);
     }
 
     @Test
@@ -255,6 +258,11 @@ class CaptureInPartsTest {
         return Fixtures.count(service.dataSource(),
                 "SELECT COUNT(*) FROM authorization_events WHERE account_id = ? AND type = ?",
                 Fixtures.accountId(account), type);
+    }
+
+    /** The sum of the counters of this name, whatever their tags. */
+    private double counted(String name) {
+        return service.meters().find(name).counters().stream().mapToDouble(c -> c.count()).sum();
     }
 
     private static StatusRuntimeException refused(Runnable call) {

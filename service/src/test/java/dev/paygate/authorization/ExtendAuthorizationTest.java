@@ -131,10 +131,12 @@ class ExtendAuthorizationTest {
         Authorization approved = service.authorizations().createAuthorization(authorize(account, 40));
         ExtendAuthorizationRequest unkeyed = extend(approved, instant(approved.getCreateTime()).plusSeconds(20))
                 .toBuilder().clearRequestId().build();
+        double extensions = counted("paygate.authorizations.extended");
         Authorization first = service.authorizations().extendAuthorization(unkeyed);
 
         assertThat(service.authorizations().extendAuthorization(unkeyed)).isEqualTo(first);
         assertThat(events(account, "EXTENDED")).isEqualTo(1);
+        assertThat(counted("paygate.authorizations.extended")).as("counted once").isEqualTo(extensions + 1);
     }
 
     @Test
@@ -180,6 +182,11 @@ class ExtendAuthorizationTest {
         return Fixtures.count(service.dataSource(),
                 "SELECT COUNT(*) FROM authorization_events WHERE account_id = ? AND type = ?",
                 Fixtures.accountId(account), type);
+    }
+
+    /** The sum of the counters of this name, whatever their tags. */
+    private double counted(String name) {
+        return service.meters().find(name).counters().stream().mapToDouble(c -> c.count()).sum();
     }
 
     private static StatusRuntimeException refused(Runnable call) {

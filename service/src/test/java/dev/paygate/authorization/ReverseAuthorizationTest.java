@@ -161,6 +161,7 @@ class ReverseAuthorizationTest {
         String account = account();
         Authorization approved = service.authorizations().createAuthorization(authorize(account, 40));
         ReverseAuthorizationRequest request = part(approved, 10);
+        double reversals = counted("paygate.authorizations.reversed");
         Authorization first = service.authorizations().reverseAuthorization(request);
 
         assertThat(service.authorizations().reverseAuthorization(request)).isEqualTo(first);
@@ -170,6 +171,8 @@ class ReverseAuthorizationTest {
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
         assertBalances(account, 30, 0);
         assertThat(events(account, "REVERSED")).isEqualTo(1);
+        assertThat(counted("paygate.authorizations.reversed")).as("counted once, not for the replay")
+                .isEqualTo(reversals + 1);
     }
 
     /**
@@ -249,6 +252,11 @@ class ReverseAuthorizationTest {
         return Fixtures.count(service.dataSource(),
                 "SELECT COUNT(*) FROM authorization_events WHERE account_id = ? AND type = ?",
                 Fixtures.accountId(account), type);
+    }
+
+    /** The sum of the counters of this name, whatever their tags. */
+    private double counted(String name) {
+        return service.meters().find(name).counters().stream().mapToDouble(c -> c.count()).sum();
     }
 
     private static StatusRuntimeException refused(Runnable call) {
