@@ -1,5 +1,6 @@
 package dev.paygate.authorization;
 
+import com.google.protobuf.Timestamp;
 import com.google.type.Money;
 import dev.paygate.account.Accounts;
 import dev.paygate.error.ApiException;
@@ -12,7 +13,6 @@ import dev.paygate.v1.Authorization.State;
 import dev.paygate.v1.AuthorizationEvent;
 import java.math.BigDecimal;
 import java.sql.SQLException;
-import com.google.protobuf.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -23,8 +23,8 @@ import java.util.Optional;
 
 /**
  * The lifecycle of an authorization as pure functions of what is stored and the time: whether a
- * payment is declined and why, what a capture or a reversal (a void included) does, and the state a reader sees now.
- * No SQL and no clock here; {@code AuthorizationRulesPropertiesTest} checks them on generated cases.
+ * payment is declined and why, what a capture, a reversal (a void included), an adjustment or an
+ * extension does, and the state a reader sees now. No SQL and no clock here; {@code AuthorizationRulesPropertiesTest} checks them on generated cases.
  *
  * <p>A final capture or void repeated without an idempotency key (its first answer lost) is recognised
  * where the repeat can mean only what already happened, and answered with the authorization as it
@@ -282,7 +282,8 @@ final class AuthorizationRules {
             throw ApiException.failedPrecondition(ErrorReason.AUTHORIZATION_NOT_APPROVED,
                     current.getName() + " is CAPTURED (" + captured + " " + currency + " of "
                             + plain(Moneys.amount(current.getAmount()))
-                            + "); a capture happens once, and only a repeat of a full capture is answered as done;"
+                            + "); nothing is captured after the final capture, and only a repeat of a full capture"
+                            + " is answered as done;"
                             + " it can no longer be " + verb,
                     Map.of("state", State.CAPTURED.name(), "captured_amount", captured, "currency_code", currency));
         }
