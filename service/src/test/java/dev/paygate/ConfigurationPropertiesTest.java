@@ -43,6 +43,8 @@ class ConfigurationPropertiesTest {
             HoldProperties holds = service.bean(HoldProperties.class);
             assertThat(holds.ttl()).isEqualTo(Duration.ofDays(7));
             assertThat(holds.sweepBatchSize()).isEqualTo(100);
+            assertThat(holds.maxAdjustments()).isEqualTo(5);
+            assertThat(holds.maxLifetime()).isEqualTo(Duration.ofDays(30));
             HealthProperties health = service.bean(HealthProperties.class);
             assertThat(health.probeInterval()).isEqualTo(Duration.ofSeconds(1));
             assertThat(health.databaseTimeout()).isEqualTo(Duration.ofSeconds(1));

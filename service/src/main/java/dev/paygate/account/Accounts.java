@@ -125,7 +125,7 @@ public class Accounts {
         NONE(""), WAIT(" FOR NO KEY UPDATE"), SKIP_LOCKED(" FOR NO KEY UPDATE SKIP LOCKED");
 
         private static final String FIND = "SELECT id, currency_code, credit_limit, held, captured, state, display_name,"
-                + " create_time, (SELECT COALESCE(SUM(amount), 0) FROM authorizations WHERE account_id = accounts.id"
+                + " create_time, (SELECT COALESCE(SUM(amount - COALESCE(captured_amount, 0)), 0) FROM authorizations WHERE account_id = accounts.id"
                 + " AND state = 'APPROVED' AND expire_time <= ?) AS expired_held FROM accounts WHERE id = ?";
 
         private final String findById;

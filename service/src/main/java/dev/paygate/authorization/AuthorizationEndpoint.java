@@ -5,15 +5,19 @@ import dev.paygate.grpc.CallMetadata;
 import dev.paygate.grpc.RequestGate;
 import dev.paygate.grpc.UnaryCalls;
 import dev.paygate.idempotency.IdempotencyKey;
+import dev.paygate.v1.AdjustAuthorizationRequest;
+import dev.paygate.v1.AdjustAuthorizationResponse;
 import dev.paygate.v1.Authorization;
 import dev.paygate.v1.AuthorizationServiceGrpc;
 import dev.paygate.v1.CaptureAuthorizationRequest;
 import dev.paygate.v1.CreateAuthorizationRequest;
+import dev.paygate.v1.ExtendAuthorizationRequest;
 import dev.paygate.v1.GetAuthorizationRequest;
 import dev.paygate.v1.ListAuthorizationEventsRequest;
 import dev.paygate.v1.ListAuthorizationEventsResponse;
 import dev.paygate.v1.ListAuthorizationsRequest;
 import dev.paygate.v1.ListAuthorizationsResponse;
+import dev.paygate.v1.ReverseAuthorizationRequest;
 import dev.paygate.v1.VoidAuthorizationRequest;
 import io.grpc.BindableService;
 import io.grpc.ServerServiceDefinition;
@@ -64,6 +68,22 @@ public class AuthorizationEndpoint implements AuthorizationServiceGrpc.AsyncServ
     @Override
     public void voidAuthorization(VoidAuthorizationRequest request, StreamObserver<Authorization> observer) {
         UnaryCalls.respondToMutation(observer, () -> authorizations.voidAuthorization(request, key(request.getRequestId()), owner()));
+    }
+
+    @Override
+    public void reverseAuthorization(ReverseAuthorizationRequest request, StreamObserver<Authorization> observer) {
+        UnaryCalls.respondToMutation(observer, () -> authorizations.reverse(request, key(request.getRequestId()), owner()));
+    }
+
+    @Override
+    public void adjustAuthorization(AdjustAuthorizationRequest request,
+                                    StreamObserver<AdjustAuthorizationResponse> observer) {
+        UnaryCalls.respondToMutation(observer, () -> authorizations.adjust(request, key(request.getRequestId()), owner()));
+    }
+
+    @Override
+    public void extendAuthorization(ExtendAuthorizationRequest request, StreamObserver<Authorization> observer) {
+        UnaryCalls.respondToMutation(observer, () -> authorizations.extend(request, key(request.getRequestId()), owner()));
     }
 
     @Override

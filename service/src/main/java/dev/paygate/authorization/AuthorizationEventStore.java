@@ -107,6 +107,25 @@ class AuthorizationEventStore {
         });
     }
 
+    /** How many of the authorization's events are of one of these types. */
+    long count(Tx tx, String accountId, String authorizationId, List<AuthorizationEvent.Type> types)
+            throws SQLException {
+        String placeholders = String.join(", ", java.util.Collections.nCopies(types.size(), "?"));
+        return tx.with("SELECT COUNT(*) FROM authorization_events WHERE authorization_id = ? AND account_id = ?"
+                + " AND type IN (" + placeholders + ")", statement -> {
+            int i = 1;
+            statement.setString(i++, authorizationId);
+            statement.setString(i++, accountId);
+            for (AuthorizationEvent.Type type : types) {
+                statement.setString(i++, type.name());
+            }
+            try (ResultSet row = statement.executeQuery()) {
+                row.next();
+                return row.getLong(1);
+            }
+        });
+    }
+
     /** The sequence of one of the account's events (a page token's position). */
     long sequenceOf(Tx tx, String accountId, String eventId) throws SQLException {
         return tx.with("SELECT sequence FROM authorization_events WHERE account_id = ? AND id = ?", statement -> {

@@ -1,6 +1,7 @@
 package dev.paygate.authorization;
 
 import dev.paygate.idempotency.Outcome;
+import dev.paygate.v1.AdjustAuthorizationResponse;
 import dev.paygate.v1.Authorization;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Singleton;
@@ -33,6 +34,28 @@ class AuthorizationMetrics {
     void voided(Outcome<Authorization> outcome) {
         if (!outcome.replayed()) {
             meters.counter("paygate.authorizations.voided").increment();
+        }
+    }
+
+    /** {@code paygate_authorizations_adjusted_total{decline_reason}}: made (UNSPECIFIED) or declined. */
+    void adjusted(Outcome<AdjustAuthorizationResponse> outcome) {
+        if (!outcome.replayed()) {
+            meters.counter("paygate.authorizations.adjusted",
+                    "decline_reason", outcome.response().getDeclineReason().name()).increment();
+        }
+    }
+
+    /** {@code paygate_authorizations_extended_total}. */
+    void extended(Outcome<Authorization> outcome) {
+        if (!outcome.replayed()) {
+            meters.counter("paygate.authorizations.extended").increment();
+        }
+    }
+
+    /** {@code paygate_authorizations_reversed_total}: reversals of part of a hold or all of it. */
+    void reversed(Outcome<Authorization> outcome) {
+        if (!outcome.replayed()) {
+            meters.counter("paygate.authorizations.reversed").increment();
         }
     }
 

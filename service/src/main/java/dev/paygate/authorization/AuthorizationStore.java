@@ -69,16 +69,25 @@ class AuthorizationStore {
         });
     }
 
-    /** Moves an APPROVED authorization to {@code state}; fails if it is no longer APPROVED. */
-    void leaveApproved(Tx tx, Authorization current, State state, BigDecimal capturedAmount, OffsetDateTime now)
-            throws SQLException {
-        tx.with("UPDATE authorizations SET state = ?, captured_amount = ?, update_time = ? WHERE id = ? AND state = ?",
-                statement -> {
+    /**
+     * Sets an APPROVED authorization's state, amount, captured amount and expire_time; fails if it
+     * is no longer APPROVED or its amounts are no longer the ones {@code current} was read with (a
+     * lost update).
+     */
+    void update(Tx tx, Authorization current, State state, BigDecimal amount, BigDecimal capturedAmount,
+                OffsetDateTime expireTime, OffsetDateTime now) throws SQLException {
+        tx.with("UPDATE authorizations SET state = ?, amount = ?, captured_amount = ?, expire_time = ?, update_time = ?"
+                + " WHERE id = ? AND state = ? AND amount = ? AND COALESCE(captured_amount, 0) = ?", statement -> {
                     statement.setString(1, state.name());
-                    statement.setBigDecimal(2, capturedAmount);
-                    statement.setObject(3, now);
-                    statement.setString(4, ResourceNames.authorizationId(current.getName()));
-                    statement.setString(5, State.APPROVED.name());
+                    statement.setBigDecimal(2, amount);
+                    statement.setBigDecimal(3, capturedAmount);
+                    statement.setObject(4, expireTime);
+                    statement.setObject(5, now);
+                    statement.setString(6, ResourceNames.authorizationId(current.getName()));
+                    statement.setString(7, State.APPROVED.name());
+                    statement.setBigDecimal(8, Moneys.amount(current.getAmount()));
+                    statement.setBigDecimal(9, current.hasCapturedAmount()
+                            ? Moneys.amount(current.getCapturedAmount()) : BigDecimal.ZERO);
                     if (statement.executeUpdate() != 1) {
                         throw new IllegalStateException("authorization changed outside the account lock: " + current.getName());
                     }
@@ -86,9 +95,9 @@ class AuthorizationStore {
                 });
     }
 
-    /** The account's APPROVED holds that are due to expire, in expire_time order. */
+    /** The account's APPROVED holds that are due to expire, with what each still holds, in expire_time order. */
     List<BalanceLedger.DueHold> dueHolds(Tx tx, String accountId, OffsetDateTime now) throws SQLException {
-        return tx.with("SELECT id, amount, currency_code FROM authorizations"
+        return tx.with("SELECT id, amount - COALESCE(captured_amount, 0), currency_code FROM authorizations"
                 + " WHERE account_id = ? AND state = ? AND expire_time <= ? ORDER BY expire_time, id", statement -> {
             statement.setString(1, accountId);
             statement.setString(2, State.APPROVED.name());

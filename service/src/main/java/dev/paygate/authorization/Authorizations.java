@@ -14,14 +14,18 @@ import dev.paygate.persistence.DbTime;
 import dev.paygate.persistence.Tx;
 import dev.paygate.risk.RiskRules;
 import dev.paygate.v1.Account;
+import dev.paygate.v1.AdjustAuthorizationRequest;
+import dev.paygate.v1.AdjustAuthorizationResponse;
 import dev.paygate.v1.Authorization;
 import dev.paygate.v1.Authorization.DeclineReason;
 import dev.paygate.v1.Authorization.State;
 import dev.paygate.v1.AuthorizationEvent.Type;
 import dev.paygate.v1.CaptureAuthorizationRequest;
 import dev.paygate.v1.CreateAuthorizationRequest;
+import dev.paygate.v1.ExtendAuthorizationRequest;
 import dev.paygate.v1.ListAuthorizationsRequest;
 import dev.paygate.v1.ListAuthorizationsResponse;
+import dev.paygate.v1.ReverseAuthorizationRequest;
 import dev.paygate.v1.VoidAuthorizationRequest;
 import jakarta.inject.Singleton;
 import java.math.BigDecimal;
@@ -35,13 +39,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
- * Authorizes, captures and voids payments for the owner of the account ({@code owner} is the
+ * Authorizes, captures, reverses and voids payments for the owner of the account ({@code owner} is the
  * verified caller's subject; {@link Accounts} refuses anyone else). Each use case is one
  * transaction under the account row lock, in which these invariants hold:
  * <ul>
  *   <li>an approval never makes held + captured exceed the credit limit ({@link AuthorizationRules#decline});</li>
- *   <li>only APPROVED authorizations hold credit, and each leaves APPROVED exactly once
- *       (capture, void or expiry), releasing exactly its amount ({@link AuthorizationRules});</li>
+ *   <li>only APPROVED authorizations hold credit, each its amount less what was captured of it in
+ *       parts; a partial reversal lowers its amount and releases that much; each leaves APPROVED
+ *       exactly once (final capture, void or expiry), releasing exactly what it still holds
+ *       ({@link AuthorizationRules});</li>
  *   <li>every change of held or captured, and every decline, is recorded by one event in the same
  *       transaction ({@link BalanceLedger}); a refused call, a replay or a rollback records none;</li>
  *   <li>a keyed mutation is processed once: retries get the stored first response;</li>
@@ -55,6 +61,10 @@ public class Authorizations {
     private static final String CREATE = "CreateAuthorization";
     private static final String CAPTURE = "CaptureAuthorization";
     private static final String VOID = "VoidAuthorization";
+    private static final String REVERSE = "ReverseAuthorization";
+    private static final String ADJUST = "AdjustAuthorization";
+    private static final String EXTEND = "ExtendAuthorization";
+    private static final List<Type> ADJUSTMENTS = List.of(Type.ADJUSTED, Type.ADJUSTMENT_DECLINED);
 
     private final Database database;
     private final Accounts accounts;
@@ -66,10 +76,11 @@ public class Authorizations {
     private final AuthorizationMetrics metrics;
     private final PageTokens pageTokens;
     private final BalanceLedger ledger;
+    private final AuthorizationEventStore events;
 
     public Authorizations(Database database, Accounts accounts, AuthorizationStore store, IdempotencyStore idempotency,
                    RiskRules risk, HoldProperties holds, Clock clock, AuthorizationMetrics metrics,
-                   PageTokens pageTokens, BalanceLedger ledger) {
+                   PageTokens pageTokens, BalanceLedger ledger, AuthorizationEventStore events) {
         this.database = database;
         this.accounts = accounts;
         this.store = store;
@@ -80,6 +91,7 @@ public class Authorizations {
         this.metrics = metrics;
         this.pageTokens = pageTokens;
         this.ledger = ledger;
+        this.events = events;
     }
 
     public Outcome<Authorization> create(CreateAuthorizationRequest request, String key, String owner) {
@@ -135,9 +147,15 @@ public class Authorizations {
         if (request.hasAmount()) {
             Moneys.requirePayable(request.getAmount(), "amount");
         }
+        boolean finalCapture = !request.hasFinalCapture() || request.getFinalCapture();
+        if (!finalCapture && key.isEmpty()) {
+            throw ApiException.invalidField("request_id", "is required when final_capture is false (or send an"
+                    + " idempotency-key): a repeat of a capture that keeps the authorization open cannot be told"
+                    + " from a second capture without one");
+        }
         Optional<Money> amount = request.hasAmount() ? Optional.of(request.getAmount()) : Optional.empty();
         Outcome<Authorization> outcome = mutate(request.getName(), key, owner, CAPTURE, request,
-                current -> AuthorizationRules.capture(current, amount, clock.instant()));
+                current -> AuthorizationRules.capture(current, amount, finalCapture, clock.instant()));
         idempotency.countCommitted(CAPTURE, outcome);
         metrics.captured(outcome);
         return outcome;
@@ -145,9 +163,85 @@ public class Authorizations {
 
     public Outcome<Authorization> voidAuthorization(VoidAuthorizationRequest request, String key, String owner) {
         Outcome<Authorization> outcome = mutate(request.getName(), key, owner, VOID, request,
-                current -> AuthorizationRules.voidHold(current, clock.instant()));
+                current -> AuthorizationRules.reverse(current, Optional.empty(), !key.isEmpty(), clock.instant()));
         idempotency.countCommitted(VOID, outcome);
         metrics.voided(outcome);
+        return outcome;
+    }
+
+    /** Releases part or all of what an authorization still holds; all of it is a void. */
+    public Outcome<Authorization> reverse(ReverseAuthorizationRequest request, String key, String owner) {
+        if (request.hasAmount()) {
+            Moneys.requirePayable(request.getAmount(), "amount");
+        }
+        Optional<Money> amount = request.hasAmount() ? Optional.of(request.getAmount()) : Optional.empty();
+        Outcome<Authorization> outcome = mutate(request.getName(), key, owner, REVERSE, request,
+                current -> AuthorizationRules.reverse(current, amount, !key.isEmpty(), clock.instant()));
+        idempotency.countCommitted(REVERSE, outcome);
+        metrics.reversed(outcome);
+        return outcome;
+    }
+
+    /** Moves an APPROVED authorization's expire_time later, within {@link HoldProperties#maxLifetime}. */
+    public Outcome<Authorization> extend(ExtendAuthorizationRequest request, String key, String owner) {
+        Outcome<Authorization> outcome = mutate(request.getName(), key, owner, EXTEND, request,
+                current -> AuthorizationRules.extend(current, request.getExpireTime(), holds.maxLifetime(),
+                        clock.instant()));
+        idempotency.countCommitted(EXTEND, outcome);
+        metrics.extended(outcome);
+        return outcome;
+    }
+
+    /**
+     * Adjusts an uncaptured APPROVED authorization's amount: down releases the difference; up
+     * holds it if the difference passes the same decision as a new payment, and otherwise
+     * answers with the reason and changes nothing but the ADJUSTMENT_DECLINED event. Both count
+     * towards {@link HoldProperties#maxAdjustments}, read under the account lock, so two
+     * adjustments racing cannot both take the last one.
+     */
+    public Outcome<AdjustAuthorizationResponse> adjust(AdjustAuthorizationRequest request, String key, String owner) {
+        Moneys.requirePayable(request.getAmount(), "amount");
+        String name = request.getName();
+        String accountId = ResourceNames.accountId(name);
+        String authorizationId = ResourceNames.authorizationId(name);
+        Outcome<AdjustAuthorizationResponse> outcome = database.inTransaction(!key.isEmpty(), tx -> {
+            Account account = accounts.lockOwned(tx, accountId, owner);
+            return idempotency.once(tx, accountId, key, ADJUST, request, AdjustAuthorizationResponse.parser(), () -> {
+                Authorization current = store.find(tx, accountId, authorizationId)
+                        .orElseThrow(() -> ApiException.notFound(ErrorReason.AUTHORIZATION_NOT_FOUND, name));
+                if (AuthorizationRules.isAdjustedTo(current, request.getAmount(), clock.instant())) {
+                    return new Outcome<>(AdjustAuthorizationResponse.newBuilder().setAuthorization(current).build(), true);
+                }
+                AuthorizationRules.requireAdjustable(current, request.getAmount(),
+                        events.count(tx, accountId, authorizationId, ADJUSTMENTS), holds.maxAdjustments(),
+                        clock.instant());
+                OffsetDateTime now = DbTime.now(clock);
+                String currency = current.getAmount().getCurrencyCode();
+                BigDecimal difference = Moneys.amount(request.getAmount()).subtract(Moneys.amount(current.getAmount()));
+                if (difference.signum() > 0) {
+                    Money more = Moneys.money(difference, currency);
+                    Optional<DeclineReason> decline = AuthorizationRules.decline(account, more,
+                            () -> risk.evaluate(account.getName(), more, current.getMerchantCategoryCode(),
+                                    (window, atMost, limit) -> store.countSince(tx, accountId, now.minus(window), atMost,
+                                            limit)));
+                    if (decline.isPresent()) {
+                        ledger.record(tx, accountId, Type.ADJUSTMENT_DECLINED, authorizationId, currency,
+                                BigDecimal.ZERO, BigDecimal.ZERO, EventSource.call(owner), now);
+                        return Outcome.applied(AdjustAuthorizationResponse.newBuilder().setAuthorization(current)
+                                .setDeclineReason(decline.get()).build());
+                    }
+                }
+                store.update(tx, current, State.APPROVED, Moneys.amount(request.getAmount()), null,
+                        AuthorizationRules.expireTime(current), now);
+                ledger.record(tx, accountId, Type.ADJUSTED, authorizationId, currency, difference, BigDecimal.ZERO,
+                        EventSource.call(owner), now);
+                return Outcome.applied(AdjustAuthorizationResponse.newBuilder().setAuthorization(current.toBuilder()
+                        .setAmount(Moneys.money(Moneys.amount(request.getAmount()), currency))
+                        .setUpdateTime(DbTime.timestamp(now))).build());
+            });
+        });
+        idempotency.countCommitted(ADJUST, outcome);
+        metrics.adjusted(outcome);
         return outcome;
     }
 
@@ -170,11 +264,14 @@ public class Authorizations {
                 }
                 AuthorizationRules.Transition transition = decided.get();
                 OffsetDateTime now = DbTime.now(clock);
-                store.leaveApproved(tx, current, transition.state(), transition.capturedAmount(), now);
+                store.update(tx, current, transition.state(), transition.amount(), transition.capturedAmount(),
+                        transition.expireTime(), now);
                 ledger.record(tx, accountId, transition.event(), ResourceNames.authorizationId(name),
                         account.getCurrencyCode(), transition.heldDelta(), transition.capturedDelta(),
                         EventSource.call(owner), now);
                 Authorization.Builder updated = current.toBuilder().setState(transition.state())
+                        .setAmount(Moneys.money(transition.amount(), current.getAmount().getCurrencyCode()))
+                        .setExpireTime(DbTime.timestamp(transition.expireTime()))
                         .setUpdateTime(DbTime.timestamp(now));
                 if (transition.capturedAmount() != null) {
                     updated.setCapturedAmount(Moneys.money(transition.capturedAmount(),

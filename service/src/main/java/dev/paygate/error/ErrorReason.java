@@ -20,6 +20,12 @@ public enum ErrorReason {
     AUTHORIZATION_NOT_APPROVED,
     /** Capture or void of an authorization whose hold has expired (released yet or not). */
     AUTHORIZATION_EXPIRED,
+    /** A capture of more than the authorization's uncaptured remainder (parts captured before count). */
+    AUTHORIZATION_REMAINDER_EXCEEDED,
+    /** An adjustment of an authorization that took its configured maximum of adjustments. */
+    AUTHORIZATION_ADJUSTMENT_LIMIT,
+    /** An adjustment of an authorization of which a part was captured already. */
+    AUTHORIZATION_CAPTURED_IN_PART,
     /** An idempotency key was reused with a different request. */
     IDEMPOTENCY_KEY_REUSED,
     /** Two concurrent transactions collided; the request was not processed. */

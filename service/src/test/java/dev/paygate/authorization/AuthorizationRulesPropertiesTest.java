@@ -79,7 +79,7 @@ class AuthorizationRulesPropertiesTest {
         Authorization hold = stored(State.APPROVED, authorized, NOW.plusSeconds(60));
 
         AuthorizationRules.Transition capture = AuthorizationRules.capture(hold,
-                partial ? Optional.of(eur(requested)) : Optional.empty(), NOW).orElseThrow();
+                partial ? Optional.of(eur(requested)) : Optional.empty(), true, NOW).orElseThrow();
 
         assertThat(capture.state()).isEqualTo(State.CAPTURED);
         assertThat(capture.heldDelta()).isEqualByComparingTo(cents(authorized).negate());
@@ -93,7 +93,7 @@ class AuthorizationRulesPropertiesTest {
         Authorization hold = stored(State.APPROVED, authorized, NOW.plusSeconds(60));
 
         ApiException e = catchThrowableOfType(ApiException.class,
-                () -> AuthorizationRules.capture(hold, Optional.of(eur(authorized + over)), NOW));
+                () -> AuthorizationRules.capture(hold, Optional.of(eur(authorized + over)), true, NOW));
 
         assertThat(e.code()).isEqualTo(ApiException.Code.INVALID_ARGUMENT);
         assertThat(e.violations()).extracting(ApiException.FieldViolation::field).containsExactly("amount");
@@ -101,8 +101,8 @@ class AuthorizationRulesPropertiesTest {
 
     @Property
     void void_releasesExactlyTheHold(@ForAll @LongRange(min = 1, max = MAX_CENTS) long authorized) {
-        AuthorizationRules.Transition voided = AuthorizationRules.voidHold(
-                stored(State.APPROVED, authorized, NOW.plusSeconds(60)), NOW).orElseThrow();
+        AuthorizationRules.Transition voided = AuthorizationRules.reverse(
+                stored(State.APPROVED, authorized, NOW.plusSeconds(60)), Optional.empty(), false, NOW).orElseThrow();
 
         assertThat(voided.state()).isEqualTo(State.VOIDED);
         assertThat(voided.heldDelta()).isEqualByComparingTo(cents(authorized).negate());
@@ -127,11 +127,11 @@ class AuthorizationRulesPropertiesTest {
 
         if (capture) {
             ApiException e = catchThrowableOfType(ApiException.class,
-                    () -> AuthorizationRules.capture(voided, Optional.empty(), NOW));
+                    () -> AuthorizationRules.capture(voided, Optional.empty(), true, NOW));
             assertThat(e.reason()).isEqualTo(ErrorReason.AUTHORIZATION_NOT_APPROVED);
             assertThat(e.metadata()).containsEntry("state", "VOIDED");
         } else {
-            assertThat(AuthorizationRules.voidHold(voided, NOW)).isEmpty();
+            assertThat(AuthorizationRules.reverse(voided, Optional.empty(), false, NOW)).isEmpty();
         }
     }
 
@@ -150,7 +150,7 @@ class AuthorizationRulesPropertiesTest {
         boolean repeatOfWhatHappened = capture && captured == authorized && requested.orElse(authorized) == authorized;
 
         if (repeatOfWhatHappened) {
-            assertThat(AuthorizationRules.capture(settled, requested.map(AuthorizationRulesPropertiesTest::eur), NOW))
+            assertThat(AuthorizationRules.capture(settled, requested.map(AuthorizationRulesPropertiesTest::eur), true, NOW))
                     .isEmpty();
             return;
         }
@@ -164,9 +164,9 @@ class AuthorizationRulesPropertiesTest {
 
     private static void move(Authorization authorization, boolean capture, Optional<Money> amount) {
         if (capture) {
-            AuthorizationRules.capture(authorization, amount, NOW);
+            AuthorizationRules.capture(authorization, amount, true, NOW);
         } else {
-            AuthorizationRules.voidHold(authorization, NOW);
+            AuthorizationRules.reverse(authorization, Optional.empty(), false, NOW);
         }
     }
 
