@@ -1,0 +1,52 @@
+package dev.paygate.authorization;
+
+import dev.paygate.error.ApiException;
+import dev.paygate.grpc.CallMetadata;
+import dev.paygate.grpc.GrpcErrors;
+import dev.paygate.v1.WatchAuthorizationEventsResponse;
+import io.grpc.stub.ServerCallStreamObserver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A WatchAuthorizationEvents gRPC stream as a {@link WatchSink}; errors are mapped by {@link GrpcErrors}. */
+final class GrpcWatchSink implements WatchSink {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GrpcWatchSink.class);
+
+    private final ServerCallStreamObserver<WatchAuthorizationEventsResponse> stream;
+    /** Read on the call's thread, where the failure of a poll has no request id of its own. */
+    private final String requestId = CallMetadata.REQUEST_ID.get();
+    private volatile Runnable onCancel = () -> { };
+
+    /** Must be created in the handler's own invocation: gRPC takes the cancel handler only then. */
+    GrpcWatchSink(ServerCallStreamObserver<WatchAuthorizationEventsResponse> stream) {
+        this.stream = stream;
+        stream.setOnCancelHandler(() -> onCancel.run());
+    }
+
+    @Override
+    public boolean ready() {
+        return stream.isReady();
+    }
+
+    @Override
+    public void send(WatchAuthorizationEventsResponse message) {
+        stream.onNext(message);
+    }
+
+    @Override
+    public void fail(RuntimeException failure) {
+        if (failure instanceof ApiException e) {
+            LOG.info("stream ended: {} {}: {} (request {})", e.code(), e.reason(), e.getMessage(), requestId);
+            stream.onError(GrpcErrors.toStatus(e));
+        } else {
+            LOG.error("stream failed (request {})", requestId, failure);
+            stream.onError(GrpcErrors.internal(requestId));
+        }
+    }
+
+    @Override
+    public void onCancel(Runnable action) {
+        this.onCancel = action;
+    }
+}
