@@ -84,6 +84,12 @@ class WatchAuthorizationEventsTest {
                 assertThat(StatusDetails.reason(end)).isEqualTo("STREAM_DURATION_REACHED");
                 assertThat(StatusDetails.errorInfo(end).orElseThrow().getMetadataMap()).containsEntry("after_sequence", "1");
                 assertThat(StatusDetails.retryInfo(end)).isPresent();
+                // The same status came in-band too, as the last message (for REST clients through the edge).
+                List<WatchAuthorizationEventsResponse> rest = watcher.remaining();
+                assertThat(rest).isNotEmpty();
+                com.google.rpc.Status last = rest.get(rest.size() - 1).getEnd();
+                assertThat(last.getCode()).isEqualTo(Status.Code.UNAVAILABLE.value());
+                assertThat(last).isEqualTo(io.grpc.protobuf.StatusProto.fromThrowable(end));
             }
         }
     }
@@ -109,7 +115,10 @@ class WatchAuthorizationEventsTest {
                 Throwable scopeEnd = writeOnly.end().get(10, TimeUnit.SECONDS);
                 assertThat(Status.fromThrowable(scopeEnd).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
                 assertThat(StatusDetails.reason(scopeEnd)).isEqualTo("INSUFFICIENT_SCOPE");
-                assertThat(denied.eventsSeen() + crossed.eventsSeen() + writeOnly.eventsSeen()).isZero();
+                // Refused before anything was sent: no in-band end either, the status alone.
+                assertThat(denied.remaining()).isEmpty();
+                assertThat(crossed.remaining()).isEmpty();
+                assertThat(writeOnly.remaining()).isEmpty();
             }
         }
     }
@@ -192,6 +201,13 @@ class WatchAuthorizationEventsTest {
             WatchAuthorizationEventsResponse next = next();
             assertThat(next.hasHeartbeat()).as("expected a heartbeat, got %s", next).isTrue();
             return next.getHeartbeat().getAfterSequence();
+        }
+
+        /** Everything received and not yet taken. */
+        List<WatchAuthorizationEventsResponse> remaining() {
+            List<WatchAuthorizationEventsResponse> rest = new ArrayList<>();
+            received.drainTo(rest);
+            return rest;
         }
 
         int eventsSeen() {
