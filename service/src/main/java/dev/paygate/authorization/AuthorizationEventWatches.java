@@ -4,6 +4,7 @@ import com.google.protobuf.Timestamp;
 import dev.paygate.account.Accounts;
 import dev.paygate.account.ResourceNames;
 import dev.paygate.error.ApiException;
+import dev.paygate.error.ErrorReason;
 import dev.paygate.grpc.StreamProperties;
 import dev.paygate.persistence.Database;
 import dev.paygate.v1.AuthorizationEvent;
@@ -66,7 +67,7 @@ public class AuthorizationEventWatches {
     private final AtomicInteger open = new AtomicInteger();
     private final Counter eventsSent;
     private final Counter heartbeatsSent;
-    private final MeterRegistry meters;
+    private final Counter refusedOverLimit;
 
     AuthorizationEventWatches(Database database, Accounts accounts, AuthorizationEventStore store,
                               StreamProperties properties, Clock clock, MeterRegistry meters) {
@@ -75,7 +76,6 @@ public class AuthorizationEventWatches {
         this.store = store;
         this.properties = properties;
         this.clock = clock;
-        this.meters = meters;
         AtomicInteger threadNumber = new AtomicInteger();
         this.pollers = Executors.newScheduledThreadPool(POLL_THREADS, task -> {
             Thread thread = new Thread(task, "paygate-watch-" + threadNumber.incrementAndGet());
@@ -90,6 +90,11 @@ public class AuthorizationEventWatches {
                 .register(meters);
         this.heartbeatsSent = Counter.builder("paygate.stream.heartbeats.sent")
                 .description("Heartbeats sent on idle WatchAuthorizationEvents streams")
+                .register(meters);
+        // Registered up front: the dashboard's rate() has a series (0) before the first refusal.
+        this.refusedOverLimit = Counter.builder("paygate.streams.refused")
+                .description("WatchAuthorizationEvents streams refused before they opened, by why")
+                .tag("reason", "too_many_streams")
                 .register(meters);
     }
 
@@ -106,7 +111,7 @@ public class AuthorizationEventWatches {
         AtomicInteger mine = openByIdentity.computeIfAbsent(owner, o -> new AtomicInteger());
         if (mine.incrementAndGet() > properties.maxPerIdentity()) {
             release(owner, mine);
-            refused("too_many_streams");
+            refusedOverLimit.increment();
             throw ApiException.tooManyStreams("this identity already has " + properties.maxPerIdentity()
                     + " streams open on this replica, the most it may; close one and retry",
                     Map.of("limit", String.valueOf(properties.maxPerIdentity())));
@@ -127,10 +132,6 @@ public class AuthorizationEventWatches {
         if (mine.decrementAndGet() == 0) {
             openByIdentity.remove(owner, mine);
         }
-    }
-
-    private void refused(String reason) {
-        meters.counter("paygate.streams.refused", "reason", reason).increment();
     }
 
     @PreDestroy
@@ -174,6 +175,11 @@ public class AuthorizationEventWatches {
                     end(ApiException.streamDurationReached("the stream reached its maximum duration of "
                             + properties.maxDuration() + "; reconnect with after_sequence " + cursor,
                             Map.of("after_sequence", String.valueOf(cursor))));
+                    return;
+                }
+                if (sink.expired()) {
+                    end(ApiException.deadlineExceeded(ErrorReason.DEADLINE_EXCEEDED, "the call's deadline passed;"
+                            + " reconnect with after_sequence " + cursor));
                     return;
                 }
                 if (!sink.ready()) {

@@ -4,6 +4,7 @@ import dev.paygate.error.ApiException;
 import dev.paygate.grpc.CallMetadata;
 import dev.paygate.grpc.GrpcErrors;
 import dev.paygate.v1.WatchAuthorizationEventsResponse;
+import io.grpc.Context;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -18,6 +19,11 @@ final class GrpcWatchSink implements WatchSink {
     private final ServerCallStreamObserver<WatchAuthorizationEventsResponse> stream;
     /** Read on the call's thread, where the failure of a poll has no request id of its own. */
     private final String requestId = CallMetadata.REQUEST_ID.get();
+    /**
+     * The call's context, whose deadline DeadlineInterceptor set. Nothing in grpc-java ends a call
+     * when a context an interceptor made expires, and the pollers run outside it: they ask.
+     */
+    private final Context call = Context.current();
     private volatile Runnable onCancel = () -> { };
     private boolean sentAny;
 
@@ -55,6 +61,11 @@ final class GrpcWatchSink implements WatchSink {
             stream.onNext(WatchAuthorizationEventsResponse.newBuilder().setEnd(StatusProto.fromThrowable(status)).build());
         }
         stream.onError(status);
+    }
+
+    @Override
+    public boolean expired() {
+        return call.isCancelled();
     }
 
     @Override

@@ -16,6 +16,9 @@ interface WatchSink {
     /** Ends the stream with this failure (an ApiException, or anything else as INTERNAL). */
     void fail(RuntimeException failure);
 
+    /** Whether the call's deadline has passed (the service's cap, DeadlineInterceptor): the watch must end. */
+    boolean expired();
+
     /** Runs {@code action} once the client goes away (cancel, reset, disconnect). */
     void onCancel(Runnable action);
 }
