@@ -124,9 +124,10 @@ class WatchEventsIT {
     void rest_ndjson_oneMessagePerLine_replayThenLive_endingInTheStatusItEndsWith() throws Exception {
         String account = edge.accounts().createAccount(account(1000)).getName();
         edge.authorizations().createAuthorization(authorize(account, 10));
-        // HTTP/1.1, as curl and most HTTP clients stream: no trailers reach the client.
-        HttpResponse<Stream<String>> response = edge.streamLines("/v1/" + account + "/authorizationEvents:watch",
-                Map.of(), false);
+        // HTTP/1.1, as curl and most HTTP clients stream: no trailers reach the client. (The README's
+        // curl line, with its cursor as a query parameter.)
+        HttpResponse<Stream<String>> response = edge.streamLines("/v1/" + account + "/authorizationEvents:watch"
+                + "?afterSequence=0", Map.of(), false);
 
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("content-type")).hasValue("application/json");
