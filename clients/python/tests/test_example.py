@@ -1,22 +1,10 @@
-"""The example against a real edge (Envoy + service): PythonClientIT starts the stack and passes
-its address in PAYGATE_TARGET (and PAYGATE_TOKEN / PAYGATE_CA once the edge requires them)."""
-import os
-import pathlib
+"""The example against a real edge (Envoy + service), as conftest.py's `payments` reaches it."""
 import uuid
 
 import grpc
 import pytest
 
-from paygate_client.example import Payments, authorize_and_capture, open_channel
-
-
-@pytest.fixture(scope="module")
-def payments():
-    target = os.environ.get("PAYGATE_TARGET")
-    assert target, "PAYGATE_TARGET (host:port of a running edge) is required; PythonClientIT sets it"
-    ca = os.environ.get("PAYGATE_CA")
-    with open_channel(target, pathlib.Path(ca).read_bytes() if ca else None) as channel:
-        yield Payments(channel, os.environ.get("PAYGATE_TOKEN"))
+from paygate_client.example import Payments, authorize_and_capture
 
 
 def test_authorize_then_capture_moves_the_amount_from_held_to_captured(payments):

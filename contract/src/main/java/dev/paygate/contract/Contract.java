@@ -66,6 +66,15 @@ public final class Contract {
             return descriptor.getOptions().getIdempotencyLevel() == IdempotencyLevel.NO_SIDE_EFFECTS;
         }
 
+        /**
+         * Server streaming ({@code returns (stream ...)}): one request, responses for as long as the
+         * stream lasts. Such a method has no per-call budget and is never retried; its own routes,
+         * service config and documentation say so.
+         */
+        public boolean streams() {
+            return descriptor.isServerStreaming();
+        }
+
         /** Anything not declared side-effect free writes, whatever else it declares. */
         public boolean writes() {
             return !reads();

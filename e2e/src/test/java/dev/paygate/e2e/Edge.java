@@ -194,6 +194,33 @@ public final class Edge implements AutoCloseable {
     }
 
     /**
+     * A REST GET whose body is read line by line as Envoy sends it (a server stream as NDJSON or
+     * SSE), over HTTP/2 or HTTP/1.1; {@code headers} as for {@link #send}. Close the stream to
+     * hang up.
+     */
+    public HttpResponse<java.util.stream.Stream<String>> streamLines(String path, Map<String, String> headers,
+                                                                      boolean overHttp2) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("https://localhost:" + port + path)).GET();
+        String authorization = headers.getOrDefault("authorization", bearer);
+        if (!authorization.isEmpty()) {
+            request.header("authorization", authorization);
+        }
+        headers.forEach((name, value) -> {
+            if (!name.equals("authorization")) {
+                request.header(name, value);
+            }
+        });
+        try {
+            return (overHttp2 ? http2 : http).send(request.build(), HttpResponse.BodyHandlers.ofLines());
+        } catch (IOException e) {
+            throw new UncheckedIOException("GET " + path + " failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
      * A raw HTTP/1.1 connection to Envoy over TLS, for requests no well-behaved client sends (a
      * body trickled or withheld); a read blocks at most {@code readTimeout}.
      */

@@ -63,6 +63,16 @@ final class ServiceMetrics {
         }
     }
 
+    /** WatchAuthorizationEvents streams open on the replica ({@code paygate_streams_open}). */
+    long openStreams() {
+        for (String line : scrape().split("\n")) {
+            if (line.startsWith("paygate_streams_open ")) {
+                return (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1).trim());
+            }
+        }
+        throw new IllegalStateException("the replica exports no paygate_streams_open");
+    }
+
     /** Calls the replica refused without doing anything, summed over methods, by reason. */
     Map<String, Long> refusals() {
         Map<String, Long> byReason = new java.util.TreeMap<>();

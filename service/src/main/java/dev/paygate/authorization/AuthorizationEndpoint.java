@@ -19,8 +19,11 @@ import dev.paygate.v1.ListAuthorizationsRequest;
 import dev.paygate.v1.ListAuthorizationsResponse;
 import dev.paygate.v1.ReverseAuthorizationRequest;
 import dev.paygate.v1.VoidAuthorizationRequest;
+import dev.paygate.v1.WatchAuthorizationEventsRequest;
+import dev.paygate.v1.WatchAuthorizationEventsResponse;
 import io.grpc.BindableService;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import jakarta.inject.Singleton;
 
@@ -30,11 +33,14 @@ public class AuthorizationEndpoint implements AuthorizationServiceGrpc.AsyncServ
 
     private final Authorizations authorizations;
     private final AuthorizationEvents events;
+    private final AuthorizationEventWatches watches;
     private final RequestGate gate;
 
-    public AuthorizationEndpoint(Authorizations authorizations, AuthorizationEvents events, RequestGate gate) {
+    public AuthorizationEndpoint(Authorizations authorizations, AuthorizationEvents events,
+                                 AuthorizationEventWatches watches, RequestGate gate) {
         this.authorizations = authorizations;
         this.events = events;
+        this.watches = watches;
         this.gate = gate;
     }
 
@@ -90,6 +96,21 @@ public class AuthorizationEndpoint implements AuthorizationServiceGrpc.AsyncServ
     public void listAuthorizationEvents(ListAuthorizationEventsRequest request,
                                         StreamObserver<ListAuthorizationEventsResponse> observer) {
         UnaryCalls.respond(observer, () -> events.list(request, owner()));
+    }
+
+    /**
+     * Opens the watch and returns: the stream is fed by {@link AuthorizationEventWatches}' pollers,
+     * so it holds no call worker (CallAdmission) while it is open.
+     */
+    @Override
+    public void watchAuthorizationEvents(WatchAuthorizationEventsRequest request,
+                                         StreamObserver<WatchAuthorizationEventsResponse> observer) {
+        GrpcWatchSink sink = new GrpcWatchSink((ServerCallStreamObserver<WatchAuthorizationEventsResponse>) observer);
+        try {
+            watches.open(request, owner(), sink);
+        } catch (RuntimeException e) {
+            sink.fail(e);
+        }
     }
 
     /** The verified caller's subject: the owner every account access is checked against. */

@@ -13,7 +13,7 @@ public final class ApiException extends RuntimeException {
     /** The subset of canonical codes Paygate's business code produces. */
     public enum Code {
         INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ALREADY_EXISTS, ABORTED, UNAVAILABLE,
-        DEADLINE_EXCEEDED, CANCELLED, UNAUTHENTICATED, PERMISSION_DENIED, UNKNOWN
+        DEADLINE_EXCEEDED, CANCELLED, UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED, UNKNOWN
     }
 
     /** One bad field: its path in the request (e.g. {@code authorization.amount}) and why. */
@@ -119,6 +119,21 @@ public final class ApiException extends RuntimeException {
     public static ApiException tokenKeysUnavailable(String message, Duration retryDelay, Throwable cause) {
         return new ApiException(Code.UNAVAILABLE, ErrorReason.TOKEN_KEYS_UNAVAILABLE, message, List.of(), Map.of(),
                 retryDelay, cause);
+    }
+
+    /** The caller already has as many open streams as a replica allows one identity. */
+    public static ApiException tooManyStreams(String message, Map<String, String> metadata) {
+        return new ApiException(Code.RESOURCE_EXHAUSTED, ErrorReason.TOO_MANY_STREAMS, message, List.of(), metadata,
+                null, null);
+    }
+
+    /**
+     * A stream reached its maximum duration: UNAVAILABLE (reconnect at once, RetryInfo 0) with the
+     * cursor to resume from in the metadata.
+     */
+    public static ApiException streamDurationReached(String message, Map<String, String> metadata) {
+        return new ApiException(Code.UNAVAILABLE, ErrorReason.STREAM_DURATION_REACHED, message, List.of(), metadata,
+                Duration.ZERO, null);
     }
 
     public Code code() {

@@ -59,6 +59,16 @@ public enum ErrorReason {
      * that nobody learns which accounts exist (AIP-211).
      */
     ACCOUNT_ACCESS_DENIED,
+    /**
+     * The caller already has the most WatchAuthorizationEvents streams open on this replica that
+     * one identity may (ErrorInfo metadata {@code limit}); close one first.
+     */
+    TOO_MANY_STREAMS,
+    /**
+     * A stream reached its maximum duration and was ended on purpose; reconnect at once with the
+     * ErrorInfo metadata's {@code after_sequence}.
+     */
+    STREAM_DURATION_REACHED,
     /** An unexpected failure; see the service log for the request id. */
     INTERNAL,
     /** A fault drill refused the call on purpose (PAYGATE_FAULT_UNAVAILABLE_RATIO); nothing was done. */

@@ -16,6 +16,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.core.order.Ordered;
 import jakarta.inject.Singleton;
+import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * Every call runs under a deadline: the earlier of the caller's gRPC deadline and the budget Envoy
  * announces in {@code x-envoy-expected-rq-timeout-ms}; else the configured default. A call whose budget is
  * already below the minimum fails fast with DEADLINE_EXCEEDED before any database work; one above the
- * maximum is cut to the maximum.
+ * maximum is cut to the maximum (for a server-streaming call: its stream maximum duration, plus a
+ * little, as the stream ends itself first).
  *
  * <p>The budget each call saw is recorded in {@code paygate.call.budget} by source, so operators
  * (and the end-to-end tests) can see that edge timeouts really reach the service.
@@ -41,11 +43,16 @@ public class DeadlineInterceptor implements ServerInterceptor, Ordered {
         thread.setDaemon(true);
         return thread;
     });
+    /** A stream's own end (StreamProperties.maxDuration) comes first; this much later the deadline cancels it. */
+    private static final Duration STREAM_BACKSTOP = Duration.ofSeconds(5);
+
     private final DeadlineProperties properties;
+    private final StreamProperties streams;
     private final MeterRegistry meters;
 
-    public DeadlineInterceptor(DeadlineProperties properties, MeterRegistry meters) {
+    public DeadlineInterceptor(DeadlineProperties properties, StreamProperties streams, MeterRegistry meters) {
         this.properties = properties;
+        this.streams = streams;
         this.meters = meters;
     }
 
@@ -58,6 +65,7 @@ public class DeadlineInterceptor implements ServerInterceptor, Ordered {
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                                                        ServerCallHandler<Q, R> next) {
         String method = call.getMethodDescriptor().getFullMethodName();
+        boolean streaming = !call.getMethodDescriptor().getType().serverSendsOneMessage();
         Deadline deadline = Context.current().getDeadline();
         Source source = Source.GRPC_TIMEOUT;
         // Envoy announces the budget of this attempt (its per-try timeout), which is shorter than
@@ -75,7 +83,11 @@ public class DeadlineInterceptor implements ServerInterceptor, Ordered {
             source = Source.SERVICE_DEFAULT;
         }
         // A caller's hour-long deadline would let one call hold a connection and locks for an hour.
-        Deadline longest = Deadline.after(properties.maximumBudget().toMillis(), TimeUnit.MILLISECONDS);
+        // A stream holds neither between its polls: it ends itself at its own maximum duration
+        // (StreamProperties, with a status to reconnect on); this cap is only a backstop after it.
+        Deadline longest = Deadline.after(streaming
+                ? streams.maxDuration().plus(STREAM_BACKSTOP).toMillis()
+                : properties.maximumBudget().toMillis(), TimeUnit.MILLISECONDS);
         if (longest.isBefore(deadline)) {
             deadline = longest;
         }

@@ -74,6 +74,7 @@ public final class GrpcErrors {
             case CANCELLED -> Code.CANCELLED;
             case UNAUTHENTICATED -> Code.UNAUTHENTICATED;
             case PERMISSION_DENIED -> Code.PERMISSION_DENIED;
+            case RESOURCE_EXHAUSTED -> Code.RESOURCE_EXHAUSTED;
             case UNKNOWN -> Code.UNKNOWN;
         };
     }

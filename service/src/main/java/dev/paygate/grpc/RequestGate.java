@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * UNKNOWN "Application error processing RPC" with a stack trace in the log, and for a unary
  * method it cancels a call that sends a second message with RST_STREAM, which Envoy retries as a
  * reset (ServerCallImpl, 1.85). So each unary method is registered taking raw bytes and as
- * client-streaming (a type the wire does not carry), and parsed here, where both can be answered.
+ * client-streaming (a type the wire does not carry), and parsed here, where both can be answered;
+ * a server-streaming method (one request, many responses) likewise as bidi-streaming.
  * Its descriptor keeps its name and schema (reflection, access rules); only grpc-java's metrics
  * label {@code methodType} shows the registration type.
  */
@@ -56,7 +57,7 @@ public class RequestGate {
         this.validator = validator;
     }
 
-    /** The service with every (unary) method behind the gate. */
+    /** The service with every (unary or server-streaming) method behind the gate. */
     public ServerServiceDefinition guard(ServerServiceDefinition service) {
         ServiceDescriptor original = service.getServiceDescriptor();
         ServiceDescriptor.Builder descriptor = ServiceDescriptor.newBuilder(original.getName())
@@ -74,11 +75,16 @@ public class RequestGate {
 
     private <Q, R> ServerMethodDefinition<InputStream, R> guard(ServerMethodDefinition<Q, R> method) {
         MethodDescriptor<Q, R> typed = method.getMethodDescriptor();
-        if (typed.getType() != MethodType.UNARY) {
-            throw new IllegalArgumentException(typed.getFullMethodName() + " is not unary; the gate takes one message");
-        }
+        // The registration type keeps grpc-java from enforcing one request message itself (the
+        // gate does) and, for server streaming, still lets the handler send many responses.
+        MethodType registered = switch (typed.getType()) {
+            case UNARY -> MethodType.CLIENT_STREAMING;
+            case SERVER_STREAMING -> MethodType.BIDI_STREAMING;
+            default -> throw new IllegalArgumentException(typed.getFullMethodName()
+                    + " is client- or bidi-streaming; the gate takes exactly one request message");
+        };
         MethodDescriptor<InputStream, R> raw = typed.toBuilder(RAW, typed.getResponseMarshaller())
-                .setType(MethodType.CLIENT_STREAMING)
+                .setType(registered)
                 .build();
         ServerCallHandler<InputStream, R> handler = (call, headers) ->
                 new OneRequest<>(new TypedServerCall<>(call, typed), headers, method.getServerCallHandler());
@@ -103,7 +109,7 @@ public class RequestGate {
                 return;
             }
             if (request != null) {
-                refuse(malformed("a unary call carries exactly one request message; this one sent more"));
+                refuse(malformed("a unary or server-streaming call carries exactly one request message; this one sent more"));
                 return;
             }
             Q parsed;

@@ -16,7 +16,7 @@ final class TypedServerCall<Q, R> extends ServerCall<Q, R> {
 
     private final ServerCall<InputStream, R> call;
     private final MethodDescriptor<Q, R> method;
-    private boolean closed;
+    private volatile boolean closed;
 
     TypedServerCall(ServerCall<InputStream, R> call, MethodDescriptor<Q, R> method) {
         this.call = call;

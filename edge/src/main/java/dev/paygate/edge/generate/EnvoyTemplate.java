@@ -17,12 +17,15 @@ import java.util.stream.Collectors;
  * or comes from the edge's own tables: the headers a replica receives ({@link ForwardedHeaders})
  * and the error replies (edge/local_replies.yaml, {@link LocalReplies}).
  * Reads and writes are told apart by {@code idempotency_level}, as the service's AccessPolicy
- * tells their scopes. The substitution is textual, so the rendered file keeps every comment.
+ * tells their scopes; server-streaming reads are apart from the unary ones (their route has no
+ * budget and no retry). The substitution is textual, so the rendered file keeps every comment.
  */
 public final class EnvoyTemplate {
 
-    /** The gRPC paths of the reads (NO_SIDE_EFFECTS), as an RE2 regex for a full match. */
+    /** The gRPC paths of the unary reads (NO_SIDE_EFFECTS), as an RE2 regex for a full match. */
     public static final String READS = "${contract.reads}";
+    /** The gRPC paths of the server-streaming rpcs (reads too, with a route of their own). */
+    public static final String STREAMS = "${contract.streams}";
     /** The gRPC paths of every other rpc. */
     public static final String WRITES = "${contract.writes}";
     /** The services the JSON transcoder serves: every service of the contract, as a YAML flow list. */
@@ -90,13 +93,14 @@ public final class EnvoyTemplate {
      * kept by hand, which can drift from proto/ or the edge's tables.
      */
     public static List<String> missing(String template, String localReplies) {
-        return List.of(READS, WRITES, SERVICES, HTTP_METHODS, HTTP_METHODS_REGEX, UNFORWARDED_HEADERS, LOCAL_REPLIES)
+        return List.of(READS, STREAMS, WRITES, SERVICES, HTTP_METHODS, HTTP_METHODS_REGEX, UNFORWARDED_HEADERS, LOCAL_REPLIES)
                 .stream().filter(p -> !template.contains(p) && !localReplies.contains(p)).toList();
     }
 
     private static Map<String, String> values(Contract contract) {
         Map<String, String> values = new LinkedHashMap<>();
-        values.put(READS, grpcPathRegex(contract.methods().stream().filter(Contract.Method::reads).toList()));
+        values.put(READS, grpcPathRegex(contract.methods().stream().filter(m -> m.reads() && !m.streams()).toList()));
+        values.put(STREAMS, grpcPathRegex(contract.methods().stream().filter(Contract.Method::streams).toList()));
         values.put(WRITES, grpcPathRegex(contract.methods().stream().filter(Contract.Method::writes).toList()));
         values.put(SERVICES, contract.services().stream().map(s -> s.getFullName())
                 .collect(Collectors.joining(", ", "[", "]")));

@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  * The gRPC service configs for clients (grpc-java's {@code defaultServiceConfig}, Python's
  * {@code grpc.service_config}), generated from the contract and the edge's routes, so a client
  * retries exactly where and as Envoy does: each rpc gets its route's budget as deadline, and
- * retries on UNAVAILABLE with the route's attempts and back-off where the route retries.
+ * retries on UNAVAILABLE with the route's attempts and back-off where the route retries; server
+ * streams get neither.
  */
 public final class ServiceConfigs {
 
@@ -36,20 +37,24 @@ public final class ServiceConfigs {
         Map<String, Object> reads = route(edge, "reads");
         Map<String, Object> unkeyedWrites = route(edge, "writes");
         Map<String, Object> keyedWrites = route(edge, "writes_idempotent");
-        List<Contract.Method> readMethods = contract.methods().stream().filter(Contract.Method::reads).toList();
+        List<Contract.Method> readMethods = contract.methods().stream().filter(m -> m.reads() && !m.streams()).toList();
         List<Contract.Method> writeMethods = contract.methods().stream().filter(Contract.Method::writes).toList();
+        List<Contract.Method> streamMethods = contract.methods().stream().filter(Contract.Method::streams).toList();
         served(readMethods, reads);
         served(writeMethods, unkeyedWrites);
         served(writeMethods, keyedWrites);
+        served(streamMethods, route(edge, "streams"));
         ObjectNode readConfig = methodConfig(readMethods, reads, true);
+        ObjectNode streamConfig = streamConfig(streamMethods);
         return Map.of(
-                DEFAULT, config(readConfig, methodConfig(writeMethods, unkeyedWrites, false)),
-                KEYED_WRITES, config(readConfig.deepCopy(), methodConfig(writeMethods, keyedWrites, true)));
+                DEFAULT, config(readConfig, methodConfig(writeMethods, unkeyedWrites, false), streamConfig),
+                KEYED_WRITES, config(readConfig.deepCopy(), methodConfig(writeMethods, keyedWrites, true),
+                        streamConfig.deepCopy()));
     }
 
-    private static ObjectNode config(ObjectNode reads, ObjectNode writes) {
+    private static ObjectNode config(ObjectNode reads, ObjectNode writes, ObjectNode streams) {
         ObjectNode config = JSON.objectNode();
-        config.putArray("methodConfig").add(reads).add(writes);
+        config.putArray("methodConfig").add(reads).add(writes).add(streams);
         // Pauses a client's retries while calls keep failing (10 tokens, a failure costs 1, a
         // success gives back 0.1), so its retries and Envoy's do not multiply on a struggling service.
         config.putObject("retryThrottling").put("maxTokens", 10).put("tokenRatio", 0.1);
@@ -74,6 +79,18 @@ public final class ServiceConfigs {
             // What Envoy's retry_on (unavailable, reset, connect-failure, refused-stream) looks like to a client.
             retryPolicy.putArray("retryableStatusCodes").add("UNAVAILABLE");
         }
+        return config;
+    }
+
+    /**
+     * Server streams: no timeout (a stream lasts until the service ends it) and no retry policy (a
+     * retried stream would replay what the client has; it reconnects with its cursor instead), as
+     * on the edge's {@code streams} route.
+     */
+    private static ObjectNode streamConfig(List<Contract.Method> methods) {
+        ObjectNode config = JSON.objectNode();
+        ArrayNode names = config.putArray("name");
+        methods.forEach(m -> names.addObject().put("service", m.service()).put("method", m.name()));
         return config;
     }
 

@@ -156,7 +156,21 @@ public final class OpenApiDocument {
         ObjectNode responses = operation.putObject("responses");
         ObjectNode ok = responses.putObject("200").put("description", "OK: " + method.getOutputType().getName());
         ok.set("headers", rateLimitHeaders());
-        ok.putObject("content").putObject("application/json").set("schema", schemas.ref(method.getOutputType()));
+        if (rpc.streams()) {
+            // The edge's transcoder sends each message of the stream as it comes: one JSON object per
+            // line by default (stream_newline_delimited), or as Server-Sent Events to a request with
+            // Accept: text/event-stream (route rest_sse, stream_sse_style_delimited). A failure after
+            // the first message ends the body; over HTTP/2 its gRPC status arrives as trailers.
+            ok.put("description", "OK: a stream of " + method.getOutputType().getName()
+                    + ", one JSON object per line (application/x-ndjson; sent as application/json), or one"
+                    + " `data:` event per message with `Accept: text/event-stream`");
+            ObjectNode content = ok.putObject("content");
+            content.putObject("application/x-ndjson").set("schema", schemas.ref(method.getOutputType()));
+            content.putObject("text/event-stream").putObject("schema").put("type", "string")
+                    .put("description", "`data: <" + method.getOutputType().getName() + " as JSON>` and a blank line per message");
+        } else {
+            ok.putObject("content").putObject("application/json").set("schema", schemas.ref(method.getOutputType()));
+        }
         (write ? WRITE_ERRORS : READ_ERRORS).forEach((code, description) -> {
             ObjectNode error = responses.putObject(code).put("description", description);
             if (code.equals("429")) {

@@ -123,7 +123,8 @@ final class TimeoutRules {
         for (RouteRef route : edge.apiRoutes()) {
             List<Method> methods = EdgeModel.served(route, contract);
             Optional<Duration> budget = route.budget();
-            if (methods.isEmpty() || budget.isEmpty()) {
+            // A stream's duration is no call budget: the service ends it (paygate.streams.max-duration).
+            if (methods.isEmpty() || budget.isEmpty() || methods.stream().allMatch(Method::streams)) {
                 continue;
             }
             Duration policy = methods.stream().allMatch(m -> !m.writes()) ? READ_BUDGET : WRITE_BUDGET;

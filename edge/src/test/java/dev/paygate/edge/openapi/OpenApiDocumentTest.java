@@ -123,6 +123,25 @@ class OpenApiDocumentTest {
                 .isEqualTo("@type");
     }
 
+    @Test
+    void aStreamingOperation_answersNdjsonOrServerSentEvents_everyOtherOneJson() {
+        int streams = 0;
+        for (Contract.Method method : contract.methods()) {
+            JsonNode content = operation(document, method.grpcPath().substring(1)).node().at("/responses/200/content");
+            List<String> types = new ArrayList<>();
+            content.fieldNames().forEachRemaining(types::add);
+            if (method.streams()) {
+                streams++;
+                assertThat(types).as(method.grpcPath()).containsExactly("application/x-ndjson", "text/event-stream");
+                assertThat(content.at("/application~1x-ndjson/schema/$ref").asText())
+                        .endsWith(method.descriptor().getOutputType().getFullName());
+            } else {
+                assertThat(types).as(method.grpcPath()).containsExactly("application/json");
+            }
+        }
+        assertThat(streams).isPositive();
+    }
+
     /** A client reads the reason it gets: every reason the strict-JSON filter refuses with is in the 400's text. */
     @Test
     void the400Description_namesEveryReasonTheEdgeRefusesWith() throws IOException {

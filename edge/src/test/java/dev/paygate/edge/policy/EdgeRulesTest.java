@@ -186,9 +186,9 @@ class EdgeRulesTest {
     void bindingThatNoRouteServes_isFound() {
         List<Finding> found = check(tree -> routes(tree).remove(route(tree, "reads")));
 
-        // Every binding of every read: the reads route serves them all.
+        // Every binding of every unary read: the reads route serves them all (streams have their own).
         assertThat(found).extracting(Finding::rule).containsOnly("binding-not-routed").hasSize(
-                bindings(CONTRACT.methods().stream().filter(Contract.Method::reads)));
+                bindings(CONTRACT.methods().stream().filter(m -> m.reads() && !m.streams())));
         assertThat(found).extracting(Finding::what)
                 .anySatisfy(w -> assertThat(w).contains("GET /v1/{name=accounts/*}").contains("route not_found"));
     }
@@ -286,8 +286,9 @@ class EdgeRulesTest {
             map(map(underV1, "single_predicate"), "value_match").put("prefix", "/v2/");
         });
 
-        assertThat(found).extracting(Finding::rule).containsOnly("route-not-rate-limited");
-        assertThat(found).singleElement().satisfies(f -> assertThat(f.what()).contains("REST GET"));
+        // Once per route of reads: the unary reads' and the streams'.
+        assertThat(found).extracting(Finding::rule).containsOnly("route-not-rate-limited").hasSize(2);
+        assertThat(found).allSatisfy(f -> assertThat(f.what()).contains("REST GET"));
     }
 
     @Test
@@ -453,7 +454,7 @@ class EdgeRulesTest {
     void noJwtFilter_everyForwardingRouteIsFound_butNotTheDirectResponse() {
         List<Finding> found = check(tree -> httpFilters(tree).remove(httpFilter(tree, EnvoyConfig.JWT_AUTHN)));
 
-        assertThat(found).extracting(Finding::rule).containsOnly("route-without-jwt").hasSize(3);
+        assertThat(found).extracting(Finding::rule).containsOnly("route-without-jwt").hasSize(4);
         assertThat(found).extracting(Finding::path).noneMatch(p -> p.endsWith("routes[not_found]"));
     }
 
@@ -477,7 +478,7 @@ class EdgeRulesTest {
                     List.of(Map.of("provider_name", "paygate"), Map.of("allow_missing", Map.of()))))));
         });
 
-        assertThat(found).extracting(Finding::rule).containsOnly("route-without-jwt").hasSize(3);
+        assertThat(found).extracting(Finding::rule).containsOnly("route-without-jwt").hasSize(4);
     }
 
     // --- the passing base

@@ -34,6 +34,17 @@ class ServiceConfigTest {
         for (Contract.Method method : contract.methods()) {
             rpcs++;
             String path = method.grpcPath();
+            if (method.streams()) {
+                // A stream has no deadline and is never retried, by the edge (route `streams`) or a client.
+                Map<String, Object> streams = route("streams", path);
+                assertThat(streams).as(path).doesNotContainKey("retry_policy");
+                assertThat(((Map<?, ?>) streams.get("route")).containsKey("retry_policy")).as(path).isFalse();
+                for (Map<String, ?> config : List.<Map<String, ?>>of(safe, keyed)) {
+                    Map<String, Object> streamConfig = ServiceConfigs.methodConfig(config, method.service(), method.name());
+                    assertThat(streamConfig).as(path).doesNotContainKeys("timeout", "retryPolicy");
+                }
+                continue;
+            }
             boolean read = method.reads();
             Map<String, Object> retried = route(read ? "reads" : "writes_idempotent", path);
             Map<String, Object> safeConfig = ServiceConfigs.methodConfig(safe, method.service(), method.name());
