@@ -131,11 +131,11 @@ class ContractChangeTest {
         return new ObjectMapper().readTree(scratch.resolve("edge/target/classes/paygate/v1/" + name).toFile());
     }
 
-    /** The rpc names of the service config's methodConfig entries with this timeout. */
+    /** The rpc names of the service config's methodConfig entries with this timeout (streams have none). */
     private static List<String> rpcsWith(JsonNode config, String timeout) {
         List<String> names = new ArrayList<>();
         for (JsonNode entry : config.get("methodConfig")) {
-            if (entry.get("timeout").asText().equals(timeout)) {
+            if (entry.path("timeout").asText().equals(timeout)) {
                 entry.get("name").forEach(n -> names.add(n.get("method").asText()));
             }
         }
