@@ -1,14 +1,16 @@
 package dev.paygate.auth;
 
 import io.grpc.Context;
+import java.time.Instant;
 import java.util.Set;
 
 /**
- * Who is calling, as proven by a verified token: its {@code sub} and the scopes it was granted.
+ * Who is calling, as proven by a verified token: its {@code sub}, the scopes it was granted and
+ * when the token expires (a call that outlives it, a stream, must end then).
  * {@link AuthInterceptor} puts it into the call's {@link Context}; nothing else creates one from
  * request data, so no header a client writes can change it.
  */
-public record Caller(String subject, Set<String> scopes) {
+public record Caller(String subject, Set<String> scopes, Instant expiresAt) {
 
     static final Context.Key<Caller> KEY = Context.key("paygate-caller");
 

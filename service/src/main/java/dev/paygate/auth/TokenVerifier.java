@@ -135,7 +135,7 @@ public class TokenVerifier {
         }
         Set<String> scopes = scope == null ? Set.of()
                 : Arrays.stream(scope.split(" ")).filter(s -> !s.isEmpty()).collect(Collectors.toUnmodifiableSet());
-        Caller caller = new Caller(subject, scopes);
+        Caller caller = new Caller(subject, scopes, expires);
         remember(token, caller, expires, now);
         return caller;
     }

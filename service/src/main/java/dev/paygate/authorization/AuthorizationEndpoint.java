@@ -107,7 +107,8 @@ public class AuthorizationEndpoint implements AuthorizationServiceGrpc.AsyncServ
                                          StreamObserver<WatchAuthorizationEventsResponse> observer) {
         GrpcWatchSink sink = new GrpcWatchSink((ServerCallStreamObserver<WatchAuthorizationEventsResponse>) observer);
         try {
-            watches.open(request, owner(), sink);
+            Caller caller = Caller.current();
+            watches.open(request, caller.subject(), caller.expiresAt(), sink);
         } catch (RuntimeException e) {
             sink.fail(e);
         }

@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * Follows accounts' authorization events for their owners (WatchAuthorizationEvents): each open
  * watch replays the events after its cursor, then polls for new ones every
  * {@code paygate.streams.poll-interval}, sending a heartbeat when nothing was sent for
- * {@code heartbeat}, and ends itself after {@code max-duration} with STREAM_DURATION_REACHED.
+ * {@code heartbeat}, and ends itself after {@code max-duration} with STREAM_DURATION_REACHED, or
+ * earlier when the caller's token expires (UNAUTHENTICATED: the edge and the service check a token
+ * only when a call starts, so a stream would otherwise outlive its credentials).
  *
  * <p>Invariants: a watch sends an account's events in {@code sequence} order, each once, none
  * skipped. It reads every event after its cursor (filters are applied here, so the cursor moves
@@ -102,7 +104,7 @@ public class AuthorizationEventWatches {
      * Opens a watch for the account's owner, or throws before anything is sent: INVALID_ARGUMENT
      * for a filter naming another account's authorization, TOO_MANY_STREAMS, ACCOUNT_ACCESS_DENIED.
      */
-    public void open(WatchAuthorizationEventsRequest request, String owner, WatchSink sink) {
+    public void open(WatchAuthorizationEventsRequest request, String owner, Instant tokenExpires, WatchSink sink) {
         String accountId = ResourceNames.accountId(request.getParent());
         String authorization = request.getAuthorization();
         if (!authorization.isEmpty() && !ResourceNames.accountId(authorization).equals(accountId)) {
@@ -123,7 +125,7 @@ public class AuthorizationEventWatches {
             throw e;
         }
         open.incrementAndGet();
-        Watch watch = new Watch(owner, mine, accountId, request, sink);
+        Watch watch = new Watch(owner, mine, accountId, request, tokenExpires, sink);
         sink.onCancel(watch::finish);
         pollers.execute(watch::poll);
     }
@@ -149,13 +151,15 @@ public class AuthorizationEventWatches {
         private final AuthorizationEvent.Type type;
         private final WatchSink sink;
         private final long endNanos;
+        private final Instant tokenExpires;
+        private final long tokenEndNanos;
         private final AtomicBoolean finished = new AtomicBoolean();
         private long cursor;
         /** When the last message went out; 0 until the first, so a caught-up stream says so at once. */
         private long lastSentNanos;
 
         Watch(String owner, AtomicInteger ownerStreams, String accountId, WatchAuthorizationEventsRequest request,
-              WatchSink sink) {
+              Instant tokenExpires, WatchSink sink) {
             this.owner = owner;
             this.ownerStreams = ownerStreams;
             this.accountId = accountId;
@@ -164,6 +168,9 @@ public class AuthorizationEventWatches {
             this.sink = sink;
             this.cursor = request.getAfterSequence();
             this.endNanos = System.nanoTime() + properties.maxDuration().toNanos();
+            // Real time, as the token verifier's: the business clock may be a test's.
+            this.tokenExpires = tokenExpires;
+            this.tokenEndNanos = System.nanoTime() + Duration.between(Instant.now(), tokenExpires).toNanos();
         }
 
         void poll() {
@@ -171,6 +178,11 @@ public class AuthorizationEventWatches {
                 return;
             }
             try {
+                if (System.nanoTime() - tokenEndNanos >= 0) {
+                    end(ApiException.unauthenticated(ErrorReason.TOKEN_INVALID, "the token expired at " + tokenExpires
+                            + "; reconnect with a fresh token and after_sequence " + cursor));
+                    return;
+                }
                 if (System.nanoTime() - endNanos >= 0) {
                     end(ApiException.streamDurationReached("the stream reached its maximum duration of "
                             + properties.maxDuration() + "; reconnect with after_sequence " + cursor,

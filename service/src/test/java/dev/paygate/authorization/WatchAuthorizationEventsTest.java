@@ -21,7 +21,9 @@ import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -91,6 +93,27 @@ class WatchAuthorizationEventsTest {
                 com.google.rpc.Status last = rest.get(rest.size() - 1).getEnd();
                 assertThat(last.getCode()).isEqualTo(Status.Code.UNAVAILABLE.value());
                 assertThat(last).isEqualTo(io.grpc.protobuf.StatusProto.fromThrowable(end));
+            }
+        }
+    }
+
+    @Test
+    void watch_endsWhenTheCallersTokenExpires_notAtTheStreamsMaximum() throws Exception {
+        try (RunningService service = RunningService.start(TestDatabase.postgres(), FAST)) {
+            String account = service.accounts().createAccount(newAccount(1000)).getName();
+            service.authorizations().createAuthorization(authorize(account, 10));
+            Instant expires = Instant.now().plusSeconds(4);
+            String shortLived = TestTokens.sign(TestTokens.claims("test-client", TestTokens.READ)
+                    .expirationTime(Date.from(expires)).build());
+
+            try (Watcher watcher = Watcher.open(service.channelAs(shortLived), request(account).build())) {
+                assertThat(watcher.nextEvents(1)).containsExactly(1L);
+                Throwable end = watcher.end().get(15, TimeUnit.SECONDS);
+                assertThat(Instant.now()).isAfterOrEqualTo(expires);
+                assertThat(Status.fromThrowable(end).getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+                assertThat(StatusDetails.reason(end)).isEqualTo("TOKEN_INVALID");
+                List<WatchAuthorizationEventsResponse> rest = watcher.remaining();
+                assertThat(rest.get(rest.size() - 1).getEnd().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED.value());
             }
         }
     }
