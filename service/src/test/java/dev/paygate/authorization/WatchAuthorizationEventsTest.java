@@ -22,6 +22,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
@@ -102,7 +103,8 @@ class WatchAuthorizationEventsTest {
         try (RunningService service = RunningService.start(TestDatabase.postgres(), FAST)) {
             String account = service.accounts().createAccount(newAccount(1000)).getName();
             service.authorizations().createAuthorization(authorize(account, 10));
-            Instant expires = Instant.now().plusSeconds(4);
+            // exp is whole seconds (RFC 7519 NumericDate).
+            Instant expires = Instant.now().plusSeconds(4).truncatedTo(ChronoUnit.SECONDS);
             String shortLived = TestTokens.sign(TestTokens.claims("test-client", TestTokens.READ)
                     .expirationTime(Date.from(expires)).build());
 

@@ -4,7 +4,9 @@ import dev.paygate.contract.Contract;
 import dev.paygate.contract.Contract.Method;
 import dev.paygate.contract.HttpBinding;
 import dev.paygate.edge.EnvoyConfig;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** The edge serves the contract, all of it and nothing else, and transcodes it strictly. */
@@ -25,7 +27,17 @@ final class ContractRules {
                     + "drops a misspelt query parameter, so the client's intent is lost without an error",
             ContractRules::transcoderLenient);
 
-    static final List<Rule> ALL = List.of(BINDING_NOT_ROUTED, ROUTE_MATCHES_NO_METHOD, TRANSCODER_LENIENT);
+    static final Rule TRANSCODER_ROUTE_CONFIG_DRIFTS = new Rule("transcoder-route-config-drifts",
+            "a route's own transcoder config replaces the filter's whole (Envoy has no per-route print options): "
+                    + "any other difference is a weaker transcoder a client picks with a header, such as "
+                    + "Accept: text/event-stream, to skip a body cap or the strict query check",
+            ContractRules::transcoderRouteConfigDrifts);
+
+    static final List<Rule> ALL = List.of(BINDING_NOT_ROUTED, ROUTE_MATCHES_NO_METHOD, TRANSCODER_LENIENT,
+            TRANSCODER_ROUTE_CONFIG_DRIFTS);
+
+    /** How a stream's messages are delimited: the one thing a route may set differently. */
+    private static final List<String> STREAM_DELIMITING = List.of("stream_newline_delimited", "stream_sse_style_delimited");
 
     private ContractRules() {
     }
@@ -98,5 +110,43 @@ final class ContractRules {
                 }
             });
         }
+    }
+
+    private static void transcoderRouteConfigDrifts(EdgeModel edge, Contract contract, Rule.Sink sink) {
+        for (Node manager : edge.apiManagers()) {
+            Optional<Node> transcoder = EdgeModel.httpFilter(manager, EnvoyConfig.TRANSCODER);
+            if (transcoder.isEmpty()) {
+                continue;
+            }
+            Node typedConfig = transcoder.get().get("typed_config");
+            Map<?, ?> filter = withoutStreamDelimiting(typedConfig.value());
+            for (RouteRef route : EdgeModel.routes(manager)) {
+                Node own = route.route().at("typed_per_filter_config").get(EnvoyConfig.TRANSCODER);
+                // A FilterConfig wrapper that only disables the filter (the docs routes) replaces nothing.
+                if (own.get("config").present()) {
+                    own = own.get("config");
+                }
+                boolean replacesIt = typedConfig.get("@type").text() != null
+                        && typedConfig.get("@type").text().equals(own.get("@type").text());
+                if (replacesIt && !withoutStreamDelimiting(own.value()).equals(filter)) {
+                    sink.report(own, route.label() + " has its own transcoder config that differs from the filter's "
+                                    + "in more than " + String.join("/", STREAM_DELIMITING),
+                            "repeat the filter's transcoder config exactly (YAML anchors), changing only the stream delimiting");
+                }
+            }
+        }
+    }
+
+    private static Map<?, ?> withoutStreamDelimiting(Object config) {
+        if (!(config instanceof Map<?, ?> map)) {
+            return Map.of();
+        }
+        Map<Object, Object> copy = new LinkedHashMap<>(map);
+        if (copy.get("print_options") instanceof Map<?, ?> options) {
+            Map<Object, Object> rest = new LinkedHashMap<>(options);
+            STREAM_DELIMITING.forEach(rest::remove);
+            copy.put("print_options", rest);
+        }
+        return copy;
     }
 }

@@ -195,8 +195,8 @@ class EdgeRulesTest {
 
     @Test
     void serviceMissingFromTheTranscoder_isFound() {
-        List<Finding> found = check(tree -> list(typedConfig(httpFilter(tree, EnvoyConfig.TRANSCODER)), "services")
-                .remove("paygate.v1.AccountService"));
+        List<Finding> found = check(tree -> transcoders(tree)
+                .forEach(transcoder -> list(transcoder, "services").remove("paygate.v1.AccountService")));
 
         assertThat(found).extracting(Finding::rule).containsOnly("binding-not-routed").hasSize(
                 bindings(CONTRACT.methods().stream().filter(m -> m.service().equals("paygate.v1.AccountService"))));
@@ -237,18 +237,37 @@ class EdgeRulesTest {
 
     @Test
     void transcoderWithoutUnknownQueryRejection_isFound() {
-        List<Finding> found = check(tree -> map(typedConfig(httpFilter(tree, EnvoyConfig.TRANSCODER)),
-                "request_validation_options").remove("reject_unknown_query_parameters"));
+        List<Finding> found = check(tree -> transcoders(tree).forEach(transcoder ->
+                map(transcoder, "request_validation_options").remove("reject_unknown_query_parameters")));
 
         assertThat(found).extracting(Finding::rule).containsExactly("transcoder-lenient");
     }
 
     @Test
     void transcoderWithoutUnknownMethodRejection_isFound() {
-        List<Finding> found = check(tree -> map(typedConfig(httpFilter(tree, EnvoyConfig.TRANSCODER)),
-                "request_validation_options").put("reject_unknown_method", false));
+        List<Finding> found = check(tree -> transcoders(tree).forEach(transcoder ->
+                map(transcoder, "request_validation_options").put("reject_unknown_method", false)));
 
         assertThat(found).extracting(Finding::rule).containsExactly("transcoder-lenient");
+    }
+
+    @Test
+    void sseRoutesTranscoder_weakerThanTheFilters_isFound_asAnAcceptHeaderWouldPickIt() {
+        List<Finding> found = check(tree -> {
+            // A copy: the shipped route shares the filter's options through a YAML anchor.
+            Map<String, Object> options = new LinkedHashMap<>(map(sseTranscoder(tree), "request_validation_options"));
+            options.put("reject_unknown_query_parameters", false);
+            sseTranscoder(tree).put("request_validation_options", options);
+        });
+
+        assertThat(found).extracting(Finding::rule).containsExactly("transcoder-route-config-drifts");
+    }
+
+    @Test
+    void sseRoutesTranscoder_withALargerBodyCap_isFound() {
+        List<Finding> found = check(tree -> sseTranscoder(tree).put("max_request_body_size", 10_485_760));
+
+        assertThat(found).extracting(Finding::rule).containsExactly("transcoder-route-config-drifts");
     }
 
     @Test
@@ -579,6 +598,16 @@ class EdgeRulesTest {
 
     private static Map<String, Object> socketAddress(Map<String, Object> owner) {
         return map(map(owner, "address"), "socket_address");
+    }
+
+    /** The transcoder's config and the rest_sse route's copy of it: a change to one belongs in both. */
+    private static List<Map<String, Object>> transcoders(Map<String, Object> tree) {
+        return List.of(typedConfig(httpFilter(tree, EnvoyConfig.TRANSCODER)), sseTranscoder(tree));
+    }
+
+    /** The rest_sse route's own transcoder config (SSE instead of NDJSON). */
+    private static Map<String, Object> sseTranscoder(Map<String, Object> tree) {
+        return map(map(route(tree, "rest_sse"), "typed_per_filter_config"), EnvoyConfig.TRANSCODER);
     }
 
     private static Map<String, Object> typedConfig(Map<String, Object> filter) {
