@@ -1,11 +1,15 @@
 package dev.paygate.authorization;
 
+import static dev.paygate.authorization.AuthorizationChecks.get;
+import static dev.paygate.authorization.AuthorizationChecks.balances;
+import static dev.paygate.authorization.AuthorizationChecks.events;
+import static dev.paygate.authorization.AuthorizationChecks.counted;
+import static dev.paygate.authorization.AuthorizationChecks.refused;
 import static dev.paygate.testing.Fixtures.authorize;
 import static dev.paygate.testing.Fixtures.capture;
 import static dev.paygate.testing.Fixtures.eur;
 import static dev.paygate.testing.Fixtures.newAccount;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import com.google.rpc.BadRequest;
@@ -17,15 +21,12 @@ import dev.paygate.testing.RunningService;
 import dev.paygate.testing.StatusDetails;
 import dev.paygate.testing.TestDatabase;
 import dev.paygate.testing.TestTokens;
-import dev.paygate.v1.Account;
 import dev.paygate.v1.AdjustAuthorizationRequest;
 import dev.paygate.v1.AdjustAuthorizationResponse;
 import dev.paygate.v1.Authorization;
 import dev.paygate.v1.Authorization.DeclineReason;
 import dev.paygate.v1.Authorization.State;
 import dev.paygate.v1.AuthorizationServiceGrpc;
-import dev.paygate.v1.GetAccountRequest;
-import dev.paygate.v1.GetAuthorizationRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
@@ -82,9 +83,9 @@ class AdjustAuthorizationTest {
         assertThat(adjusted.getDeclineReason()).isEqualTo(DeclineReason.DECLINE_REASON_UNSPECIFIED);
         assertThat(adjusted.getAuthorization().getAmount()).isEqualTo(eur(25));
         assertThat(adjusted.getAuthorization().getState()).isEqualTo(State.APPROVED);
-        assertThat(get(approved)).isEqualTo(adjusted.getAuthorization());
-        assertThat(balances(account).getHeld()).isEqualTo(eur(25));
-        assertThat(events(account, "ADJUSTED")).isEqualTo(1);
+        assertThat(get(service, approved)).isEqualTo(adjusted.getAuthorization());
+        assertThat(balances(service, account).getHeld()).isEqualTo(eur(25));
+        assertThat(events(service, account, "ADJUSTED")).isEqualTo(1);
     }
 
     @Test
@@ -96,8 +97,8 @@ class AdjustAuthorizationTest {
 
         assertThat(adjusted.getDeclineReason()).isEqualTo(DeclineReason.DECLINE_REASON_UNSPECIFIED);
         assertThat(adjusted.getAuthorization().getAmount()).isEqualTo(eur(100));
-        assertThat(balances(account).getHeld()).isEqualTo(eur(100));
-        assertThat(balances(account).getAvailable()).isEqualTo(eur(0));
+        assertThat(balances(service, account).getHeld()).isEqualTo(eur(100));
+        assertThat(balances(service, account).getAvailable()).isEqualTo(eur(0));
     }
 
     @Test
@@ -109,9 +110,9 @@ class AdjustAuthorizationTest {
 
         assertThat(declined.getDeclineReason()).isEqualTo(DeclineReason.INSUFFICIENT_FUNDS);
         assertThat(declined.getAuthorization()).isEqualTo(approved);
-        assertThat(get(approved)).isEqualTo(approved);
-        assertThat(balances(account).getHeld()).isEqualTo(eur(40));
-        assertThat(events(account, "ADJUSTMENT_DECLINED")).isEqualTo(1);
+        assertThat(get(service, approved)).isEqualTo(approved);
+        assertThat(balances(service, account).getHeld()).isEqualTo(eur(40));
+        assertThat(events(service, account, "ADJUSTMENT_DECLINED")).isEqualTo(1);
     }
 
     @Test
@@ -127,8 +128,8 @@ class AdjustAuthorizationTest {
         ErrorInfo info = StatusDetails.errorInfo(e).orElseThrow();
         assertThat(info.getReason()).isEqualTo("AUTHORIZATION_ADJUSTMENT_LIMIT");
         assertThat(info.getMetadataMap()).containsEntry("max_adjustments", "2");
-        assertThat(get(approved).getAmount()).isEqualTo(eur(30));
-        assertThat(balances(account).getHeld()).isEqualTo(eur(30));
+        assertThat(get(service, approved).getAmount()).isEqualTo(eur(30));
+        assertThat(balances(service, account).getHeld()).isEqualTo(eur(30));
     }
 
     @Test
@@ -136,15 +137,15 @@ class AdjustAuthorizationTest {
         String account = account(100);
         Authorization approved = service.authorizations().createAuthorization(authorize(account, 40));
         AdjustAuthorizationRequest unkeyed = adjust(approved, eur(30)).toBuilder().clearRequestId().build();
-        double adjustments = counted("paygate.authorizations.adjusted");
+        double adjustments = counted(service, "paygate.authorizations.adjusted");
         AdjustAuthorizationResponse first = service.authorizations().adjustAuthorization(unkeyed);
 
         for (int i = 0; i < MAX_ADJUSTMENTS + 1; i++) {
             assertThat(service.authorizations().adjustAuthorization(unkeyed)).isEqualTo(first);
         }
-        assertThat(events(account, "ADJUSTED")).isEqualTo(1);
-        assertThat(balances(account).getHeld()).isEqualTo(eur(30));
-        assertThat(counted("paygate.authorizations.adjusted")).as("counted once").isEqualTo(adjustments + 1);
+        assertThat(events(service, account, "ADJUSTED")).isEqualTo(1);
+        assertThat(balances(service, account).getHeld()).isEqualTo(eur(30));
+        assertThat(counted(service, "paygate.authorizations.adjusted")).as("counted once").isEqualTo(adjustments + 1);
     }
 
     @Test
@@ -158,7 +159,7 @@ class AdjustAuthorizationTest {
 
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
         assertThat(StatusDetails.errorInfo(e).orElseThrow().getReason()).isEqualTo("AUTHORIZATION_CAPTURED_IN_PART");
-        assertThat(balances(account).getHeld()).isEqualTo(eur(30));
+        assertThat(balances(service, account).getHeld()).isEqualTo(eur(30));
     }
 
     @Test
@@ -172,7 +173,7 @@ class AdjustAuthorizationTest {
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(StatusDetails.detail(e, BadRequest.class).orElseThrow().getFieldViolations(0).getField())
                 .isEqualTo("amount.currency_code");
-        assertThat(get(approved)).isEqualTo(approved);
+        assertThat(get(service, approved)).isEqualTo(approved);
     }
 
     @Test
@@ -186,7 +187,7 @@ class AdjustAuthorizationTest {
         StatusRuntimeException e = refused(() -> stranger.adjustAuthorization(adjust(approved, eur(10))));
 
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
-        assertThat(get(approved)).isEqualTo(approved);
+        assertThat(get(service, approved)).isEqualTo(approved);
     }
 
     /**
@@ -207,8 +208,8 @@ class AdjustAuthorizationTest {
         assertThat(outcomes).allMatch(AdjustAuthorizationResponse.class::isInstance);
         assertThat(outcomes).extracting(o -> ((AdjustAuthorizationResponse) o).getDeclineReason())
                 .containsExactlyInAnyOrder(DeclineReason.DECLINE_REASON_UNSPECIFIED, DeclineReason.INSUFFICIENT_FUNDS);
-        assertThat(balances(account).getHeld()).isEqualTo(eur(100));
-        assertThat(get(first).getAmount().getUnits() + get(second).getAmount().getUnits()).isEqualTo(100);
+        assertThat(balances(service, account).getHeld()).isEqualTo(eur(100));
+        assertThat(get(service, first).getAmount().getUnits() + get(service, second).getAmount().getUnits()).isEqualTo(100);
     }
 
     /** Attack: the last allowed adjustment sent twice at once through two replicas: one is made. */
@@ -226,8 +227,8 @@ class AdjustAuthorizationTest {
         assertThat(outcomes).filteredOn(StatusRuntimeException.class::isInstance).singleElement()
                 .extracting(e -> StatusDetails.errorInfo((StatusRuntimeException) e).orElseThrow().getReason())
                 .isEqualTo("AUTHORIZATION_ADJUSTMENT_LIMIT");
-        assertThat(events(account, "ADJUSTED")).isEqualTo(MAX_ADJUSTMENTS);
-        assertThat(balances(account).getHeld()).isEqualTo(get(approved).getAmount());
+        assertThat(events(service, account, "ADJUSTED")).isEqualTo(MAX_ADJUSTMENTS);
+        assertThat(balances(service, account).getHeld()).isEqualTo(get(service, approved).getAmount());
     }
 
     /** Sends both calls while another transaction holds the account's row, then lets them go together. */
@@ -265,29 +266,4 @@ class AdjustAuthorizationTest {
         return service.accounts().createAccount(newAccount(limit)).getName();
     }
 
-    private Authorization get(Authorization authorization) {
-        return service.authorizations().getAuthorization(
-                GetAuthorizationRequest.newBuilder().setName(authorization.getName()).build());
-    }
-
-    private Account balances(String account) {
-        return service.accounts().getAccount(GetAccountRequest.newBuilder().setName(account).build());
-    }
-
-    private long events(String account, String type) {
-        return Fixtures.count(service.dataSource(),
-                "SELECT COUNT(*) FROM authorization_events WHERE account_id = ? AND type = ?",
-                Fixtures.accountId(account), type);
-    }
-
-    /** The sum of the counters of this name, whatever their tags. */
-    private double counted(String name) {
-        return service.meters().find(name).counters().stream().mapToDouble(c -> c.count()).sum();
-    }
-
-    private static StatusRuntimeException refused(Runnable call) {
-        StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, call::run);
-        assertThat(e).as("the call is refused").isNotNull();
-        return e;
-    }
 }

@@ -1,12 +1,15 @@
 package dev.paygate.authorization;
 
+import static dev.paygate.authorization.AuthorizationChecks.get;
+import static dev.paygate.authorization.AuthorizationChecks.events;
+import static dev.paygate.authorization.AuthorizationChecks.counted;
+import static dev.paygate.authorization.AuthorizationChecks.refused;
 import static dev.paygate.testing.Fixtures.authorize;
 import static dev.paygate.testing.Fixtures.capture;
 import static dev.paygate.testing.Fixtures.eur;
 import static dev.paygate.testing.Fixtures.newAccount;
 import static dev.paygate.testing.Fixtures.voidOf;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import com.google.rpc.BadRequest;
@@ -19,10 +22,8 @@ import dev.paygate.testing.TestDatabase;
 import dev.paygate.v1.Account;
 import dev.paygate.v1.Authorization;
 import dev.paygate.v1.Authorization.State;
-import dev.paygate.v1.AuthorizationServiceGrpc;
 import dev.paygate.v1.CaptureAuthorizationRequest;
 import dev.paygate.v1.GetAccountRequest;
-import dev.paygate.v1.GetAuthorizationRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.math.BigDecimal;
@@ -84,8 +85,8 @@ class CaptureInPartsTest {
         assertThat(last.getState()).as("the parts reached the amount").isEqualTo(State.CAPTURED);
         assertThat(last.getCapturedAmount()).isEqualTo(eur(40));
         assertBalances(account, 0, 40);
-        assertThat(get(approved)).isEqualTo(last);
-        assertThat(events(account, "CAPTURED")).isEqualTo(3);
+        assertThat(get(service, approved)).isEqualTo(last);
+        assertThat(events(service, account, "CAPTURED")).isEqualTo(3);
     }
 
     @Test
@@ -132,7 +133,7 @@ class CaptureInPartsTest {
         assertThat(info.getMetadataMap()).containsEntry("captured_amount", "30")
                 .containsEntry("remaining_amount", "10").containsEntry("currency_code", "EUR");
         assertBalances(account, 10, 30);
-        assertThat(get(approved).getCapturedAmount()).isEqualTo(eur(30));
+        assertThat(get(service, approved).getCapturedAmount()).isEqualTo(eur(30));
     }
 
     @Test
@@ -147,7 +148,7 @@ class CaptureInPartsTest {
         assertThat(StatusDetails.detail(e, BadRequest.class).orElseThrow().getFieldViolations(0).getField())
                 .isEqualTo("request_id");
         assertBalances(account, 40, 0);
-        assertThat(events(account, "CAPTURED")).isZero();
+        assertThat(events(service, account, "CAPTURED")).isZero();
     }
 
     @Test
@@ -155,7 +156,7 @@ class CaptureInPartsTest {
         String account = account();
         Authorization approved = service.authorizations().createAuthorization(authorize(account, 40));
         CaptureAuthorizationRequest request = part(approved, 10);
-        double captures = counted("paygate.authorizations.captured");
+        double captures = counted(service, "paygate.authorizations.captured");
         Authorization first = service.authorizations().captureAuthorization(request);
 
         assertThat(service.authorizations().captureAuthorization(request)).isEqualTo(first);
@@ -164,8 +165,8 @@ class CaptureInPartsTest {
 
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
         assertBalances(account, 30, 10);
-        assertThat(events(account, "CAPTURED")).isEqualTo(1);
-        assertThat(counted("paygate.authorizations.captured")).as("counted once, not for the replay")
+        assertThat(events(service, account, "CAPTURED")).isEqualTo(1);
+        assertThat(counted(service, "paygate.authorizations.captured")).as("counted once, not for the replay")
                 .isEqualTo(captures + 1);
     }
 
@@ -215,7 +216,7 @@ class CaptureInPartsTest {
                 for (Future<Object> result : pair) {
                     outcomes.add(result.get(30, TimeUnit.SECONDS));
                 }
-                assertThat(get(authorization).getCapturedAmount()).isEqualTo(eur(30));
+                assertThat(get(service, authorization).getCapturedAmount()).isEqualTo(eur(30));
             }
         } finally {
             pool.shutdownNow();
@@ -224,7 +225,7 @@ class CaptureInPartsTest {
         assertThat(outcomes).filteredOn(StatusRuntimeException.class::isInstance).hasSize(rounds)
                 .allMatch(e -> ((StatusRuntimeException) e).getStatus().getCode() == Status.Code.FAILED_PRECONDITION);
         assertBalances(account, rounds * 10L, rounds * 30L);
-        assertThat(events(account, "CAPTURED")).isEqualTo(rounds);
+        assertThat(events(service, account, "CAPTURED")).isEqualTo(rounds);
     }
 
     private CaptureAuthorizationRequest part(Authorization authorization, long units) {
@@ -240,11 +241,6 @@ class CaptureInPartsTest {
         return service.accounts().createAccount(newAccount(limit)).getName();
     }
 
-    private Authorization get(Authorization authorization) {
-        return service.authorizations().getAuthorization(
-                GetAuthorizationRequest.newBuilder().setName(authorization.getName()).build());
-    }
-
     private void assertBalances(String account, long held, long captured) {
         Account read = service.accounts().getAccount(GetAccountRequest.newBuilder().setName(account).build());
         assertThat(read.getHeld()).as("held").isEqualTo(eur(held));
@@ -254,20 +250,4 @@ class CaptureInPartsTest {
                 Fixtures.accountId(account)))).as("captured by its authorizations").isEqualTo(BigDecimal.valueOf(captured));
     }
 
-    private long events(String account, String type) {
-        return Fixtures.count(service.dataSource(),
-                "SELECT COUNT(*) FROM authorization_events WHERE account_id = ? AND type = ?",
-                Fixtures.accountId(account), type);
-    }
-
-    /** The sum of the counters of this name, whatever their tags. */
-    private double counted(String name) {
-        return service.meters().find(name).counters().stream().mapToDouble(c -> c.count()).sum();
-    }
-
-    private static StatusRuntimeException refused(Runnable call) {
-        StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, call::run);
-        assertThat(e).as("the call is refused").isNotNull();
-        return e;
-    }
 }

@@ -1,15 +1,16 @@
 package dev.paygate.authorization;
 
+import static dev.paygate.authorization.AuthorizationChecks.get;
+import static dev.paygate.authorization.AuthorizationChecks.events;
+import static dev.paygate.authorization.AuthorizationChecks.counted;
+import static dev.paygate.authorization.AuthorizationChecks.refused;
 import static dev.paygate.testing.Fixtures.authorize;
 import static dev.paygate.testing.Fixtures.capture;
-import static dev.paygate.testing.Fixtures.eur;
 import static dev.paygate.testing.Fixtures.newAccount;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.google.protobuf.Timestamp;
 import com.google.rpc.BadRequest;
-import dev.paygate.testing.Fixtures;
 import dev.paygate.testing.ManualClock;
 import dev.paygate.testing.RunningService;
 import dev.paygate.testing.StatusDetails;
@@ -20,7 +21,6 @@ import dev.paygate.v1.Authorization.State;
 import dev.paygate.v1.AuthorizationServiceGrpc;
 import dev.paygate.v1.ExtendAuthorizationRequest;
 import dev.paygate.v1.GetAccountRequest;
-import dev.paygate.v1.GetAuthorizationRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
@@ -68,16 +68,16 @@ class ExtendAuthorizationTest {
 
         assertThat(extended.getState()).isEqualTo(State.APPROVED);
         assertThat(instant(extended.getExpireTime())).isEqualTo(extendedTo);
-        assertThat(get(approved)).isEqualTo(extended);
-        assertThat(events(account, "EXTENDED")).isEqualTo(1);
+        assertThat(get(service, approved)).isEqualTo(extended);
+        assertThat(events(service, account, "EXTENDED")).isEqualTo(1);
 
         clock.advance(Duration.between(clock.instant(), extendedTo).minusNanos(1000));
-        assertThat(get(approved).getState()).as("a microsecond before").isEqualTo(State.APPROVED);
+        assertThat(get(service, approved).getState()).as("a microsecond before").isEqualTo(State.APPROVED);
         service.bean(HoldExpiryJob.class).releaseExpiredHolds();
         assertThat(held(account)).as("the sweep a microsecond before releases nothing of it").isEqualTo(40);
 
         clock.advance(Duration.ofNanos(1000));
-        assertThat(get(approved).getState()).as("at the new expire_time").isEqualTo(State.EXPIRED);
+        assertThat(get(service, approved).getState()).as("at the new expire_time").isEqualTo(State.EXPIRED);
         StatusRuntimeException late = refused(() -> service.authorizations().captureAuthorization(
                 capture(approved.getName())));
         assertThat(StatusDetails.errorInfo(late).orElseThrow().getReason()).isEqualTo("AUTHORIZATION_EXPIRED");
@@ -96,8 +96,8 @@ class ExtendAuthorizationTest {
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(StatusDetails.detail(e, BadRequest.class).orElseThrow().getFieldViolations(0).getField())
                 .isEqualTo("expire_time");
-        assertThat(get(approved)).isEqualTo(approved);
-        assertThat(events(account, "EXTENDED")).isZero();
+        assertThat(get(service, approved)).isEqualTo(approved);
+        assertThat(events(service, account, "EXTENDED")).isZero();
     }
 
     @Test
@@ -109,7 +109,7 @@ class ExtendAuthorizationTest {
                 extend(approved, instant(approved.getExpireTime()).minusSeconds(1))));
 
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-        assertThat(get(approved)).isEqualTo(approved);
+        assertThat(get(service, approved)).isEqualTo(approved);
     }
 
     @Test
@@ -131,12 +131,12 @@ class ExtendAuthorizationTest {
         Authorization approved = service.authorizations().createAuthorization(authorize(account, 40));
         ExtendAuthorizationRequest unkeyed = extend(approved, instant(approved.getCreateTime()).plusSeconds(20))
                 .toBuilder().clearRequestId().build();
-        double extensions = counted("paygate.authorizations.extended");
+        double extensions = counted(service, "paygate.authorizations.extended");
         Authorization first = service.authorizations().extendAuthorization(unkeyed);
 
         assertThat(service.authorizations().extendAuthorization(unkeyed)).isEqualTo(first);
-        assertThat(events(account, "EXTENDED")).isEqualTo(1);
-        assertThat(counted("paygate.authorizations.extended")).as("counted once").isEqualTo(extensions + 1);
+        assertThat(events(service, account, "EXTENDED")).isEqualTo(1);
+        assertThat(counted(service, "paygate.authorizations.extended")).as("counted once").isEqualTo(extensions + 1);
     }
 
     @Test
@@ -151,7 +151,7 @@ class ExtendAuthorizationTest {
                 extend(approved, instant(approved.getCreateTime()).plusSeconds(20))));
 
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
-        assertThat(get(approved)).isEqualTo(approved);
+        assertThat(get(service, approved)).isEqualTo(approved);
     }
 
     private static ExtendAuthorizationRequest extend(Authorization authorization, Instant expireTime) {
@@ -169,29 +169,8 @@ class ExtendAuthorizationTest {
         return service.accounts().createAccount(newAccount(100)).getName();
     }
 
-    private Authorization get(Authorization authorization) {
-        return service.authorizations().getAuthorization(
-                GetAuthorizationRequest.newBuilder().setName(authorization.getName()).build());
-    }
-
     private long held(String account) {
         return service.accounts().getAccount(GetAccountRequest.newBuilder().setName(account).build()).getHeld().getUnits();
     }
 
-    private long events(String account, String type) {
-        return Fixtures.count(service.dataSource(),
-                "SELECT COUNT(*) FROM authorization_events WHERE account_id = ? AND type = ?",
-                Fixtures.accountId(account), type);
-    }
-
-    /** The sum of the counters of this name, whatever their tags. */
-    private double counted(String name) {
-        return service.meters().find(name).counters().stream().mapToDouble(c -> c.count()).sum();
-    }
-
-    private static StatusRuntimeException refused(Runnable call) {
-        StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, call::run);
-        assertThat(e).as("the call is refused").isNotNull();
-        return e;
-    }
 }

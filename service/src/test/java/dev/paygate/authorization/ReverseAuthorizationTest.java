@@ -1,11 +1,15 @@
 package dev.paygate.authorization;
 
+import static dev.paygate.authorization.AuthorizationChecks.get;
+import static dev.paygate.authorization.AuthorizationChecks.balances;
+import static dev.paygate.authorization.AuthorizationChecks.events;
+import static dev.paygate.authorization.AuthorizationChecks.counted;
+import static dev.paygate.authorization.AuthorizationChecks.refused;
 import static dev.paygate.testing.Fixtures.authorize;
 import static dev.paygate.testing.Fixtures.capture;
 import static dev.paygate.testing.Fixtures.eur;
 import static dev.paygate.testing.Fixtures.newAccount;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import com.google.rpc.BadRequest;
@@ -20,8 +24,6 @@ import dev.paygate.v1.Account;
 import dev.paygate.v1.Authorization;
 import dev.paygate.v1.Authorization.State;
 import dev.paygate.v1.AuthorizationServiceGrpc;
-import dev.paygate.v1.GetAccountRequest;
-import dev.paygate.v1.GetAuthorizationRequest;
 import dev.paygate.v1.ReverseAuthorizationRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -72,9 +74,9 @@ class ReverseAuthorizationTest {
 
         assertThat(reversed.getState()).isEqualTo(State.APPROVED);
         assertThat(reversed.getAmount()).isEqualTo(eur(25));
-        assertThat(get(approved)).isEqualTo(reversed);
+        assertThat(get(service, approved)).isEqualTo(reversed);
         assertBalances(account, 25, 0);
-        assertThat(events(account, "REVERSED")).isEqualTo(1);
+        assertThat(events(service, account, "REVERSED")).isEqualTo(1);
         Authorization captured = service.authorizations().captureAuthorization(capture(approved.getName()));
         assertThat(captured.getCapturedAmount()).as("a capture takes at most what is left").isEqualTo(eur(25));
         assertBalances(account, 0, 25);
@@ -93,7 +95,7 @@ class ReverseAuthorizationTest {
         assertThat(voided.getState()).isEqualTo(State.VOIDED);
         assertThat(voided.getCapturedAmount()).isEqualTo(eur(10));
         assertBalances(account, 0, 10);
-        assertThat(events(account, "VOIDED")).isEqualTo(1);
+        assertThat(events(service, account, "VOIDED")).isEqualTo(1);
         assertThat(service.authorizations().reverseAuthorization(
                 ReverseAuthorizationRequest.newBuilder().setName(approved.getName()).build()))
                 .as("a repeat of the whole reversal, answered as done").isEqualTo(voided);
@@ -112,7 +114,7 @@ class ReverseAuthorizationTest {
         assertThat(info.getReason()).isEqualTo("AUTHORIZATION_REMAINDER_EXCEEDED");
         assertThat(info.getMetadataMap()).containsEntry("remaining_amount", "40");
         assertBalances(account, 40, 0);
-        assertThat(get(approved)).isEqualTo(approved);
+        assertThat(get(service, approved)).isEqualTo(approved);
     }
 
     @Test
@@ -161,7 +163,7 @@ class ReverseAuthorizationTest {
         String account = account();
         Authorization approved = service.authorizations().createAuthorization(authorize(account, 40));
         ReverseAuthorizationRequest request = part(approved, 10);
-        double reversals = counted("paygate.authorizations.reversed");
+        double reversals = counted(service, "paygate.authorizations.reversed");
         Authorization first = service.authorizations().reverseAuthorization(request);
 
         assertThat(service.authorizations().reverseAuthorization(request)).isEqualTo(first);
@@ -170,8 +172,8 @@ class ReverseAuthorizationTest {
 
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
         assertBalances(account, 30, 0);
-        assertThat(events(account, "REVERSED")).isEqualTo(1);
-        assertThat(counted("paygate.authorizations.reversed")).as("counted once, not for the replay")
+        assertThat(events(service, account, "REVERSED")).isEqualTo(1);
+        assertThat(counted(service, "paygate.authorizations.reversed")).as("counted once, not for the replay")
                 .isEqualTo(reversals + 1);
     }
 
@@ -207,8 +209,8 @@ class ReverseAuthorizationTest {
         } finally {
             pool.shutdownNow();
         }
-        Authorization after = get(authorization);
-        Account balances = balances(account);
+        Authorization after = get(service, authorization);
+        Account balances = balances(service, account);
         long held = balances.getHeld().getUnits();
         long captured = balances.getCaptured().getUnits();
         assertThat(held + captured).isLessThanOrEqualTo(40);
@@ -233,35 +235,10 @@ class ReverseAuthorizationTest {
         return service.accounts().createAccount(newAccount(100)).getName();
     }
 
-    private Authorization get(Authorization authorization) {
-        return service.authorizations().getAuthorization(
-                GetAuthorizationRequest.newBuilder().setName(authorization.getName()).build());
-    }
-
-    private Account balances(String account) {
-        return service.accounts().getAccount(GetAccountRequest.newBuilder().setName(account).build());
-    }
-
     private void assertBalances(String account, long held, long captured) {
-        Account read = balances(account);
+        Account read = balances(service, account);
         assertThat(read.getHeld()).as("held").isEqualTo(eur(held));
         assertThat(read.getCaptured()).as("captured").isEqualTo(eur(captured));
     }
 
-    private long events(String account, String type) {
-        return Fixtures.count(service.dataSource(),
-                "SELECT COUNT(*) FROM authorization_events WHERE account_id = ? AND type = ?",
-                Fixtures.accountId(account), type);
-    }
-
-    /** The sum of the counters of this name, whatever their tags. */
-    private double counted(String name) {
-        return service.meters().find(name).counters().stream().mapToDouble(c -> c.count()).sum();
-    }
-
-    private static StatusRuntimeException refused(Runnable call) {
-        StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, call::run);
-        assertThat(e).as("the call is refused").isNotNull();
-        return e;
-    }
 }
