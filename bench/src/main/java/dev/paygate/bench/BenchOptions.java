@@ -87,7 +87,12 @@ record BenchOptions(boolean smoke, double warmupSeconds, double measureSeconds, 
 
     /** Whether --only lets this scenario run. */
     boolean selects(Scenario scenario) {
-        return only.matcher(scenario.name()).matches();
+        return selects(scenario.name());
+    }
+
+    /** Whether --only lets the scenario of this name run. */
+    boolean selects(String scenarioName) {
+        return only.matcher(scenarioName).matches();
     }
 
     /** The --db value, as the results name it. */
