@@ -182,6 +182,8 @@ final class StreamFanout {
             step.put("offered_writes_per_second", rate);
             step.put("achieved_writes_per_second", Report.round(window.recorder().ok() / window.seconds()));
             step.put("write_errors", writeErrors);
+            ObjectNode byCode = step.putObject("write_errors_by_code");
+            window.recorder().errors().forEach(byCode::put);
             step.put("write_p99_ms", Report.round(writeLatencies.millis(0.99)));
             step.put("events_received", events);
             step.put("events_per_second", Report.round(events / deliverySeconds));
