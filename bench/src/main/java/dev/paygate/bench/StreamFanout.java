@@ -200,6 +200,10 @@ final class StreamFanout {
             System.err.printf(java.util.Locale.ROOT, "bench: streams x%d writes %5d/s -> %8.0f events/s delivery "
                             + "p50 %7.2f p99 %8.2f ms write errors %d kept up %s%n", streams, rate, events / deliverySeconds,
                     deliveryLatencies.millis(0.5), deliveryLatencies.millis(0.99), writeErrors, keptUp);
+            if (!deliveryKeptUp && !writesKeptUp) {
+                bound = "both: at " + rate + " writes/s the writes failed or lagged and the events fell behind";
+                break;
+            }
             if (!deliveryKeptUp) {
                 bound = "delivery: at " + rate + " writes/s the events fell behind";
                 break;
