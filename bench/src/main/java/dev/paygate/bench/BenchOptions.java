@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The command line of {@code ./paygate bench} (picocli). Defaults (the full run, about 13 minutes
+ * The command line of {@code ./paygate bench} (picocli). Defaults (the full run, about 15 minutes
  * here): 2 s warm-up and 6 s measured per scenario, after the opening warm-up. {@code --short}
  * (CI's smoke run): 0.5 s and 1 s, fewer scenarios, every path. {@code --history N} adds the
  * history scenarios: N keyed authorizations on one account first, then writes on it against
@@ -87,7 +87,12 @@ record BenchOptions(boolean smoke, double warmupSeconds, double measureSeconds, 
 
     /** Whether --only lets this scenario run. */
     boolean selects(Scenario scenario) {
-        return only.matcher(scenario.name()).matches();
+        return selects(scenario.name());
+    }
+
+    /** Whether --only lets the scenario of this name run. */
+    boolean selects(String scenarioName) {
+        return only.matcher(scenarioName).matches();
     }
 
     /** The --db value, as the results name it. */

@@ -30,13 +30,21 @@ import java.util.function.UnaryOperator;
  * service replica with its production JVM flags (service/jvm.options) on the chosen database, the
  * full Envoy edge (envoy.yaml as {@link Stack} launches it, rate limits in shadow mode) and the
  * floor ({@link FloorEdge}), then measures every {@link Scenario} of the {@link Plan} on every
- * path in the same run. Prints one JSON document and writes it, a Markdown table and a latency
- * chart to bench/results/. Exits non-zero if any call failed or the balances disagree with the
- * replies (no lost or double charge); it asserts nothing about timing.
+ * path, and the streams scenario ({@link StreamFanout}), in the same run. Prints one JSON document
+ * and writes it, a Markdown table and a latency chart to bench/results/. Exits non-zero if
+ * the balances disagree with the replies (no lost or double charge) or with the accounts'
+ * authorization events ({@link EventLedger}), if a stream lost, repeated or reordered an event,
+ * or if any call failed in the smoke run; it asserts nothing about timing.
  */
 public final class Benchmark {
 
     private static final int SPREAD_ACCOUNTS = 100;
+    /** The figure: what one replica fans out to 100 streams. */
+    private static final int STREAMS = 100;
+    private static final int SMOKE_STREAMS = 10;
+    /** Keyed writes per second on the watched accounts, one step each, until delivery falls behind. */
+    private static final List<Integer> STREAM_RATES = List.of(100, 200, 400, 800, 1600, 3200);
+    private static final List<Integer> SMOKE_STREAM_RATES = List.of(20);
 
     private Benchmark() {
     }
@@ -83,7 +91,8 @@ public final class Benchmark {
             writeResults(options, started, outcome.json(), outcome.results());
         }
         if (!outcome.ok()) {
-            System.err.println("bench: FAILED (a balance mismatch, or errors in the smoke run); logs kept in " + workDir);
+            System.err.println("bench: FAILED (a balance or event mismatch, a stream event lost, repeated or out of "
+                    + "order, or errors in the smoke run); logs kept in " + workDir);
             System.exit(1);
         }
         deleteRecursively(workDir);
@@ -140,6 +149,20 @@ public final class Benchmark {
                         scenario.name(), result.throughput(), result.latency().millis(0.5),
                         result.latency().millis(0.99), result.allocatedBytesPerRequest() / 1000, result.errors());
             }
+            StreamFanout fanout = null;
+            ObjectNode streams = null;
+            if (options.selects(StreamFanout.NAME)) {
+                int count = options.smoke() ? SMOKE_STREAMS : STREAMS;
+                System.err.println("bench: " + count + " WatchAuthorizationEvents streams, one identity and account each");
+                fanout = StreamFanout.prepare(direct, stack.credentials().signingKey(), count);
+                try (DatabaseSampler database = DatabaseSampler.connect(stack.databaseUrl())) {
+                    // Idle windows of 5 s: PostgreSQL publishes its transaction counts about once a second.
+                    streams = fanout.measure(serviceJvm, servicePid, database,
+                            options.smoke() ? SMOKE_STREAM_RATES : STREAM_RATES, options.smoke() ? 1 : 5,
+                            options.warmupSeconds(), options.measureSeconds());
+                }
+                report.set("streams", streams);
+            }
             report.set("scenarios", Report.scenarios(results));
             Report.ratios(report, results);
             Report.writeCeilings(report, results);
@@ -152,17 +175,31 @@ public final class Benchmark {
             balance.put("consistent", mismatches.isEmpty());
             ArrayNode listed = balance.putArray("mismatches");
             mismatches.stream().limit(20).forEach(listed::add);
+            // Every account the run wrote to, with its owner's token: the bench's own and the streams'.
+            Map<String, String> owners = new java.util.LinkedHashMap<>();
+            ledger.accounts().forEach(account -> owners.put(account, bearer));
+            if (fanout != null) {
+                owners.putAll(fanout.bearerByAccount());
+            }
+            EventLedger.Result events = EventLedger.check(direct, owners);
+            balance.put("event_accounts_checked", events.accounts());
+            balance.put("events_read", events.events());
+            balance.put("events_consistent", events.mismatches().isEmpty());
+            ArrayNode eventMismatches = balance.putArray("event_mismatches");
+            events.mismatches().stream().limit(20).forEach(eventMismatches::add);
+            boolean streamsOk = streams == null || streams.path("ok").asBoolean();
+            boolean consistent = mismatches.isEmpty() && events.mismatches().isEmpty() && streamsOk;
             long errors = results.stream().mapToLong(ScenarioResult::errorCount).sum();
             report.put("errors", errors);
             report.put("load_average_1m_at_end", loadAverage()[0]);
-            report.put("ok", errors == 0 && mismatches.isEmpty());
+            report.put("ok", errors == 0 && consistent);
             // The full plan offers more than one replica serves (writes at up to 2,000/s, capture and
             // void pairs at 500/s): what happens there (refusals, missed deadlines, Envoy aborting a
             // connection on which half the streams were reset early) is a result, reported per scenario.
             // A balance mismatch fails any run; any error fails the smoke run, which stays far below.
             List<String> missing = options.smoke() ? ReportCheck.missingFields(report) : List.of();
             missing.forEach(field -> System.err.println("bench: the report lacks " + field));
-            boolean passed = mismatches.isEmpty() && (!options.smoke() || errors == 0) && missing.isEmpty();
+            boolean passed = consistent && (!options.smoke() || errors == 0) && missing.isEmpty();
             String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report);
             return new Outcome(passed, results, json);
         } finally {

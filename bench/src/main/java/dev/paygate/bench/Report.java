@@ -192,7 +192,7 @@ final class Report {
         return Math.round(value * 100) / 100.0;
     }
 
-    private static double round3(double value) {
+    static double round3(double value) {
         return Math.round(value * 1000) / 1000.0;
     }
 }

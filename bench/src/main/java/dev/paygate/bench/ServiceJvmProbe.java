@@ -15,7 +15,9 @@ import java.lang.management.RuntimeMXBean;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import javax.management.JMException;
 import javax.management.MBeanServerConnection;
+import javax.management.ObjectName;
 import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
@@ -132,6 +134,38 @@ final class ServiceJvmProbe implements AutoCloseable {
 
     /** Bytes the service allocated in a window, and how many of its threads ended in it (their last bytes uncounted). */
     record Allocation(long bytes, int threadsEnded) {
+    }
+
+    /**
+     * The bytes of the service's live objects: the total of a class histogram (the GC.class_histogram
+     * diagnostic command, which runs a full collection first), the least of two. Exact to the
+     * byte, unlike the heap's "used" figure, which ZGC counts in whole pages of 2 MiB.
+     */
+    long liveHeapBytes() {
+        long least = Long.MAX_VALUE;
+        for (int i = 0; i < 2; i++) {
+            try {
+                String histogram = (String) server.invoke(new ObjectName("com.sun.management:type=DiagnosticCommand"),
+                        "gcClassHistogram", new Object[] {new String[0]}, new String[] {String[].class.getName()});
+                least = Math.min(least, histogramTotalBytes(histogram));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot reach the service's JVM (pid " + pid + ")", e);
+            } catch (JMException e) {
+                throw new IllegalStateException("GC.class_histogram failed in the service's JVM", e);
+            }
+        }
+        return least;
+    }
+
+    /** The bytes on the "Total" line of GC.class_histogram's output ("Total  INSTANCES  BYTES"). */
+    static long histogramTotalBytes(String histogram) {
+        for (String line : histogram.split("\n")) {
+            String[] fields = line.trim().split("\\s+");
+            if (fields.length == 3 && fields[0].equals("Total")) {
+                return Long.parseLong(fields[2]);
+            }
+        }
+        throw new IllegalStateException("no Total line in GC.class_histogram's output");
     }
 
     /** Starts watching a window: the allocation figures and a pause recording. */

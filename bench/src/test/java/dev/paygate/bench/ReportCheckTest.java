@@ -22,6 +22,23 @@ class ReportCheckTest {
         report.set("scenarios", Report.scenarios(List.of(BudgetsTest.result(Target.GRPC_DIRECT, Operation.READ,
                 new LoadShape.Closed(16), 100, 1, Map.of()))));
         report.putArray("budgets").addObject().put("name", "x");
+        ObjectNode balance = report.putObject("balance");
+        balance.put("event_accounts_checked", 102);
+        balance.put("events_read", 5000);
+        balance.put("events_consistent", true);
+        ObjectNode streams = report.putObject("streams");
+        streams.put("streams", 10);
+        ObjectNode idle = streams.putObject("idle");
+        idle.put("heap_after_gc_bytes_per_stream", 2000);
+        idle.put("rss_bytes_per_stream", 4096);
+        idle.put("service_cpu_seconds_per_second_open", 0.05);
+        ObjectNode step = streams.putArray("steps").addObject();
+        step.put("offered_writes_per_second", 20);
+        step.put("events_per_second", 19.5);
+        step.putObject("delivery_latency_ms").put("p50", 100.0).put("p99", 210.0);
+        streams.put("highest_kept_up_events_per_second", 19.5);
+        streams.put("events_received", 40);
+        streams.put("exactly_once_in_order", true);
         return report;
     }
 
@@ -40,6 +57,29 @@ class ReportCheckTest {
         assertThat(ReportCheck.missingFields(report)).containsExactly(
                 "grpc_direct.read.closed16/service_jvm/allocated_bytes_per_request",
                 "grpc_direct.read.closed16/service_jvm/gc_pauses/max_ms");
+    }
+
+    @Test
+    void aRunWithoutTheEventLedgerOrAStreamFigure_isNamed() {
+        ObjectNode report = report();
+        report.remove("balance");
+        ((ObjectNode) report.at("/streams/idle")).remove("heap_after_gc_bytes_per_stream");
+        ((ObjectNode) report.at("/streams/steps/0/delivery_latency_ms")).putNull("p99");
+
+        assertThat(ReportCheck.missingFields(report)).containsExactly("/balance/events_read",
+                "/balance/event_accounts_checked", "/balance/events_consistent",
+                "/streams/idle/heap_after_gc_bytes_per_stream", "/streams/steps/20/delivery_latency_ms/p99");
+    }
+
+    @Test
+    void aRunWithoutTheStreamsScenario_isNamed_unlessOnlyLeftItOut() {
+        ObjectNode report = report();
+        report.remove("streams");
+
+        assertThat(ReportCheck.missingFields(report)).contains("/streams/streams", "/streams/exactly_once_in_order",
+                "/streams/steps");
+        report.put("only", "grpc_direct.read.*");
+        assertThat(ReportCheck.missingFields(report)).isEmpty();
     }
 
     @Test
