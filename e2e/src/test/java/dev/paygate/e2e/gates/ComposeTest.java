@@ -116,7 +116,10 @@ class ComposeTest {
         }
         assertThat(second).extractingByKey("networks").asString().contains("aliases=[" + ComposeEdge.EDGES_HOST + "]");
         EnvoyConfig mounted = EnvoyConfig.load(binds(envoy).get("/etc/envoy/envoy.yaml"));
-        assertThat(mounted.cluster(LocalBudgetShare.CLUSTER).toString()).contains("address=" + ComposeEdge.EDGES_HOST + ",");
+        Map<String, Object> edgeEndpoint = EnvoyConfig.cast(EnvoyConfig.list(EnvoyConfig.cast(EnvoyConfig.list(EnvoyConfig.map(
+                mounted.cluster(LocalBudgetShare.CLUSTER), "load_assignment"), "endpoints").get(0)), "lb_endpoints").get(0));
+        assertThat(EnvoyConfig.socketAddress(EnvoyConfig.map(edgeEndpoint, "endpoint")))
+                .as("the Envoys each local share counts").containsEntry("address", ComposeEdge.EDGES_HOST);
         Map<String, Object> prometheus = new Yaml().load(Files.readString(
                 binds(services().get("prometheus")).get("/etc/prometheus/prometheus.yml")));
         assertThat(prometheus.get("scrape_configs").toString())
