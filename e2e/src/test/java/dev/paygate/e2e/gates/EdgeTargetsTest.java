@@ -81,7 +81,7 @@ class EdgeTargetsTest {
         }
         assertThat(layer.resolve("paygate/paygate/ratelimit/enforced")).hasContent("0");
         assertThat(Files.readString(layer.resolve("changes.log")))
-                .contains("paygate.ratelimit.enforced=0\t./paygate edge shadow on 3 Envoy(s)");
+                .contains("paygate.ratelimit.enforced=0\t./paygate edge shadow\n");
     }
 
     @Test
@@ -94,6 +94,7 @@ class EdgeTargetsTest {
         assertThat(modified.get(0)).isEmpty();
         assertThat(modified.get(1)).containsExactly("POST paygate.rollout.paygate_canary=5&paygate.rollout.paygate_service=95");
         assertThat(modified.get(2)).isEmpty();
+        assertThat(Files.readString(layer.resolve("changes.log"))).contains("\t./paygate edge --edge 2 canary 5\n");
     }
 
     @Test
