@@ -6,7 +6,11 @@ import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.edge.Http;
 import dev.paygate.edge.Repository;
 import java.net.InetSocketAddress;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -14,7 +18,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * A stack's Envoys, one or more, each rendered from envoy.yaml for its own ports and all in front
  * of the same replicas. The first keeps envoy.local.yaml and envoy.log in the work directory, the
- * next ones envoy-2.local.yaml, envoy-2.log and so on.
+ * next ones envoy-2.local.yaml, envoy-2.log and so on. Their admin URLs are listed beside their
+ * kept runtime layer ({@link KeptRuntime#EDGES}) for ./paygate edge.
  */
 final class Envoys implements AutoCloseable {
 
@@ -45,11 +50,12 @@ final class Envoys implements AutoCloseable {
         if (options.mutualTls()) {
             MutualTlsEdge.requireClientCertificates(config, credentials.caCertificate());
         }
-        KeptRuntime.add(config, options.workDir().resolve("runtime"));
+        KeptRuntime.add(config, KeptRuntime.dir(options.workDir()));
         options.edgeChanges().apply(config).writeTo(file(index, ".local.yaml"));
         EnvoyProcess envoy = start(index, edge);
         ports.add(edge);
         processes.add(envoy);
+        writeAdmins();
         envoy.awaitHealthyHosts(EnvoyConfig.SERVICE_CLUSTER, stable, Duration.ofSeconds(30));
         envoy.awaitHealthyHosts(EnvoyConfig.CANARY_CLUSTER, canary, Duration.ofSeconds(30));
         return envoy;
@@ -100,6 +106,31 @@ final class Envoys implements AutoCloseable {
     @Override
     public void close() {
         processes.forEach(EnvoyProcess::close);
+        try {
+            Files.deleteIfExists(adminsFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Every Envoy's admin URL, one a line in start order, beside the runtime layer they share: how
+     * ./paygate edge (ops/edge), led there by any one admin's config dump, reaches all of them.
+     */
+    private void writeAdmins() {
+        StringBuilder admins = new StringBuilder();
+        ports.forEach(edge -> admins.append("http://127.0.0.1:").append(edge.adminPort()).append('\n'));
+        try {
+            Path pending = adminsFile().resolveSibling(".edges.pending");
+            Files.writeString(pending, admins);
+            Files.move(pending, adminsFile(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + adminsFile(), e);
+        }
+    }
+
+    private Path adminsFile() {
+        return KeptRuntime.dir(options.workDir()).resolve(KeptRuntime.EDGES);
     }
 
     /** Envoy {@code index} on its rendered config; it waits until Envoy's admin says it is ready. */

@@ -16,6 +16,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -31,6 +32,10 @@ public final class KeptRuntime {
 
     /** The layer's name, by which ops/edge finds it in Envoy's config dump. */
     public static final String LAYER = "disk";
+    /** Beside the layer: the admin URLs of every Envoy that reads it, one a line, for ./paygate edge. */
+    public static final String EDGES = "edges";
+    /** Beside the layer: what the rate-limit service has loaded of its keys ({@link RuntimeFollower}), KEY=PERCENT a line. */
+    public static final String GLOBAL_LAYER = "global-layer";
     private static final String SUBDIRECTORY = "paygate";
 
     private KeptRuntime() {
@@ -52,6 +57,21 @@ public final class KeptRuntime {
         return config;
     }
 
+    /** The stack's layer: in its work directory, where every Envoy of it reads it. */
+    public static Path dir(Path workDir) {
+        return workDir.resolve("runtime");
+    }
+
+    /** The value of {@code key} kept in the layer {@code dir}, if ./paygate edge set one. */
+    public static Optional<String> value(Path dir, String key) {
+        Path file = dir.resolve(SUBDIRECTORY).resolve(key.replace('.', '/'));
+        try {
+            return Files.isRegularFile(file) ? Optional.of(Files.readString(file)) : Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
     /** Drops the keys an earlier stack kept, logging each (as ops/edge logs: time, who, key=value, command). */
     private static void clear(Path dir) {
         Path keys = dir.resolve(SUBDIRECTORY);
@@ -70,6 +90,8 @@ public final class KeptRuntime {
                     }
                 }
             }
+            // A stack that was killed left it: no service follows this layer until one starts.
+            Files.deleteIfExists(dir.resolve(GLOBAL_LAYER));
             if (!log.isEmpty()) {
                 Files.writeString(dir.resolve("changes.log"), log, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             }

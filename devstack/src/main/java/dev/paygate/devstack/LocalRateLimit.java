@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Map;
 
@@ -33,11 +34,16 @@ public final class LocalRateLimit implements AutoCloseable {
     private final int grpcPort;
     private final int httpPort;
     private final int metricsPort;
-    private Process redis;
-    private Process ratelimit;
+    private final int debugPort;
+    private final EnvoyConfig edge;
+    private final Path configFile;
+    private volatile Process redis;
+    private volatile Process ratelimit;
+    private RuntimeFollower follower;
+    private boolean closed;
 
     private LocalRateLimit(ProcessBuilder redisCommand, ProcessBuilder ratelimitCommand, Path workDir, int redisPort,
-                           int grpcPort, int httpPort, int metricsPort) {
+                           int grpcPort, int httpPort, int metricsPort, int debugPort, EnvoyConfig edge, Path configFile) {
         this.redisCommand = redisCommand;
         this.ratelimitCommand = ratelimitCommand;
         this.workDir = workDir;
@@ -45,6 +51,9 @@ public final class LocalRateLimit implements AutoCloseable {
         this.grpcPort = grpcPort;
         this.httpPort = httpPort;
         this.metricsPort = metricsPort;
+        this.debugPort = debugPort;
+        this.edge = edge;
+        this.configFile = configFile;
     }
 
     /** Starts Redis, then the rate-limit service on it (which exits if Redis does not answer yet), until healthy. */
@@ -58,16 +67,18 @@ public final class LocalRateLimit implements AutoCloseable {
         int grpcPort = FreePorts.next();
         int httpPort = FreePorts.next();
         int metricsPort = FreePorts.next();
+        int debugPort = FreePorts.next();
         ProcessBuilder redis = new ProcessBuilder(Repository.debianTool("redis-server").toString(),
                 "--bind", LOOPBACK, "--port", Integer.toString(redisPort), "--save", "", "--appendonly", "no",
                 "--dir", workDir.toString());
         Path runtime = workDir.resolve("ratelimit-runtime");
-        writeConfig(edge, runtime.resolve("paygate/config/paygate.yaml"));
+        Path configFile = runtime.resolve("paygate/config/paygate.yaml");
+        writeConfig(RateLimitServiceConfig.render(edge), configFile);
         ProcessBuilder ratelimit = new ProcessBuilder(repository.rateLimitBinary().toString());
         ratelimit.environment().putAll(Map.ofEntries(
                 Map.entry("HOST", LOOPBACK), Map.entry("PORT", Integer.toString(httpPort)),
                 Map.entry("GRPC_HOST", LOOPBACK), Map.entry("GRPC_PORT", Integer.toString(grpcPort)),
-                Map.entry("DEBUG_HOST", LOOPBACK), Map.entry("DEBUG_PORT", Integer.toString(FreePorts.next())),
+                Map.entry("DEBUG_HOST", LOOPBACK), Map.entry("DEBUG_PORT", Integer.toString(debugPort)),
                 Map.entry("USE_STATSD", "false"), Map.entry("USE_PROMETHEUS", "true"),
                 Map.entry("PROMETHEUS_ADDR", LOOPBACK + ":" + metricsPort),
                 Map.entry("REDIS_SOCKET_TYPE", "tcp"), Map.entry("REDIS_URL", LOOPBACK + ":" + redisPort),
@@ -77,7 +88,8 @@ public final class LocalRateLimit implements AutoCloseable {
                 Map.entry("HEALTHY_WITH_AT_LEAST_ONE_CONFIG_LOADED", "true"),
                 Map.entry("RUNTIME_ROOT", runtime.toString()), Map.entry("RUNTIME_SUBDIRECTORY", "paygate"),
                 Map.entry("RUNTIME_WATCH_ROOT", "false"), Map.entry("LOG_LEVEL", "info")));
-        LocalRateLimit started = new LocalRateLimit(redis, ratelimit, workDir, redisPort, grpcPort, httpPort, metricsPort);
+        LocalRateLimit started = new LocalRateLimit(redis, ratelimit, workDir, redisPort, grpcPort, httpPort, metricsPort,
+                debugPort, edge, configFile);
         try {
             started.startRedis();
             started.startService();
@@ -111,6 +123,36 @@ public final class LocalRateLimit implements AutoCloseable {
         Command.stop(ratelimit);
     }
 
+    /** SIGKILL for the rate-limit service, as a crash ends it: no shutdown of its own. */
+    public void killService() throws InterruptedException {
+        ratelimit.destroyForcibly().waitFor();
+    }
+
+    /** Whether the rate-limit service runs and answers its /healthcheck with 200 (Redis up, config loaded). */
+    public boolean serviceHealthy() {
+        return ratelimit != null && ratelimit.isAlive() && Http.status("GET", httpUrl() + "/healthcheck") == 200;
+    }
+
+    /**
+     * Starts Redis, then the rate-limit service, again where it exited, as {@link Stack#supervise}
+     * does replicas and Envoys: a development convenience (in production the platform supervises).
+     * A restarted Redis is empty: the windows in progress start again from 0.
+     */
+    synchronized void restartExited() {
+        if (closed) {
+            return;
+        }
+        if (!redis.isAlive()) {
+            System.err.println("redis-server (port " + redisPort + ") exited with " + redis.exitValue() + "; restarting it");
+            startRedis();
+        }
+        if (!ratelimit.isAlive()) {
+            System.err.println("the rate-limit service (gRPC port " + grpcPort + ") exited with " + ratelimit.exitValue()
+                    + "; restarting it");
+            startService();
+        }
+    }
+
     /** Envoy's ratelimit filter calls this (envoy.service.ratelimit.v3). */
     public int grpcPort() {
         return grpcPort;
@@ -131,8 +173,31 @@ public final class LocalRateLimit implements AutoCloseable {
         return "http://" + LOOPBACK + ":" + metricsPort + "/metrics";
     }
 
+    /** The config the service has loaded, one line per limit with its shadow_mode (its debug listener's /rlconfig). */
+    public String loadedConfigUrl() {
+        return "http://" + LOOPBACK + ":" + debugPort + "/rlconfig";
+    }
+
+    /**
+     * Keeps each budget's shadow_mode in step with its local limiter's runtime key in the kept
+     * runtime layer {@code keptRuntime} ({@link KeptRuntime}), where ./paygate edge shadow|enforce
+     * write it, until {@link #close()}: shadow -> enforce switches both layers at run time.
+     */
+    public void followRuntime(Path keptRuntime) {
+        follower = RuntimeFollower.start(edge, keptRuntime, this);
+    }
+
+    /** Writes the service's config, whole, by a rename into its watched directory, which makes it reload. */
+    void writeShadowMode(Map<String, Boolean> shadow) {
+        writeConfig(RateLimitServiceConfig.render(edge, shadow), configFile);
+    }
+
     @Override
-    public void close() {
+    public synchronized void close() {
+        closed = true;
+        if (follower != null) {
+            follower.close();
+        }
         if (ratelimit != null) {
             Command.stop(ratelimit);
         }
@@ -141,10 +206,19 @@ public final class LocalRateLimit implements AutoCloseable {
         }
     }
 
-    private static void writeConfig(EnvoyConfig edge, Path file) {
+    /**
+     * The service reloads when a file in its config directory is written, created, changed or
+     * removed (RUNTIME_WATCH_ROOT=false: goruntime's DirectoryRefresher, Remove added by
+     * envoyproxy/ratelimit's src/provider/file_provider.go; a rename into it is a Create to
+     * fsnotify): the file is written beside that directory and renamed into it, so a reload never
+     * reads half of it, and the temporary file is never a config there.
+     */
+    private static void writeConfig(String text, Path file) {
         try {
             Files.createDirectories(file.getParent());
-            Files.writeString(file, RateLimitServiceConfig.render(edge));
+            Path pending = file.getParent().resolveSibling(".pending-" + file.getFileName());
+            Files.writeString(pending, text);
+            Files.move(pending, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }

@@ -25,19 +25,20 @@ import picocli.CommandLine.Option;
  * {@code --traces} also starts an OpenTelemetry Collector that the edge and the replicas send their
  * spans to; it writes them to .run/spans.json. Without it the trace ids still reach every log line.
  * {@code --edges N} (N >= 2) starts N Envoys in front of the same replicas under one budget
- * ({@link MultiEdgeStack}), on the ports {@link EdgePorts#numbered} gives.
+ * ({@link MultiEdgeStack}), on the ports {@link EdgePorts#numbered} gives; ./paygate edge acts on
+ * all of them, and its shadow|enforce switch the rate-limit service's budgets too.
  * On Java 25 the replicas use the service's AOT cache in .run/aot ({@link AotCache}).
  * {@code ./paygate scale N} changes the number of stable replicas while it runs ({@link ScaleRequests}):
  * Envoy reads them from watched files ({@link EndpointFiles}), no restart. Restarting a process
- * that died ({@link Stack#supervise}) is a development convenience; production supervision is the
+ * that died ({@link Stack#supervise}, {@link MultiEdgeStack#supervise}) is a development convenience; production supervision is the
  * platform's (Kubernetes, compose's restart policy).
  */
 @Command(name = "./paygate run", sortOptions = false, sortSynopsis = false, usageHelpWidth = 100,
         description = "Start Envoy (TLS on :8443, admin 127.0.0.1:9901) in front of the service (gRPC "
                 + "127.0.0.1:50051, metrics 127.0.0.1:8081) on an embedded PostgreSQL kept in .run/postgres, "
                 + "until Ctrl-C. ./paygate scale N changes the number of replicas while it runs. A replica or Envoy "
-                + "that dies is started again: a development convenience; in production the platform supervises "
-                + "(Kubernetes, compose's restart policy).")
+                + "that dies (with --edges, the rate-limit service or Redis too) is started again: a development "
+                + "convenience; in production the platform supervises (Kubernetes, compose's restart policy).")
 public final class LocalStack implements Callable<Integer> {
 
     @Option(names = "--replicas", paramLabel = "N", defaultValue = "1",
@@ -114,7 +115,11 @@ public final class LocalStack implements Callable<Integer> {
                 + stack.serviceJava().release() + ".options)");
         // A development convenience: in production the platform restarts processes (Kubernetes,
         // compose's restart policy), not this launcher.
-        stack.supervise(java.time.Duration.ofSeconds(1));
+        if (multiEdge != null) {
+            multiEdge.supervise(java.time.Duration.ofSeconds(1));
+        } else {
+            stack.supervise(java.time.Duration.ofSeconds(1));
+        }
         ScaleRequests scaleRequests = ScaleRequests.serve(stack, options.workDir());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -181,9 +186,8 @@ public final class LocalStack implements Callable<Integer> {
                 .append("    -d '{\"account\":{\"currency_code\":\"EUR\",\"credit_limit\":{\"currency_code\":\"EUR\",\"units\":500}}}' \\\n")
                 .append("    localhost:").append(port).append(" paygate.v1.AccountService/CreateAccount\n");
         if (multiEdge != null) {
-            text.append("\nAny Envoy's port takes the same calls. ./paygate edge acts on one Envoy, the first unless\n")
-                    .append("  PAYGATE_ENVOY_ADMIN_PORT names another's admin port (e.g. ").append(edges.get(1).adminPort())
-                    .append(").\n");
+            text.append("\nAny Envoy's port takes the same calls. ./paygate edge acts on every Envoy (--edge N: Envoy N\n")
+                    .append("  alone); shadow and enforce switch the global layer's budgets too.\n");
         }
         text.append("\nMore or fewer service replicas while it runs: ./paygate scale N (in another terminal).\n");
         text.append("\nCtrl-C stops everything.\n");

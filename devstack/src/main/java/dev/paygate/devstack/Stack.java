@@ -408,6 +408,11 @@ public final class Stack implements AutoCloseable {
         return options.workDir();
     }
 
+    /** The runtime layer every Envoy of the stack reads and ./paygate edge keeps its changes in ({@link KeptRuntime}). */
+    public Path keptRuntime() {
+        return KeptRuntime.dir(options.workDir());
+    }
+
     public int envoyPort() {
         return options.envoyPort();
     }

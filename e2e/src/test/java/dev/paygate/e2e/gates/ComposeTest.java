@@ -7,7 +7,9 @@ import dev.paygate.edge.Command;
 import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.edge.Repository;
+import dev.paygate.edge.generate.ComposeEdge;
 import dev.paygate.edge.generate.GlobalRateLimitEdge;
+import dev.paygate.edge.generate.LocalBudgetShare;
 import dev.paygate.edge.generate.RateLimitServiceConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,7 +29,7 @@ import org.yaml.snakeyaml.Yaml;
 /**
  * docker-compose.yml checked without a Docker engine: valid against the Compose Specification's
  * JSON schema (the copy in the dclint npm package, ops/compose-schema), every image pinned,
- * every mounted file present, health checks everywhere, only Envoy's public port published, and
+ * every mounted file present, health checks everywhere, only the two Envoys' public ports published, and
  * the configs that Envoy and Prometheus would load from their mounts accepted by the real
  * binaries ({@code envoy --mode validate}, {@code promtool check config}).
  */
@@ -91,14 +93,41 @@ class ComposeTest {
     }
 
     @Test
-    void onlyEnvoy_publishesAPort_andNeverAdminOrStats() {
+    void onlyTheEnvoys_publishAPort_andNeverAdminOrStats() {
         services().forEach((name, service) -> {
-            if (!name.equals("envoy")) {
+            if (!name.equals("envoy") && !name.equals("envoy-2")) {
                 assertThat(service).as("%s publishes nothing", name).doesNotContainKey("ports");
             }
         });
-        List<String> ports = ((List<?>) services().get("envoy").get("ports")).stream().map(String::valueOf).toList();
-        assertThat(ports).containsExactly("8443:8443");
+        assertThat(ports("envoy")).containsExactly("8443:8443");
+        assertThat(ports("envoy-2")).containsExactly("8444:8443");
+    }
+
+    /**
+     * The second Envoy runs what the first runs, and answers to the first's compose name too: the
+     * name each Envoy's local share counts Envoys by, and Prometheus finds the Envoys by.
+     */
+    @Test
+    void secondEnvoy_hasTheFirstsConfig_andItsName_soTheLocalShareAndPrometheusCountBoth() throws IOException {
+        Map<String, Object> envoy = services().get("envoy");
+        Map<String, Object> second = services().get("envoy-2");
+        for (String key : List.of("image", "command", "volumes", "healthcheck", "depends_on")) {
+            assertThat(second.get(key)).as(key).isEqualTo(envoy.get(key));
+        }
+        assertThat(second).extractingByKey("networks").asString().contains("aliases=[" + ComposeEdge.EDGES_HOST + "]");
+        EnvoyConfig mounted = EnvoyConfig.load(binds(envoy).get("/etc/envoy/envoy.yaml"));
+        Map<String, Object> edgeEndpoint = EnvoyConfig.cast(EnvoyConfig.list(EnvoyConfig.cast(EnvoyConfig.list(EnvoyConfig.map(
+                mounted.cluster(LocalBudgetShare.CLUSTER), "load_assignment"), "endpoints").get(0)), "lb_endpoints").get(0));
+        assertThat(EnvoyConfig.socketAddress(EnvoyConfig.map(edgeEndpoint, "endpoint")))
+                .as("the Envoys each local share counts").containsEntry("address", ComposeEdge.EDGES_HOST);
+        Map<String, Object> prometheus = new Yaml().load(Files.readString(
+                binds(services().get("prometheus")).get("/etc/prometheus/prometheus.yml")));
+        assertThat(prometheus.get("scrape_configs").toString())
+                .contains("job_name=envoy").contains("names=[" + ComposeEdge.EDGES_HOST + "]");
+    }
+
+    private static List<String> ports(String service) {
+        return ((List<?>) services().get(service).get("ports")).stream().map(String::valueOf).toList();
     }
 
     @Test

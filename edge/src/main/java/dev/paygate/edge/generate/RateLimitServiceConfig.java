@@ -69,9 +69,30 @@ public final class RateLimitServiceConfig {
         return shadow;
     }
 
+    /**
+     * Each budget's runtime key (by its value of {@link #BUDGET_KEY}): its local limiter's
+     * filter_enforced key, which ./paygate edge shadow|enforce set; a follower of the runtime
+     * (devstack's LocalRateLimit) switches the budget's shadow_mode with it.
+     */
+    public static Map<String, String> enforcedKeys(EnvoyConfig edge) {
+        Map<String, String> keys = new LinkedHashMap<>();
+        BUDGETS.forEach((filter, budget) -> keys.put(budget,
+                map(limiter(edge.httpFilter(filter)), "filter_enforced").get("runtime_key").toString()));
+        return keys;
+    }
+
+    /** The service's full key of a budget's limit, as its /rlconfig lists it (domain, then key_value per level). */
+    public static String limitKey(String budget) {
+        return budget.isEmpty() ? DOMAIN + "." + ADDRESS_KEY : DOMAIN + "." + BUDGET_KEY + "_" + budget + "." + SUBJECT_KEY;
+    }
+
     public static String render(EnvoyConfig edge) {
+        return render(edge, shadowMode(edge));
+    }
+
+    /** The same, with each budget's shadow mode from {@code shadow} (by its value of {@link #BUDGET_KEY}). */
+    public static String render(EnvoyConfig edge, Map<String, Boolean> shadow) {
         List<Object> descriptors = new ArrayList<>();
-        Map<String, Boolean> shadow = shadowMode(edge);
         perSecond(edge).forEach((budget, rate) -> {
             Map<String, Object> limit = new LinkedHashMap<>();
             limit.put("unit", "second");

@@ -50,9 +50,32 @@ class RateLimitServiceConfigTest {
         assertThat(limits.get("writes")).containsEntry("shadow_mode", false);
     }
 
+    /** What ./paygate edge shadow|enforce set at run time: the follower of the kept runtime switches the same budgets. */
+    @Test
+    void eachBudget_isSwitchedByItsLocalLimitersEnforcedKey() {
+        assertThat(RateLimitServiceConfig.enforcedKeys(EnvoyConfig.load(REPOSITORY.envoyYaml()))).containsExactly(
+                Map.entry("", "paygate.ratelimit.per_address.enforced"),
+                Map.entry("reads", "paygate.ratelimit.enforced"),
+                Map.entry("writes", "paygate.ratelimit.enforced"));
+    }
+
+    @Test
+    void shadowModeGivenAtRunTime_overridesTheFilesPerBudget() {
+        EnvoyConfig edge = EnvoyConfig.load(REPOSITORY.envoyYaml());
+        Map<String, Object> config = new Yaml().load(RateLimitServiceConfig.render(edge,
+                Map.of("", true, "reads", false, "writes", true)));
+        Map<String, Map<String, Object>> limits = limits(config);
+        assertThat(limits.get("")).containsEntry("shadow_mode", true);
+        assertThat(limits.get("reads")).containsEntry("shadow_mode", false);
+        assertThat(limits.get("writes")).containsEntry("shadow_mode", true);
+    }
+
     /** Each budget's descriptor holding its rate_limit (where the service reads shadow_mode), by budget value. */
     private static Map<String, Map<String, Object>> limits(EnvoyConfig edge) {
-        Map<String, Object> config = new Yaml().load(RateLimitServiceConfig.render(edge));
+        return limits(new Yaml().<Map<String, Object>>load(RateLimitServiceConfig.render(edge)));
+    }
+
+    private static Map<String, Map<String, Object>> limits(Map<String, Object> config) {
         Map<String, Map<String, Object>> limits = new LinkedHashMap<>();
         for (Object item : list(config, "descriptors")) {
             Map<String, Object> descriptor = cast(item);
