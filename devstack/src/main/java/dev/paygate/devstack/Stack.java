@@ -3,17 +3,18 @@ package dev.paygate.devstack;
 import dev.paygate.devstack.credentials.DevCredentials;
 import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.EnvoyProcess;
-import dev.paygate.edge.FreePorts;
 import dev.paygate.edge.Repository;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
 /**
@@ -127,21 +128,13 @@ public final class Stack implements AutoCloseable {
     private final Options options;
     private final Repository repository;
     private final ServiceJava serviceJava = ServiceJava.find();
-    // Replaced by a supervisor thread while callers read it.
-    private final List<ServiceProcess> replicas = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private java.util.concurrent.ScheduledExecutorService supervisor;
+    private ScheduledExecutorService supervisor;
     private DevCredentials credentials;
     private LocalPostgres postgres;
+    private ReplicaSet replicas;
     private Envoys envoys;
     private boolean closed;
     private String databaseUrl;
-    // The replica that records the AOT cache's training run, or null for none.
-    private ServiceProcess training;
-    // Where every Envoy reads the replicas from; the first `stable` replicas are the service cluster's.
-    private EndpointFiles endpoints;
-    private volatile int stable;
-    // Found once: its name hashes the 40 MB jar.
-    private java.util.Optional<AotCache> aotCache;
 
     private Stack(Repository repository, Options options) {
         this.repository = repository;
@@ -174,12 +167,8 @@ public final class Stack implements AutoCloseable {
         postgres = LocalPostgres.start(options.workDir().resolve("postgres"), options.database(),
                 options.keepDatabase());
         databaseUrl = postgres.jdbcUrl();
-        for (int i = 0; i < options.replicas() + options.canaryReplicas(); i++) {
-            replicas.add(startReplica(i, i >= options.replicas()));
-        }
-        stable = options.replicas();
-        endpoints = new EndpointFiles(options.workDir().resolve("endpoints"));
-        publishEndpoints();
+        replicas = new ReplicaSet(options, new ReplicaLauncher(repository, options, serviceJava, credentials, databaseUrl));
+        replicas.startAll();
         envoys = new Envoys(repository, options, credentials);
         addEdge(new EdgePorts(options.envoyPort(), options.adminPort(), options.statsPort()));
     }
@@ -189,21 +178,7 @@ public final class Stack implements AutoCloseable {
      * replicas; the supervisor restarts it too. For a stack's start ({@link Envoys#add}).
      */
     public synchronized EnvoyProcess addEdge(EdgePorts ports) {
-        return envoys.add(ports, endpoints, stable, replicas.size() - stable);
-    }
-
-    /** Writes the replicas every Envoy reads: the stable ones, then the canary ones. */
-    private void publishEndpoints() {
-        endpoints.publish(EnvoyConfig.SERVICE_CLUSTER, addresses(replicas.subList(0, stable)));
-        endpoints.publish(EnvoyConfig.CANARY_CLUSTER, addresses(replicas.subList(stable, replicas.size())));
-    }
-
-    private static List<InetSocketAddress> addresses(List<ServiceProcess> processes) {
-        return processes.stream().map(Stack::address).toList();
-    }
-
-    private static InetSocketAddress address(ServiceProcess replica) {
-        return new InetSocketAddress("127.0.0.1", replica.grpcPort());
+        return envoys.add(ports, replicas.endpoints(), replicas.stable(), replicas.canary());
     }
 
     /**
@@ -214,117 +189,12 @@ public final class Stack implements AutoCloseable {
      * stopped after: SIGTERM, on which it reports NOT_SERVING and lets in-flight calls finish.
      */
     public synchronized void scaleTo(int count) {
-        if (count < 1) {
-            throw new IllegalArgumentException("at least 1 replica, not " + count);
-        }
-        while (stable < count) {
-            ServiceProcess added = startReplica(freeSlot(), false);
-            replicas.add(stable, added);
-            added.awaitServing(java.time.Duration.ofSeconds(30));
-            stable++;
-            publishEndpoints();
-            envoys.awaitHealthy(EnvoyConfig.SERVICE_CLUSTER, address(added), java.time.Duration.ofSeconds(30));
-        }
-        while (stable > count) {
-            ServiceProcess leaving = replicas.get(stable - 1);
-            replicas.remove(stable - 1);
-            stable--;
-            publishEndpoints();
-            envoys.awaitGone(EnvoyConfig.SERVICE_CLUSTER, address(leaving), java.time.Duration.ofSeconds(30));
-            stop(leaving);
-        }
-    }
-
-    /** SIGTERM; the replica that trains the AOT cache gets the time to write it. */
-    private void stop(ServiceProcess replica) {
-        if (replica == training) {
-            // The JVM assembles the cache as it exits (13 s in one trial on 2 busy cores).
-            System.err.println("the replica on gRPC port " + replica.grpcPort() + " writes the AOT cache ...");
-            replica.stop(java.time.Duration.ofSeconds(180));
-            adoptAotCache();
-        } else {
-            replica.close();
-        }
+        replicas.scaleTo(count, envoys);
     }
 
     /** The stable replicas' number (the canary ones come after them in {@link #replicas()}). */
     public int stableReplicas() {
-        return stable;
-    }
-
-    /**
-     * The lowest slot no running replica holds. Replica slot {@code k} has the first ports plus
-     * {@code k} (unless ports are picked free) and logs to service-k.log.
-     */
-    private int freeSlot() {
-        java.util.Set<Path> used = new java.util.HashSet<>();
-        replicas.forEach(replica -> used.add(replica.log()));
-        int slot = 0;
-        while (used.contains(log(slot))) {
-            slot++;
-        }
-        return slot;
-    }
-
-    private Path log(int slot) {
-        return options.workDir().resolve("service-" + slot + ".log");
-    }
-
-    private ServiceProcess startReplica(int slot, boolean canary) {
-        int grpcPort = options.firstGrpcPort() == 0 ? FreePorts.next() : options.firstGrpcPort() + slot;
-        int managementPort = options.firstManagementPort() == 0 ? FreePorts.next() : options.firstManagementPort() + slot;
-        return startReplica(grpcPort, managementPort, canary, log(slot));
-    }
-
-    private ServiceProcess startReplica(int grpcPort, int managementPort, boolean canary, Path log) {
-        Map<String, String> environment = new HashMap<>(options.serviceEnvironment());
-        if (canary) {
-            environment.putAll(options.canaryEnvironment());
-        }
-        environment.put("PAYGATE_DB_URL", databaseUrl);
-        // The dev key set, unless the suite names its own source (a URL, to test an unreachable one).
-        environment.putIfAbsent("PAYGATE_JWKS", credentials.signingKey().jwksFile().toAbsolutePath().toString());
-        environment.put("PAYGATE_DB_USER", "postgres");
-        environment.put("PAYGATE_DB_PASSWORD", "postgres");
-        if (options.serviceJvm() == ServiceJvm.PRODUCTION) {
-            return ServiceProcess.start(serviceJava, repository.serviceJar(), grpcPort, managementPort, environment,
-                    serviceJava.productionArguments(repository), log);
-        }
-        if (options.serviceJvm() == ServiceJvm.PRODUCTION_WITH_AOT_CACHE) {
-            List<String> arguments = new ArrayList<>(serviceJava.productionArguments(repository));
-            boolean trains = false;
-            java.util.Optional<AotCache> cache = aotCache();
-            if (cache.isPresent() && cache.get().ready()) {
-                arguments.addAll(cache.get().useArguments());
-            } else if (cache.isPresent() && training == null) {
-                trains = true;
-                arguments.addAll(cache.get().trainArguments());
-                System.err.println("the replica on gRPC port " + grpcPort + " records the AOT cache's training run; "
-                        + "the cache is written when it stops, and later starts use it (" + cache.get().file() + ")");
-            }
-            ServiceProcess started = ServiceProcess.start(serviceJava, repository.serviceJar(), grpcPort, managementPort,
-                    environment, arguments, log);
-            if (trains) {
-                training = started;
-            }
-            return started;
-        }
-        return ServiceProcess.start(serviceJava, repository.serviceJar(), grpcPort, managementPort, environment,
-                options.serviceHeap(), log);
-    }
-
-    private java.util.Optional<AotCache> aotCache() {
-        if (aotCache == null) {
-            aotCache = AotCache.of(serviceJava, serviceJava.productionFlagFiles(repository), repository.serviceJar(),
-                    options.workDir().resolve("aot"));
-        }
-        return aotCache;
-    }
-
-    /** After the training replica exited: the cache it wrote (if any) is the one later replicas use. */
-    private void adoptAotCache() {
-        training = null;
-        aotCache().ifPresent(AotCache::adoptTraining);
+        return replicas.stable();
     }
 
     /**
@@ -335,44 +205,27 @@ public final class Stack implements AutoCloseable {
      * and the changes ./paygate edge kept in its runtime layer on disk ({@link KeptRuntime}); other
      * changes made through its admin API since are gone.
      */
-    public void supervise(java.time.Duration interval) {
-        supervisor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable -> {
+    public void supervise(Duration interval) {
+        supervisor = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "paygate-supervisor");
             thread.setDaemon(true);
             return thread;
         });
         supervisor.scheduleWithFixedDelay(this::restartExited, interval.toMillis(), interval.toMillis(),
-                java.util.concurrent.TimeUnit.MILLISECONDS);
+                TimeUnit.MILLISECONDS);
     }
 
     private synchronized void restartExited() {
         if (closed) {
             return;
         }
-        for (int i = 0; i < replicas.size(); i++) {
-            ServiceProcess replica = replicas.get(i);
-            if (!replica.isAlive()) {
-                System.err.println("replica " + i + " (gRPC port " + replica.grpcPort() + ") exited with "
-                        + replica.exitValue() + "; restarting it");
-                try {
-                    restart(i);
-                } catch (RuntimeException e) {
-                    System.err.println("restarting replica " + i + " failed, will try again: " + e.getMessage());
-                }
-            }
-        }
+        replicas.restartExited();
         envoys.restartExited();
     }
 
     /** Starts a replica again after {@link ServiceProcess#kill()}, on the same ports. */
     public synchronized ServiceProcess restart(int index) {
-        ServiceProcess old = replicas.get(index);
-        if (old == training) {
-            adoptAotCache();
-        }
-        ServiceProcess started = startReplica(old.grpcPort(), old.managementPort(), index >= stable, old.log());
-        replicas.set(index, started);
-        return started;
+        return replicas.restart(index);
     }
 
     /** The local CA, the edge's certificate and the development signing key of this stack. */
@@ -400,11 +253,11 @@ public final class Stack implements AutoCloseable {
     }
 
     public List<ServiceProcess> replicas() {
-        return replicas;
+        return replicas.all();
     }
 
     /** Where the stack keeps the rendered Envoy config, logs and database files. */
-    public java.nio.file.Path workDir() {
+    public Path workDir() {
         return options.workDir();
     }
 
@@ -440,7 +293,9 @@ public final class Stack implements AutoCloseable {
         if (envoys != null) {
             envoys.close();
         }
-        replicas.forEach(this::stop);
+        if (replicas != null) {
+            replicas.stopAll();
+        }
         if (postgres != null) {
             postgres.close();
         }
