@@ -11,7 +11,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "./paygate scale", usageHelpWidth = 100,
         description = "Change the number of service replicas of the running ./paygate run (in this checkout) to N, "
                 + "while it serves: a new replica joins every Envoy once it answers SERVING; a leaving one (the newest) "
-                + "leaves every Envoy first, then stops (NOT_SERVING, in-flight calls finish). Prints the replicas.")
+                + "leaves every Envoy first, then stops (NOT_SERVING, in-flight calls finish). Prints the replicas. "
+                + "Stable replicas only: canary replicas and the Envoys stay as run started them.")
 public final class ScaleCommand implements Callable<Integer> {
 
     // A JVM start on a busy machine, once per added replica; a drain, once per removed one.
