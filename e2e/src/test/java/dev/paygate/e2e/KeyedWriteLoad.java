@@ -8,12 +8,14 @@ import dev.paygate.v1.Authorization;
 import dev.paygate.v1.AuthorizationServiceGrpc;
 import dev.paygate.v1.CreateAccountRequest;
 import dev.paygate.v1.CreateAuthorizationRequest;
+import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -25,14 +27,19 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.awaitility.Awaitility;
 
 /**
- * Closed-loop keyed authorizations over gRPC through Envoy, as payment terminals send them: each
- * client owns an account and sends one authorization (1 EUR, its own idempotency-key) at a time
- * under a realistic deadline. With {@code retryFailedKeys} a client repeats a failed key (same
- * request, same key) after a short back-off until it succeeds, as a well-behaved client must;
- * without, every attempt is a new key. Every attempt is recorded with its time and outcome, so a
+ * Keyed authorizations over gRPC through Envoy, as payment terminals send them: each client owns
+ * an account and sends one authorization (1 EUR, its own idempotency-key) at a time under a
+ * realistic deadline ({@link #start()}, a closed loop), or new keys arrive at a fixed rate whatever
+ * the answers do ({@link #startOffered}, an open loop). With {@code retryFailedKeys} a client
+ * repeats a failed key (same request, same key) after a short back-off until it succeeds, as a
+ * well-behaved client must; without, every attempt is a new key. Every attempt is recorded with its time and outcome, so a
  * test can compute goodput and failures for any window and check exactly-once afterwards.
  */
 final class KeyedWriteLoad implements AutoCloseable {
@@ -91,6 +98,8 @@ final class KeyedWriteLoad implements AutoCloseable {
     private final ConcurrentLinkedQueue<Attempt> attempts = new ConcurrentLinkedQueue<>();
     private final ScheduledExecutorService clients;
     private volatile boolean running;
+    // Keys sent and not yet answered OK (or given up, without retries).
+    private final AtomicInteger keysInHand = new AtomicInteger();
 
     /**
      * {@code clients} accounts, each with a credit limit far above what the run can hold, spread over
@@ -104,10 +113,7 @@ final class KeyedWriteLoad implements AutoCloseable {
             channels.add(EdgeTls.channel(edge.stack().envoyPort(), edge.stack().credentials().caCertificate()));
         }
         for (int i = 0; i < clients; i++) {
-            accounts.add(edge.accounts().createAccount(CreateAccountRequest.newBuilder()
-                    .setAccount(dev.paygate.v1.Account.newBuilder().setCurrencyCode("EUR")
-                            .setCreditLimit(Money.newBuilder().setCurrencyCode("EUR").setUnits(1_000_000_000L)))
-                    .build()).getName());
+            accounts.add(createAccount());
         }
         this.clients = Executors.newScheduledThreadPool(clients, runnable -> {
             Thread thread = new Thread(runnable, "keyed-write-client");
@@ -120,12 +126,58 @@ final class KeyedWriteLoad implements AutoCloseable {
         return accounts;
     }
 
+    /**
+     * One account, its key repeated until it is answered: a cold replica on a loaded machine can
+     * miss the route's timeout on the stack's first writes (seen at load average 20).
+     */
+    private String createAccount() {
+        Map<String, String> key = Map.of("idempotency-key", UUID.randomUUID().toString());
+        CreateAccountRequest request = CreateAccountRequest.newBuilder()
+                .setAccount(dev.paygate.v1.Account.newBuilder().setCurrencyCode("EUR")
+                        .setCreditLimit(Money.newBuilder().setCurrencyCode("EUR").setUnits(1_000_000_000L)))
+                .build();
+        return Awaitility.await("account created").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .ignoreExceptionsMatching(e -> e instanceof StatusRuntimeException failed
+                        && (failed.getStatus().getCode() == Status.Code.UNAVAILABLE
+                        || failed.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED))
+                .until(() -> edge.accounts(key).createAccount(request).getName(), name -> !name.isEmpty());
+    }
+
     void start() {
         running = true;
         for (int i = 0; i < accounts.size(); i++) {
             int client = i;
             clients.execute(() -> next(client, null));
         }
+    }
+
+    /**
+     * Open loop: a new key every {@code 1 / perSecond} s, to the accounts in turn, on async calls, so
+     * slow answers do not slow the offer down (a late tick of the timer catches up at once).
+     */
+    void startOffered(double perSecond) {
+        running = true;
+        AtomicLong issued = new AtomicLong();
+        clients.scheduleAtFixedRate(() -> {
+            if (takeNewKey()) {
+                offer((int) (issued.getAndIncrement() % accounts.size()), UUID.randomUUID().toString());
+            }
+        }, 0, (long) (1e9 / perSecond), TimeUnit.NANOSECONDS);
+    }
+
+    private void offer(int client, String key) {
+        sendAsync(client, key, attempt -> {
+            attempts.add(attempt);
+            if (attempt.code() == Status.Code.OK || !retryFailedKeys) {
+                keysInHand.decrementAndGet();
+            } else {
+                try {
+                    clients.schedule(() -> offer(client, key), BACK_OFF.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException closed) {
+                    // close() while running: the test is over
+                }
+            }
+        });
     }
 
     /** Stops sending new keys; clients that retry finish the key in hand first (see {@link #awaitIdle}). */
@@ -135,20 +187,37 @@ final class KeyedWriteLoad implements AutoCloseable {
 
     /** Waits until every client has finished its key in hand. */
     void awaitIdle(Duration timeout) throws InterruptedException {
+        Awaitility.await("keys in hand answered").atMost(timeout).until(() -> keysInHand.get() == 0);
         clients.shutdown();
         if (!clients.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             throw new IllegalStateException("clients still busy after " + timeout);
         }
     }
 
+    /**
+     * A new key unless stopped. Counted in hand before {@code running} is read: {@link #awaitIdle}
+     * (which reads them the other way round) either sees it or this sees the stop.
+     */
+    private boolean takeNewKey() {
+        keysInHand.incrementAndGet();
+        if (running) {
+            return true;
+        }
+        keysInHand.decrementAndGet();
+        return false;
+    }
+
     private void next(int client, String keyInHand) {
-        if (keyInHand == null && !running) {
+        if (keyInHand == null && !takeNewKey()) {
             return;
         }
         String key = keyInHand != null ? keyInHand : UUID.randomUUID().toString();
         Attempt attempt = send(client, key);
         attempts.add(attempt);
         boolean retry = attempt.code() != Status.Code.OK && retryFailedKeys;
+        if (!retry) {
+            keysInHand.decrementAndGet();
+        }
         try {
             clients.schedule(() -> next(client, retry ? key : null),
                     attempt.code() == Status.Code.OK ? 0 : BACK_OFF.toMillis(), TimeUnit.MILLISECONDS);
@@ -159,25 +228,75 @@ final class KeyedWriteLoad implements AutoCloseable {
 
     /** One authorization with this key; outcomes are recorded, never thrown. */
     Attempt send(int client, String key) {
-        String account = accounts.get(client);
-        AtomicReference<Metadata> headers = new AtomicReference<>();
-        AtomicReference<Metadata> trailers = new AtomicReference<>();
-        long startEpochMillis = System.currentTimeMillis();
-        long start = System.nanoTime();
+        Call call = new Call(client, key);
         try {
-            Authorization authorization = AuthorizationServiceGrpc.newBlockingStub(channels.get(client % channels.size()))
-                    .withInterceptors(edge.headers(Map.of("idempotency-key", key)),
-                            MetadataUtils.newCaptureMetadataInterceptor(headers, trailers))
-                    .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
-                    .createAuthorization(CreateAuthorizationRequest.newBuilder().setParent(account)
-                            .setAuthorization(Authorization.newBuilder()
-                                    .setAmount(Money.newBuilder().setCurrencyCode("EUR").setUnits(1))
-                                    .setMerchantId("shop-1").setMerchantCategoryCode("5411"))
-                            .build());
+            return call.answered(AuthorizationServiceGrpc.newBlockingStub(call.channel).withInterceptors(call.interceptors)
+                    .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).createAuthorization(call.request()));
+        } catch (StatusRuntimeException e) {
+            return call.failed(e);
+        }
+    }
+
+    /** {@link #send} without blocking: {@code done} gets the outcome on a gRPC thread. */
+    private void sendAsync(int client, String key, Consumer<Attempt> done) {
+        Call call = new Call(client, key);
+        AuthorizationServiceGrpc.newStub(call.channel).withInterceptors(call.interceptors)
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+                .createAuthorization(call.request(), new StreamObserver<>() {
+                    private Authorization answer;
+
+                    @Override
+                    public void onNext(Authorization authorization) {
+                        answer = authorization;
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        done.accept(call.failed(t instanceof StatusRuntimeException e ? e
+                                : Status.fromThrowable(t).asRuntimeException()));
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        done.accept(call.answered(answer));
+                    }
+                });
+    }
+
+    /** One call's request, metadata and start time, and its outcome as an {@link Attempt}. */
+    private final class Call {
+        private final String account;
+        private final String key;
+        private final ManagedChannel channel;
+        private final AtomicReference<Metadata> headers = new AtomicReference<>();
+        private final AtomicReference<Metadata> trailers = new AtomicReference<>();
+        private final ClientInterceptor[] interceptors;
+        private final long startEpochMillis = System.currentTimeMillis();
+        private final long start = System.nanoTime();
+
+        Call(int client, String key) {
+            this.account = accounts.get(client);
+            this.key = key;
+            this.channel = channels.get(client % channels.size());
+            this.interceptors = new ClientInterceptor[] {edge.headers(Map.of("idempotency-key", key)),
+                    MetadataUtils.newCaptureMetadataInterceptor(headers, trailers)};
+        }
+
+        CreateAuthorizationRequest request() {
+            return CreateAuthorizationRequest.newBuilder().setParent(account)
+                    .setAuthorization(Authorization.newBuilder()
+                            .setAmount(Money.newBuilder().setCurrencyCode("EUR").setUnits(1))
+                            .setMerchantId("shop-1").setMerchantCategoryCode("5411"))
+                    .build();
+        }
+
+        Attempt answered(Authorization authorization) {
             boolean replayed = headers.get() != null && "true".equals(headers.get().get(REPLAYED));
             return new Attempt(account, key, requestId(headers, trailers), startEpochMillis, start, System.nanoTime(),
                     Status.Code.OK, "", false, replayed, authorization.getState() == Authorization.State.APPROVED);
-        } catch (StatusRuntimeException e) {
+        }
+
+        Attempt failed(StatusRuntimeException e) {
             return new Attempt(account, key, requestId(headers, trailers), startEpochMillis, start, System.nanoTime(),
                     e.getStatus().getCode(), reason(e), hasRetryInfo(e), false, false);
         }
@@ -202,7 +321,7 @@ final class KeyedWriteLoad implements AutoCloseable {
     Window measure(Duration length) {
         long from = System.nanoTime();
         long to = from + length.toNanos();
-        org.awaitility.Awaitility.await("measuring for " + length).atMost(length.plusSeconds(5))
+        Awaitility.await("measuring for " + length).atMost(length.plusSeconds(5))
                 .pollInterval(Duration.ofMillis(100)).until(() -> System.nanoTime() >= to);
         return window(from, to);
     }
@@ -224,6 +343,19 @@ final class KeyedWriteLoad implements AutoCloseable {
             }
         }
         return new Window((toNanos - fromNanos) / 1e9, ok, Collections.unmodifiableMap(failures), slowestFailure);
+    }
+
+    /** The second of [from, to) with the fewest OK answers (whole seconds from {@code from}; at least one). */
+    Window worstSecond(long fromNanos, long toNanos) {
+        long second = TimeUnit.SECONDS.toNanos(1);
+        Window worst = window(fromNanos, fromNanos + second);
+        for (long at = fromNanos + second; at + second <= toNanos; at += second) {
+            Window next = window(at, at + second);
+            if (next.ok() < worst.ok()) {
+                worst = next;
+            }
+        }
+        return worst;
     }
 
     /** The {@code percent}-th percentile of these attempts' durations, in ms (0 for none). */

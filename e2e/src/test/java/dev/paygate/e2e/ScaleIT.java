@@ -6,8 +6,8 @@ import dev.paygate.devstack.ScaleRequests;
 import dev.paygate.devstack.ServiceProcess;
 import dev.paygate.e2e.EndToEnd.RateLimits;
 import io.grpc.Status;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -19,13 +19,15 @@ import org.junit.jupiter.api.TestInstance;
  * Replicas that come and go under steady keyed authorizations through Envoy, changed as ./paygate
  * scale changes them (its requests to the launcher, {@link ScaleRequests}, then {@code Stack#scaleTo}:
  * a new replica joins every Envoy's rotation once it answers SERVING, a leaving one leaves the
- * rotation before it is stopped). In one run: what one replica
- * serves alone, then 1 -> 2 -> 3 -> 1 while the clients keep sending. Every key (each retried
- * with the same key until it succeeded) holds exactly one authorization, no call fails where the
- * client can see it (but for a bounded few missed deadlines), Envoy never fails a health check or a
- * connection on a replica that comes or goes, and the answers never stop for a second (see
- * LONGEST_GAP for why no goodput ratio is asserted here). Prints the figures, goodput of each
- * phase against one replica alone included, to stdout (the failsafe report).
+ * rotation before it is stopped). First what one replica serves flat out (a closed loop of
+ * {@value #CLIENTS} clients), then an open loop offering {@value #OFFERED_SHARE} of that: one
+ * replica alone at that rate, then 1 -> 2 -> 3 -> 1 while the keys keep arriving. Every key (each
+ * retried with the same key until it succeeded) holds exactly one authorization, no call fails
+ * where the client can see it (but for a bounded few missed deadlines), Envoy never fails a health
+ * check or a connection on a replica that comes or goes, the answers never stop for a second, and
+ * each phase's goodput stays at {@value #GOODPUT_FLOOR} of one replica's alone at the same offered
+ * rate or more. Prints every phase's goodput and its worst second against that, and the load
+ * average, to stdout (the failsafe report).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 // All clients are one caller on one address.
@@ -33,13 +35,14 @@ import org.junit.jupiter.api.TestInstance;
 class ScaleIT {
 
     private static final int CLIENTS = 24;
+    // Open loop: keys go to the accounts in turn, so several can be in flight on one account.
+    private static final int ACCOUNTS = 48;
+    // Steady load, not a saturating one: half of what one replica serves flat out here.
+    private static final double OFFERED_SHARE = 0.5;
     private static final Duration DEADLINE = Duration.ofSeconds(2);
-    // Issue 17 asks for goodput >= 90 % of one replica's. On this 2-core machine, shared with other
-    // builds (load average 14-24 during five runs), 2 and 3 replicas served 0.20-1.47 of one alone
-    // in steady phases with no client error: a ratio cannot be judged here, so none is asserted and
-    // the report prints every one. An outage shows as a gap with no answer at all (245 and 300 ms
-    // in the runs that measured it, with 100-450 answers a second); the order itself is judged by
-    // Envoy's counters below, which load does not move (docs/operations.md has the figures).
+    // Issue 17: goodput >= 90 % of one replica's, per phase (the worst second is printed, not judged).
+    private static final double GOODPUT_FLOOR = 0.9;
+    // An outage shows as a gap with no answer at all.
     private static final Duration LONGEST_GAP = Duration.ofSeconds(1);
 
     private Edge edge;
@@ -51,29 +54,40 @@ class ScaleIT {
 
     @Test
     void scaleUpAndDown_underKeyedLoad_noPaymentLostOrDoubled_goodputHolds_noClientSeesAnError() throws Exception {
-        try (KeyedWriteLoad load = new KeyedWriteLoad(edge, CLIENTS, 2, DEADLINE, true);
+        try (KeyedWriteLoad saturating = new KeyedWriteLoad(edge, CLIENTS, 2, DEADLINE, true);
+             KeyedWriteLoad load = new KeyedWriteLoad(edge, ACCOUNTS, 2, DEADLINE, true);
              ScaleRequests launcher = ScaleRequests.serve(edge.stack(), edge.stack().workDir())) {
-            // One replica alone first: the stack starts with two, the newest leaves before the load.
+            // One replica alone: the stack starts with two, the newest leaves first.
             edge.stack().scaleTo(1);
+            double capacity = oneReplicaFlatOut(saturating);
+            double offered = capacity * OFFERED_SHARE;
             long healthCheckFailuresBefore = edge.stack().envoy().stat("cluster.paygate_service.health_check.failure");
             long refusedBefore = edge.stack().envoy().stat("cluster.paygate_service.upstream_cx_connect_fail");
-            load.start();
-            load.measure(Duration.ofSeconds(5));  // a fresh JVM: JIT and pools warm up first
+            load.startOffered(offered);
+            load.measure(Duration.ofSeconds(3));
+            long aloneStart = System.nanoTime();
             KeyedWriteLoad.Window alone = load.measure(Duration.ofSeconds(8));
+            KeyedWriteLoad.Window aloneWorst = load.worstSecond(aloneStart, System.nanoTime());
 
-            Map<String, KeyedWriteLoad.Window> phases = new TreeMap<>();
-            List<String> order = new ArrayList<>();
+            // Printed as it goes: a run that fails half-way still shows its figures.
+            System.out.printf(
+                    "ScaleIT: load average %.2f; one replica flat out (%d clients): %.0f/s; offered %.0f keys/s, deadline %d ms%n"
+                            + "  one replica alone: %s; worst second %d ok%n",
+                    loadAverage(), CLIENTS, capacity, offered, DEADLINE.toMillis(), alone, aloneWorst.ok());
+            Map<String, Double> goodputOfAlone = new TreeMap<>();
             for (int count : new int[] {2, 3, 1}) {
                 int from = edge.stack().stableReplicas();
-                String change = String.format("%d %d->%d change", order.size() / 2 + 1, from, count);
                 long start = System.nanoTime();
                 String replicas = ScaleRequests.request(edge.stack().workDir(), count, Duration.ofMinutes(3));
-                phases.put(change, load.window(start, System.nanoTime()));
-                String after = String.format("%d %d->%d after", order.size() / 2 + 1, from, count);
-                phases.put(after, load.measure(Duration.ofSeconds(6)));
+                long end = System.nanoTime();
+                KeyedWriteLoad.Window after = load.measure(Duration.ofSeconds(6));
+                KeyedWriteLoad.Window change = load.window(start, end);
+                System.out.print(phase(String.format("%d->%d change", from, count), change, load.worstSecond(start, end), alone));
+                System.out.print(phase(String.format("%d->%d after ", from, count), after,
+                        load.worstSecond(end, System.nanoTime()), alone));
+                goodputOfAlone.put(from + "->" + count + " change", change.goodput() / alone.goodput());
+                goodputOfAlone.put(from + "->" + count + " after", after.goodput() / alone.goodput());
                 assertThat(replicas.split(" ")).as("the answer lists the replicas").hasSize(count);
-                order.add(change);
-                order.add(after);
             }
             long loadEnd = System.nanoTime();
             load.stop();
@@ -89,18 +103,15 @@ class ScaleIT {
             for (int i = 1; i < answered.length; i++) {
                 longestGapNanos = Math.max(longestGapNanos, answered[i] - answered[i - 1]);
             }
-            StringBuilder report = new StringBuilder(String.format("ScaleIT: %d clients, deadline %d ms%n  one replica alone: %s%n",
-                    CLIENTS, DEADLINE.toMillis(), alone));
-            order.forEach(name -> report.append("  ").append(name).append(": ").append(phases.get(name))
-                    .append(String.format(" (%.2f of alone)%n", phases.get(name).goodput() / alone.goodput())));
-            report.append(String.format("  attempts %d, client-visible errors %s, replays %d, longest gap between answers %d ms%n"
-                            + "  envoy %s; %s%n",
-                    attempts.size(), clientErrors, replays, longestGapNanos / 1_000_000,
+            System.out.printf("  attempts %d, client-visible errors %s, replays %d, longest gap between answers %d ms%n"
+                            + "  load average at the end %.2f; envoy %s; %s%n",
+                    attempts.size(), clientErrors, replays, longestGapNanos / 1_000_000, loadAverage(),
                     Upstreams.nonZeroClusterStats(edge, "retry|connect_fail|overflow|timeout|503|reset|cx_destroy_remote_with_active_rq"),
-                    Upstreams.describe(edge)));
-            System.out.print(report);
+                    Upstreams.describe(edge));
 
             ExactlyOnce.assertEveryKeyHoldsOnce(edge, load.accounts(), attempts);
+            assertThat(goodputOfAlone).as("goodput of each phase, of one replica's alone at the same offered rate")
+                    .allSatisfy((phase, share) -> assertThat(share).as(phase).isGreaterThanOrEqualTo(GOODPUT_FLOOR));
             // A deadline the busy machine made a client miss is not the change's doing: bounded, and
             // counted apart. Anything else (UNAVAILABLE from a refused or reset connection) is.
             long missedDeadlines = clientErrors.getOrDefault("DEADLINE_EXCEEDED/DEADLINE_EXCEEDED", 0L)
@@ -119,5 +130,26 @@ class ScaleIT {
             ServiceProcess last = edge.stack().replicas().get(0);
             assertThat(Upstreams.host(edge, last).healthy()).as("the one replica left is in rotation").isTrue();
         }
+    }
+
+    /** Goodput of one replica under a closed loop of {@value #CLIENTS} clients, after a warm-up; its keys checked too. */
+    private double oneReplicaFlatOut(KeyedWriteLoad saturating) throws InterruptedException {
+        saturating.start();
+        saturating.measure(Duration.ofSeconds(5));  // a fresh JVM: JIT and pools warm up first
+        double goodput = saturating.measure(Duration.ofSeconds(8)).goodput();
+        saturating.stop();
+        saturating.awaitIdle(Duration.ofSeconds(30));
+        ExactlyOnce.assertEveryKeyHoldsOnce(edge, saturating.accounts(), saturating.attempts());
+        return goodput;
+    }
+
+    private static String phase(String name, KeyedWriteLoad.Window window, KeyedWriteLoad.Window worst,
+                                KeyedWriteLoad.Window alone) {
+        return String.format("  %s: %s (%.2f of alone); worst second %d ok (%.2f of alone)%n", name, window,
+                window.goodput() / alone.goodput(), worst.ok(), worst.ok() / alone.goodput());
+    }
+
+    private static double loadAverage() {
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 }
