@@ -20,8 +20,6 @@ import dev.paygate.v1.CreateAuthorizationRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,11 +31,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The global layer when it cannot answer, and when it says no. With Redis or the rate-limit service
@@ -60,6 +60,9 @@ class GlobalRateLimitFailureIT {
     /** Concurrent writes of one identity: more than the global window (50) and at most the local burst (100). */
     private static final int OVER_GLOBAL = 100;
 
+    @RegisterExtension
+    static final GlobalEdges EDGES = GlobalEdges.separateStacks("global-rl-failure", 1, UnaryOperator.identity());
+
     private LocalRateLimit limit;
     private Edge edge;
     private EnvoyProcess envoy;
@@ -68,10 +71,8 @@ class GlobalRateLimitFailureIT {
 
     @BeforeAll
     void start() throws Exception {
-        limit = LocalRateLimit.start(REPOSITORY, Files.createTempDirectory("paygate-e2e-global-rl-failure-"));
-        InetSocketAddress service = new InetSocketAddress("127.0.0.1", limit.grpcPort());
-        edge = Edge.start("global-rl-failure", options -> options.withEdgeChange(
-                config -> GlobalRateLimitEdge.render(config, service)));
+        limit = EDGES.rateLimit();
+        edge = EDGES.edge(0);
         envoy = edge.stack().envoy();
         account = new RestPayments(edge).createAccount(1_000_000).get("name").asText();
         callers = Executors.newFixedThreadPool(16);
@@ -81,12 +82,6 @@ class GlobalRateLimitFailureIT {
     void stop() {
         if (callers != null) {
             callers.shutdownNow();
-        }
-        if (edge != null) {
-            edge.close();
-        }
-        if (limit != null) {
-            limit.close();
         }
     }
 

@@ -1,17 +1,13 @@
 package dev.paygate.e2e;
 
-import dev.paygate.devstack.LocalRateLimit;
-import dev.paygate.edge.Repository;
-import dev.paygate.edge.generate.GlobalRateLimitEdge;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.util.List;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterAll;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * One budget across two Envoys of two separate stacks (each with its own replica): one identity's
@@ -23,30 +19,16 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GlobalRateLimitIT {
 
-    private static final Repository REPOSITORY = Repository.locate();
+    @RegisterExtension
+    static final GlobalEdges EDGES = GlobalEdges.separateStacks("global-rl", 2, UnaryOperator.identity());
 
-    private LocalRateLimit limit;
     private Edge first;
     private Edge second;
 
     @BeforeAll
-    void start() throws Exception {
-        limit = LocalRateLimit.start(REPOSITORY, Files.createTempDirectory("paygate-e2e-global-rl-"));
-        first = globalEdge("global-rl-1", limit);
-        second = globalEdge("global-rl-2", limit);
-    }
-
-    @AfterAll
-    void stop() {
-        for (AutoCloseable part : new AutoCloseable[] {second, first, limit}) {
-            if (part != null) {
-                try {
-                    part.close();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        }
+    void start() {
+        first = EDGES.edge(0);
+        second = EDGES.edge(1);
     }
 
     @Test
@@ -54,7 +36,7 @@ class GlobalRateLimitIT {
         String subject = "global-rl-grpc-writer";
         List<BooleanSupplier> writers = List.of(GlobalWriteBudget.grpcWriter(first, subject),
                 GlobalWriteBudget.grpcWriter(second, subject));
-        GlobalWriteBudget.assertHeld("gRPC", writers, List.of(first.stack().envoy(), second.stack().envoy()));
+        GlobalWriteBudget.assertHeld("gRPC", writers, EDGES.envoys());
     }
 
     @Test
@@ -62,11 +44,6 @@ class GlobalRateLimitIT {
         String subject = "global-rl-rest-writer";
         List<BooleanSupplier> writers = List.of(GlobalWriteBudget.restWriter(first, subject),
                 GlobalWriteBudget.restWriter(second, subject));
-        GlobalWriteBudget.assertHeld("REST", writers, List.of(first.stack().envoy(), second.stack().envoy()));
-    }
-
-    private static Edge globalEdge(String suite, LocalRateLimit limit) {
-        InetSocketAddress service = new InetSocketAddress("127.0.0.1", limit.grpcPort());
-        return Edge.start(suite, options -> options.withEdgeChange(config -> GlobalRateLimitEdge.render(config, service)));
+        GlobalWriteBudget.assertHeld("REST", writers, EDGES.envoys());
     }
 }

@@ -7,32 +7,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.paygate.devstack.LocalRateLimit;
 import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.EnvoyProcess;
-import dev.paygate.edge.Http;
 import dev.paygate.edge.Repository;
 import dev.paygate.edge.generate.GlobalRateLimitEdge;
 import dev.paygate.edge.generate.RateLimitServiceConfig;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The shadow step of a rollout on both layers: with the budgets in shadow mode in envoy.yaml
@@ -49,34 +37,15 @@ class GlobalShadowModeIT {
     private static final String WRITES = "paygate.filters.http.ratelimit_writes";
     private static final int CALLERS = 8;
     private static final long LOAD_MILLIS = 3_000;
-    // The service's Prometheus exporter (statsd_exporter's default mapping, the service's README):
-    // ratelimit.service.rate_limit.<domain>.<key1>.<key2>.shadow_mode, per nested descriptor.
-    private static final Pattern SHADOWED = Pattern.compile("(?m)^ratelimit_service_rate_limit_shadow_mode\\{"
-            + "domain=\"paygate\",key1=\"budget_writes\",key2=\"subject\"} (\\S+)$");
 
-    private LocalRateLimit limit;
+    @RegisterExtension
+    static final GlobalEdges EDGES = GlobalEdges.separateStacks("global-shadow", 1, GlobalShadowModeIT::shadow);
+
     private Edge edge;
 
     @BeforeAll
-    void start() throws Exception {
-        limit = LocalRateLimit.start(REPOSITORY, Files.createTempDirectory("paygate-e2e-global-shadow-"),
-                shadow(EnvoyConfig.load(REPOSITORY.envoyYaml())));
-        InetSocketAddress service = new InetSocketAddress("127.0.0.1", limit.grpcPort());
-        edge = Edge.start("global-shadow", options -> options.withEdgeChange(
-                config -> GlobalRateLimitEdge.render(shadow(config), service)));
-    }
-
-    @AfterAll
-    void stop() {
-        for (AutoCloseable part : new AutoCloseable[] {edge, limit}) {
-            if (part != null) {
-                try {
-                    part.close();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        }
+    void start() {
+        edge = EDGES.edge(0);
     }
 
     @Test
@@ -88,51 +57,31 @@ class GlobalShadowModeIT {
         long okBefore = envoy.stat(global + "ok");
         double shadowedBefore = shadowed();
         BooleanSupplier writer = GlobalWriteBudget.grpcWriter(edge, "global-shadow-writer");
-        AtomicInteger admitted = new AtomicInteger();
-        AtomicInteger refused = new AtomicInteger();
-        long start = System.currentTimeMillis();
-        long end = start + LOAD_MILLIS;
-        ExecutorService callers = Executors.newFixedThreadPool(CALLERS);
-        try {
-            List<Future<?>> running = new ArrayList<>();
-            for (int i = 0; i < CALLERS; i++) {
-                running.add(callers.submit(() -> {
-                    while (System.currentTimeMillis() < end) {
-                        (writer.getAsBoolean() ? refused : admitted).incrementAndGet();
-                    }
-                }));
-            }
-            for (Future<?> caller : running) {
-                caller.get(60, TimeUnit.SECONDS);
-            }
-        } finally {
-            callers.shutdownNow();
-        }
-        long windows = end / 1000 - start / 1000 + 1;
+        GlobalWriteBudget.Load load = GlobalWriteBudget.load(List.of(writer), CALLERS, LOAD_MILLIS);
+        long windows = load.windows();
         long ok = envoy.stat(global + "ok") - okBefore;
-        long overBudget = admitted.get() - perSecond * windows;
+        long overBudget = load.admitted() - perSecond * windows;
         // The service flushes its stats every STATS_FLUSH_INTERVAL (10 s by default, src/settings/settings.go).
         double shadowed = await().atMost(Duration.ofSeconds(25)).pollInterval(Duration.ofSeconds(1))
                 .until(() -> shadowed() - shadowedBefore, counted -> counted >= overBudget || overBudget <= 0);
         System.out.printf("shadow mode, one identity for %d ms: %d writes admitted, %d refused (global %d/s, %d windows); "
                         + "global filter ok %d, over_limit %d, failure_mode_allowed %d; service shadow_mode +%.0f%n",
-                LOAD_MILLIS, admitted.get(), refused.get(), perSecond, windows, ok, envoy.stat(global + "over_limit"),
+                LOAD_MILLIS, load.admitted(), load.refused(), perSecond, windows, ok, envoy.stat(global + "over_limit"),
                 envoy.stat(global + "failure_mode_allowed"), shadowed);
         // A machine too loaded to send more than the budget shows nothing: skipped, not passed.
-        assumeTrue(admitted.get() + refused.get() > perSecond * windows + perSecond, () -> "only "
-                + (admitted.get() + refused.get()) + " writes sent; the machine is too loaded to go over the budget");
-        assertThat(refused.get()).as("writes refused (RESOURCE_EXHAUSTED) in shadow mode").isZero();
+        assumeTrue(load.sent() > perSecond * windows + perSecond, () -> "only "
+                + load.sent() + " writes sent; the machine is too loaded to go over the budget");
+        assertThat(load.refused()).as("writes refused (RESOURCE_EXHAUSTED) in shadow mode").isZero();
         assertThat(envoy.stat(global + "over_limit")).as("global over_limit answers").isZero();
         assertThat(envoy.stat(global + "failure_mode_allowed")).as("checks that failed open").isZero();
-        assertThat(ok).as("global checks answered OK").isEqualTo(admitted.get());
+        assertThat(ok).as("global checks answered OK").isEqualTo(load.admitted());
         assertThat(shadowed).as("writes the service counted over the budget, then let through")
                 .isGreaterThanOrEqualTo(overBudget);
     }
 
     /** The service's shadow_mode counter of the writes' budget (0 before its first over-limit hit). */
     private double shadowed() {
-        Matcher found = SHADOWED.matcher(Http.body("GET", limit.metricsUrl()));
-        return found.find() ? Double.parseDouble(found.group(1)) : 0;
+        return EDGES.shadowedWrites();
     }
 
     /** Every budget in shadow mode, as docs/operations.md ("Shadow mode") says to set them. */

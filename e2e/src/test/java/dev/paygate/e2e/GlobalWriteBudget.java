@@ -50,18 +50,47 @@ final class GlobalWriteBudget {
         long localBefore = stat(envoys, localRefused());
         long globalBefore = stat(envoys, globalRefused());
         long failedOpenBefore = stat(envoys, failedOpen());
+        Load load = load(writers, CALLERS, LOAD_MILLIS);
+        System.out.printf("%s, one identity over %d Envoys for %d ms: %d writes admitted, %d refused (global %d/s, "
+                        + "%d windows); refused by the local buckets %d, by the global layer %d; global checks failed "
+                        + "open %d%n", protocol, envoys.size(), LOAD_MILLIS, load.admitted(), load.refused(), perSecond,
+                load.windows(), stat(envoys, localRefused()) - localBefore, stat(envoys, globalRefused()) - globalBefore,
+                stat(envoys, failedOpen()) - failedOpenBefore);
+        // Under the budget nothing is refused and nothing is shown: a machine too loaded to send more
+        // than the global budget skips the test (reported as skipped), it does not pass it.
+        assumeTrue(load.sent() > perSecond * load.windows(), () -> protocol + ": only "
+                + load.sent() + " writes sent in " + LOAD_MILLIS + " ms, not more than the global "
+                + "budget of the windows touched (" + perSecond * load.windows() + "); the machine is too loaded to test it");
+        assertThat(load.refused()).as("writes refused").isPositive();
+        assertThat((long) load.admitted()).as("writes admitted: at most the global budget of each window touched")
+                .isBetween(perSecond * (load.windows() - 2), perSecond * load.windows());
+    }
+
+    /** Writes a load admitted and refused, and the service's one-second windows it touched. */
+    record Load(int admitted, int refused, long windows) {
+
+        long sent() {
+            return (long) admitted + refused;
+        }
+    }
+
+    /**
+     * {@code callers} callers over the writers in turn (caller i uses writer i mod their number)
+     * for {@code millis}, counting the writes a limiter refused and the others.
+     */
+    static Load load(List<BooleanSupplier> writers, int callers, long millis) throws Exception {
         AtomicInteger admitted = new AtomicInteger();
-        AtomicInteger limited = new AtomicInteger();
-        ExecutorService callers = Executors.newFixedThreadPool(CALLERS);
+        AtomicInteger refused = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(callers);
         long start = System.currentTimeMillis();
-        long end = start + LOAD_MILLIS;
+        long end = start + millis;
         try {
             List<Future<?>> running = new ArrayList<>();
-            for (int i = 0; i < CALLERS; i++) {
+            for (int i = 0; i < callers; i++) {
                 BooleanSupplier writer = writers.get(i % writers.size());
-                running.add(callers.submit(() -> {
+                running.add(pool.submit(() -> {
                     while (System.currentTimeMillis() < end) {
-                        (writer.getAsBoolean() ? limited : admitted).incrementAndGet();
+                        (writer.getAsBoolean() ? refused : admitted).incrementAndGet();
                     }
                 }));
             }
@@ -69,23 +98,10 @@ final class GlobalWriteBudget {
                 caller.get(60, TimeUnit.SECONDS);
             }
         } finally {
-            callers.shutdownNow();
+            pool.shutdownNow();
         }
         // The service counts in fixed one-second windows: the load touches every second from start to end.
-        long windows = end / 1000 - start / 1000 + 1;
-        System.out.printf("%s, one identity over %d Envoys for %d ms: %d writes admitted, %d refused (global %d/s, "
-                        + "%d windows); refused by the local buckets %d, by the global layer %d; global checks failed "
-                        + "open %d%n", protocol, envoys.size(), LOAD_MILLIS, admitted.get(), limited.get(), perSecond,
-                windows, stat(envoys, localRefused()) - localBefore, stat(envoys, globalRefused()) - globalBefore,
-                stat(envoys, failedOpen()) - failedOpenBefore);
-        // Under the budget nothing is refused and nothing is shown: a machine too loaded to send more
-        // than the global budget skips the test (reported as skipped), it does not pass it.
-        assumeTrue(admitted.get() + limited.get() > perSecond * windows, () -> protocol + ": only "
-                + (admitted.get() + limited.get()) + " writes sent in " + LOAD_MILLIS + " ms, not more than the global "
-                + "budget of the windows touched (" + perSecond * windows + "); the machine is too loaded to test it");
-        assertThat(limited.get()).as("writes refused").isPositive();
-        assertThat((long) admitted.get()).as("writes admitted: at most the global budget of each window touched")
-                .isBetween(perSecond * (windows - 2), perSecond * windows);
+        return new Load(admitted.get(), refused.get(), end / 1000 - start / 1000 + 1);
     }
 
     /** An empty gRPC write through {@code edge}: whether a limiter refused it. */

@@ -7,9 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.paygate.devstack.EdgePorts;
 import dev.paygate.devstack.MultiEdgeStack;
-import dev.paygate.devstack.TestStacks;
 import dev.paygate.edge.EnvoyConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.paygate.edge.Repository;
@@ -20,17 +18,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code ./paygate run --edges 2}'s stack ({@link MultiEdgeStack}): two Envoys in front of the
@@ -44,30 +37,18 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class MultiEdgeIT {
 
+    @RegisterExtension
+    static final GlobalEdges EDGES = GlobalEdges.multiEdge("multi-edge", false);
+
     private MultiEdgeStack running;
     private Edge first;
     private Edge second;
 
     @BeforeAll
-    void start() throws Exception {
-        running = MultiEdgeStack.start(Repository.locate(),
-                TestStacks.options(1, Files.createTempDirectory("paygate-e2e-multi-edge-")), List.of(EdgePorts.free()));
-        List<EdgePorts> edges = running.stack().edges();
-        first = Edge.through(running.stack(), edges.get(0).port(), "multi-edge");
-        second = Edge.through(running.stack(), edges.get(1).port(), "multi-edge");
-    }
-
-    @AfterAll
-    void stop() {
-        for (AutoCloseable part : new AutoCloseable[] {second, first, running}) {
-            if (part != null) {
-                try {
-                    part.close();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        }
+    void start() {
+        running = EDGES.multiEdgeStack();
+        first = EDGES.edge(0);
+        second = EDGES.edge(1);
     }
 
     @Test
@@ -92,37 +73,19 @@ class MultiEdgeIT {
         long oneBudget = burst + perSecond * loadMillis / 1000;
         List<BooleanSupplier> writers = List.of(GlobalWriteBudget.grpcWriter(first, "multi-edge-local-share"),
                 GlobalWriteBudget.grpcWriter(second, "multi-edge-local-share"));
-        AtomicInteger admitted = new AtomicInteger();
-        AtomicInteger refused = new AtomicInteger();
+        GlobalWriteBudget.Load load;
         running.rateLimit().stopService();
         try {
-            ExecutorService callers = Executors.newFixedThreadPool(8);
-            long end = System.currentTimeMillis() + loadMillis;
-            try {
-                List<Future<?>> calls = new ArrayList<>();
-                for (int i = 0; i < 8; i++) {
-                    BooleanSupplier writer = writers.get(i % writers.size());
-                    calls.add(callers.submit(() -> {
-                        while (System.currentTimeMillis() < end) {
-                            (writer.getAsBoolean() ? refused : admitted).incrementAndGet();
-                        }
-                    }));
-                }
-                for (Future<?> call : calls) {
-                    call.get(60, TimeUnit.SECONDS);
-                }
-            } finally {
-                callers.shutdownNow();
-            }
+            load = GlobalWriteBudget.load(writers, 8, loadMillis);
         } finally {
             running.rateLimit().startService();
         }
         System.out.printf("rate-limit service down, one identity over 2 Envoys for %d ms: %d writes admitted, %d "
-                + "refused (one Envoy's whole budget over the load: %d)%n", loadMillis, admitted.get(), refused.get(), oneBudget);
-        assumeTrue(admitted.get() + refused.get() > 2 * oneBudget, () -> "only " + (admitted.get() + refused.get())
+                + "refused (one Envoy's whole budget over the load: %d)%n", loadMillis, load.admitted(), load.refused(), oneBudget);
+        assumeTrue(load.sent() > 2 * oneBudget, () -> "only " + load.sent()
                 + " writes sent; the machine is too loaded to go over two budgets");
-        assertThat(refused.get()).as("writes refused by the local layer").isPositive();
-        assertThat((long) admitted.get()).as("writes admitted by both Envoys' local shares together")
+        assertThat(load.refused()).as("writes refused by the local layer").isPositive();
+        assertThat((long) load.admitted()).as("writes admitted by both Envoys' local shares together")
                 .isLessThanOrEqualTo(oneBudget + perSecond);
     }
 

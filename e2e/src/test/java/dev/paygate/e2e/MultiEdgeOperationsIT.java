@@ -4,33 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.paygate.devstack.EdgePorts;
 import dev.paygate.devstack.MultiEdgeStack;
-import dev.paygate.devstack.TestStacks;
 import dev.paygate.edge.Command;
 import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.edge.Http;
-import dev.paygate.edge.Repository;
 import dev.paygate.edge.generate.GlobalRateLimitEdge;
 import dev.paygate.edge.generate.RateLimitServiceConfig;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Operating {@code ./paygate run --edges 2}'s stack ({@link MultiEdgeStack}, supervised as run
@@ -49,37 +37,21 @@ class MultiEdgeOperationsIT {
             + GlobalRateLimitEdge.statPrefix(GlobalRateLimitEdge.globalFilter(WRITES)) + ".";
     private static final long LOAD_MILLIS = 3_000;
     private static final int CALLERS = 8;
-    // The service's Prometheus exporter: ratelimit.service.rate_limit.<domain>.<key1>.<key2>.shadow_mode.
-    private static final Pattern SHADOWED = Pattern.compile("(?m)^ratelimit_service_rate_limit_shadow_mode\\{"
-            + "domain=\"paygate\",key1=\"budget_writes\",key2=\"subject\"} (\\S+)$");
+
+    @RegisterExtension
+    static final GlobalEdges EDGES = GlobalEdges.multiEdge("multi-edge-ops", true);
 
     private MultiEdgeStack running;
     private Edge first;
     private Edge second;
 
     @BeforeAll
-    void start() throws Exception {
-        running = MultiEdgeStack.start(Repository.locate(),
-                TestStacks.options(1, Files.createTempDirectory("paygate-e2e-multi-edge-ops-")), List.of(EdgePorts.free()));
-        running.supervise(Duration.ofMillis(500));
-        List<EdgePorts> edges = running.stack().edges();
-        first = Edge.through(running.stack(), edges.get(0).port(), "multi-edge-ops");
-        second = Edge.through(running.stack(), edges.get(1).port(), "multi-edge-ops");
+    void start() {
+        running = EDGES.multiEdgeStack();
+        first = EDGES.edge(0);
+        second = EDGES.edge(1);
         // One client address over both Envoys: its floor counts only, so that the identity budgets act alone.
         assertThat(edge("shadow", "--per-address").exitCode()).isZero();
-    }
-
-    @AfterAll
-    void stop() {
-        for (AutoCloseable part : new AutoCloseable[] {second, first, running}) {
-            if (part != null) {
-                try {
-                    part.close();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        }
     }
 
     @Test
@@ -98,15 +70,15 @@ class MultiEdgeOperationsIT {
         assertThat(loaded("writes")).contains("shadow_mode: true,");
         long overLimitBefore = stat(GLOBAL + "over_limit");
         double shadowedBefore = shadowed();
-        Load shadowed = load(writers);
-        long overBudget = shadowed.admitted - GlobalWriteBudget.perSecond() * shadowed.windows;
+        GlobalWriteBudget.Load shadowed = load(writers);
+        long overBudget = shadowed.admitted() - GlobalWriteBudget.perSecond() * shadowed.windows();
         System.out.printf("shadow on both layers, one identity over 2 Envoys for %d ms: %d writes admitted, %d refused; "
-                + "global over_limit +%d%n", LOAD_MILLIS, shadowed.admitted, shadowed.refused,
+                + "global over_limit +%d%n", LOAD_MILLIS, shadowed.admitted(), shadowed.refused(),
                 stat(GLOBAL + "over_limit") - overLimitBefore);
-        long sent = shadowed.admitted + shadowed.refused;
-        assumeTrue(sent > GlobalWriteBudget.perSecond() * (shadowed.windows + 1), () -> "only " + sent
+        long sent = shadowed.sent();
+        assumeTrue(sent > GlobalWriteBudget.perSecond() * (shadowed.windows() + 1), () -> "only " + sent
                 + " writes sent; the machine is too loaded to go over the global budget");
-        assertThat(shadowed.refused).as("writes refused in shadow mode, by either layer on either Envoy").isZero();
+        assertThat(shadowed.refused()).as("writes refused in shadow mode, by either layer on either Envoy").isZero();
         assertThat(stat(GLOBAL + "over_limit") - overLimitBefore).as("global over_limit answers").isZero();
         // The service flushes its stats every STATS_FLUSH_INTERVAL (10 s by default).
         double counted = await().atMost(Duration.ofSeconds(25)).pollInterval(Duration.ofSeconds(1))
@@ -120,13 +92,13 @@ class MultiEdgeOperationsIT {
             assertThat(runtime(envoy, "paygate.ratelimit.enforced")).as(envoy.adminUrl("")).isEqualTo("100");
         }
         assertThat(loaded("writes")).contains("shadow_mode: false,");
-        Load enforced = load(writers);
-        System.out.printf("enforced again: %d writes admitted, %d refused%n", enforced.admitted, enforced.refused);
-        assumeTrue(enforced.admitted + enforced.refused > GlobalWriteBudget.perSecond() * enforced.windows,
+        GlobalWriteBudget.Load enforced = load(writers);
+        System.out.printf("enforced again: %d writes admitted, %d refused%n", enforced.admitted(), enforced.refused());
+        assumeTrue(enforced.sent() > GlobalWriteBudget.perSecond() * enforced.windows(),
                 () -> "the machine is too loaded to go over the global budget");
-        assertThat(enforced.refused).as("writes refused once enforced again").isPositive();
-        assertThat((long) enforced.admitted).as("writes admitted: at most the global budget of each window touched")
-                .isLessThanOrEqualTo(GlobalWriteBudget.perSecond() * enforced.windows);
+        assertThat(enforced.refused()).as("writes refused once enforced again").isPositive();
+        assertThat((long) enforced.admitted()).as("writes admitted: at most the global budget of each window touched")
+                .isLessThanOrEqualTo(GlobalWriteBudget.perSecond() * enforced.windows());
         assertThat(running.stack().envoys()).as("no Envoy restarted").allMatch(EnvoyProcess::isAlive);
     }
 
@@ -177,33 +149,8 @@ class MultiEdgeOperationsIT {
         assertThat(stat(GLOBAL + "error") - failedBefore).as("global checks that failed").isZero();
     }
 
-    private record Load(int admitted, int refused, long windows) {
-    }
-
-    /** {@link #CALLERS} callers over the writers for {@link #LOAD_MILLIS}; the one-second windows touched. */
-    private static Load load(List<BooleanSupplier> writers) throws Exception {
-        AtomicInteger admitted = new AtomicInteger();
-        AtomicInteger refused = new AtomicInteger();
-        ExecutorService callers = Executors.newFixedThreadPool(CALLERS);
-        long start = System.currentTimeMillis();
-        long end = start + LOAD_MILLIS;
-        try {
-            List<Future<?>> calls = new ArrayList<>();
-            for (int i = 0; i < CALLERS; i++) {
-                BooleanSupplier writer = writers.get(i % writers.size());
-                calls.add(callers.submit(() -> {
-                    while (System.currentTimeMillis() < end) {
-                        (writer.getAsBoolean() ? refused : admitted).incrementAndGet();
-                    }
-                }));
-            }
-            for (Future<?> call : calls) {
-                call.get(60, TimeUnit.SECONDS);
-            }
-        } finally {
-            callers.shutdownNow();
-        }
-        return new Load(admitted.get(), refused.get(), end / 1000 - start / 1000 + 1);
+    private static GlobalWriteBudget.Load load(List<BooleanSupplier> writers) throws Exception {
+        return GlobalWriteBudget.load(writers, CALLERS, LOAD_MILLIS);
     }
 
     private Command.Result edge(String... args) {
@@ -212,7 +159,7 @@ class MultiEdgeOperationsIT {
 
     /** A counter summed over both Envoys. */
     private long stat(String name) {
-        return running.stack().envoys().stream().mapToLong(envoy -> envoy.stat(name)).sum();
+        return EDGES.stat(name);
     }
 
     /** The value in force in one Envoy, from its admin. */
@@ -229,7 +176,6 @@ class MultiEdgeOperationsIT {
 
     /** The service's shadow_mode counter of the writes' budget (0 before its first over-limit hit). */
     private double shadowed() {
-        Matcher found = SHADOWED.matcher(Http.body("GET", running.rateLimit().metricsUrl()));
-        return found.find() ? Double.parseDouble(found.group(1)) : 0;
+        return EDGES.shadowedWrites();
     }
 }
