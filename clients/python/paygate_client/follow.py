@@ -2,9 +2,9 @@
 
 WatchAuthorizationEvents replays the events after a cursor, then sends each new one as it happens
 (with heartbeats while nothing does). A stream ends now and then: at the service's maximum
-duration (UNAVAILABLE, reason STREAM_DURATION_REACHED) or when the replica serving it goes away.
-The client then reconnects with the sequence of the last event it got, and misses nothing and
-sees nothing twice. Run, with ./paygate run up (Ctrl-C to stop):
+duration (UNAVAILABLE, reason STREAM_DURATION_REACHED) or when the replica serving it goes away
+(UNAVAILABLE, or INTERNAL: the edge reports a replica killed mid-stream as a reset). The client then
+reconnects with the sequence of the last event it got, and misses nothing and sees nothing twice. Run, with ./paygate run up (Ctrl-C to stop):
   python -m paygate_client.follow --target localhost:8443 --token "$(./paygate token)" --ca .run/tls/ca.pem \\
       --account accounts/...
 """
@@ -21,9 +21,19 @@ from google.protobuf import json_format
 from paygate_client.example import Payments, open_channel
 from paygate.v1 import authorization_event_pb2, authorization_service_pb2  # noqa: E402
 
-# Worth reconnecting on: the stream's planned end, a replica lost, the edge unable to reach one.
-RECONNECT_ON = {grpc.StatusCode.UNAVAILABLE}
+# Worth reconnecting on with the cursor: the stream's planned end and the edge unable to reach a
+# replica (UNAVAILABLE), a replica lost mid-stream (INTERNAL, as WatchReconnectIT saw through the
+# edge), the service's cap on a call (DEADLINE_EXCEEDED). Any other end is about the caller or the
+# request (UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED for
+# too many streams): a reconnect would only repeat it, so it is raised.
+RECONNECT_ON = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL, grpc.StatusCode.DEADLINE_EXCEEDED}
 RECONNECT_DELAY_SECONDS = 0.2
+# Doubled after each stream that got nowhere, so a failing replica or edge is not hammered.
+RECONNECT_DELAY_MAX_SECONDS = 5.0
+# A stream that delivered an event or stayed open this long got somewhere: the delay starts over.
+STREAM_WORKED_SECONDS = 10.0
+# Reconnects in a row that got nowhere before the last error is raised (about 30 s of delays).
+RECONNECTS_WITHOUT_PROGRESS = 10
 
 
 def follow(payments: Payments, account: str, after_sequence: int = 0,
@@ -31,16 +41,18 @@ def follow(payments: Payments, account: str, after_sequence: int = 0,
            ) -> Iterator[authorization_event_pb2.AuthorizationEvent]:
     """Yields the account's events after `after_sequence`, in order, each once, until `until(event)`."""
     cursor = after_sequence
+    delay, fruitless = RECONNECT_DELAY_SECONDS, 0
     while True:
         # No deadline: a stream lasts until the service ends it (the edge and the service config agree).
         stream = payments.authorizations.WatchAuthorizationEvents(
             authorization_service_pb2.WatchAuthorizationEventsRequest(parent=account, after_sequence=cursor),
             metadata=payments.metadata)
+        opened, progressed = time.monotonic(), False
         try:
             for message in stream:
                 if message.HasField("authorization_event"):
                     event = message.authorization_event
-                    cursor = event.sequence
+                    cursor, progressed = event.sequence, True
                     yield event
                     if until(event):
                         stream.cancel()
@@ -48,7 +60,14 @@ def follow(payments: Payments, account: str, after_sequence: int = 0,
         except grpc.RpcError as error:
             if error.code() not in RECONNECT_ON:
                 raise
-        time.sleep(RECONNECT_DELAY_SECONDS)
+            if progressed or time.monotonic() - opened >= STREAM_WORKED_SECONDS:
+                delay, fruitless = RECONNECT_DELAY_SECONDS, 0
+            else:
+                fruitless += 1
+                if fruitless >= RECONNECTS_WITHOUT_PROGRESS:
+                    raise
+        time.sleep(delay)
+        delay = min(delay * 2, RECONNECT_DELAY_MAX_SECONDS) if fruitless else delay
 
 
 def main() -> int:

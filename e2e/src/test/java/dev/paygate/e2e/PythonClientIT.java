@@ -42,7 +42,7 @@ class PythonClientIT {
         Command.Result pytest = run(List.of(PYTHON.toString(), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"));
 
         assertThat(pytest.exitCode()).as(pytest.output()).isZero();
-        assertThat(pytest.output()).containsPattern("\\b6 passed\\b");
+        assertThat(pytest.output()).containsPattern("\\b14 passed\\b");
     }
 
     @Test

@@ -99,7 +99,7 @@ public class AuthorizationEndpoint implements AuthorizationServiceGrpc.AsyncServ
     }
 
     /**
-     * Opens the watch and returns: the stream is fed by {@link AuthorizationEventWatches}' pollers,
+     * Opens the watch and returns: the stream is fed by {@link AuthorizationEventWatches}' poller,
      * so it holds no call worker (CallAdmission) while it is open.
      */
     @Override

@@ -7,12 +7,17 @@ import dev.paygate.persistence.DbTime;
 import dev.paygate.persistence.Tx;
 import dev.paygate.v1.AuthorizationEvent;
 import jakarta.inject.Singleton;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -104,6 +109,47 @@ class AuthorizationEventStore {
                 }
             }
             return events;
+        });
+    }
+
+    /** A reader's position in an account's events: it has read up to {@code afterSequence}. */
+    record Cursor(String accountId, long afterSequence) {
+    }
+
+    /**
+     * The cursors as two arrays, unnested with their position, each joined LATERAL to its own
+     * range scan of the (account_id, sequence) index: one statement for any number of readers.
+     */
+    private static final String PAGES = "SELECT w.position, e.* FROM unnest(?::varchar[], ?::bigint[])"
+            + " WITH ORDINALITY AS w(account_id, after_sequence, position)"
+            + " CROSS JOIN LATERAL (SELECT " + COLUMNS + " FROM authorization_events"
+            + " WHERE account_id = w.account_id AND sequence > w.after_sequence ORDER BY sequence LIMIT ?) e"
+            + " ORDER BY w.position, e.sequence";
+
+    /**
+     * For each distinct cursor, up to {@code limit} of its account's events after it, oldest first
+     * (an empty list for a cursor with none), in one query.
+     */
+    Map<Cursor, List<AuthorizationEvent>> pages(Tx tx, Collection<Cursor> cursors, int limit) throws SQLException {
+        List<Cursor> distinct = List.copyOf(new LinkedHashSet<>(cursors));
+        Map<Cursor, List<AuthorizationEvent>> pages = new HashMap<>();
+        distinct.forEach(cursor -> pages.put(cursor, new ArrayList<>()));
+        if (distinct.isEmpty()) {
+            return pages;
+        }
+        return tx.with(PAGES, statement -> {
+            Connection connection = statement.getConnection();
+            statement.setArray(1, connection.createArrayOf("varchar",
+                    distinct.stream().map(Cursor::accountId).toArray()));
+            statement.setArray(2, connection.createArrayOf("bigint",
+                    distinct.stream().map(Cursor::afterSequence).toArray()));
+            statement.setInt(3, limit);
+            try (ResultSet row = statement.executeQuery()) {
+                while (row.next()) {
+                    pages.get(distinct.get(Math.toIntExact(row.getLong("position") - 1))).add(toEvent(row));
+                }
+            }
+            return pages;
         });
     }
 

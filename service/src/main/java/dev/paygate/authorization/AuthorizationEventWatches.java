@@ -1,15 +1,12 @@
 package dev.paygate.authorization;
 
-import com.google.protobuf.Timestamp;
 import dev.paygate.account.Accounts;
 import dev.paygate.account.ResourceNames;
 import dev.paygate.error.ApiException;
-import dev.paygate.error.ErrorReason;
 import dev.paygate.grpc.StreamProperties;
 import dev.paygate.persistence.Database;
 import dev.paygate.v1.AuthorizationEvent;
 import dev.paygate.v1.WatchAuthorizationEventsRequest;
-import dev.paygate.v1.WatchAuthorizationEventsResponse;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -18,45 +15,48 @@ import jakarta.inject.Singleton;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Follows accounts' authorization events for their owners (WatchAuthorizationEvents): each open
- * watch replays the events after its cursor, then polls for new ones every
- * {@code paygate.streams.poll-interval}, sending a heartbeat when nothing was sent for
- * {@code heartbeat}, and ends itself after {@code max-duration} with STREAM_DURATION_REACHED, or
- * earlier when the caller's token expires (UNAUTHENTICATED: the edge and the service check a token
- * only when a call starts, so a stream would otherwise outlive its credentials).
+ * watch replays the events after its cursor, then follows new ones, sending a heartbeat when
+ * nothing was sent for {@code heartbeat}, and ends itself after {@code max-duration} with
+ * STREAM_DURATION_REACHED, or earlier when the caller's token expires (UNAUTHENTICATED: the edge
+ * and the service check a token only when a call starts, so a stream would otherwise outlive its
+ * credentials).
  *
  * <p>Invariants: a watch sends an account's events in {@code sequence} order, each once, none
- * skipped. It reads every event after its cursor (filters are applied here, so the cursor moves
- * over events that do not match) and an account's events commit in sequence order under its
- * account lock (AuthorizationEventStore), so no event can appear later below a cursor already
- * passed. The database is the only state, so this holds on any replica and across reconnects.
+ * skipped. It reads every event after its cursor (filters are applied in {@link EventWatch}, so
+ * the cursor moves over events that do not match) and an account's events commit in sequence
+ * order under its account lock (AuthorizationEventStore), so no event can appear later below a
+ * cursor already passed. The database is the only state, so this holds on any replica and across
+ * reconnects.
  *
- * <p>A watch holds no thread and no connection between polls: every watch of the replica is
- * polled by {@value #POLL_THREADS} threads, each poll is one indexed query in its own short
- * transaction, so the cost of an open watch is one query per poll interval and a few small objects.
- * At most {@code max-per-identity} watches per identity are open on a replica (TOO_MANY_STREAMS).
+ * <p>One poller thread reads for every watch of the replica: every {@code poll-interval} (and at
+ * once when a watch opens or read a full batch) one query, in its own short transaction, returns
+ * the events after each due watch's cursor, {@value #WATCHES_PER_QUERY} watches a query. So the
+ * database sees about one query per interval per replica, however many streams are open, and a
+ * watch holds no thread and no connection. At most {@code max-per-identity} watches per identity
+ * are open on a replica (TOO_MANY_STREAMS).
  */
 @Singleton
 public class AuthorizationEventWatches {
 
     private static final Logger LOG = LoggerFactory.getLogger(AuthorizationEventWatches.class);
-    /** Two threads keep polls going while one waits on a slow query; more would only queue on the database. */
-    private static final int POLL_THREADS = 2;
-    /** Events read per poll; a full batch is followed by the next poll at once. */
+    /** Events read per watch and poll; a full batch makes the watch due again at once. */
     private static final int BATCH = 100;
-    /** One poll is one indexed query: past this the database is in trouble, and the stream ends. */
+    /** Bounds one query's result (and the time the others wait for it) to BATCH x this many events. */
+    private static final int WATCHES_PER_QUERY = 500;
+    /** A poll is one query: past this the database is in trouble, and the polled streams end. */
     private static final Duration POLL_BUDGET = Duration.ofSeconds(2);
 
     private final Database database;
@@ -64,12 +64,16 @@ public class AuthorizationEventWatches {
     private final AuthorizationEventStore store;
     private final StreamProperties properties;
     private final Clock clock;
-    private final ScheduledExecutorService pollers;
-    private final Map<String, AtomicInteger> openByIdentity = new ConcurrentHashMap<>();
-    private final AtomicInteger open = new AtomicInteger();
+    /** One thread: polls run one after another, so a watch is read by one thread at a time. */
+    private final ScheduledExecutorService poller;
+    private final Set<EventWatch> watches = ConcurrentHashMap.newKeySet();
+    /** Open watches per identity; changed only by merge/computeIfPresent, atomic per key. */
+    private final Map<String, Integer> openByIdentity = new ConcurrentHashMap<>();
     private final Counter eventsSent;
     private final Counter heartbeatsSent;
+    private final Counter polls;
     private final Counter refusedOverLimit;
+    private final EventWatch.Events report;
 
     AuthorizationEventWatches(Database database, Accounts accounts, AuthorizationEventStore store,
                               StreamProperties properties, Clock clock, MeterRegistry meters) {
@@ -78,13 +82,12 @@ public class AuthorizationEventWatches {
         this.store = store;
         this.properties = properties;
         this.clock = clock;
-        AtomicInteger threadNumber = new AtomicInteger();
-        this.pollers = Executors.newScheduledThreadPool(POLL_THREADS, task -> {
-            Thread thread = new Thread(task, "paygate-watch-" + threadNumber.incrementAndGet());
+        this.poller = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, "paygate-watch-poller");
             thread.setDaemon(true);
             return thread;
         });
-        Gauge.builder("paygate.streams.open", open, AtomicInteger::get)
+        Gauge.builder("paygate.streams.open", watches, Set::size)
                 .description("WatchAuthorizationEvents streams open on this replica")
                 .register(meters);
         this.eventsSent = Counter.builder("paygate.stream.events.sent")
@@ -93,11 +96,33 @@ public class AuthorizationEventWatches {
         this.heartbeatsSent = Counter.builder("paygate.stream.heartbeats.sent")
                 .description("Heartbeats sent on idle WatchAuthorizationEvents streams")
                 .register(meters);
+        this.polls = Counter.builder("paygate.stream.polls")
+                .description("Queries the stream poller ran for all of this replica's WatchAuthorizationEvents streams")
+                .register(meters);
         // Registered up front: the dashboard's rate() has a series (0) before the first refusal.
         this.refusedOverLimit = Counter.builder("paygate.streams.refused")
                 .description("WatchAuthorizationEvents streams refused before they opened, by why")
                 .tag("reason", "too_many_streams")
                 .register(meters);
+        this.report = new EventWatch.Events() {
+            @Override
+            public void sentEvent() {
+                eventsSent.increment();
+            }
+
+            @Override
+            public void sentHeartbeat() {
+                heartbeatsSent.increment();
+            }
+
+            @Override
+            public void finished(EventWatch watch) {
+                watches.remove(watch);
+                release(watch.owner());
+            }
+        };
+        long interval = properties.pollInterval().toNanos();
+        poller.scheduleWithFixedDelay(this::poll, interval, interval, TimeUnit.NANOSECONDS);
     }
 
     /**
@@ -110,9 +135,8 @@ public class AuthorizationEventWatches {
         if (!authorization.isEmpty() && !ResourceNames.accountId(authorization).equals(accountId)) {
             throw ApiException.invalidField("authorization", "must be an authorization of " + request.getParent());
         }
-        AtomicInteger mine = openByIdentity.computeIfAbsent(owner, o -> new AtomicInteger());
-        if (mine.incrementAndGet() > properties.maxPerIdentity()) {
-            release(owner, mine);
+        if (openByIdentity.merge(owner, 1, Integer::sum) > properties.maxPerIdentity()) {
+            release(owner);
             refusedOverLimit.increment();
             throw ApiException.tooManyStreams("this identity already has " + properties.maxPerIdentity()
                     + " streams open on this replica, the most it may; close one and retry",
@@ -121,145 +145,74 @@ public class AuthorizationEventWatches {
         try {
             database.withDeadline(POLL_BUDGET, () -> database.inTransaction(tx -> accounts.findOwned(tx, accountId, owner)));
         } catch (RuntimeException e) {
-            release(owner, mine);
+            release(owner);
             throw e;
         }
-        open.incrementAndGet();
-        Watch watch = new Watch(owner, mine, accountId, request, tokenExpires, sink);
+        EventWatch watch = new EventWatch(owner, accountId, request, tokenExpires, sink, properties, clock, report);
+        watches.add(watch);
         sink.onCancel(watch::finish);
-        pollers.execute(watch::poll);
+        poller.execute(this::poll);
     }
 
-    private void release(String owner, AtomicInteger mine) {
-        if (mine.decrementAndGet() == 0) {
-            openByIdentity.remove(owner, mine);
-        }
+    private void release(String owner) {
+        openByIdentity.computeIfPresent(owner, (o, count) -> count == 1 ? null : count - 1);
     }
 
     @PreDestroy
     void stop() {
-        pollers.shutdownNow();
+        poller.shutdownNow();
     }
 
-    /** One open stream: its cursor and filters; polled by one poller thread at a time. */
-    private final class Watch {
-
-        private final String owner;
-        private final AtomicInteger ownerStreams;
-        private final String accountId;
-        private final String authorization;
-        private final AuthorizationEvent.Type type;
-        private final WatchSink sink;
-        private final long endNanos;
-        private final Instant tokenExpires;
-        private final long tokenEndNanos;
-        private final AtomicBoolean finished = new AtomicBoolean();
-        private long cursor;
-        /** When the last message went out; 0 until the first, so a caught-up stream says so at once. */
-        private long lastSentNanos;
-
-        Watch(String owner, AtomicInteger ownerStreams, String accountId, WatchAuthorizationEventsRequest request,
-              Instant tokenExpires, WatchSink sink) {
-            this.owner = owner;
-            this.ownerStreams = ownerStreams;
-            this.accountId = accountId;
-            this.authorization = request.getAuthorization();
-            this.type = request.getType();
-            this.sink = sink;
-            this.cursor = request.getAfterSequence();
-            this.endNanos = System.nanoTime() + properties.maxDuration().toNanos();
-            // Real time, as the token verifier's: the business clock may be a test's.
-            this.tokenExpires = tokenExpires;
-            this.tokenEndNanos = System.nanoTime() + Duration.between(Instant.now(), tokenExpires).toNanos();
-        }
-
-        void poll() {
-            if (finished.get()) {
-                return;
+    /** Reads for every due watch, WATCHES_PER_QUERY a query; runs on the poller thread only. */
+    private void poll() {
+        try {
+            List<EventWatch> due = new ArrayList<>();
+            for (EventWatch watch : watches) {
+                if (watch.due(System.nanoTime())) {
+                    due.add(watch);
+                }
             }
+            boolean behind = false;
+            for (int from = 0; from < due.size(); from += WATCHES_PER_QUERY) {
+                behind |= poll(due.subList(from, Math.min(due.size(), from + WATCHES_PER_QUERY)));
+            }
+            if (behind) {
+                poller.execute(this::poll);
+            }
+        } catch (RuntimeException e) {
+            // Never thrown out: the scheduled executor would stop polling for good.
+            LOG.error("watch poll failed", e);
+        }
+    }
+
+    /** One query for these watches; true when one read a full batch. */
+    private boolean poll(List<EventWatch> due) {
+        List<AuthorizationEventStore.Cursor> cursors = due.stream().map(EventWatch::cursor).toList();
+        Map<AuthorizationEventStore.Cursor, List<AuthorizationEvent>> pages;
+        try {
+            pages = database.withDeadline(POLL_BUDGET, () ->
+                    database.inTransaction(tx -> store.pages(tx, cursors, BATCH)));
+            polls.increment();
+        } catch (RuntimeException e) {
+            if (!(e instanceof ApiException)) {
+                LOG.error("polling {} watches failed", due.size(), e);
+            }
+            due.forEach(watch -> watch.end(e));
+            return false;
+        }
+        long now = System.nanoTime();
+        boolean behind = false;
+        for (int i = 0; i < due.size(); i++) {
+            EventWatch watch = due.get(i);
+            List<AuthorizationEvent> page = pages.get(cursors.get(i));
             try {
-                if (System.nanoTime() - tokenEndNanos >= 0) {
-                    end(ApiException.unauthenticated(ErrorReason.TOKEN_INVALID, "the token expired at " + tokenExpires
-                            + "; reconnect with a fresh token and after_sequence " + cursor));
-                    return;
-                }
-                if (System.nanoTime() - endNanos >= 0) {
-                    end(ApiException.streamDurationReached("the stream reached its maximum duration of "
-                            + properties.maxDuration() + "; reconnect with after_sequence " + cursor,
-                            Map.of("after_sequence", String.valueOf(cursor))));
-                    return;
-                }
-                if (sink.expired()) {
-                    end(ApiException.deadlineExceeded(ErrorReason.DEADLINE_EXCEEDED, "the call's deadline passed;"
-                            + " reconnect with after_sequence " + cursor));
-                    return;
-                }
-                if (!sink.ready()) {
-                    schedule(properties.pollInterval());
-                    return;
-                }
-                List<AuthorizationEvent> events = database.withDeadline(POLL_BUDGET, () ->
-                        database.inTransaction(tx -> store.page(tx, accountId, cursor, null, null, BATCH)));
-                boolean sent = false;
-                for (AuthorizationEvent event : events) {
-                    cursor = event.getSequence();
-                    if (matches(event)) {
-                        sink.send(WatchAuthorizationEventsResponse.newBuilder().setAuthorizationEvent(event).build());
-                        eventsSent.increment();
-                        sent = true;
-                    }
-                }
-                long now = System.nanoTime();
-                if (sent) {
-                    lastSentNanos = now;
-                } else if (lastSentNanos == 0 || now - lastSentNanos >= properties.heartbeat().toNanos()) {
-                    sink.send(heartbeat());
-                    heartbeatsSent.increment();
-                    lastSentNanos = now;
-                }
-                schedule(events.size() == BATCH ? Duration.ZERO : properties.pollInterval());
+                watch.deliver(page, page.size() == BATCH, now);
+                behind |= page.size() == BATCH;
             } catch (RuntimeException e) {
-                if (!(e instanceof ApiException)) {
-                    LOG.error("watch of account {} failed after sequence {}", accountId, cursor, e);
-                }
-                end(e);
+                LOG.error("watch of account {} failed", watch.accountId(), e);
+                watch.end(e);
             }
         }
-
-        private boolean matches(AuthorizationEvent event) {
-            return (authorization.isEmpty() || authorization.equals(event.getAuthorization()))
-                    && (type == AuthorizationEvent.Type.TYPE_UNSPECIFIED || type == event.getType());
-        }
-
-        private WatchAuthorizationEventsResponse heartbeat() {
-            Instant now = clock.instant();
-            return WatchAuthorizationEventsResponse.newBuilder()
-                    .setHeartbeat(WatchAuthorizationEventsResponse.Heartbeat.newBuilder()
-                            .setAfterSequence(cursor)
-                            .setSendTime(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano())))
-                    .build();
-        }
-
-        private void schedule(Duration delay) {
-            if (!finished.get()) {
-                pollers.schedule(this::poll, delay.toNanos(), TimeUnit.NANOSECONDS);
-            }
-        }
-
-        private void end(RuntimeException failure) {
-            if (finish()) {
-                sink.fail(failure);
-            }
-        }
-
-        /** Releases the watch's place once; true for the caller that did. */
-        boolean finish() {
-            if (!finished.compareAndSet(false, true)) {
-                return false;
-            }
-            open.decrementAndGet();
-            release(owner, ownerStreams);
-            return true;
-        }
+        return behind;
     }
 }

@@ -21,7 +21,7 @@ final class GrpcWatchSink implements WatchSink {
     private final String requestId = CallMetadata.REQUEST_ID.get();
     /**
      * The call's context, whose deadline DeadlineInterceptor set. Nothing in grpc-java ends a call
-     * when a context an interceptor made expires, and the pollers run outside it: they ask.
+     * when a context an interceptor made expires, and the poller runs outside it: it asks.
      */
     private final Context call = Context.current();
     private volatile Runnable onCancel = () -> { };

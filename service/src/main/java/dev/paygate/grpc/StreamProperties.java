@@ -11,8 +11,10 @@ import java.time.Duration;
  *                    client reconnects with its cursor. Bounds how long a replica keeps a caller
  *                    whose token has since expired, and lets connections rebalance across replicas
  * @param heartbeat   sent after this long without an event, well inside the edge's idle timeout
- * @param pollInterval how often each open stream looks for new events (one indexed query)
- * @param maxPerIdentity open streams one identity (token {@code sub}) may have on one replica
+ * @param pollInterval how often the replica looks for new events for all its open streams (one
+ *                     query for up to 500 streams)
+ * @param maxPerIdentity open streams one identity (token {@code sub}) may have on one replica: each
+ *                       replica counts its own, so N replicas allow N times this many
  */
 @ConfigurationProperties("paygate.streams")
 public record StreamProperties(

@@ -20,6 +20,7 @@ import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.micrometer.core.instrument.Counter;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -31,6 +32,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
 /** WatchAuthorizationEvents: replay then follow, heartbeats, its own duration, the owner only, a stream limit. */
@@ -189,6 +191,78 @@ class WatchAuthorizationEventsTest {
                     assertThat(service.meters().get("paygate.streams.open").gauge().value()).isZero());
             try (Watcher again = Watcher.open(service.channel(), request(account).build())) {
                 assertThat(again.nextEvents(1)).containsExactly(1L);
+            }
+        }
+    }
+
+    @Test
+    void manyWatches_shareEachPollOfTheReplica_andEachGetsItsAccountsEventsAfterItsOwnCursor() throws Exception {
+        Map<String, Object> config = Map.of("paygate.streams.heartbeat", "300ms",
+                "paygate.streams.poll-interval", "50ms", "paygate.streams.max-per-identity", "20");
+        try (RunningService service = RunningService.start(TestDatabase.postgres(), config)) {
+            List<String> accounts = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                accounts.add(service.accounts().createAccount(newAccount(1000)).getName());
+            }
+            // More than one poll's batch (100) on the first account, two events on the second, none on the others.
+            for (int i = 0; i < 110; i++) {
+                service.authorizations().createAuthorization(authorize(accounts.get(0), 1));
+            }
+            service.authorizations().captureAuthorization(capture(
+                    service.authorizations().createAuthorization(authorize(accounts.get(1), 5)).getName()));
+            long[] last = {110, 2, 0, 0};
+            long[][] cursors = {{0, 0, 1, 50, 109}, {0, 1, 2, 2, 0}, {0, 0, 0, 0, 0}, {0, 0, 0, 0, 0}};
+            List<Watcher> watchers = new ArrayList<>();
+            try {
+                for (int a = 0; a < 4; a++) {
+                    for (long cursor : cursors[a]) {
+                        watchers.add(Watcher.open(service.channel(),
+                                request(accounts.get(a)).setAfterSequence(cursor).build()));
+                    }
+                }
+                for (int w = 0; w < watchers.size(); w++) {
+                    int a = w / 5;
+                    long cursor = cursors[a][w % 5];
+                    assertThat(watchers.get(w).nextEvents((int) (last[a] - cursor)))
+                            .as("watcher %d of account %d after %d", w, a, cursor)
+                            .containsExactlyElementsOf(LongStream.rangeClosed(cursor + 1, last[a]).boxed().toList());
+                    assertThat(watchers.get(w).nextHeartbeat()).isEqualTo(last[a]);
+                }
+
+                // Idle: one query per poll interval serves all 20 streams. A query per stream and
+                // interval would be 6 per heartbeat (300 ms / 50 ms): far more queries than heartbeats.
+                Counter polls = service.meters().get("paygate.stream.polls").counter();
+                Counter heartbeats = service.meters().get("paygate.stream.heartbeats.sent").counter();
+                double pollsBefore = polls.count();
+                double heartbeatsBefore = heartbeats.count();
+                for (Watcher watcher : watchers) {
+                    for (int i = 0; i < 3; i++) {
+                        watcher.nextHeartbeat();
+                    }
+                }
+                double heartbeatsIdle = heartbeats.count() - heartbeatsBefore;
+                assertThat(polls.count() - pollsBefore).as("queries while %s heartbeats went out", heartbeatsIdle)
+                        .isLessThan(heartbeatsIdle);
+
+                // Live: each stream gets its own account's new event, once.
+                service.authorizations().createAuthorization(authorize(accounts.get(0), 1));
+                service.authorizations().createAuthorization(authorize(accounts.get(3), 1));
+                for (int w = 0; w < watchers.size(); w++) {
+                    int a = w / 5;
+                    if (a == 0 || a == 3) {
+                        assertThat(watchers.get(w).nextEvents(1)).containsExactly(last[a] + 1);
+                    }
+                }
+                for (int w = 0; w < watchers.size(); w++) {
+                    int a = w / 5;
+                    long now = a == 0 || a == 3 ? last[a] + 1 : last[a];
+                    assertThat(watchers.get(w).remaining()).allSatisfy(message -> {
+                        assertThat(message.hasHeartbeat()).as("no event twice: %s", message).isTrue();
+                        assertThat(message.getHeartbeat().getAfterSequence()).isEqualTo(now);
+                    });
+                }
+            } finally {
+                watchers.forEach(Watcher::close);
             }
         }
     }
