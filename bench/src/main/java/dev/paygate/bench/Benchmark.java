@@ -125,14 +125,16 @@ public final class Benchmark {
             List<Scenario> plan = new ArrayList<>(options.smoke() ? Plan.smoke() : Plan.full());
             long servicePid = stack.replicas().get(0).pid();
             // The JIT compiles the service's, Envoy's and the driver's hot paths before anything is
-            // measured, so the first scenarios are not penalised for running first.
-            for (Scenario warmup : Plan.warmup()) {
+            // measured, so the first scenarios are not penalised for running first. With no scenario
+            // selected (--only startup or streams), only the driver's direct writes need it.
+            boolean scenarios = plan.stream().anyMatch(options::selects) || options.history() > 0;
+            for (Scenario warmup : scenarios ? Plan.warmup() : Plan.driverWarmup()) {
                 PaygateClient client = clients.get(warmup.target());
                 LoadDriver.run(warmup.shape(), warmup.operation().bind(client, accounts, ledger),
                         seconds(options.openingWarmupSeconds()), client.maxInFlight());
             }
             if (options.history() > 0) {
-                report.set("history", loadHistory(clients.get(Target.GRPC_DIRECT), accounts, ledger, options.history()));
+                report.set("history", HistoryLoad.load(clients.get(Target.GRPC_DIRECT), accounts, ledger, options.history()));
                 plan.addAll(Plan.history());
             }
             plan.removeIf(scenario -> !options.selects(scenario));
@@ -258,32 +260,6 @@ public final class Benchmark {
                 ProcessSampler.peakRssKib(servicePid) / 1024,
                 envoyPid > 0 ? ProcessSampler.peakRssKib(envoyPid) / 1024 : -1,
                 jvm);
-    }
-
-    /** Gives the history account {@code count} keyed authorizations, 32 at a time, straight to the service. */
-    private static ObjectNode loadHistory(PaygateClient direct, RunAccounts accounts, Ledger ledger, int count)
-            throws InterruptedException {
-        System.err.println("bench: loading " + count + " authorizations onto " + accounts.withHistory());
-        var call = Operation.CREATE_AFTER_HISTORY.bind(direct, accounts, ledger);
-        java.util.concurrent.Semaphore outstanding = new java.util.concurrent.Semaphore(32);
-        java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
-        long start = System.nanoTime();
-        for (int i = 0; i < count; i++) {
-            outstanding.acquire();
-            call.get().whenComplete((reply, failure) -> {
-                if (failure != null || !reply.isOk()) {
-                    failed.incrementAndGet();
-                }
-                outstanding.release();
-            });
-        }
-        outstanding.acquire(32);
-        ObjectNode history = new ObjectMapper().createObjectNode();
-        history.put("account", accounts.withHistory());
-        history.put("authorizations_loaded", count);
-        history.put("failed", failed.get());
-        history.put("load_seconds", Report.round((System.nanoTime() - start) / 1e9));
-        return history;
     }
 
     private static long seconds(double seconds) {
