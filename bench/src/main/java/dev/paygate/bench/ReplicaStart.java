@@ -10,16 +10,18 @@ import java.util.OptionalLong;
  * the keyed writes it answered per second, and its memory.
  *
  * @param configuration   which JVM arguments on top of the production flags (none, AOT training, AOT cache)
+ * @param startedAt       when its process was started, to read its log against
  * @param servingMillis   process start to the first gRPC health SERVING (service "", Envoy's check)
  * @param firstWriteMillis process start to the first answered keyed CreateAuthorization; empty if none
  */
-record ReplicaStart(String configuration, long servingMillis, OptionalLong firstWriteMillis,
+record ReplicaStart(String configuration, java.time.Instant startedAt, long servingMillis, OptionalLong firstWriteMillis,
                     StartupTimeline timeline, long rssAtServingMib, long peakRssMib, long writesOk,
                     Map<String, Long> errors, double loadAverageAtStart) {
 
     ObjectNode json() {
         ObjectNode run = JsonNodeFactory.instance.objectNode();
         run.put("configuration", configuration);
+        run.put("process_started_at", startedAt.toString());
         run.put("load_average_1m_at_start", loadAverageAtStart);
         run.put("process_start_to_serving_ms", servingMillis);
         if (firstWriteMillis.isPresent()) {

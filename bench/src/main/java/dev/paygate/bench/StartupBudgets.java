@@ -27,43 +27,72 @@ final class StartupBudgets {
     /** {@code runs} empty when the part did not run. */
     static void judge(List<ReplicaStart> runs, Database database, BudgetList budgets) {
         for (String configuration : List.of(StartupProbe.PRODUCTION, StartupProbe.AOT_CACHE)) {
-            String suffix = configuration.equals(StartupProbe.PRODUCTION) ? "" : "_aot_cache";
-            String flags = configuration.equals(StartupProbe.PRODUCTION) ? "production flags" : "production flags + AOT cache";
+            boolean cached = configuration.equals(StartupProbe.AOT_CACHE);
+            Names names = new Names(cached ? "_aot_cache" : "", cached ? "production flags + AOT cache" : "production flags");
             Optional<ReplicaStart> run = runs.stream().filter(r -> r.configuration().equals(configuration)).findFirst();
-            String why = database != Database.POSTGRES_DURABLE
-                    ? "budgets name durable PostgreSQL; this run used " + database
-                    : run.isEmpty() ? "not in this run (startup part not selected, or no AOT cache here)" : null;
-            String firstWrite = "startup_first_keyed_write_ms" + suffix;
-            String firstWriteBudget = "a replica started cold answers a keyed write <= 2,000 ms after process start ("
+            if (database != Database.POSTGRES_DURABLE) {
+                names.notMeasured(budgets, "budgets name durable PostgreSQL; this run used " + database);
+            } else if (run.isEmpty()) {
+                names.notMeasured(budgets, "not in this run (startup part not selected, or no AOT cache here)");
+            } else {
+                judge(run.get(), names, budgets);
+            }
+        }
+    }
+
+    private static void judge(ReplicaStart start, Names names, BudgetList budgets) {
+        if (start.firstWriteMillis().isEmpty()) {
+            budgets.notMet(ISSUE, names.firstWrite(), names.firstWriteBudget(), "no keyed write answered in the window");
+        } else {
+            long millis = start.firstWriteMillis().getAsLong();
+            budgets.add(ISSUE, names.firstWrite(), names.firstWriteBudget(), millis, millis <= FIRST_WRITE_MS);
+        }
+        int window = start.timeline().windowSeconds();
+        if (window < WARM_WINDOW_SECONDS) {
+            budgets.notMeasured(ISSUE, names.warm(), names.warmBudget(), "a " + window
+                    + " s window (--short) ends before the JIT's work does");
+        } else if (start.timeline().secondsToWarm().isEmpty()) {
+            budgets.notMet(ISSUE, names.warm(), names.warmBudget(), "no writes answered in the warm seconds");
+        } else {
+            int seconds = start.timeline().secondsToWarm().getAsInt();
+            budgets.add(ISSUE, names.warm(), names.warmBudget(), seconds, seconds <= SECONDS_TO_WARM);
+        }
+        long rss = start.peakRssMib();
+        budgets.add(ISSUE, names.rss(), names.rssBudget(), rss, rss >= 0 && rss <= RSS_MIB);
+    }
+
+    /** The three budgets' names and texts for one configuration. */
+    private record Names(String suffix, String flags) {
+
+        String firstWrite() {
+            return "startup_first_keyed_write_ms" + suffix;
+        }
+
+        String firstWriteBudget() {
+            return "a replica started cold answers a keyed write <= 2,000 ms after process start (" + flags + ")";
+        }
+
+        String warm() {
+            return "startup_seconds_to_warm" + suffix;
+        }
+
+        String warmBudget() {
+            return "a replica started cold reaches 90 % of its warm write throughput <= 10 s after process start ("
                     + flags + ")";
-            String warm = "startup_seconds_to_warm" + suffix;
-            String warmBudget = "a replica started cold reaches 90 % of its warm write throughput <= 10 s after "
-                    + "process start (" + flags + ")";
-            String rss = "startup_peak_rss_mib" + suffix;
-            String rssBudget = "a starting replica's RSS <= 512 MiB (" + flags + ")";
-            if (why != null) {
-                budgets.notMeasured(ISSUE, firstWrite, firstWriteBudget, why);
-                budgets.notMeasured(ISSUE, warm, warmBudget, why);
-                budgets.notMeasured(ISSUE, rss, rssBudget, why);
-                continue;
-            }
-            ReplicaStart start = run.get();
-            if (start.firstWriteMillis().isEmpty()) {
-                budgets.notMet(ISSUE, firstWrite, firstWriteBudget, "no keyed write answered in the window");
-            } else {
-                long millis = start.firstWriteMillis().getAsLong();
-                budgets.add(ISSUE, firstWrite, firstWriteBudget, millis, millis <= FIRST_WRITE_MS);
-            }
-            if (start.timeline().windowSeconds() < WARM_WINDOW_SECONDS) {
-                budgets.notMeasured(ISSUE, warm, warmBudget, "a " + start.timeline().windowSeconds()
-                        + " s window (--short) ends before the JIT's work does");
-            } else if (start.timeline().secondsToWarm().isEmpty()) {
-                budgets.notMet(ISSUE, warm, warmBudget, "no writes answered in the warm seconds");
-            } else {
-                int seconds = start.timeline().secondsToWarm().getAsInt();
-                budgets.add(ISSUE, warm, warmBudget, seconds, seconds <= SECONDS_TO_WARM);
-            }
-            budgets.add(ISSUE, rss, rssBudget, start.peakRssMib(), start.peakRssMib() >= 0 && start.peakRssMib() <= RSS_MIB);
+        }
+
+        String rss() {
+            return "startup_peak_rss_mib" + suffix;
+        }
+
+        String rssBudget() {
+            return "a starting replica's RSS <= 512 MiB (" + flags + ")";
+        }
+
+        void notMeasured(BudgetList budgets, String why) {
+            budgets.notMeasured(ISSUE, firstWrite(), firstWriteBudget(), why);
+            budgets.notMeasured(ISSUE, warm(), warmBudget(), why);
+            budgets.notMeasured(ISSUE, rss(), rssBudget(), why);
         }
     }
 }

@@ -139,6 +139,7 @@ final class StartupProbe {
         List<String> arguments = new ArrayList<>(serviceJava.productionArguments(repository));
         arguments.addAll(extraArguments);
         double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        java.time.Instant startedAt = java.time.Instant.now();
         long processStart = System.nanoTime();
         ServiceProcess replica = ServiceProcess.launch(serviceJava, repository.serviceJar(), FreePorts.next(), FreePorts.next(),
                 environment, arguments, log(configuration));
@@ -162,7 +163,7 @@ final class StartupProbe {
             LoadDriver.Window load16 = LoadDriver.run(new LoadShape.Closed(CLIENTS), timed, Math.max(left, 0),
                     LoadDriver.MAX_IN_FLIGHT);
             long first = firstWrite.get();
-            ReplicaStart run = new ReplicaStart(configuration, millis(serving - processStart),
+            ReplicaStart run = new ReplicaStart(configuration, startedAt, millis(serving - processStart),
                     first == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(millis(first - processStart)),
                     timeline, rssAtServing, ProcessSampler.peakRssKib(replica.pid()) / 1024,
                     load16.recorder().ok(), load16.recorder().errors(), Report.round(load));

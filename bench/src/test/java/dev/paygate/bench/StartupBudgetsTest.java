@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.paygate.devstack.Database;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -18,8 +19,8 @@ class StartupBudgetsTest {
         for (int second = 0; second < counts.length; second++) {
             counts[second] = second < 2 ? 0 : second < warmFrom ? 100 : 500;
         }
-        return new ReplicaStart(configuration, 1500, firstWrite, StartupTimelineTest.timeline(10, counts), 250,
-                peakRssMib, 10_000, Map.of(), 3.5);
+        return new ReplicaStart(configuration, Instant.EPOCH, 1500, firstWrite, StartupTimelineTest.timeline(10, counts),
+                250, peakRssMib, 10_000, Map.of(), 3.5);
     }
 
     private static ArrayNode judge(List<ReplicaStart> runs, Database database) {
@@ -75,7 +76,7 @@ class StartupBudgetsTest {
 
     @Test
     void theSmokeRunsShortWindow_judgesTheFirstWriteButNotTheWarmUp() {
-        ReplicaStart smoke = new ReplicaStart(StartupProbe.PRODUCTION, 1500, OptionalLong.of(1800),
+        ReplicaStart smoke = new ReplicaStart(StartupProbe.PRODUCTION, Instant.EPOCH, 1500, OptionalLong.of(1800),
                 StartupTimelineTest.timeline(3, 0, 50, 80, 90, 100, 100, 100, 100), 250, 300, 500, Map.of(), 3);
 
         ArrayNode budgets = judge(List.of(smoke), Database.POSTGRES_DURABLE);
