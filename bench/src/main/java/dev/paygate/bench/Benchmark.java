@@ -31,7 +31,8 @@ import java.util.function.UnaryOperator;
  * service replica with its production JVM flags (service/jvm.options) on the chosen database, the
  * full Envoy edge (envoy.yaml as {@link Stack} launches it, rate limits in shadow mode) and the
  * floor ({@link FloorEdge}), then measures every {@link Scenario} of the {@link Plan} on every
- * path, and the streams scenario ({@link StreamFanout}), in the same run. Prints one JSON document
+ * path, the streams scenario ({@link StreamFanout}) and a fresh replica's start-up
+ * ({@link StartupProbe}), in the same run. Prints one JSON document
  * and writes it, a Markdown table and a latency chart to bench/results/. Exits non-zero if
  * the balances disagree with the replies (no lost or double charge) or with the accounts'
  * authorization events ({@link EventLedger}), if a stream lost, repeated or reordered an event,
@@ -86,7 +87,7 @@ public final class Benchmark {
                 // With the bench's first ramp of load still ahead: the cold start alone.
                 jvm.put("start_to_healthy_ms", stack.replicas().get(0).startToHealthy().toMillis());
                 ObjectNode report = Report.setup(options, jvm, started.toString(), loadAverage);
-                outcome = run(stack, floor, options, report, serviceJvm);
+                outcome = run(repository, stack, floor, options, report, serviceJvm);
             }
             System.out.println(outcome.json());
             writeResults(options, started, outcome.json(), outcome.results());
@@ -103,7 +104,7 @@ public final class Benchmark {
     private record Outcome(boolean ok, List<ScenarioResult> results, String json) {
     }
 
-    private static Outcome run(Stack stack, FloorEdge floor, BenchOptions options, ObjectNode report,
+    private static Outcome run(Repository repository, Stack stack, FloorEdge floor, BenchOptions options, ObjectNode report,
                                ServiceJvmProbe serviceJvm) throws Exception {
         String bearer = bearer(stack);
         var direct = NettyChannelBuilder.forAddress("127.0.0.1", stack.replicas().get(0).grpcPort())
@@ -124,14 +125,16 @@ public final class Benchmark {
             List<Scenario> plan = new ArrayList<>(options.smoke() ? Plan.smoke() : Plan.full());
             long servicePid = stack.replicas().get(0).pid();
             // The JIT compiles the service's, Envoy's and the driver's hot paths before anything is
-            // measured, so the first scenarios are not penalised for running first.
-            for (Scenario warmup : Plan.warmup()) {
+            // measured, so the first scenarios are not penalised for running first. With no scenario
+            // selected (--only startup or streams), only the driver's direct writes need it.
+            boolean scenarios = plan.stream().anyMatch(options::selects) || options.history() > 0;
+            for (Scenario warmup : scenarios ? Plan.warmup() : Plan.driverWarmup()) {
                 PaygateClient client = clients.get(warmup.target());
                 LoadDriver.run(warmup.shape(), warmup.operation().bind(client, accounts, ledger),
                         seconds(options.openingWarmupSeconds()), client.maxInFlight());
             }
             if (options.history() > 0) {
-                report.set("history", loadHistory(clients.get(Target.GRPC_DIRECT), accounts, ledger, options.history()));
+                report.set("history", HistoryLoad.load(clients.get(Target.GRPC_DIRECT), accounts, ledger, options.history()));
                 plan.addAll(Plan.history());
             }
             plan.removeIf(scenario -> !options.selects(scenario));
@@ -164,10 +167,17 @@ public final class Benchmark {
                 }
                 report.set("streams", streams);
             }
+            List<ReplicaStart> startups = List.of();
+            if (options.selects(StartupProbe.NAME)) {
+                StartupProbe.Result startup = StartupProbe.beside(stack, repository,
+                        client -> Operation.CREATE_SPREAD.bind(client, accounts, ledger), bearer, options.smoke()).measure();
+                report.set("startup", startup.json());
+                startups = startup.runs();
+            }
             report.set("scenarios", Report.scenarios(results));
             Report.ratios(report, results);
             Report.writeCeilings(report, results);
-            Report.budgets(report, results, options.database(), options.history());
+            Report.budgets(report, results, startups, options.database(), options.history());
             List<String> mismatches = ledger.mismatches(accounts.readBack(ledger.accounts()), Operation.UNITS);
             ObjectNode balance = report.putObject("balance");
             balance.put("approved", ledger.approvedCount());
@@ -191,7 +201,8 @@ public final class Benchmark {
             boolean streamsOk = streams == null || streams.path("ok").asBoolean();
             boolean consistent = mismatches.isEmpty() && events.mismatches().isEmpty() && streamsOk;
             long errors = results.stream().mapToLong(ScenarioResult::errorCount).sum()
-                    + (options.smoke() ? streamWriteErrors(streams) : 0);
+                    + (options.smoke() ? streamWriteErrors(streams) : 0)
+                    + startups.stream().mapToLong(run -> run.errors().values().stream().mapToLong(Long::longValue).sum()).sum();
             report.put("errors", errors);
             report.put("load_average_1m_at_end", loadAverage()[0]);
             report.put("ok", errors == 0 && consistent);
@@ -249,32 +260,6 @@ public final class Benchmark {
                 ProcessSampler.peakRssKib(servicePid) / 1024,
                 envoyPid > 0 ? ProcessSampler.peakRssKib(envoyPid) / 1024 : -1,
                 jvm);
-    }
-
-    /** Gives the history account {@code count} keyed authorizations, 32 at a time, straight to the service. */
-    private static ObjectNode loadHistory(PaygateClient direct, RunAccounts accounts, Ledger ledger, int count)
-            throws InterruptedException {
-        System.err.println("bench: loading " + count + " authorizations onto " + accounts.withHistory());
-        var call = Operation.CREATE_AFTER_HISTORY.bind(direct, accounts, ledger);
-        java.util.concurrent.Semaphore outstanding = new java.util.concurrent.Semaphore(32);
-        java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
-        long start = System.nanoTime();
-        for (int i = 0; i < count; i++) {
-            outstanding.acquire();
-            call.get().whenComplete((reply, failure) -> {
-                if (failure != null || !reply.isOk()) {
-                    failed.incrementAndGet();
-                }
-                outstanding.release();
-            });
-        }
-        outstanding.acquire(32);
-        ObjectNode history = new ObjectMapper().createObjectNode();
-        history.put("account", accounts.withHistory());
-        history.put("authorizations_loaded", count);
-        history.put("failed", failed.get());
-        history.put("load_seconds", Report.round((System.nanoTime() - start) / 1e9));
-        return history;
     }
 
     private static long seconds(double seconds) {

@@ -33,6 +33,14 @@ final class BudgetList {
         entry.put("status", met ? "met" : "not_met");
     }
 
+    /** Not met, with no figure: what the budget needs never happened (a write never answered). */
+    void notMet(int issue, String name, String budget, String why) {
+        ObjectNode entry = entry(issue, name, budget);
+        entry.putNull("figure");
+        entry.put("status", "not_met");
+        entry.put("why", why);
+    }
+
     void notMeasured(int issue, String name, String budget, String why) {
         ObjectNode entry = entry(issue, name, budget);
         entry.putNull("figure");

@@ -7,7 +7,8 @@ import java.util.Optional;
 
 /**
  * Every budget the report judges: issue 11's (the edge against its floor, keyed-write throughput,
- * flat cost with history, RSS) here, issue 19's tail budgets in {@link TailBudgets}.
+ * flat cost with history, RSS) here, issue 19's tail budgets in {@link TailBudgets} and its start-up budgets in
+ * {@link StartupBudgets}.
  */
 final class Budgets {
 
@@ -29,10 +30,11 @@ final class Budgets {
         this.history = history;
     }
 
-    static ArrayNode judge(List<ScenarioResult> results, Database database, int history) {
+    static ArrayNode judge(List<ScenarioResult> results, List<ReplicaStart> startups, Database database, int history) {
         Budgets judged = new Budgets(results, database, history);
         judged.all();
         TailBudgets.judge(results, database, judged.budgets);
+        StartupBudgets.judge(startups, database, judged.budgets);
         return judged.budgets.json();
     }
 

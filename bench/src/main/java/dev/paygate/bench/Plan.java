@@ -62,6 +62,11 @@ final class Plan {
         return plan;
     }
 
+    /** The opening warm-up of a run that measures no scenario: the driver's keyed writes, straight to the service. */
+    static List<Scenario> driverWarmup() {
+        return List.of(new Scenario(Target.GRPC_DIRECT, Operation.CREATE_SPREAD, new LoadShape.Closed(16)));
+    }
+
     static List<Scenario> smoke() {
         List<Scenario> plan = new ArrayList<>();
         for (Target target : Target.values()) {

@@ -176,8 +176,9 @@ final class Report {
         }
     }
 
-    static void budgets(ObjectNode root, List<ScenarioResult> results, Database database, int history) {
-        root.set("budgets", Budgets.judge(results, database, history));
+    static void budgets(ObjectNode root, List<ScenarioResult> results, List<ReplicaStart> startups, Database database,
+                        int history) {
+        root.set("budgets", Budgets.judge(results, startups, database, history));
     }
 
     private static void put(ObjectNode node, String name, Optional<Double> value) {

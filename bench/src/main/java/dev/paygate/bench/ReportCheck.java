@@ -7,8 +7,10 @@ import java.util.List;
 /**
  * What CI's smoke run ({@code --short}) requires of the report: the JVM the service ran on and its
  * start-up time, for every scenario the latency tail and the service's allocation and pauses, the
- * event ledger's figures, and (unless --only left it out) the streams scenario's: what an idle
- * stream costs, and per write step the events per second and the delivery latency. A field that
+ * event ledger's figures, and (unless --only left them out) the streams scenario's: what an idle
+ * stream costs, and per write step the events per second and the delivery latency; and the startup
+ * part's: per start, the times to SERVING and to the first keyed write, the writes per second, the
+ * time to warm and the RSS. A field that
  * is missing, or not a number where a number belongs, fails the run.
  */
 final class ReportCheck {
@@ -24,6 +26,9 @@ final class ReportCheck {
     private static final List<String> STREAM_BOOLEANS = List.of("/streams/exactly_once_in_order");
     private static final List<String> STEP_NUMBERS = List.of("/offered_writes_per_second", "/events_per_second",
             "/delivery_latency_ms/p50", "/delivery_latency_ms/p99");
+    private static final List<String> STARTUP_NUMBERS = List.of("/process_start_to_serving_ms",
+            "/process_start_to_first_keyed_write_ms", "/warm_writes_per_second", "/seconds_to_warm",
+            "/rss_at_serving_mib", "/peak_rss_mib");
     private static final List<String> RUN_LISTS = List.of("/service_jvm/collector_mxbeans", "/scenarios", "/budgets");
     private static final List<String> SCENARIO_NUMBERS = List.of("/latency_ms/p99", "/latency_ms/p99_9",
             "/service_jvm/allocated_bytes_per_request", "/service_jvm/gc_pauses/count",
@@ -61,7 +66,23 @@ final class ReportCheck {
                     }
                 }
             }
+            startup(report, missing);
         }
         return missing;
+    }
+
+    private static void startup(JsonNode report, List<String> missing) {
+        JsonNode runs = report.at("/startup/runs");
+        if (!runs.isArray() || runs.isEmpty()) {
+            missing.add("/startup/runs");
+        }
+        for (JsonNode run : runs) {
+            String name = "/startup/runs/" + run.path("configuration").asText("?");
+            STARTUP_NUMBERS.stream().filter(pointer -> !run.at(pointer).isNumber()).map(pointer -> name + pointer)
+                    .forEach(missing::add);
+            if (!run.path("writes_per_second").isArray() || run.path("writes_per_second").isEmpty()) {
+                missing.add(name + "/writes_per_second");
+            }
+        }
     }
 }

@@ -42,7 +42,7 @@ class BudgetsTest {
                 result(Target.GRPC_EDGE, Operation.READ, closed, 800, 1, Map.of()),
                 result(Target.GRPC_FLOOR, Operation.READ, closed, 1000, 1, Map.of()));
 
-        ArrayNode budgets = Budgets.judge(results, Database.POSTGRES_DURABLE, 0);
+        ArrayNode budgets = Budgets.judge(results, List.of(), Database.POSTGRES_DURABLE, 0);
 
         assertThat(budget(budgets, "rest_edge_vs_floor_read_throughput").get("status").asText()).isEqualTo("met");
         assertThat(budget(budgets, "rest_edge_vs_floor_read_throughput").get("figure").asDouble()).isEqualTo(0.95);
@@ -51,7 +51,7 @@ class BudgetsTest {
 
     @Test
     void budgetsWithoutTheirScenarios_areNotMeasured_withoutAFigure() {
-        ArrayNode budgets = Budgets.judge(List.of(), Database.POSTGRES_DURABLE, 0);
+        ArrayNode budgets = Budgets.judge(List.of(), List.of(), Database.POSTGRES_DURABLE, 0);
 
         for (JsonNode budget : budgets) {
             if (!budget.get("name").asText().equals("service_peak_rss_mib")) {
@@ -66,7 +66,7 @@ class BudgetsTest {
         List<ScenarioResult> results = List.of(result(Target.REST_EDGE, Operation.CREATE_SPREAD,
                 new LoadShape.Closed(64), 2000, 5, Map.of("HTTP_503", 1L)));
 
-        ArrayNode budgets = Budgets.judge(results, Database.POSTGRES_DURABLE, 0);
+        ArrayNode budgets = Budgets.judge(results, List.of(), Database.POSTGRES_DURABLE, 0);
 
         assertThat(budget(budgets, "rest_edge_keyed_writes_100_accounts_per_s").get("status").asText())
                 .isEqualTo("not_met");
@@ -77,7 +77,7 @@ class BudgetsTest {
         List<ScenarioResult> results = List.of(result(Target.REST_EDGE, Operation.CREATE_SPREAD,
                 new LoadShape.Closed(64), 2000, 5, Map.of()));
 
-        ArrayNode budgets = Budgets.judge(results, Database.POSTGRES, 0);
+        ArrayNode budgets = Budgets.judge(results, List.of(), Database.POSTGRES, 0);
 
         assertThat(budget(budgets, "rest_edge_keyed_writes_100_accounts_per_s").get("status").asText())
                 .isEqualTo("not_measured");

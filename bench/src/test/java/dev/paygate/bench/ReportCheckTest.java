@@ -39,6 +39,8 @@ class ReportCheckTest {
         streams.put("highest_kept_up_events_per_second", 19.5);
         streams.put("events_received", 40);
         streams.put("exactly_once_in_order", true);
+        report.putObject("startup").putArray("runs").add(StartupBudgetsTest.start(StartupProbe.PRODUCTION,
+                java.util.OptionalLong.of(1800), 8, 300).json());
         return report;
     }
 
@@ -79,6 +81,23 @@ class ReportCheckTest {
         assertThat(ReportCheck.missingFields(report)).contains("/streams/streams", "/streams/exactly_once_in_order",
                 "/streams/steps");
         report.put("only", "grpc_direct.read.*");
+        assertThat(ReportCheck.missingFields(report)).isEmpty();
+    }
+
+    @Test
+    void aRunWithoutTheStartupPartOrOneOfItsFigures_isNamed_unlessOnlyLeftItOut() {
+        ObjectNode report = report();
+        ObjectNode run = (ObjectNode) report.at("/startup/runs/0");
+        run.putNull("process_start_to_first_keyed_write_ms");
+        run.remove("seconds_to_warm");
+        run.putArray("writes_per_second");
+
+        assertThat(ReportCheck.missingFields(report)).containsExactly(
+                "/startup/runs/production_flags/process_start_to_first_keyed_write_ms",
+                "/startup/runs/production_flags/seconds_to_warm", "/startup/runs/production_flags/writes_per_second");
+        report.remove("startup");
+        assertThat(ReportCheck.missingFields(report)).containsExactly("/startup/runs");
+        report.put("only", "startup");
         assertThat(ReportCheck.missingFields(report)).isEmpty();
     }
 

@@ -25,7 +25,7 @@ class TailBudgetsTest {
                 result(Target.GRPC_EDGE, Operation.CREATE_SPREAD, OPEN_1000, 1000, 11, Map.of()),
                 result(Target.REST_EDGE, Operation.CREATE_SPREAD, OPEN_1000, 1000, 13, Map.of()));
 
-        ArrayNode budgets = Budgets.judge(results, Database.POSTGRES_DURABLE, 0);
+        ArrayNode budgets = Budgets.judge(results, List.of(), Database.POSTGRES_DURABLE, 0);
 
         assertThat(status(budgets, "grpc_direct_keyed_writes_p99_ms_at_1000")).isEqualTo("not_met");
         assertThat(status(budgets, "grpc_edge_keyed_writes_p99_ms_at_1000")).isEqualTo("met");
@@ -41,7 +41,7 @@ class TailBudgetsTest {
                         31_000, 1),
                 result(Target.GRPC_EDGE, Operation.READ, new LoadShape.Closed(16), 1000, 1, Map.of(), 9_000, 1));
 
-        ArrayNode budgets = Budgets.judge(results, Database.POSTGRES_DURABLE, 0);
+        ArrayNode budgets = Budgets.judge(results, List.of(), Database.POSTGRES_DURABLE, 0);
 
         assertThat(status(budgets, "keyed_write_allocated_bytes_per_call")).isEqualTo("not_met");
         assertThat(budget(budgets, "keyed_write_allocated_bytes_per_call").get("figure").asDouble()).isEqualTo(31_000);
@@ -54,7 +54,7 @@ class TailBudgetsTest {
                 result(Target.GRPC_DIRECT, Operation.CREATE_SPREAD, OPEN_1000, 1000, 5, Map.of(), 20_000, 1),
                 result(Target.REST_EDGE, Operation.CREATE_SPREAD, OPEN_1000, 1000, 5, Map.of(), 20_000, 6));
 
-        ArrayNode budgets = Budgets.judge(results, Database.POSTGRES_DURABLE, 0);
+        ArrayNode budgets = Budgets.judge(results, List.of(), Database.POSTGRES_DURABLE, 0);
 
         assertThat(status(budgets, "longest_gc_pause_ms_at_1000_writes")).isEqualTo("not_met");
         assertThat(budget(budgets, "longest_gc_pause_ms_at_1000_writes").get("figure").asDouble()).isEqualTo(6);
@@ -65,7 +65,7 @@ class TailBudgetsTest {
         List<ScenarioResult> results = List.of(
                 result(Target.GRPC_DIRECT, Operation.CREATE_SPREAD, OPEN_1000, 1000, 1, Map.of()));
 
-        ArrayNode budgets = Budgets.judge(results, Database.POSTGRES, 0);
+        ArrayNode budgets = Budgets.judge(results, List.of(), Database.POSTGRES, 0);
 
         assertThat(status(budgets, "grpc_direct_keyed_writes_p99_ms_at_1000")).isEqualTo("not_measured");
         assertThat(budget(budgets, "grpc_direct_keyed_writes_p99_ms_at_1000").get("why").asText())

@@ -1,5 +1,6 @@
 package dev.paygate.devstack;
 
+import dev.paygate.edge.Repository;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -20,7 +21,7 @@ import java.util.stream.Stream;
  * trains (the JVM writes the cache as that replica exits), later replicas use it. Before Java 25
  * there is no AOT cache.
  */
-final class AotCache {
+public final class AotCache {
 
     static final int FIRST_RELEASE = 25;
 
@@ -30,6 +31,14 @@ final class AotCache {
     private AotCache(Path cache, Path training) {
         this.cache = cache;
         this.training = training;
+    }
+
+    /**
+     * The cache for the service jar on this java with its production flags, in {@code directory};
+     * none before Java 25.
+     */
+    public static Optional<AotCache> forService(Repository repository, ServiceJava java, Path directory) {
+        return of(java, java.productionFlagFiles(repository), repository.serviceJar(), directory);
     }
 
     /** The cache for this jar on this java with these flags, in {@code directory}; none before Java 25. */
@@ -43,17 +52,17 @@ final class AotCache {
     }
 
     /** Whether a training run wrote the cache: replicas started now use it. */
-    boolean ready() {
+    public boolean ready() {
         return Files.isRegularFile(cache);
     }
 
     /** Map the cache (the JVM goes on without it, and says so, if it does not match). */
-    List<String> useArguments() {
+    public List<String> useArguments() {
         return List.of("-XX:AOTCache=" + cache.toAbsolutePath());
     }
 
     /** Record this run; the JVM writes the cache when the replica exits. */
-    List<String> trainArguments() {
+    public List<String> trainArguments() {
         try {
             Files.createDirectories(training.getParent());
         } catch (IOException e) {
@@ -67,7 +76,7 @@ final class AotCache {
      * so no replica maps a half-written file, and the caches of earlier builds go (about 85 MB
      * each). Nothing if it exited before writing one.
      */
-    void adoptTraining() {
+    public void adoptTraining() {
         if (!Files.isRegularFile(training)) {
             return;
         }

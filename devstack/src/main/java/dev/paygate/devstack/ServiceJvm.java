@@ -9,8 +9,8 @@ public enum ServiceJvm {
     /**
      * The production flags and, on Java 25, the service's AOT cache in the work directory's
      * {@code aot/} ({@link AotCache}): what `run` starts. Once a first run has trained the cache, a
-     * replica starts and warms up faster (README, "Which JVM"). The bench keeps PRODUCTION: the
-     * Docker image has no cache.
+     * replica starts and warms up faster (README, "Which JVM"). The bench's replica keeps
+     * PRODUCTION (the Docker image has no cache); its startup part measures both.
      */
     PRODUCTION_WITH_AOT_CACHE
 }

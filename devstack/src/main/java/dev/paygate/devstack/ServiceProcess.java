@@ -47,6 +47,17 @@ public final class ServiceProcess implements AutoCloseable {
      */
     public static ServiceProcess start(ServiceJava java, Path jar, int grpcPort, int managementPort,
                                        Map<String, String> environment, List<String> jvmArguments, Path log) {
+        ServiceProcess service = launch(java, jar, grpcPort, managementPort, environment, jvmArguments, log);
+        service.awaitHealthy(Duration.ofSeconds(60));
+        return service;
+    }
+
+    /**
+     * Starts a replica with these JVM arguments and returns at once, without waiting for it to be
+     * healthy: for a caller that measures its start-up (the bench's startup part).
+     */
+    public static ServiceProcess launch(ServiceJava java, Path jar, int grpcPort, int managementPort,
+                                        Map<String, String> environment, List<String> jvmArguments, Path log) {
         List<String> command = new ArrayList<>();
         command.add(java.executable().toString());
         command.addAll(jvmArguments);
@@ -58,9 +69,7 @@ public final class ServiceProcess implements AutoCloseable {
         builder.environment().put("PAYGATE_GRPC_PORT", Integer.toString(grpcPort));
         builder.environment().put("PAYGATE_MANAGEMENT_PORT", Integer.toString(managementPort));
         try {
-            ServiceProcess service = new ServiceProcess(builder.start(), grpcPort, managementPort, log);
-            service.awaitHealthy(Duration.ofSeconds(60));
-            return service;
+            return new ServiceProcess(builder.start(), grpcPort, managementPort, log);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the service", e);
         }
