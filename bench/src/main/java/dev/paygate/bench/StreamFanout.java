@@ -40,7 +40,8 @@ import java.util.function.Supplier;
  *   <li>what an open idle stream costs the service: its live heap after a full GC and its RSS
  *       with no stream and with the N streams open and caught up, the difference divided by N;
  *       and per second, with none and with N, the service's CPU, the database's CPU and its
- *       transactions (each stream polls the database every {@code poll-interval});</li>
+ *       transactions (the replica polls the database for all its streams every
+ *       {@code poll-interval});</li>
  *   <li>keyed writes (CreateAuthorization, each with the account owner's token) round-robin over the
  *       watched accounts in an open loop, one step per rate, raised until the delivery or the
  *       writes fall behind (kept_up_means in the report): events received per second over all streams, the delivery latency from
