@@ -148,7 +148,7 @@ class AuthorizationStore {
     /** The capped count, or empty when it could not answer within {@code limit} (nothing else is undone). */
     Optional<Integer> countSince(Tx tx, String accountId, OffsetDateTime since, int atMost, Duration limit)
             throws SQLException {
-        return tx.within(limit, COUNT_RECENT, statement -> {
+        return tx.readWithin(limit, COUNT_RECENT, statement -> {
             statement.setString(1, accountId);
             statement.setObject(2, since);
             statement.setInt(3, atMost);
