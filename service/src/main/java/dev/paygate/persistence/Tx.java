@@ -6,19 +6,26 @@ import java.sql.SQLException;
 import java.sql.SQLTimeoutException;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One open transaction. Statements it prepares carry the call's remaining budget as their query
- * timeout, and are cancelled if the call is cancelled or its deadline fires mid-statement.
+ * timeout, and are cancelled if the call is cancelled or its deadline fires mid-statement. Close
+ * it before its connection goes back to the pool.
  */
-public final class Tx {
+public final class Tx implements AutoCloseable {
 
     private final Connection connection;
     private final CallBudget budget;
+    /** The statement running now, if any: the one the call's cancellation cancels. */
+    private final AtomicReference<PreparedStatement> running = new AtomicReference<>();
+    /** One cancel action for the whole transaction, not one per statement: each is a listener on the call's Context. */
+    private final CallBudget.Registration cancel;
 
     Tx(Connection connection, CallBudget budget) {
         this.connection = connection;
         this.budget = budget;
+        this.cancel = DeadlineBridge.cancelsRunning(budget, running);
     }
 
     /** Runs a statement under the call's budget; the callback reads or updates through it. */
@@ -26,9 +33,14 @@ public final class Tx {
         if (budget.isCancelled()) {
             throw new SQLTimeoutException("call cancelled or deadline exceeded", "57014");
         }
-        try (PreparedStatement statement = connection.prepareStatement(sql);
-             CallBudget.Registration cancel = DeadlineBridge.boundStatement(statement, budget)) {
-            return work.run(statement);
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            DeadlineBridge.boundStatement(statement, budget);
+            running.set(statement);
+            try {
+                return work.run(statement);
+            } finally {
+                running.set(null);
+            }
         }
     }
 
@@ -66,6 +78,12 @@ public final class Tx {
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
             statement.execute();
         }
+    }
+
+    /** Withdraws the cancel action: after this, the call's cancellation touches nothing on the connection. */
+    @Override
+    public void close() {
+        cancel.close();
     }
 
     /** What to do with a prepared statement. */

@@ -136,6 +136,28 @@ class DatabaseTest {
     }
 
     @Test
+    void statementRunning_whenTheCallerCancels_isCancelledAtOnce_andNothingCommits() throws Exception {
+        Context.CancellableContext context = Context.current().withDeadlineAfter(10, TimeUnit.SECONDS, timer);
+        timer.schedule(() -> context.cancel(null), 300, TimeUnit.MILLISECONDS);
+        long started = System.nanoTime();
+        try {
+            Throwable e = catchThrowable(() -> context.call(() -> database(postgres).inTransaction(tx -> {
+                insertOne(tx);
+                insertOne(tx);
+                return tx.with("SELECT 1 FROM pg_sleep(5)", DatabaseTest::one);
+            })));
+
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("not the statement's 5 s, nor its timeout")
+                    .isLessThan(Duration.ofSeconds(3));
+            assertThat(e).isInstanceOf(ApiException.class);
+            assertThat(((ApiException) e).code()).isEqualTo(ApiException.Code.CANCELLED);
+            assertThat(sum()).isZero();
+        } finally {
+            context.cancel(null);
+        }
+    }
+
+    @Test
     void readWithinALimit_thatAnswers_givesTheRestOfTheTransactionTheCallsBound_notTheLimit() throws Exception {
         Context.CancellableContext context = Context.current().withDeadlineAfter(5, TimeUnit.SECONDS, timer);
         try {
