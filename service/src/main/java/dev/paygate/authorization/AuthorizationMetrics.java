@@ -3,26 +3,14 @@ package dev.paygate.authorization;
 import dev.paygate.idempotency.Outcome;
 import dev.paygate.v1.AdjustAuthorizationResponse;
 import dev.paygate.v1.Authorization;
-import dev.paygate.v1.Authorization.DeclineReason;
-import dev.paygate.v1.Authorization.State;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Singleton;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /** The business counters of authorizations; each counts a committed change once, never a replay. */
 @Singleton
 class AuthorizationMetrics {
 
-    private static final int DECLINE_REASONS = DeclineReason.values().length;
-
     private final MeterRegistry meters;
-    /**
-     * The created counters by state and decline reason, each registered on its first use (a series
-     * appears once it counts, as before): a registry lookup per call builds the tags and the id.
-     */
-    private final AtomicReferenceArray<Counter> createdCounters =
-            new AtomicReferenceArray<>(State.values().length * DECLINE_REASONS);
 
     AuthorizationMetrics(MeterRegistry meters) {
         this.meters = meters;
@@ -32,15 +20,8 @@ class AuthorizationMetrics {
     void created(Outcome<Authorization> outcome) {
         if (!outcome.replayed()) {
             Authorization result = outcome.response();
-            int index = result.getState().ordinal() * DECLINE_REASONS + result.getDeclineReason().ordinal();
-            Counter counter = createdCounters.get(index);
-            if (counter == null) {
-                // Two first uses at once both get the registry's one counter for the id.
-                counter = meters.counter("paygate.authorizations", "state", result.getState().name(),
-                        "decline_reason", result.getDeclineReason().name());
-                createdCounters.set(index, counter);
-            }
-            counter.increment();
+            meters.counter("paygate.authorizations", "state", result.getState().name(),
+                    "decline_reason", result.getDeclineReason().name()).increment();
         }
     }
 
