@@ -82,7 +82,7 @@ public class Accounts {
             statement.setBigDecimal(3, limit);
             statement.setString(4, Account.State.OPEN.name());
             statement.setString(5, input.getDisplayName());
-            statement.setObject(6, now);
+            DbTime.bind(statement, 6, now);
             statement.setString(7, owner);
             return statement.executeUpdate();
         });
@@ -180,7 +180,7 @@ public class Accounts {
      */
     private Optional<Account> find(Tx tx, String id, String owner, Lock lock) throws SQLException {
         return tx.with(owner == null ? lock.findById : lock.findByIdAndOwner, statement -> {
-            statement.setObject(1, DbTime.now(clock));
+            DbTime.bind(statement, 1, DbTime.now(clock));
             statement.setString(2, id);
             if (owner != null) {
                 statement.setString(3, owner);

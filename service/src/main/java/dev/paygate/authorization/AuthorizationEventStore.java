@@ -72,7 +72,7 @@ class AuthorizationEventStore {
         statement.setBigDecimal(i++, event.after().captured());
         statement.setString(i++, source.actor());
         statement.setString(i++, source.requestId());
-        statement.setObject(i++, now);
+        DbTime.bind(statement, i++, now);
         statement.setString(i, accountId);
     }
 

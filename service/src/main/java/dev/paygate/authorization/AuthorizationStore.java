@@ -52,9 +52,9 @@ class AuthorizationStore {
             statement.setString(7, authorization.getState().name());
             statement.setString(8, authorization.getState() == State.DECLINED
                     ? authorization.getDeclineReason().name() : null);
-            statement.setObject(9, now);
-            statement.setObject(10, now);
-            statement.setObject(11, expireTime);
+            DbTime.bind(statement, 9, now);
+            DbTime.bind(statement, 10, now);
+            DbTime.bind(statement, 11, expireTime);
             return statement.executeUpdate();
         });
     }
@@ -81,8 +81,8 @@ class AuthorizationStore {
                     statement.setString(1, state.name());
                     statement.setBigDecimal(2, amount);
                     statement.setBigDecimal(3, capturedAmount);
-                    statement.setObject(4, expireTime);
-                    statement.setObject(5, now);
+                    DbTime.bind(statement, 4, expireTime);
+                    DbTime.bind(statement, 5, now);
                     statement.setString(6, ResourceNames.authorizationId(current.getName()));
                     statement.setString(7, State.APPROVED.name());
                     statement.setBigDecimal(8, Moneys.amount(current.getAmount()));
@@ -101,7 +101,7 @@ class AuthorizationStore {
                 + " WHERE account_id = ? AND state = ? AND expire_time <= ? ORDER BY expire_time, id", statement -> {
             statement.setString(1, accountId);
             statement.setString(2, State.APPROVED.name());
-            statement.setObject(3, now);
+            DbTime.bind(statement, 3, now);
             List<BalanceLedger.DueHold> due = new ArrayList<>();
             try (ResultSet row = statement.executeQuery()) {
                 while (row.next()) {
@@ -122,7 +122,7 @@ class AuthorizationStore {
             statement.setString(1, State.EXPIRED.name());
             statement.setString(2, accountId);
             statement.setString(3, State.APPROVED.name());
-            statement.setObject(4, now);
+            DbTime.bind(statement, 4, now);
             return statement.executeUpdate();
         });
     }
@@ -132,7 +132,7 @@ class AuthorizationStore {
         return tx.with("SELECT DISTINCT account_id FROM authorizations"
                 + " WHERE state = ? AND expire_time <= ? AND account_id > ? ORDER BY account_id", statement -> {
             statement.setString(1, State.APPROVED.name());
-            statement.setObject(2, now);
+            DbTime.bind(statement, 2, now);
             statement.setString(3, afterAccountId);
             statement.setMaxRows(limit);
             List<String> accountIds = new ArrayList<>();
@@ -148,9 +148,9 @@ class AuthorizationStore {
     /** The capped count, or empty when it could not answer within {@code limit} (nothing else is undone). */
     Optional<Integer> countSince(Tx tx, String accountId, OffsetDateTime since, int atMost, Duration limit)
             throws SQLException {
-        return tx.within(limit, COUNT_RECENT, statement -> {
+        return tx.readWithin(limit, COUNT_RECENT, statement -> {
             statement.setString(1, accountId);
-            statement.setObject(2, since);
+            DbTime.bind(statement, 2, since);
             statement.setInt(3, atMost);
             try (ResultSet row = statement.executeQuery()) {
                 row.next();
@@ -185,12 +185,12 @@ class AuthorizationStore {
                 statement.setString(i++, filter);
             }
             if (filter.equals(State.APPROVED.name()) || filter.equals(State.EXPIRED.name())) {
-                statement.setObject(i++, now);
+                DbTime.bind(statement, i++, now);
             }
             if (after != null) {
                 OffsetDateTime position = after.createTime().atOffset(ZoneOffset.UTC);
-                statement.setObject(i++, position);
-                statement.setObject(i++, position);
+                DbTime.bind(statement, i++, position);
+                DbTime.bind(statement, i++, position);
                 statement.setString(i++, after.id());
             }
             statement.setMaxRows(limit);

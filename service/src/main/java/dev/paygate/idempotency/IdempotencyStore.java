@@ -125,8 +125,8 @@ public class IdempotencyStore {
             statement.setString(3, method);
             statement.setString(4, RequestFingerprint.of(method, request));
             statement.setString(5, Base64.getEncoder().encodeToString(response.toByteArray()));
-            statement.setObject(6, now);
-            statement.setObject(7, now.plus(properties.retention()));
+            DbTime.bind(statement, 6, now);
+            DbTime.bind(statement, 7, now.plus(properties.retention()));
             return statement.executeUpdate();
         });
     }
@@ -139,7 +139,7 @@ public class IdempotencyStore {
         OffsetDateTime now = DbTime.now(clock);
         return tx.with("DELETE FROM idempotency_keys WHERE (scope, idem_key) IN (SELECT scope, idem_key"
                 + " FROM idempotency_keys WHERE expire_time <= ? ORDER BY expire_time LIMIT ?)", statement -> {
-            statement.setObject(1, now);
+            DbTime.bind(statement, 1, now);
             statement.setInt(2, limit);
             return statement.executeUpdate();
         });

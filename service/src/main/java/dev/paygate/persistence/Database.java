@@ -73,9 +73,9 @@ public class Database {
             throws SQLException {
         connection.setAutoCommit(false);
         T result;
-        try {
+        try (Tx tx = new Tx(connection, budget)) {
             DeadlineBridge.boundTransaction(connection, budget);
-            result = work.run(new Tx(connection, budget));
+            result = work.run(tx);
             DeadlineBridge.checkAlive(budget);
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(connection);

@@ -1,6 +1,9 @@
 package dev.paygate.persistence;
 
 import com.google.protobuf.Timestamp;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Types;
 import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -17,6 +20,16 @@ public final class DbTime {
 
     public static OffsetDateTime now(Clock clock) {
         return OffsetDateTime.ofInstant(clock.instant().truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC);
+    }
+
+    /**
+     * Binds a time as its ISO-8601 text, of a type PostgreSQL infers from the column or the
+     * comparison (all timestamptz), and which it parses as such. PostgreSQL's driver, given the
+     * OffsetDateTime itself, sends the same instant as text too, but first builds a TimestampUtils
+     * with a GregorianCalendar for each statement (42.7.8, PgStatement.getTimestampUtils).
+     */
+    public static void bind(PreparedStatement statement, int index, OffsetDateTime time) throws SQLException {
+        statement.setObject(index, time == null ? null : time.toString(), Types.OTHER);
     }
 
     public static Timestamp timestamp(OffsetDateTime time) {

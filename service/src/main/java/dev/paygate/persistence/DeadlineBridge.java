@@ -5,9 +5,11 @@ import dev.paygate.error.ErrorReason;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.OptionalLong;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Carries a call's budget into JDBC: nothing starts once the caller gave up, a transaction's lock
@@ -62,22 +64,30 @@ final class DeadlineBridge {
         }
     }
 
-    /**
-     * Gives the statement the remaining budget as its timeout and cancels it if the caller gives
-     * up while it runs; close the returned handle when the statement is done.
-     */
-    static CallBudget.Registration boundStatement(PreparedStatement statement, CallBudget budget) throws SQLException {
+    /** Gives the statement the remaining budget as its timeout (whole seconds, rounded up; the cancel is exact). */
+    static void boundStatement(PreparedStatement statement, CallBudget budget) throws SQLException {
         OptionalLong remaining = budget.remainingMillis();
         if (remaining.isPresent()) {
-            // JDBC timeouts are whole seconds: round up, and let the cancel be exact.
             statement.setQueryTimeout((int) Math.max(1, (remaining.getAsLong() + 999) / 1000));
         }
-        // Not on the thread that fires deadlines: a cancel can block (PostgreSQL opens a
-        // connection to send it), and must not delay other calls' deadlines.
-        return budget.onCancel(() -> cancelQuietly(statement), CANCELLER);
     }
 
-    private static void cancelQuietly(PreparedStatement statement) {
+    /**
+     * Cancels the statement {@code running} holds, if any, once the caller gives up; close the
+     * returned handle before the connection is reused.
+     */
+    static CallBudget.Registration cancelsRunning(CallBudget budget, AtomicReference<? extends Statement> running) {
+        // Not on the thread that fires deadlines: a cancel can block (PostgreSQL opens a
+        // connection to send it), and must not delay other calls' deadlines.
+        return budget.onCancel(() -> {
+            Statement statement = running.get();
+            if (statement != null) {
+                cancelQuietly(statement);
+            }
+        }, CANCELLER);
+    }
+
+    private static void cancelQuietly(Statement statement) {
         try {
             statement.cancel();
         } catch (SQLException ignored) {

@@ -136,13 +136,67 @@ class DatabaseTest {
     }
 
     @Test
+    void statementRunning_whenTheCallerCancels_isCancelledAtOnce_andNothingCommits() throws Exception {
+        Context.CancellableContext context = Context.current().withDeadlineAfter(10, TimeUnit.SECONDS, timer);
+        timer.schedule(() -> context.cancel(null), 300, TimeUnit.MILLISECONDS);
+        long started = System.nanoTime();
+        try {
+            Throwable e = catchThrowable(() -> context.call(() -> database(postgres).inTransaction(tx -> {
+                insertOne(tx);
+                insertOne(tx);
+                return tx.with("SELECT 1 FROM pg_sleep(5)", DatabaseTest::one);
+            })));
+
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("not the statement's 5 s, nor its timeout")
+                    .isLessThan(Duration.ofSeconds(3));
+            assertThat(e).isInstanceOf(ApiException.class);
+            assertThat(((ApiException) e).code()).isEqualTo(ApiException.Code.CANCELLED);
+            assertThat(sum()).isZero();
+        } finally {
+            context.cancel(null);
+        }
+    }
+
+    @Test
+    void readWithinALimit_thatAnswers_givesTheRestOfTheTransactionTheCallsBound_notTheLimit() throws Exception {
+        Context.CancellableContext context = Context.current().withDeadlineAfter(5, TimeUnit.SECONDS, timer);
+        try {
+            long after = context.call(() -> database(postgres).inTransaction(tx -> {
+                assertThat(tx.readWithin(Duration.ofMillis(200), "SELECT 1", DatabaseTest::one)).contains(1);
+                return millis(setting(tx, "statement_timeout"));
+            }));
+
+            assertThat(after).isGreaterThan(1_000L);
+        } finally {
+            context.cancel(null);
+        }
+    }
+
+    @Test
+    void readWithinALimit_thatAnswers_takesFourStatements_savepointLimitReadAndBack() throws Exception {
+        List<String> sent = new CopyOnWriteArrayList<>();
+        Context.CancellableContext context = Context.current().withDeadlineAfter(5, TimeUnit.SECONDS, timer);
+        try {
+            context.call(() -> database(noting(sent)).inTransaction(tx ->
+                    tx.readWithin(Duration.ofMillis(200), "SELECT 1", DatabaseTest::one)));
+
+            assertThat(sent).as("BEGIN's bounds, savepoint, the limit, the read, back to the savepoint, commit")
+                    .hasSize(6).containsSubsequence("SELECT 1", "COMMIT");
+            assertThat(sent.get(1)).startsWith("SAVEPOINT");
+            assertThat(sent.get(4)).startsWith("ROLLBACK TO SAVEPOINT").contains("RELEASE SAVEPOINT");
+        } finally {
+            context.cancel(null);
+        }
+    }
+
+    @Test
     void statementWithinALimit_thatCannotAnswerInTime_isEmpty_andTheRestOfTheTransactionCommits() throws Exception {
         Context.CancellableContext context = Context.current().withDeadlineAfter(5, TimeUnit.SECONDS, timer);
         try {
             long started = System.nanoTime();
             Optional<Integer> answer = context.call(() -> database(postgres).inTransaction(tx -> {
                 tx.with("INSERT INTO balances VALUES (1)", statement -> statement.executeUpdate());
-                Optional<Integer> slow = tx.within(Duration.ofMillis(200), "SELECT 1 FROM pg_sleep(2)", DatabaseTest::one);
+                Optional<Integer> slow = tx.readWithin(Duration.ofMillis(200), "SELECT 1 FROM pg_sleep(2)", DatabaseTest::one);
                 // after the fallback the call's own bound is back and the transaction goes on
                 assertThat(millis(setting(tx, "statement_timeout"))).isGreaterThan(1_000L);
                 tx.with("INSERT INTO balances VALUES (2)", statement -> statement.executeUpdate());
@@ -162,7 +216,7 @@ class DatabaseTest {
         Context.CancellableContext context = Context.current().withDeadlineAfter(300, TimeUnit.MILLISECONDS, timer);
         try {
             Throwable e = catchThrowable(() -> context.call(() -> database(postgres).inTransaction(tx ->
-                    tx.within(Duration.ofSeconds(1), "SELECT 1 FROM pg_sleep(2)", DatabaseTest::one))));
+                    tx.readWithin(Duration.ofSeconds(1), "SELECT 1 FROM pg_sleep(2)", DatabaseTest::one))));
 
             assertThat(e).isInstanceOf(ApiException.class);
             assertThat(((ApiException) e).code()).isEqualTo(ApiException.Code.DEADLINE_EXCEEDED);
