@@ -35,9 +35,10 @@ public class RequestMetadataInterceptor implements ServerInterceptor, Ordered {
         String idempotencyKey = headers.get(CallMetadata.IDEMPOTENCY_KEY_HEADER);
         String method = call.getMethodDescriptor().getFullMethodName();
         Metadata responseHeaders = new Metadata();
-        // One new Context for the three values: withValue would make one per value.
-        Context context = Context.current().withValues(CallMetadata.REQUEST_ID, requestId,
-                CallMetadata.IDEMPOTENCY_KEY, idempotencyKey, CallMetadata.RESPONSE_HEADERS, responseHeaders);
+        Context context = Context.current()
+                .withValue(CallMetadata.REQUEST_ID, requestId)
+                .withValue(CallMetadata.IDEMPOTENCY_KEY, idempotencyKey)
+                .withValue(CallMetadata.RESPONSE_HEADERS, responseHeaders);
         ServerCall<Q, R> withResponseHeaders = new SimpleForwardingServerCall<>(call) {
             @Override
             public void sendHeaders(Metadata headers) {
