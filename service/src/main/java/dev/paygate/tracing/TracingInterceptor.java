@@ -13,6 +13,7 @@ import io.grpc.Status;
 import io.grpc.protobuf.StatusProto;
 import io.micronaut.core.order.Ordered;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
 import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import jakarta.inject.Singleton;
 
@@ -20,7 +21,9 @@ import jakarta.inject.Singleton;
  * A server span per call (OpenTelemetry's gRPC instrumentation), continuing the caller's
  * {@code traceparent}; the outermost interceptor, so the span covers calls that load shedding or
  * authentication refuse. A failed call's span also carries its {@code ErrorInfo} reason and domain
- * beside the gRPC status code the instrumentation records.
+ * beside the gRPC status code the instrumentation records. The instrumentation makes the span
+ * current only while it starts the call (and around each response it sends); this keeps it current
+ * in the call's callbacks too ({@link SpanInCallbacks}), unless there is no trace to name.
  */
 @Singleton
 public class TracingInterceptor implements ServerInterceptor, Ordered {
@@ -43,8 +46,9 @@ public class TracingInterceptor implements ServerInterceptor, Ordered {
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                                                        ServerCallHandler<Q, R> next) {
         return serverSpans.interceptCall(call, headers, (spanned, spannedHeaders) -> {
-            Span span = Span.current();  // the call's server span, current while the instrumentation starts the call
-            return next.startCall(new SimpleForwardingServerCall<>(spanned) {
+            Context traced = Context.current();  // current while the instrumentation starts the call
+            Span span = Span.fromContext(traced);
+            ServerCall.Listener<Q> listener = next.startCall(new SimpleForwardingServerCall<>(spanned) {
                 @Override
                 public void close(Status status, Metadata trailers) {
                     if (!status.isOk() && span.isRecording()) {
@@ -53,6 +57,8 @@ public class TracingInterceptor implements ServerInterceptor, Ordered {
                     super.close(status, trailers);
                 }
             }, spannedHeaders);
+            // Tracing off and no traceparent: an invalid span, nothing a log line or a span could name.
+            return span.getSpanContext().isValid() ? new SpanInCallbacks<>(listener, traced) : listener;
         });
     }
 
