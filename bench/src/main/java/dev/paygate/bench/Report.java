@@ -54,7 +54,7 @@ final class Report {
                 + "sample (3 significant digits)");
         root.put("cpu", "per scenario, CPU seconds per 1,000 completed calls over the measured window (/proc utime + "
                 + "stime): envoy (the path's, null on grpc_direct), service, load_generator (this JVM), database (the "
-                + "postmaster and its children alive at both ends), all_processes (their sum); cpu_ceiling_rps = "
+                + "postmaster and its children; one that ends within the window is missed), all_processes (their sum); cpu_ceiling_rps = "
                 + "cores / (all_processes / 1000): the rate if the cores did nothing else");
         root.put("database_counts", "per scenario, per completed call: transactions_per_request = xact_commit + "
                 + "xact_rollback of pg_stat_database (each backend publishes about once a second, so a window's ends "
