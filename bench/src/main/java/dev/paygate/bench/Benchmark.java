@@ -117,6 +117,7 @@ public final class Benchmark {
         clients.put(Target.GRPC_FLOOR, new GrpcClient(
                 EdgeTls.channel(floor.port, stack.credentials().caCertificate()), bearer));
         clients.put(Target.REST_FLOOR, new RestClient(floor.port, stack.credentials().caCertificate(), bearer));
+        DatabaseSampler database = DatabaseSampler.connect(stack.databaseUrl());
         try {
             RunAccounts accounts = RunAccounts.create(direct, stack.credentials().signingKey(), bearer,
                     SPREAD_ACCOUNTS, options.smoke() ? 500 : 5000);
@@ -131,13 +132,14 @@ public final class Benchmark {
             for (Scenario warmup : scenarios ? Plan.warmup() : Plan.driverWarmup()) {
                 PaygateClient client = clients.get(warmup.target());
                 LoadDriver.run(warmup.shape(), warmup.operation().bind(client, accounts, ledger),
-                        seconds(options.openingWarmupSeconds()), client.maxInFlight());
+                        Measurement.nanos(options.openingWarmupSeconds()), client.maxInFlight());
             }
             if (options.history() > 0) {
                 report.set("history", HistoryLoad.load(clients.get(Target.GRPC_DIRECT), accounts, ledger, options.history()));
                 plan.addAll(Plan.history());
             }
             plan.removeIf(scenario -> !options.selects(scenario));
+            Measurement measurement = new Measurement(options, serviceJvm, servicePid, database);
             for (Scenario scenario : plan) {
                 long envoyPid = switch (scenario.target().edge) {
                     case NONE -> -1;
@@ -145,8 +147,8 @@ public final class Benchmark {
                     case FLOOR -> floor.envoy.pid();
                 };
                 PaygateClient client = clients.get(scenario.target());
-                ScenarioResult result = measure(scenario, scenario.operation().bind(client, accounts, ledger),
-                        client.maxInFlight(), options, serviceJvm, servicePid, envoyPid);
+                ScenarioResult result = measurement.measure(scenario,
+                        scenario.operation().bind(client, accounts, ledger), client.maxInFlight(), envoyPid);
                 results.add(result);
                 System.err.printf(java.util.Locale.ROOT,
                         "bench: %-60s %8.0f/s p50 %7.2f p99 %8.2f ms %7.1f KB/call errors %s%n",
@@ -159,12 +161,10 @@ public final class Benchmark {
                 int count = options.smoke() ? SMOKE_STREAMS : STREAMS;
                 System.err.println("bench: " + count + " WatchAuthorizationEvents streams, one identity and account each");
                 fanout = StreamFanout.prepare(direct, stack.credentials().signingKey(), count);
-                try (DatabaseSampler database = DatabaseSampler.connect(stack.databaseUrl())) {
-                    // Idle windows of 5 s: PostgreSQL publishes its transaction counts about once a second.
-                    streams = fanout.measure(serviceJvm, servicePid, database,
-                            options.smoke() ? SMOKE_STREAM_RATES : STREAM_RATES, options.smoke() ? 1 : 5,
-                            options.warmupSeconds(), options.measureSeconds());
-                }
+                // Idle windows of 5 s: PostgreSQL publishes its transaction counts about once a second.
+                streams = fanout.measure(serviceJvm, servicePid, database,
+                        options.smoke() ? SMOKE_STREAM_RATES : STREAM_RATES, options.smoke() ? 1 : 5,
+                        options.warmupSeconds(), options.measureSeconds());
                 report.set("streams", streams);
             }
             List<ReplicaStart> startups = List.of();
@@ -174,7 +174,7 @@ public final class Benchmark {
                 report.set("startup", startup.json());
                 startups = startup.runs();
             }
-            report.set("scenarios", Report.scenarios(results));
+            report.set("scenarios", Report.scenarios(results, Runtime.getRuntime().availableProcessors()));
             Report.ratios(report, results);
             Report.writeCeilings(report, results);
             Report.budgets(report, results, startups, options.database(), options.history());
@@ -217,6 +217,7 @@ public final class Benchmark {
             return new Outcome(passed, results, json);
         } finally {
             clients.values().forEach(PaygateClient::close);
+            database.close();
         }
     }
 
@@ -234,38 +235,6 @@ public final class Benchmark {
         return errors;
     }
 
-    private static ScenarioResult measure(Scenario scenario, java.util.function.Supplier<
-            java.util.concurrent.CompletableFuture<Reply>> call, int maxInFlight, BenchOptions options,
-            ServiceJvmProbe serviceJvm, long servicePid, long envoyPid) throws InterruptedException {
-        LoadDriver.run(scenario.shape(), call, seconds(options.warmupSeconds()), maxInFlight);
-        long self = ProcessHandle.current().pid();
-        ProcessSampler.resetPeak(servicePid);
-        if (envoyPid > 0) {
-            ProcessSampler.resetPeak(envoyPid);
-        }
-        double serviceCpu = ProcessSampler.cpuSeconds(servicePid);
-        double envoyCpu = envoyPid > 0 ? ProcessSampler.cpuSeconds(envoyPid) : 0;
-        double selfCpu = ProcessSampler.cpuSeconds(self);
-        ServiceJvmProbe.Watch watch = serviceJvm.watch();
-        LoadDriver.Window window = LoadDriver.run(scenario.shape(), call, seconds(options.measureSeconds()), maxInFlight);
-        JvmWindow jvm = serviceJvm.end(watch);
-        Latencies latencies = window.recorder().latencies();
-        long completed = latencies.count();
-        double perThousand = 1000.0 / Math.max(completed, 1);
-        return new ScenarioResult(scenario, window.sent(), completed, window.recorder().ok(),
-                window.recorder().errors(), window.seconds(), latencies,
-                envoyPid > 0 ? (ProcessSampler.cpuSeconds(envoyPid) - envoyCpu) * perThousand : -1,
-                (ProcessSampler.cpuSeconds(servicePid) - serviceCpu) * perThousand,
-                (ProcessSampler.cpuSeconds(self) - selfCpu) * perThousand,
-                ProcessSampler.peakRssKib(servicePid) / 1024,
-                envoyPid > 0 ? ProcessSampler.peakRssKib(envoyPid) / 1024 : -1,
-                jvm);
-    }
-
-    private static long seconds(double seconds) {
-        return (long) (seconds * 1e9);
-    }
-
     private static void writeResults(BenchOptions options, Instant started, String json, List<ScenarioResult> results)
             throws IOException {
         Files.createDirectories(options.resultsDir());
@@ -276,7 +245,8 @@ public final class Benchmark {
         String title = "Paygate bench " + started + " (" + options.databaseName() + ", "
                 + (options.smoke() ? "short" : "full") + " run"
                 + (options.partial() ? ", only " + options.only().pattern() : "") + ")";
-        Files.writeString(Path.of(base + ".md"), MarkdownTable.render(title, results));
+        Files.writeString(Path.of(base + ".md"),
+                MarkdownTable.render(title, results, Runtime.getRuntime().availableProcessors()));
         LatencyChart.write(results, List.of(Operation.READ, Operation.CREATE_SPREAD), "Paygate",
                 Path.of(base + ".png"));
         System.err.println("bench: wrote " + base + ".json, .md and .png");

@@ -9,8 +9,9 @@ import java.sql.Statement;
 /**
  * The service's PostgreSQL seen from the bench, on a connection of its own: transactions committed
  * or rolled back in the service's database (pg_stat_database; PostgreSQL publishes a backend's
- * counts about once a second, so read it over windows of several seconds), and the CPU of the
- * server's processes (the postmaster and every child, /proc, as {@link ProcessSampler}).
+ * counts about once a second, so read it over windows of several seconds), transaction IDs handed
+ * out (the transactions that wrote), and the CPU of the server's processes (the postmaster and
+ * every child, /proc, as {@link ProcessSampler}).
  */
 final class DatabaseSampler implements AutoCloseable {
 
@@ -43,6 +44,32 @@ final class DatabaseSampler implements AutoCloseable {
                      + "WHERE datname = current_database()")) {
             row.next();
             return row.getLong(1);
+        }
+    }
+
+    /**
+     * The server's counters now. Transaction IDs come from the current snapshot's xmax, one past the
+     * latest completed ID (no ID is taken by asking): the difference of two readings counts the
+     * transactions that wrote, give or take those in flight at either end.
+     */
+    Reading read() throws SQLException {
+        double cpu = cpuSeconds();
+        try (Statement statement = connection.createStatement();
+             ResultSet row = statement.executeQuery("SELECT xact_commit + xact_rollback, "
+                     + "pg_snapshot_xmax(pg_current_snapshot())::text::bigint FROM pg_stat_database "
+                     + "WHERE datname = current_database()")) {
+            row.next();
+            return new Reading(cpu, row.getLong(1), row.getLong(2));
+        }
+    }
+
+    /** CPU seconds, transactions ended and transaction IDs handed out: at one instant, or over a window. */
+    record Reading(double cpuSeconds, long transactions, long writeTransactions) {
+
+        /** What happened between an earlier reading and this one. */
+        Reading since(Reading earlier) {
+            return new Reading(cpuSeconds - earlier.cpuSeconds, transactions - earlier.transactions,
+                    writeTransactions - earlier.writeTransactions);
         }
     }
 

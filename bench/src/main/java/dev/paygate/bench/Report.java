@@ -52,10 +52,20 @@ final class Report {
         root.put("rate_limits", "shadow mode on the full edge (identity buckets and per-address floor): counted, not refused");
         root.put("latency", "every completed call, errors included; percentiles from an HdrHistogram of every "
                 + "sample (3 significant digits)");
+        root.put("cpu", "per scenario, CPU seconds per 1,000 completed calls over the measured window (/proc utime + "
+                + "stime): envoy (the path's, null on grpc_direct), service, load_generator (this JVM), database (the "
+                + "postmaster and its children; one that ends within the window is missed), all_processes (their sum); cpu_ceiling_rps = "
+                + "cores / (all_processes / 1000): the rate if the cores did nothing else");
+        root.put("database_counts", "per scenario, per completed call: transactions_per_request = xact_commit + "
+                + "xact_rollback of pg_stat_database (each backend publishes about once a second, so a window's ends "
+                + "can be off by up to a second of transactions), write_transactions_per_request = transaction IDs "
+                + "handed out (pg_current_snapshot's xmax). Statements are not counted: pg_stat_statements needs "
+                + "shared_preload_libraries, a server restart");
         return root;
     }
 
-    static ArrayNode scenarios(List<ScenarioResult> results) {
+    /** Per scenario; {@code cores} (the machine's) divided by the CPU per call gives {@code cpu_ceiling_rps}. */
+    static ArrayNode scenarios(List<ScenarioResult> results, int cores) {
         ArrayNode scenarios = JsonNodeFactory.instance.arrayNode();
         for (ScenarioResult r : results) {
             ObjectNode entry = scenarios.addObject();
@@ -87,6 +97,13 @@ final class Report {
             }
             cpu.put("service", round(r.serviceCpuPer1000()));
             cpu.put("load_generator", round(r.generatorCpuPer1000()));
+            cpu.put("database", round(r.databaseCpuPer1000()));
+            cpu.put("all_processes", round(r.allProcessesCpuPer1000()));
+            r.cpuCeilingPerSecond(cores).ifPresentOrElse(ceiling -> entry.put("cpu_ceiling_rps", Math.round(ceiling)),
+                    () -> entry.putNull("cpu_ceiling_rps"));
+            ObjectNode database = entry.putObject("database");
+            database.put("transactions_per_request", round(r.databaseTransactionsPerRequest()));
+            database.put("write_transactions_per_request", round(r.databaseWriteTransactionsPerRequest()));
             serviceJvm(entry.putObject("service_jvm"), r);
             ObjectNode rss = entry.putObject("peak_rss_mib");
             rss.put("service", r.servicePeakRssMib());

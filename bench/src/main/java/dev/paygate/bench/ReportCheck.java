@@ -6,7 +6,9 @@ import java.util.List;
 
 /**
  * What CI's smoke run ({@code --short}) requires of the report: the JVM the service ran on and its
- * start-up time, for every scenario the latency tail and the service's allocation and pauses, the
+ * start-up time, for every scenario the latency tail, the service's allocation and pauses, the CPU
+ * of the service, of the database and of all processes, the CPU ceiling and the database's
+ * transactions per call, the
  * event ledger's figures, and (unless --only left them out) the streams scenario's: what an idle
  * stream costs, and per write step the events per second and the delivery latency; and the startup
  * part's: per start, the times to SERVING and to the first keyed write, the writes per second, the
@@ -33,7 +35,9 @@ final class ReportCheck {
     private static final List<String> SCENARIO_NUMBERS = List.of("/latency_ms/p99", "/latency_ms/p99_9",
             "/service_jvm/allocated_bytes_per_request", "/service_jvm/gc_pauses/count",
             "/service_jvm/gc_pauses/max_ms", "/service_jvm/allocation_stalls/count",
-            "/service_jvm/allocation_stalls/max_ms");
+            "/service_jvm/allocation_stalls/max_ms", "/cpu_seconds_per_1000_requests/service",
+            "/cpu_seconds_per_1000_requests/database", "/cpu_seconds_per_1000_requests/all_processes",
+            "/cpu_ceiling_rps", "/database/transactions_per_request", "/database/write_transactions_per_request");
 
     private ReportCheck() {
     }

@@ -25,7 +25,7 @@ class BudgetsTest {
         JvmWindow jvm = new JvmWindow(java.time.Instant.EPOCH, java.time.Instant.EPOCH,
                 new ServiceJvmProbe.Allocation(bytesPerCall * 100, 0), new GcPauses.Summary(1, pauseMs, pauseMs, 0, 0));
         return new ScenarioResult(new Scenario(target, operation, shape), ok, 100, ok, errors, 1.0,
-                Latencies.of(latencies), 0.1, 0.1, 0.1, 300, 40, jvm);
+                Latencies.of(latencies), 0.1, 0.1, 0.1, 300, 40, jvm, new DatabaseSampler.Reading(0.01, 100, 100));
     }
 
     static JsonNode budget(ArrayNode budgets, String name) {

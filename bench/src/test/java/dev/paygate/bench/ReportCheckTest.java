@@ -20,7 +20,7 @@ class ReportCheckTest {
         jvm.putArray("collector_mxbeans").add("G1 Young Generation");
         jvm.put("start_to_healthy_ms", 2900);
         report.set("scenarios", Report.scenarios(List.of(BudgetsTest.result(Target.GRPC_DIRECT, Operation.READ,
-                new LoadShape.Closed(16), 100, 1, Map.of()))));
+                new LoadShape.Closed(16), 100, 1, Map.of())), 2));
         report.putArray("budgets").addObject().put("name", "x");
         ObjectNode balance = report.putObject("balance");
         balance.put("event_accounts_checked", 102);
@@ -59,6 +59,23 @@ class ReportCheckTest {
         assertThat(ReportCheck.missingFields(report)).containsExactly(
                 "grpc_direct.read.closed16/service_jvm/allocated_bytes_per_request",
                 "grpc_direct.read.closed16/service_jvm/gc_pauses/max_ms");
+    }
+
+    @Test
+    void aScenarioWithoutTheDatabasesCpuOrTransactionsOrTheCeiling_isNamed() {
+        ObjectNode report = report();
+        ObjectNode scenario = (ObjectNode) report.get("scenarios").get(0);
+        ((ObjectNode) scenario.get("cpu_seconds_per_1000_requests")).remove("database");
+        ((ObjectNode) scenario.get("cpu_seconds_per_1000_requests")).remove("all_processes");
+        scenario.putNull("cpu_ceiling_rps");
+        scenario.remove("database");
+
+        assertThat(ReportCheck.missingFields(report)).containsExactly(
+                "grpc_direct.read.closed16/cpu_seconds_per_1000_requests/database",
+                "grpc_direct.read.closed16/cpu_seconds_per_1000_requests/all_processes",
+                "grpc_direct.read.closed16/cpu_ceiling_rps",
+                "grpc_direct.read.closed16/database/transactions_per_request",
+                "grpc_direct.read.closed16/database/write_transactions_per_request");
     }
 
     @Test
