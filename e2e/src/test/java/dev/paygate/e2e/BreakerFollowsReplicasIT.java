@@ -17,7 +17,7 @@ import dev.paygate.v1.Authorization;
 import dev.paygate.v1.AuthorizationServiceGrpc;
 import dev.paygate.v1.GetAccountRequest;
 import io.grpc.ManagedChannel;
-import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.Connection;
@@ -61,7 +61,7 @@ class BreakerFollowsReplicasIT {
     static final String QUEUE = "80";
     private static final int PER_REPLICA = ServiceAdmission.read(Repository.locate().serviceConfig())
             .perReplica(Map.of("PAYGATE_WORKERS", WORKERS, "PAYGATE_QUEUE_CAPACITY", QUEUE));
-    private static final int ACCOUNTS = 12;
+    private static final int ACCOUNTS = 24;
     // Envoy's two worker threads check the bound without a lock: one may pass it by a call or two
     // (resource_manager_impl.h: "possible for resources to temporarily go above the supplied maximums").
     private static final int RACE = 2;
@@ -115,7 +115,7 @@ class BreakerFollowsReplicasIT {
         long refused = outcome.refusedByEnvoy(refusedBefore);
         assertThat(refused).as("calls Envoy's circuit breaker refused; " + outcome)
                 .isBetween((long) calls - PER_REPLICA - RACE, (long) calls - PER_REPLICA);
-        assertThat(outcome.inFlight()).as("calls inside the one replica").isBetween(PER_REPLICA - RACE, PER_REPLICA + RACE);
+        assertThat(outcome.inFlight()).as("calls inside the one replica").isBetween((long) PER_REPLICA - RACE, (long) PER_REPLICA + RACE);
         assertThat(outcome.statuses().getOrDefault("OK", 0)).isEqualTo(calls - outcome.failed());
         // Envoy's refusals are bare UNAVAILABLE (its 503); the replica's own (SERVER_OVERLOADED) only for the race.
         assertThat(outcome.failed()).as(outcome.toString()).isBetween((int) refused, (int) refused + RACE);
@@ -142,6 +142,7 @@ class BreakerFollowsReplicasIT {
         warmConnections();
         List<ListenableFuture<Authorization>> answers = new ArrayList<>();
         long inFlight;
+        long sent;
         try (Connection lock = edge.connect()) {
             lock.setAutoCommit(false);
             try (PreparedStatement select = lock.prepareStatement("SELECT id FROM accounts WHERE id = ? FOR UPDATE")) {
@@ -150,6 +151,7 @@ class BreakerFollowsReplicasIT {
                     select.executeQuery().close();
                 }
             }
+            sent = System.nanoTime();
             for (int i = 0; i < calls; i++) {
                 answers.add(AuthorizationServiceGrpc.newFutureStub(channels.get(i % channels.size()))
                         .withInterceptors(edge.headers(Map.of())).withDeadlineAfter(10, TimeUnit.SECONDS)
@@ -161,6 +163,7 @@ class BreakerFollowsReplicasIT {
             inFlight = edge.stack().envoy().stat(SERVICE + "upstream_rq_active");
             lock.rollback();
         }
+        long released = System.nanoTime();
         Map<String, Integer> statuses = new TreeMap<>();
         for (ListenableFuture<Authorization> answer : answers) {
             String status;
@@ -168,11 +171,18 @@ class BreakerFollowsReplicasIT {
                 answer.get(30, TimeUnit.SECONDS);
                 status = "OK";
             } catch (ExecutionException e) {
-                status = Status.fromThrowable(e.getCause()).getCode().name();
+                StatusRuntimeException failure = (StatusRuntimeException) e.getCause();
+                String reason = KeyedWriteLoad.reason(failure);
+                status = failure.getStatus().getCode() + (reason.isEmpty() ? "" : "/" + reason);
             }
             statuses.merge(status, 1, Integer::sum);
         }
-        return new Outcome(inFlight, statuses, refusedByEnvoy());
+        Outcome outcome = new Outcome(inFlight, statuses, refusedByEnvoy());
+        System.out.printf("BreakerFollowsReplicasIT: %d calls, %d replica(s) of %d: %s; held %d ms, answered %d ms after"
+                        + " the release; load average %.2f%n", calls, edge.stack().stableReplicas(), PER_REPLICA, outcome,
+                (released - sent) / 1_000_000, (System.nanoTime() - released) / 1_000_000,
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        return outcome;
     }
 
     /**
