@@ -46,7 +46,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * rest itself, at once, so the replica never has to. The calls are held in flight by PostgreSQL:
  * a session of the test holds the accounts' row locks until every call is inside a replica or
  * refused. Unkeyed writes: their route never retries an attempt a replica received, so every call
- * is one attempt and Envoy's counters count calls.
+ * is one attempt and Envoy's counters count calls. On a busy machine some calls outlast the route's
+ * per-try timeout (2.3 s) between the send and the answer: those are counted apart, by Envoy, and
+ * printed with each hold, but never pass for a refusal.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -66,6 +68,10 @@ class BreakerFollowsReplicasIT {
     // (resource_manager_impl.h: "possible for resources to temporarily go above the supplied maximums").
     private static final int RACE = 2;
     private static final String SERVICE = "cluster." + EnvoyConfig.SERVICE_CLUSTER + ".";
+    // envoy.yaml's max_requests, the bound for its default two replicas.
+    private static final long SHIPPED_BOUND = ((Number) EnvoyConfig.cast(EnvoyConfig.list(EnvoyConfig.map(
+            EnvoyConfig.load(Repository.locate().envoyYaml()).cluster(EnvoyConfig.SERVICE_CLUSTER), "circuit_breakers"),
+            "thresholds").get(0)).get("max_requests")).longValue();
 
     private Edge edge;
     private final List<String> accounts = new ArrayList<>();
@@ -93,14 +99,13 @@ class BreakerFollowsReplicasIT {
     @Order(1)
     void threeReplicas_moreCallsAtOnceThanEnvoyYamlsBoundForTwo_envoyRefusesNone() throws Exception {
         int calls = 228;  // over envoy.yaml's 192, under 3 x 88: 76 a replica
-        assertThat(calls).isGreaterThan(192).isLessThanOrEqualTo(3 * PER_REPLICA - 3 * RACE * 2);
-        long refusedBefore = refusedByEnvoy();
+        assertThat((long) calls).isGreaterThan(SHIPPED_BOUND + RACE).isLessThanOrEqualTo(3 * PER_REPLICA - 3 * RACE * 2);
 
         Outcome outcome = holdInFlight(calls);
 
-        assertThat(outcome.refusedByEnvoy(refusedBefore)).as("calls Envoy's circuit breaker refused; " + outcome).isZero();
-        assertThat(outcome.inFlight()).as("calls inside the replicas while the locks were held").isEqualTo(calls);
-        assertThat(outcome.statuses()).as("every call authorized").containsExactly(Map.entry("OK", calls));
+        assertThat(outcome.refused()).as("calls Envoy's circuit breaker refused; " + outcome).isZero();
+        assertThat(outcome.inFlight()).as("calls inside the replicas at once").isGreaterThan(SHIPPED_BOUND + RACE);
+        outcome.assertFailuresAreOnly(0);
     }
 
     @Test
@@ -108,18 +113,14 @@ class BreakerFollowsReplicasIT {
     void scaledToOne_envoyLetsThroughWhatOneReplicaAdmits_andRefusesTheRestItself() throws Exception {
         edge.stack().scaleTo(1);
         int calls = 130;  // over one replica's 88, under envoy.yaml's 192
-        long refusedBefore = refusedByEnvoy();
 
         Outcome outcome = holdInFlight(calls);
 
-        long refused = outcome.refusedByEnvoy(refusedBefore);
-        assertThat(refused).as("calls Envoy's circuit breaker refused; " + outcome)
+        assertThat(outcome.refused()).as("calls Envoy's circuit breaker refused; " + outcome)
                 .isBetween((long) calls - PER_REPLICA - RACE, (long) calls - PER_REPLICA);
-        assertThat(outcome.inFlight()).as("calls inside the one replica").isBetween((long) PER_REPLICA - RACE, (long) PER_REPLICA + RACE);
-        assertThat(outcome.statuses().getOrDefault("OK", 0)).isEqualTo(calls - outcome.failed());
-        // Envoy's refusals are bare UNAVAILABLE (its 503); the replica's own (SERVER_OVERLOADED) only for the race.
-        assertThat(outcome.failed()).as(outcome.toString()).isBetween((int) refused, (int) refused + RACE);
-        assertThat(outcome.statuses().getOrDefault("UNAVAILABLE", 0)).isEqualTo(outcome.failed());
+        assertThat(outcome.inFlight()).as("calls inside the one replica").isLessThanOrEqualTo(PER_REPLICA + RACE);
+        // The replica refuses (SERVER_OVERLOADED) only what Envoy's race let past the bound.
+        outcome.assertFailuresAreOnly(RACE);
     }
 
     @Test
@@ -140,6 +141,8 @@ class BreakerFollowsReplicasIT {
      */
     private Outcome holdInFlight(int calls) throws Exception {
         warmConnections();
+        long refusedBefore = refusedByEnvoy();
+        long timedOutBefore = timedOutAtEnvoy();
         List<ListenableFuture<Authorization>> answers = new ArrayList<>();
         long inFlight;
         long sent;
@@ -177,7 +180,7 @@ class BreakerFollowsReplicasIT {
             }
             statuses.merge(status, 1, Integer::sum);
         }
-        Outcome outcome = new Outcome(inFlight, statuses, refusedByEnvoy());
+        Outcome outcome = new Outcome(inFlight, statuses, refusedByEnvoy() - refusedBefore, timedOutAtEnvoy() - timedOutBefore);
         System.out.printf("BreakerFollowsReplicasIT: %d calls, %d replica(s) of %d: %s; held %d ms, answered %d ms after"
                         + " the release; load average %.2f%n", calls, edge.stack().stableReplicas(), PER_REPLICA, outcome,
                 (released - sent) / 1_000_000, (System.nanoTime() - released) / 1_000_000,
@@ -206,6 +209,11 @@ class BreakerFollowsReplicasIT {
         return envoy.stat(SERVICE + "upstream_rq_active_overflow") + envoy.stat(SERVICE + "upstream_rq_pending_overflow");
     }
 
+    /** Attempts Envoy gave up on after the route's per-try timeout (a bare UNAVAILABLE, its 504). */
+    private long timedOutAtEnvoy() {
+        return edge.stack().envoy().stat(SERVICE + "upstream_rq_per_try_timeout");
+    }
+
     private static long maxRequests(EnvoyProcess envoy) {
         try {
             return Edge.JSON.readTree(envoy.admin("/runtime")).path("entries")
@@ -215,14 +223,24 @@ class BreakerFollowsReplicasIT {
         }
     }
 
-    private record Outcome(long inFlight, Map<String, Integer> statuses, long refusedAfter) {
+    /**
+     * What the clients saw ({@code statuses}: code/ErrorInfo reason, and how many) and Envoy counted
+     * while one hold lasted: calls its breaker refused, attempts past the per-try timeout.
+     */
+    private record Outcome(long inFlight, Map<String, Integer> statuses, long refused, long timedOut) {
 
-        long refusedByEnvoy(long before) {
-            return refusedAfter - before;
-        }
-
-        int failed() {
-            return statuses.values().stream().mapToInt(Integer::intValue).sum() - statuses.getOrDefault("OK", 0);
+        /**
+         * Every call answered, and every failure Envoy's refusal, a timeout the busy machine caused
+         * (Envoy's per-try timeout, or the replica's own deadline), or at most {@code overloaded}
+         * refusals by the replica itself.
+         */
+        void assertFailuresAreOnly(int overloaded) {
+            assertThat(statuses.keySet()).as(toString()).allMatch(status -> status.equals("OK") || status.equals("UNAVAILABLE")
+                    || status.equals("UNAVAILABLE/SERVER_OVERLOADED") || status.startsWith("DEADLINE_EXCEEDED"));
+            assertThat((long) statuses.getOrDefault("UNAVAILABLE", 0)).as("bare UNAVAILABLE: Envoy's refusals and timeouts; " + this)
+                    .isEqualTo(refused + timedOut);
+            assertThat(statuses.getOrDefault("UNAVAILABLE/SERVER_OVERLOADED", 0)).as("refused by the replica; " + this)
+                    .isLessThanOrEqualTo(overloaded);
         }
     }
 }
