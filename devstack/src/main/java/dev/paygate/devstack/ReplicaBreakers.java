@@ -21,17 +21,7 @@ import java.util.stream.Collectors;
  * it in the stack's runtime layer on disk ({@link KeptRuntime}), which an Envoy the supervisor
  * restarts reads. A cluster without replicas keeps envoy.yaml's bound: it gets no calls.
  */
-final class ReplicaBreakers {
-
-    private final int stablePerReplica;
-    private final int canaryPerReplica;
-    private final Path keptRuntime;
-
-    private ReplicaBreakers(int stablePerReplica, int canaryPerReplica, Path keptRuntime) {
-        this.stablePerReplica = stablePerReplica;
-        this.canaryPerReplica = canaryPerReplica;
-        this.keptRuntime = keptRuntime;
-    }
+record ReplicaBreakers(int stablePerReplica, int canaryPerReplica, Path keptRuntime) {
 
     static ReplicaBreakers of(Repository repository, Stack.Options options) {
         ServiceAdmission admission = ServiceAdmission.read(repository.serviceConfig());
