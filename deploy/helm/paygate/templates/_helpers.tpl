@@ -59,3 +59,18 @@ capabilities:
 seccompProfile:
   type: RuntimeDefault
 {{- end -}}
+
+{{/* The service cluster's circuit-breaker bound on each edge (max_requests; envoy.yaml's runtime key,
+     ClusterEdge): the most replicas the values allow (autoscaling.maxReplicas, else replicas) x what
+     one admits, its workers and queue (files/admission.yaml, from the service's application.yml;
+     service.env may set their variables). The most, not the current: deploy/README.md, "Circuit breaker". */}}
+{{- define "paygate.serviceMaxRequests" -}}
+{{- $admission := .Files.Get "files/admission.yaml" | required "files/admission.yaml is missing: install the chart the build packages (deploy/target/helm/paygate)" | fromYaml -}}
+{{- $service := .Values.service -}}
+{{- $replicas := ternary $service.autoscaling.maxReplicas $service.replicas $service.autoscaling.enabled -}}
+{{- $perReplica := 0 -}}
+{{- range $setting := list $admission.workers $admission.queueCapacity -}}
+{{- $perReplica = add $perReplica (get $service.env $setting.variable | default $setting.default) -}}
+{{- end -}}
+{{- mul $replicas $perReplica -}}
+{{- end -}}

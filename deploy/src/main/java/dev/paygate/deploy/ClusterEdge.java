@@ -6,6 +6,7 @@ import static dev.paygate.edge.EnvoyConfig.map;
 import static dev.paygate.edge.EnvoyConfig.socketAddress;
 
 import dev.paygate.edge.EnvoyConfig;
+import dev.paygate.edge.capacity.ReplicaBreaker;
 import dev.paygate.edge.generate.GlobalRateLimitEdge;
 import dev.paygate.edge.generate.LocalBudgetShare;
 import java.nio.file.Path;
@@ -18,8 +19,9 @@ import java.util.Map;
  * service's headless Service, the token issuer and audience the operator sets, and the global
  * rate-limit layer calling the chart's rate-limit Service ({@link GlobalRateLimitEdge}, the same
  * rendering as the launcher's), found by DNS, with each edge's local budgets cut to its share of
- * the edges its own headless Service lists ({@link LocalBudgetShare}) (placeholders the chart fills
- * in: the names depend on the release, the rest on values). The build's
+ * the edges its own headless Service lists ({@link LocalBudgetShare}), and the service cluster's
+ * circuit breaker sized for the replicas the values allow (placeholders the chart fills in: the
+ * names depend on the release, the rest on values). The build's
  * artifacts (descriptor set, Lua programs, Wasm, docs) stay at the paths the shipped config
  * reads, which edge/Dockerfile bakes into the edge image; the TLS Secret is mounted there too.
  */
@@ -38,6 +40,11 @@ public final class ClusterEdge {
     public static final int RATELIMIT_PORT = 8081;
     /** Replaced by the chart with the edges' own headless Service's DNS name (templates/edge-service.yaml). */
     public static final String EDGES_HOST = "paygate-edge-headless.chart.invalid";
+    /**
+     * Replaced by the chart with the service cluster's circuit-breaker bound, its replicas x what one
+     * admits (templates/_helpers.tpl, paygate.serviceMaxRequests; {@link ReplicaBreaker}).
+     */
+    public static final String SERVICE_MAX_REQUESTS = "paygate-service-max-requests.chart.invalid";
     /** The edge's public listener (its container port https); Envoy only counts the edges there. */
     public static final int EDGE_PORT = 8443;
     private static final String JWT_AUTHN = "envoy.filters.http.jwt_authn";
@@ -57,6 +64,7 @@ public final class ClusterEdge {
                 .values().iterator().next());
         provider.put("issuer", ISSUER);
         provider.put("audiences", List.of(AUDIENCE));
+        ReplicaBreaker.render(shipped, Map.of(ReplicaBreaker.maxRequestsKey(EnvoyConfig.SERVICE_CLUSTER), SERVICE_MAX_REQUESTS));
         GlobalRateLimitEdge.renderResolving(shipped, RATELIMIT_HOST, RATELIMIT_PORT);
         return LocalBudgetShare.renderResolving(shipped, EDGES_HOST, EDGE_PORT);
     }

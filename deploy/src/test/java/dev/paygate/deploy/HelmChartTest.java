@@ -12,6 +12,8 @@ import dev.paygate.edge.Command;
 import dev.paygate.edge.EnvoyConfig;
 import dev.paygate.edge.EnvoyProcess;
 import dev.paygate.edge.Repository;
+import dev.paygate.edge.capacity.ReplicaBreaker;
+import dev.paygate.edge.capacity.ServiceAdmission;
 import dev.paygate.edge.generate.GlobalRateLimitEdge;
 import dev.paygate.edge.generate.LocalBudgetShare;
 import dev.paygate.edge.generate.RateLimitServiceConfig;
@@ -206,6 +208,27 @@ class HelmChartTest {
         assertThat(map(map(container, "readinessProbe"), "grpc")).doesNotContainKey("service");
         assertThat(map(map(container, "livenessProbe"), "grpc")).containsEntry("service", "paygate.liveness");
         assertThat(map(map(container, "startupProbe"), "grpc")).containsEntry("service", "paygate.liveness");
+    }
+
+    @Test
+    void edgeConfig_boundsTheServiceClusterByWhatTheMostReplicasTheValuesAllowAdmit() throws IOException {
+        ServiceAdmission admission = ServiceAdmission.read(REPOSITORY.serviceConfig());
+        int perReplica = admission.perReplica(Map.of());
+        Map<String, Object> values = new Yaml().load(Files.readString(REPOSITORY.root().resolve("deploy/helm/paygate/values.yaml")));
+        int maxReplicas = (Integer) map(map(values, "service"), "autoscaling").get("maxReplicas");
+
+        assertThat(serviceMaxRequests()).as("autoscaled: its maxReplicas").isEqualTo((long) maxReplicas * perReplica);
+        assertThat(serviceMaxRequests("--set", "service.autoscaling.enabled=false", "--set", "service.replicas=3"))
+                .as("fixed replicas").isEqualTo(3L * perReplica);
+        assertThat(serviceMaxRequests("--set", "service.autoscaling.maxReplicas=4", "--set-string", "service.env.PAYGATE_WORKERS=8"))
+                .as("the replicas' own admission, as service.env sets it")
+                .isEqualTo(4L * (8 + admission.queueCapacity().defaultValue()));
+    }
+
+    private static long serviceMaxRequests(String... valuesAndFlags) throws IOException {
+        EnvoyConfig edge = edgeConfig(Helm.objects(Helm.template(valuesAndFlags)));
+        Map<String, Object> runtime = map(cast(list(map(edge.tree(), "layered_runtime"), "layers").get(0)), "static_layer");
+        return ((Number) runtime.get(ReplicaBreaker.maxRequestsKey(EnvoyConfig.SERVICE_CLUSTER))).longValue();
     }
 
     private static EnvoyConfig edgeConfig(List<Map<String, Object>> objects) throws IOException {

@@ -19,13 +19,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * A stack's Envoys, one or more, each rendered from envoy.yaml for its own ports and all in front
  * of the same replicas. The first keeps envoy.local.yaml and envoy.log in the work directory, the
  * next ones envoy-2.local.yaml, envoy-2.log and so on. Their admin URLs are listed beside their
- * kept runtime layer ({@link KeptRuntime#EDGES}) for ./paygate edge.
+ * kept runtime layer ({@link KeptRuntime#EDGES}) for ./paygate edge. Each one's circuit breakers
+ * on the service clusters follow the replicas ({@link #boundFor}).
  */
 final class Envoys implements AutoCloseable {
 
     private final Repository repository;
     private final Stack.Options options;
     private final DevCredentials credentials;
+    private final ReplicaBreakers breakers;
     // In the order started; the supervisor thread replaces a dead one in place while callers read them.
     private final List<EdgePorts> ports = new CopyOnWriteArrayList<>();
     private final List<EnvoyProcess> processes = new CopyOnWriteArrayList<>();
@@ -34,6 +36,7 @@ final class Envoys implements AutoCloseable {
         this.repository = repository;
         this.options = options;
         this.credentials = credentials;
+        this.breakers = ReplicaBreakers.of(repository, options);
     }
 
     /**
@@ -51,6 +54,7 @@ final class Envoys implements AutoCloseable {
             MutualTlsEdge.requireClientCertificates(config, credentials.caCertificate());
         }
         KeptRuntime.add(config, KeptRuntime.dir(options.workDir()));
+        breakers.render(config, stable, canary);
         options.edgeChanges().apply(config).writeTo(file(index, ".local.yaml"));
         EnvoyProcess envoy = start(index, edge);
         ports.add(edge);
@@ -59,6 +63,14 @@ final class Envoys implements AutoCloseable {
         envoy.awaitHealthyHosts(EnvoyConfig.SERVICE_CLUSTER, stable, Duration.ofSeconds(30));
         envoy.awaitHealthyHosts(EnvoyConfig.CANARY_CLUSTER, canary, Duration.ofSeconds(30));
         return envoy;
+    }
+
+    /**
+     * Every Envoy's service circuit breakers bound what {@code stable} and {@code canary} replicas
+     * admit, from now on and after a restart ({@link ReplicaBreakers}).
+     */
+    void boundFor(int stable, int canary) {
+        breakers.follow(processes, stable, canary);
     }
 
     /** Starts every Envoy whose process has exited again, from its config file. */

@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -24,7 +25,8 @@ import java.util.stream.Stream;
  * layer, that reads {@code <dir>/paygate}, where {@code ./paygate edge} (ops/edge) writes each
  * change it makes through the admin API, one file per key ({@code paygate/ratelimit/enforced}
  * holds paygate.ratelimit.enforced, as Envoy's runtime docs lay keys out), and logs who made it
- * and when in {@code <dir>/changes.log}. Envoy reads the layer whenever it builds a runtime
+ * and when in {@code <dir>/changes.log}; the launcher keeps its circuit-breaker bounds there the
+ * same way ({@link ReplicaBreakers}). Envoy reads the layer whenever it builds a runtime
  * snapshot, at start included (runtime_impl.cc), so the supervisor's restarted Envoy keeps every
  * change. A new stack starts from envoy.yaml: the layer is emptied, the log says what went.
  */
@@ -69,6 +71,29 @@ public final class KeptRuntime {
             return Files.isRegularFile(file) ? Optional.of(Files.readString(file)) : Optional.empty();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    /**
+     * Keeps these values in the layer {@code dir} and logs them, as ./paygate edge does for its
+     * changes; the launcher's own changes name the {@code command} that made them.
+     */
+    public static void keep(Path dir, Map<String, ?> values, String command) {
+        Path keys = dir.resolve(SUBDIRECTORY);
+        try {
+            StringBuilder what = new StringBuilder();
+            for (Map.Entry<String, ?> value : values.entrySet()) {
+                Path file = keys.resolve(value.getKey().replace('.', '/'));
+                Files.createDirectories(file.getParent());
+                Path pending = dir.resolve(".pending");
+                Files.writeString(pending, String.valueOf(value.getValue()));
+                Files.move(pending, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                what.append(what.isEmpty() ? "" : " ").append(value.getKey()).append('=').append(value.getValue());
+            }
+            Files.writeString(dir.resolve("changes.log"), Instant.now().truncatedTo(ChronoUnit.SECONDS) + "\t" + operator()
+                    + "\t" + what + "\t" + command + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot keep " + values + " in the runtime layer in " + dir, e);
         }
     }
 

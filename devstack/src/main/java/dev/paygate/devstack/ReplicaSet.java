@@ -81,8 +81,11 @@ final class ReplicaSet {
             stable++;
             publishEndpoints();
             envoys.awaitHealthy(EnvoyConfig.SERVICE_CLUSTER, address(added), Duration.ofSeconds(30));
+            // Raised once it serves, lowered before it leaves: never above what those in rotation admit.
+            envoys.boundFor(stable, canary());
         }
         while (stable > count) {
+            envoys.boundFor(stable - 1, canary());
             ServiceProcess leaving = replicas.get(stable - 1);
             replicas.remove(stable - 1);
             stable--;

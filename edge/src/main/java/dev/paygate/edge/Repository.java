@@ -94,6 +94,11 @@ public record Repository(Path root) {
         throw new IllegalStateException(name + " is not installed: ./paygate test installs its Debian package");
     }
 
+    /** The service's configuration, with the defaults every replica starts from (e.g. paygate.admission). */
+    public Path serviceConfig() {
+        return root.resolve("service/src/main/resources/application.yml");
+    }
+
     /** The service's production JVM flags, a java @argfile (also used by service/Dockerfile). */
     public Path serviceJvmOptions() {
         return require(root.resolve("service/jvm.options"), "git checkout service/jvm.options");
