@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
@@ -118,6 +119,16 @@ final class GlobalEdges implements BeforeAllCallback, AfterAllCallback {
 
     List<Edge> edges() {
         return edges;
+    }
+
+    /** One gRPC writer as {@code subject} through each Envoy, in the order of {@link #edges()}. */
+    List<BooleanSupplier> grpcWriters(String subject) {
+        return edges.stream().map(edge -> GlobalWriteBudget.grpcWriter(edge, subject)).toList();
+    }
+
+    /** One REST writer as {@code subject} through each Envoy, in the order of {@link #edges()}. */
+    List<BooleanSupplier> restWriters(String subject) {
+        return edges.stream().map(edge -> GlobalWriteBudget.restWriter(edge, subject)).toList();
     }
 
     /** Every Envoy, in the order of {@link #edges()}. */

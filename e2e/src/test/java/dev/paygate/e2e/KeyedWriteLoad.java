@@ -4,18 +4,11 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
 import com.google.type.Money;
 import dev.paygate.devstack.credentials.EdgeTls;
-import dev.paygate.v1.Authorization;
-import dev.paygate.v1.AuthorizationServiceGrpc;
 import dev.paygate.v1.CreateAccountRequest;
-import dev.paygate.v1.CreateAuthorizationRequest;
-import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
-import io.grpc.stub.MetadataUtils;
-import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -25,24 +18,24 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.awaitility.Awaitility;
 
 /**
  * Keyed authorizations over gRPC through Envoy, as payment terminals send them: each client owns
- * an account and sends one authorization (1 EUR, its own idempotency-key) at a time under a
- * realistic deadline ({@link #start()}, a closed loop), or new keys arrive at a fixed rate whatever
- * the answers do ({@link #startOffered}, an open loop). With {@code retryFailedKeys} a client
- * repeats a failed key (same request, same key) after a short back-off until it succeeds, as a
- * well-behaved client must; without, every attempt is a new key. Every attempt is recorded with its time and outcome, so a
- * test can compute goodput and failures for any window and check exactly-once afterwards.
+ * an account and each authorization (1 EUR, {@link KeyedCall}) has its own idempotency-key, under a
+ * realistic deadline. The shape of the load is a subclass's: {@link ClosedLoopWrites} (one key in
+ * hand per client) or {@link OpenLoopWrites} (keys at a fixed rate). With {@code retryFailedKeys} a
+ * client repeats a failed key (same request, same key) after a short back-off until it succeeds, as
+ * a well-behaved client must; without, every attempt is a new key. Every attempt is recorded with
+ * its time and outcome, so a test can compute goodput and failures for any window and check
+ * exactly-once afterwards.
  */
-final class KeyedWriteLoad implements AutoCloseable {
+abstract class KeyedWriteLoad implements AutoCloseable {
 
     /**
      * One call's outcome: when (wall clock and monotonic), how long, its status code, ErrorInfo.reason,
@@ -84,11 +77,8 @@ final class KeyedWriteLoad implements AutoCloseable {
         }
     }
 
-    private static final Metadata.Key<String> REPLAYED = Metadata.Key.of("idempotent-replayed",
-            Metadata.ASCII_STRING_MARSHALLER);
-    private static final Metadata.Key<String> REQUEST_ID = Metadata.Key.of("x-request-id",
-            Metadata.ASCII_STRING_MARSHALLER);
-    private static final Duration BACK_OFF = Duration.ofMillis(50);
+    /** How long a client waits before it sends a failed key again. */
+    static final Duration BACK_OFF = Duration.ofMillis(50);
 
     private final Edge edge;
     private final List<ManagedChannel> channels = new ArrayList<>();
@@ -143,41 +133,36 @@ final class KeyedWriteLoad implements AutoCloseable {
                 .until(() -> edge.accounts(key).createAccount(request).getName(), name -> !name.isEmpty());
     }
 
-    void start() {
+    /** Lets new keys be taken ({@link #takeNewKey}) until {@link #stop}. */
+    protected final void begin() {
         running = true;
-        for (int i = 0; i < accounts.size(); i++) {
-            int client = i;
-            clients.execute(() -> next(client, null));
+    }
+
+    /** The clients' threads, on which a shape schedules its sends. */
+    protected final ScheduledExecutorService clients() {
+        return clients;
+    }
+
+    /** Runs {@code task} on the clients' threads after {@code delay}; nothing once closed. */
+    protected final void later(Runnable task, Duration delay) {
+        try {
+            clients.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closed) {
+            // close() while running: the test is over
         }
     }
 
     /**
-     * Open loop: a new key every {@code 1 / perSecond} s, to the accounts in turn, on async calls, so
-     * slow answers do not slow the offer down (a late tick of the timer catches up at once).
+     * Records the attempt in the ledger; true when its key is to be sent again (it failed and
+     * clients retry), else the key is out of hand.
      */
-    void startOffered(double perSecond) {
-        running = true;
-        AtomicLong issued = new AtomicLong();
-        clients.scheduleAtFixedRate(() -> {
-            if (takeNewKey()) {
-                offer((int) (issued.getAndIncrement() % accounts.size()), UUID.randomUUID().toString());
-            }
-        }, 0, (long) (1e9 / perSecond), TimeUnit.NANOSECONDS);
-    }
-
-    private void offer(int client, String key) {
-        sendAsync(client, key, attempt -> {
-            attempts.add(attempt);
-            if (attempt.code() == Status.Code.OK || !retryFailedKeys) {
-                keysInHand.decrementAndGet();
-            } else {
-                try {
-                    clients.schedule(() -> offer(client, key), BACK_OFF.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (java.util.concurrent.RejectedExecutionException closed) {
-                    // close() while running: the test is over
-                }
-            }
-        });
+    protected final boolean settle(Attempt attempt) {
+        attempts.add(attempt);
+        boolean retry = attempt.code() != Status.Code.OK && retryFailedKeys;
+        if (!retry) {
+            keysInHand.decrementAndGet();
+        }
+        return retry;
     }
 
     /** Stops sending new keys; clients that retry finish the key in hand first (see {@link #awaitIdle}). */
@@ -198,7 +183,7 @@ final class KeyedWriteLoad implements AutoCloseable {
      * A new key unless stopped. Counted in hand before {@code running} is read: {@link #awaitIdle}
      * (which reads them the other way round) either sees it or this sees the stop.
      */
-    private boolean takeNewKey() {
+    protected final boolean takeNewKey() {
         keysInHand.incrementAndGet();
         if (running) {
             return true;
@@ -207,110 +192,18 @@ final class KeyedWriteLoad implements AutoCloseable {
         return false;
     }
 
-    private void next(int client, String keyInHand) {
-        if (keyInHand == null && !takeNewKey()) {
-            return;
-        }
-        String key = keyInHand != null ? keyInHand : UUID.randomUUID().toString();
-        Attempt attempt = send(client, key);
-        attempts.add(attempt);
-        boolean retry = attempt.code() != Status.Code.OK && retryFailedKeys;
-        if (!retry) {
-            keysInHand.decrementAndGet();
-        }
-        try {
-            clients.schedule(() -> next(client, retry ? key : null),
-                    attempt.code() == Status.Code.OK ? 0 : BACK_OFF.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException closed) {
-            // close() while running: the test is over
-        }
-    }
-
-    /** One authorization with this key; outcomes are recorded, never thrown. */
+    /** One authorization with this key from this client; outcomes are recorded, never thrown. */
     Attempt send(int client, String key) {
-        Call call = new Call(client, key);
-        try {
-            return call.answered(AuthorizationServiceGrpc.newBlockingStub(call.channel).withInterceptors(call.interceptors)
-                    .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).createAuthorization(call.request()));
-        } catch (StatusRuntimeException e) {
-            return call.failed(e);
-        }
+        return call(client, key).send();
     }
 
     /** {@link #send} without blocking: {@code done} gets the outcome on a gRPC thread. */
-    private void sendAsync(int client, String key, Consumer<Attempt> done) {
-        Call call = new Call(client, key);
-        AuthorizationServiceGrpc.newStub(call.channel).withInterceptors(call.interceptors)
-                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
-                .createAuthorization(call.request(), new StreamObserver<>() {
-                    private Authorization answer;
-
-                    @Override
-                    public void onNext(Authorization authorization) {
-                        answer = authorization;
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        done.accept(call.failed(t instanceof StatusRuntimeException e ? e
-                                : Status.fromThrowable(t).asRuntimeException()));
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        done.accept(call.answered(answer));
-                    }
-                });
+    protected final void sendAsync(int client, String key, Consumer<Attempt> done) {
+        call(client, key).sendAsync(done);
     }
 
-    /** One call's request, metadata and start time, and its outcome as an {@link Attempt}. */
-    private final class Call {
-        private final String account;
-        private final String key;
-        private final ManagedChannel channel;
-        private final AtomicReference<Metadata> headers = new AtomicReference<>();
-        private final AtomicReference<Metadata> trailers = new AtomicReference<>();
-        private final ClientInterceptor[] interceptors;
-        private final long startEpochMillis = System.currentTimeMillis();
-        private final long start = System.nanoTime();
-
-        Call(int client, String key) {
-            this.account = accounts.get(client);
-            this.key = key;
-            this.channel = channels.get(client % channels.size());
-            this.interceptors = new ClientInterceptor[] {edge.headers(Map.of("idempotency-key", key)),
-                    MetadataUtils.newCaptureMetadataInterceptor(headers, trailers)};
-        }
-
-        CreateAuthorizationRequest request() {
-            return CreateAuthorizationRequest.newBuilder().setParent(account)
-                    .setAuthorization(Authorization.newBuilder()
-                            .setAmount(Money.newBuilder().setCurrencyCode("EUR").setUnits(1))
-                            .setMerchantId("shop-1").setMerchantCategoryCode("5411"))
-                    .build();
-        }
-
-        Attempt answered(Authorization authorization) {
-            boolean replayed = headers.get() != null && "true".equals(headers.get().get(REPLAYED));
-            return new Attempt(account, key, requestId(headers, trailers), startEpochMillis, start, System.nanoTime(),
-                    Status.Code.OK, "", false, replayed, authorization.getState() == Authorization.State.APPROVED);
-        }
-
-        Attempt failed(StatusRuntimeException e) {
-            return new Attempt(account, key, requestId(headers, trailers), startEpochMillis, start, System.nanoTime(),
-                    e.getStatus().getCode(), reason(e), hasRetryInfo(e), false, false);
-        }
-    }
-
-    /** The x-request-id Envoy gave the call and echoed (in the trailers of a trailers-only reply); "" if none. */
-    private static String requestId(AtomicReference<Metadata> headers, AtomicReference<Metadata> trailers) {
-        for (Metadata metadata : new Metadata[] {headers.get(), trailers.get()}) {
-            String id = metadata == null ? null : metadata.get(REQUEST_ID);
-            if (id != null) {
-                return id;
-            }
-        }
-        return "";
+    private KeyedCall call(int client, String key) {
+        return new KeyedCall(edge, channels.get(client % channels.size()), accounts.get(client), key, deadline);
     }
 
     List<Attempt> attempts() {

@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.paygate.devstack.MultiEdgeStack;
+import dev.paygate.devstack.Stack;
 import dev.paygate.edge.EnvoyConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.paygate.edge.Repository;
@@ -19,10 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -34,28 +33,16 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Envoys and the rate-limit service: every query of the global layer's dashboard returns data.
  */
 @Tag("e2e")
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class MultiEdgeIT {
 
     @RegisterExtension
     static final GlobalEdges EDGES = GlobalEdges.multiEdge("multi-edge", false);
 
-    private MultiEdgeStack running;
-    private Edge first;
-    private Edge second;
-
-    @BeforeAll
-    void start() {
-        running = EDGES.multiEdgeStack();
-        first = EDGES.edge(0);
-        second = EDGES.edge(1);
-    }
-
     @Test
     void anAccountMadeThroughOneEnvoy_isReadThroughTheOther() {
-        String account = new RestPayments(first).createAccount(1_000).get("name").asText();
+        String account = new RestPayments(EDGES.edge(0)).createAccount(1_000).get("name").asText();
 
-        Edge.Rest read = second.get("/v1/" + account);
+        Edge.Rest read = EDGES.edge(1).get("/v1/" + account);
 
         assertThat(read.status()).as(read.text()).isEqualTo(200);
         assertThat(read.json().get("name").asText()).isEqualTo(account);
@@ -71,14 +58,13 @@ class MultiEdgeIT {
         long loadMillis = 3_000;
         // One Envoy's whole write budget over the load: its burst, then its refill.
         long oneBudget = burst + perSecond * loadMillis / 1000;
-        List<BooleanSupplier> writers = List.of(GlobalWriteBudget.grpcWriter(first, "multi-edge-local-share"),
-                GlobalWriteBudget.grpcWriter(second, "multi-edge-local-share"));
+        List<BooleanSupplier> writers = EDGES.grpcWriters("multi-edge-local-share");
         GlobalWriteBudget.Load load;
-        running.rateLimit().stopService();
+        EDGES.rateLimit().stopService();
         try {
             load = GlobalWriteBudget.load(writers, 8, loadMillis);
         } finally {
-            running.rateLimit().startService();
+            EDGES.rateLimit().startService();
         }
         System.out.printf("rate-limit service down, one identity over 2 Envoys for %d ms: %d writes admitted, %d "
                 + "refused (one Envoy's whole budget over the load: %d)%n", loadMillis, load.admitted(), load.refused(), oneBudget);
@@ -92,9 +78,10 @@ class MultiEdgeIT {
     @Test
     void globalLayerDashboard_everyQueryReturnsData_afterChecksAnsweredAndFailed() throws Exception {
         Repository repository = Repository.locate();
-        List<String> envoys = running.stack().edges().stream().map(edge -> "127.0.0.1:" + edge.statsPort()).toList();
-        List<String> replicas = running.stack().replicas().stream().map(r -> "127.0.0.1:" + r.managementPort()).toList();
-        URI metrics = URI.create(running.rateLimit().metricsUrl());
+        Stack stack = EDGES.multiEdgeStack().stack();
+        List<String> envoys = stack.edges().stream().map(edge -> "127.0.0.1:" + edge.statsPort()).toList();
+        List<String> replicas = stack.replicas().stream().map(r -> "127.0.0.1:" + r.managementPort()).toList();
+        URI metrics = URI.create(EDGES.rateLimit().metricsUrl());
         List<String> queries = new ArrayList<>();
         for (JsonNode panel : Edge.JSON.readTree(repository.opsDir()
                 .resolve("grafana/dashboards/paygate-global-ratelimit.json").toFile()).path("panels")) {
@@ -103,32 +90,30 @@ class MultiEdgeIT {
         assertThat(queries).isNotEmpty();
         try (Prometheus prometheus = Prometheus.start(repository, Map.of("envoy", envoys, "paygate", replicas,
                 "ratelimit", List.of(metrics.getHost() + ":" + metrics.getPort())),
-                Files.createDirectories(running.stack().workDir().resolve("prometheus-global")))) {
+                Files.createDirectories(stack.workDir().resolve("prometheus-global")))) {
             await("every scrape target up").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(500))
                     .until(() -> prometheus.targets().size() == 4
                             && prometheus.targets().values().stream().allMatch("up"::equals));
             // Answered checks, some over the budget: a burst of writes over both Envoys, and reads.
-            String subject = "multi-edge-dashboard";
-            BooleanSupplier firstWriter = GlobalWriteBudget.grpcWriter(first, subject);
-            BooleanSupplier secondWriter = GlobalWriteBudget.grpcWriter(second, subject);
-            String account = new RestPayments(first).createAccount(1_000).get("name").asText();
+            List<BooleanSupplier> writers = EDGES.grpcWriters("multi-edge-dashboard");
+            String account = new RestPayments(EDGES.edge(0)).createAccount(1_000).get("name").asText();
             for (int i = 0; i < 150; i++) {
-                (i % 2 == 0 ? firstWriter : secondWriter).getAsBoolean();
+                writers.get(i % 2).getAsBoolean();
             }
-            assertThat(second.get("/v1/" + account).status()).isEqualTo(200);
+            assertThat(EDGES.edge(1).get("/v1/" + account).status()).isEqualTo(200);
             Map<String, JsonNode> answered = new LinkedHashMap<>();
             // The service flushes its own counters every 10 s: scraped before it stops (its restart starts from 0).
             awaitAnswers(prometheus, queries, answered, q -> !q.contains("error") && !q.contains("failure_mode_allowed"));
             // Failed checks on every budget: the service stopped under a read and a few writes.
-            running.rateLimit().stopService();
+            EDGES.rateLimit().stopService();
             try {
-                assertThat(first.get("/v1/" + account).status()).isEqualTo(200);
+                assertThat(EDGES.edge(0).get("/v1/" + account).status()).isEqualTo(200);
                 for (int i = 0; i < 4; i++) {
-                    firstWriter.getAsBoolean();
+                    writers.get(0).getAsBoolean();
                 }
                 awaitAnswers(prometheus, queries, answered, q -> true);
             } finally {
-                running.rateLimit().startService();
+                EDGES.rateLimit().startService();
             }
             assertThat(answered.keySet()).containsExactlyInAnyOrderElementsOf(queries);
         }
@@ -157,17 +142,11 @@ class MultiEdgeIT {
 
     @Test
     void grpcClientOverBothEnvoys_getsTheGlobalWriteBudget_notTwice() throws Exception {
-        String subject = "multi-edge-grpc-writer";
-        List<BooleanSupplier> writers = List.of(GlobalWriteBudget.grpcWriter(first, subject),
-                GlobalWriteBudget.grpcWriter(second, subject));
-        GlobalWriteBudget.assertHeld("gRPC", writers, running.stack().envoys());
+        GlobalWriteBudget.assertHeld("gRPC", EDGES.grpcWriters("multi-edge-grpc-writer"), EDGES.envoys());
     }
 
     @Test
     void restClientOverBothEnvoys_getsTheGlobalWriteBudget_notTwice() throws Exception {
-        String subject = "multi-edge-rest-writer";
-        List<BooleanSupplier> writers = List.of(GlobalWriteBudget.restWriter(first, subject),
-                GlobalWriteBudget.restWriter(second, subject));
-        GlobalWriteBudget.assertHeld("REST", writers, running.stack().envoys());
+        GlobalWriteBudget.assertHeld("REST", EDGES.restWriters("multi-edge-rest-writer"), EDGES.envoys());
     }
 }

@@ -41,30 +41,21 @@ class MultiEdgeOperationsIT {
     @RegisterExtension
     static final GlobalEdges EDGES = GlobalEdges.multiEdge("multi-edge-ops", true);
 
-    private MultiEdgeStack running;
-    private Edge first;
-    private Edge second;
-
     @BeforeAll
     void start() {
-        running = EDGES.multiEdgeStack();
-        first = EDGES.edge(0);
-        second = EDGES.edge(1);
         // One client address over both Envoys: its floor counts only, so that the identity budgets act alone.
         assertThat(edge("shadow", "--per-address").exitCode()).isZero();
     }
 
     @Test
     void shadowThenEnforce_atRunTime_switchBothLayersOnBothEnvoys() throws Exception {
-        String subject = "multi-edge-ops-writer";
-        List<BooleanSupplier> writers = List.of(GlobalWriteBudget.grpcWriter(first, subject),
-                GlobalWriteBudget.grpcWriter(second, subject));
+        List<BooleanSupplier> writers = EDGES.grpcWriters("multi-edge-ops-writer");
         assertThat(edge("enforce").exitCode()).isZero();
 
         Command.Result shadow = edge("shadow");
         assertThat(shadow.exitCode()).as(shadow.output()).isZero();
         assertThat(shadow.output()).contains("on 2 Envoy(s)").contains("the global layer too");
-        for (EnvoyProcess envoy : running.stack().envoys()) {
+        for (EnvoyProcess envoy : EDGES.envoys()) {
             assertThat(runtime(envoy, "paygate.ratelimit.enforced")).as(envoy.adminUrl("")).isEqualTo("0");
         }
         assertThat(loaded("writes")).contains("shadow_mode: true,");
@@ -88,7 +79,7 @@ class MultiEdgeOperationsIT {
         Command.Result enforce = edge("enforce");
         assertThat(enforce.exitCode()).as(enforce.output()).isZero();
         assertThat(enforce.output()).contains("on 2 Envoy(s)").contains("the global layer too");
-        for (EnvoyProcess envoy : running.stack().envoys()) {
+        for (EnvoyProcess envoy : EDGES.envoys()) {
             assertThat(runtime(envoy, "paygate.ratelimit.enforced")).as(envoy.adminUrl("")).isEqualTo("100");
         }
         assertThat(loaded("writes")).contains("shadow_mode: false,");
@@ -99,13 +90,13 @@ class MultiEdgeOperationsIT {
         assertThat(enforced.refused()).as("writes refused once enforced again").isPositive();
         assertThat((long) enforced.admitted()).as("writes admitted: at most the global budget of each window touched")
                 .isLessThanOrEqualTo(GlobalWriteBudget.perSecond() * enforced.windows());
-        assertThat(running.stack().envoys()).as("no Envoy restarted").allMatch(EnvoyProcess::isAlive);
+        assertThat(EDGES.envoys()).as("no Envoy restarted").allMatch(EnvoyProcess::isAlive);
     }
 
     @Test
     void edgeOption_actsOnThatEnvoyAlone_andRefusesOneTheStackDoesNotRun() throws IOException {
-        EnvoyProcess envoy1 = running.stack().envoys().get(0);
-        EnvoyProcess envoy2 = running.stack().envoys().get(1);
+        EnvoyProcess envoy1 = EDGES.envoys().get(0);
+        EnvoyProcess envoy2 = EDGES.envoys().get(1);
 
         Command.Result one = edge("--edge", "2", "enforce", "--per-address");
         try {
@@ -127,10 +118,10 @@ class MultiEdgeOperationsIT {
 
     @Test
     void rateLimitServiceKilled_isStartedAgain_andTheGlobalLayerCountsAgain() throws Exception {
-        running.rateLimit().killService();
+        EDGES.rateLimit().killService();
         await("the supervisor starts the rate-limit service again").atMost(Duration.ofSeconds(40))
-                .pollInterval(Duration.ofMillis(250)).until(running.rateLimit()::serviceHealthy);
-        BooleanSupplier writer = GlobalWriteBudget.grpcWriter(first, "multi-edge-ops-after-restart");
+                .pollInterval(Duration.ofMillis(250)).until(EDGES.rateLimit()::serviceHealthy);
+        BooleanSupplier writer = GlobalWriteBudget.grpcWriter(EDGES.edge(0), "multi-edge-ops-after-restart");
         // Envoy opens a new connection to it on the next check; the first may still find none.
         await("a global check answered").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).until(() -> {
             long before = stat(GLOBAL + "ok") + stat(GLOBAL + "over_limit");
@@ -154,7 +145,7 @@ class MultiEdgeOperationsIT {
     }
 
     private Command.Result edge(String... args) {
-        return OperatorCommand.edge(first, OPERATOR, args);
+        return OperatorCommand.edge(EDGES.edge(0), OPERATOR, args);
     }
 
     /** A counter summed over both Envoys. */
@@ -170,7 +161,7 @@ class MultiEdgeOperationsIT {
     /** The service's loaded limit of a budget (its /rlconfig line), with its shadow_mode. */
     private String loaded(String budget) {
         String key = RateLimitServiceConfig.limitKey(budget) + ": ";
-        return Http.body("GET", running.rateLimit().loadedConfigUrl()).lines().filter(line -> line.startsWith(key))
+        return Http.body("GET", EDGES.rateLimit().loadedConfigUrl()).lines().filter(line -> line.startsWith(key))
                 .findFirst().orElseThrow(() -> new AssertionError("no limit " + key + "in the service's loaded config"));
     }
 

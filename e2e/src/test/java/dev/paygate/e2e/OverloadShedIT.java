@@ -43,7 +43,7 @@ class OverloadShedIT {
     void burstBeyondCapacity_excessRefusedFast_admittedMeetDeadlines_refusedChangeNothing() throws Exception {
         List<KeyedWriteLoad.Attempt> attempts;
         KeyedWriteLoad.Window burst;
-        try (KeyedWriteLoad load = new KeyedWriteLoad(edge, TERMINALS, 4, DEADLINE, false)) {
+        try (ClosedLoopWrites load = new ClosedLoopWrites(edge, TERMINALS, 4, DEADLINE, false)) {
             load.start();
             burst = load.measure(Duration.ofSeconds(12));
             load.stop();

@@ -45,7 +45,7 @@ class ReplicaLossIT {
 
     @Test
     void survivorServesWhileAReplicaIsDown_theReplicaReturns_andEveryKeyHoldsOnce() throws Exception {
-        try (KeyedWriteLoad load = new KeyedWriteLoad(edge, CLIENTS, 2, DEADLINE, true)) {
+        try (ClosedLoopWrites load = new ClosedLoopWrites(edge, CLIENTS, 2, DEADLINE, true)) {
             // 1. One replica alone: the other stopped gracefully (SIGTERM: NOT_SERVING, drain, exit),
             //    as `./paygate edge drain` does, and out of rotation.
             ServiceProcess standby = edge.stack().replicas().get(1);

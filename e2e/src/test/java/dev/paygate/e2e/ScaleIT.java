@@ -57,8 +57,8 @@ class ScaleIT {
 
     @Test
     void scaleUpAndDown_underKeyedLoad_noPaymentLostOrDoubled_goodputHolds_noClientSeesAnError() throws Exception {
-        try (KeyedWriteLoad saturating = new KeyedWriteLoad(edge, CLIENTS, 2, DEADLINE, true);
-             KeyedWriteLoad load = new KeyedWriteLoad(edge, ACCOUNTS, 2, DEADLINE, true);
+        try (ClosedLoopWrites saturating = new ClosedLoopWrites(edge, CLIENTS, 2, DEADLINE, true);
+             OpenLoopWrites load = new OpenLoopWrites(edge, ACCOUNTS, 2, DEADLINE, true);
              ScaleRequests launcher = ScaleRequests.serve(edge.stack(), edge.stack().workDir())) {
             // One replica alone: the stack starts with two, the newest leaves first.
             edge.stack().scaleTo(1);
@@ -66,7 +66,7 @@ class ScaleIT {
             double offered = capacity * OFFERED_SHARE;
             long healthCheckFailuresBefore = edge.stack().envoy().stat("cluster.paygate_service.health_check.failure");
             long refusedBefore = edge.stack().envoy().stat("cluster.paygate_service.upstream_cx_connect_fail");
-            load.startOffered(offered);
+            load.start(offered);
             load.measure(Duration.ofSeconds(3));
             long aloneStart = System.nanoTime();
             KeyedWriteLoad.Window alone = load.measure(Duration.ofSeconds(8));
@@ -139,7 +139,7 @@ class ScaleIT {
     }
 
     /** Goodput of one replica under a closed loop of {@value #CLIENTS} clients, after a warm-up; its keys checked too. */
-    private double oneReplicaFlatOut(KeyedWriteLoad saturating) throws InterruptedException {
+    private double oneReplicaFlatOut(ClosedLoopWrites saturating) throws InterruptedException {
         saturating.start();
         saturating.measure(Duration.ofSeconds(5));  // a fresh JVM: JIT and pools warm up first
         double goodput = saturating.measure(Duration.ofSeconds(8)).goodput();
