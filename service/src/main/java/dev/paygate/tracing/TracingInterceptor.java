@@ -19,7 +19,8 @@ import jakarta.inject.Singleton;
 
 /**
  * While tracing exports, a server span per call (OpenTelemetry's gRPC instrumentation), continuing
- * the caller's {@code traceparent}; off, only the caller's trace ({@link CallerTraceContext}). The outermost interceptor, so the span covers calls that load shedding or
+ * the caller's {@code traceparent}; off, only the caller's trace ({@link CallerTraceContext}).
+ * The outermost interceptor, so the span covers calls that load shedding or
  * authentication refuse. A failed call's span also carries its {@code ErrorInfo} reason and domain
  * beside the gRPC status code the instrumentation records. The instrumentation makes the span
  * current only while it starts the call (and around each response it sends); this keeps it current
