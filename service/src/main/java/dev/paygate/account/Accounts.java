@@ -125,7 +125,7 @@ public class Accounts {
         NONE(""), WAIT(" FOR NO KEY UPDATE"), SKIP_LOCKED(" FOR NO KEY UPDATE SKIP LOCKED");
 
         private static final String FIND = "SELECT id, currency_code, credit_limit, held, captured, state, display_name,"
-                + " create_time, (SELECT COALESCE(SUM(amount - COALESCE(captured_amount, 0)), 0) FROM authorizations WHERE account_id = accounts.id"
+                + " (EXTRACT(EPOCH FROM create_time) * 1000000)::int8 AS create_time_micros, (SELECT COALESCE(SUM(amount - COALESCE(captured_amount, 0)), 0) FROM authorizations WHERE account_id = accounts.id"
                 + " AND state = 'APPROVED' AND expire_time <= ?) AS expired_held FROM accounts WHERE id = ?";
 
         private final String findById;
@@ -196,7 +196,6 @@ public class Accounts {
         BigDecimal limit = row.getBigDecimal("credit_limit");
         BigDecimal held = row.getBigDecimal("held").subtract(row.getBigDecimal("expired_held"));
         BigDecimal captured = row.getBigDecimal("captured");
-        OffsetDateTime created = row.getObject("create_time", OffsetDateTime.class);
         return Account.newBuilder()
                 .setName(ResourceNames.account(row.getString("id")))
                 .setCurrencyCode(currency)
@@ -206,7 +205,7 @@ public class Accounts {
                 .setAvailable(Moneys.money(limit.subtract(held).subtract(captured), currency))
                 .setState(Account.State.valueOf(row.getString("state")))
                 .setDisplayName(row.getString("display_name"))
-                .setCreateTime(DbTime.timestamp(created))
+                .setCreateTime(DbTime.timestampOfMicros(row.getLong("create_time_micros")))
                 .build();
     }
 }

@@ -17,6 +17,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.core.order.Ordered;
 import jakarta.inject.Singleton;
 import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -49,11 +52,15 @@ public class DeadlineInterceptor implements ServerInterceptor, Ordered {
     private final DeadlineProperties properties;
     private final StreamProperties streams;
     private final MeterRegistry meters;
+    private final Map<Source, Map<String, DistributionSummary>> budgetSummaries = new EnumMap<>(Source.class);
 
     public DeadlineInterceptor(DeadlineProperties properties, StreamProperties streams, MeterRegistry meters) {
         this.properties = properties;
         this.streams = streams;
         this.meters = meters;
+        for (Source source : Source.values()) {
+            budgetSummaries.put(source, new ConcurrentHashMap<>());
+        }
     }
 
     @Override
@@ -92,12 +99,7 @@ public class DeadlineInterceptor implements ServerInterceptor, Ordered {
             deadline = longest;
         }
         long remainingMillis = deadline.timeRemaining(TimeUnit.MILLISECONDS);
-        DistributionSummary.builder("paygate.call.budget")
-                .description("Deadline budget a call arrived with, by where it came from")
-                .baseUnit("milliseconds")
-                .tags("method", method, "source", source.name().toLowerCase())
-                .register(meters)
-                .record(Math.max(remainingMillis, 0));
+        budgetSummary(method, source).record(Math.max(remainingMillis, 0));
         if (remainingMillis < properties.minimumBudget().toMillis()) {
             Counter.builder("paygate.call.deadline.rejected")
                     .description("Calls refused because their remaining deadline was below the minimum")
@@ -133,6 +135,17 @@ public class DeadlineInterceptor implements ServerInterceptor, Ordered {
                 }
             }
         };
+    }
+
+    /** The method's {@code paygate.call.budget} for this source, registered on first use: a lookup builds tags and an id. */
+    private DistributionSummary budgetSummary(String method, Source source) {
+        Map<String, DistributionSummary> byMethod = budgetSummaries.get(source);
+        DistributionSummary summary = byMethod.get(method);
+        return summary != null ? summary : byMethod.computeIfAbsent(method, m -> DistributionSummary.builder("paygate.call.budget")
+                .description("Deadline budget a call arrived with, by where it came from")
+                .baseUnit("milliseconds")
+                .tags("method", m, "source", source.name().toLowerCase())
+                .register(meters));
     }
 
     /**

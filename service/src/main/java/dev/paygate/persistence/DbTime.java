@@ -32,6 +32,20 @@ public final class DbTime {
         statement.setObject(index, time == null ? null : time.toString(), Types.OTHER);
     }
 
+    /**
+     * A time the query selected as whole microseconds since the epoch, with
+     * {@code (EXTRACT(EPOCH FROM column) * 1000000)::int8} (exact: EXTRACT gives numeric since
+     * PostgreSQL 14). Reading the timestamptz itself makes the driver build a TimestampUtils, with
+     * its GregorianCalendar, for each result set (42.7.8, PgResultSet.getTimestampUtils); a long
+     * needs nothing.
+     */
+    public static Timestamp timestampOfMicros(long micros) {
+        return Timestamp.newBuilder()
+                .setSeconds(Math.floorDiv(micros, 1_000_000L))
+                .setNanos((int) Math.floorMod(micros, 1_000_000L) * 1000)
+                .build();
+    }
+
     public static Timestamp timestamp(OffsetDateTime time) {
         return Timestamp.newBuilder()
                 .setSeconds(time.toEpochSecond())

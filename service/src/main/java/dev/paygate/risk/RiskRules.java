@@ -5,13 +5,17 @@ import dev.paygate.fallback.Dependency;
 import dev.paygate.fallback.Fallbacks;
 import dev.paygate.money.Moneys;
 import dev.paygate.v1.Authorization.DeclineReason;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Singleton;
 import java.math.BigDecimal;
 import java.sql.SQLException;
-import java.util.Optional;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * Evaluates the configurable risk rules for one payment. A rule in SHADOW mode never declines:
@@ -25,6 +29,8 @@ public class RiskRules {
 
     private final RiskProperties properties;
     private final MeterRegistry meters;
+    /** {@code paygate.risk.shadow.declines{rule}}, kept once registered: a lookup per decline built tags and an id. */
+    private final Map<DeclineReason, Counter> shadowDeclines = new ConcurrentHashMap<>();
     private final ShadowDeclineLog shadowLog;
     private final Fallbacks fallbacks;
 
@@ -49,14 +55,14 @@ public class RiskRules {
         Optional<BigDecimal> limit = amountLimit.limitFor(payment.getCurrencyCode());
         if (amountLimit.mode() != RuleMode.OFF && limit.isPresent() && amount.compareTo(limit.get()) > 0
                 && enforce(amountLimit.mode(), DeclineReason.AMOUNT_LIMIT, account,
-                "amount " + amount.stripTrailingZeros().toPlainString() + " " + payment.getCurrencyCode()
+                () -> "amount " + amount.stripTrailingZeros().toPlainString() + " " + payment.getCurrencyCode()
                         + " > " + limit.get().toPlainString())) {
             return Optional.of(DeclineReason.AMOUNT_LIMIT);
         }
         RiskProperties.BlockedMerchantCategories blocked = properties.blockedMerchantCategories();
         if (blocked.mode() != RuleMode.OFF && blocked.codes().contains(merchantCategoryCode)
                 && enforce(blocked.mode(), DeclineReason.MERCHANT_BLOCKED, account,
-                "merchant category " + merchantCategoryCode + " is blocked")) {
+                () -> "merchant category " + merchantCategoryCode + " is blocked")) {
             return Optional.of(DeclineReason.MERCHANT_BLOCKED);
         }
         RiskProperties.Velocity velocity = properties.velocity();
@@ -69,7 +75,7 @@ public class RiskRules {
             int recent = counted.get();
             if (recent >= velocity.maxAuthorizations()
                     && enforce(velocity.mode(), DeclineReason.VELOCITY_LIMIT, account,
-                    "at least " + recent + " authorizations within " + velocity.window())) {
+                    () -> "at least " + recent + " authorizations within " + velocity.window())) {
                 return Optional.of(DeclineReason.VELOCITY_LIMIT);
             }
         }
@@ -107,11 +113,17 @@ public class RiskRules {
         Optional<Integer> within(Duration window, int atMost, Duration limit) throws SQLException;
     }
 
-    private boolean enforce(RuleMode mode, DeclineReason reason, String account, String why) {
+    /** In shadow mode counts and maybe logs; the reason's text is built only for a line that is logged. */
+    private boolean enforce(RuleMode mode, DeclineReason reason, String account, Supplier<String> why) {
         if (mode == RuleMode.ENFORCE) {
             return true;
         }
-        meters.counter("paygate.risk.shadow.declines", "rule", reason.name()).increment();
+        Counter counter = shadowDeclines.get(reason);
+        if (counter == null) {
+            counter = shadowDeclines.computeIfAbsent(reason,
+                    rule -> meters.counter("paygate.risk.shadow.declines", "rule", rule.name()));
+        }
+        counter.increment();
         shadowLog.record(reason, account, why);
         return false;
     }

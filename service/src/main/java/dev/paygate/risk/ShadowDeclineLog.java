@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +29,7 @@ final class ShadowDeclineLog {
     }
 
     /** Records one would-be decline; logs it unless this rule already logged within the interval. */
-    boolean record(DeclineReason rule, String account, String why) {
+    boolean record(DeclineReason rule, String account, Supplier<String> why) {
         Window window = windows.computeIfAbsent(rule, r -> new Window());
         long now = clock.millis();
         long due = window.nextLineAt.get();
@@ -38,7 +39,7 @@ final class ShadowDeclineLog {
         }
         long unlogged = window.unlogged.getAndSet(0);
         LOG.info("risk rule {} in shadow mode would have declined {}: {} ({} more not logged since the last line)",
-                rule, account, why, unlogged);
+                rule, account, why.get(), unlogged);
         return true;
     }
 

@@ -18,8 +18,9 @@ import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import jakarta.inject.Singleton;
 
 /**
- * A server span per call (OpenTelemetry's gRPC instrumentation), continuing the caller's
- * {@code traceparent}; the outermost interceptor, so the span covers calls that load shedding or
+ * While tracing exports, a server span per call (OpenTelemetry's gRPC instrumentation), continuing
+ * the caller's {@code traceparent}; off, only the caller's trace ({@link CallerTraceContext}).
+ * The outermost interceptor, so the span covers calls that load shedding or
  * authentication refuse. A failed call's span also carries its {@code ErrorInfo} reason and domain
  * beside the gRPC status code the instrumentation records. The instrumentation makes the span
  * current only while it starts the call (and around each response it sends); this keeps it current
@@ -31,10 +32,14 @@ public class TracingInterceptor implements ServerInterceptor, Ordered {
     static final String ERROR_REASON = "paygate.error.reason";
     static final String ERROR_DOMAIN = "paygate.error.domain";
 
+    /** Null with tracing off: then only the caller's trace is kept current ({@link CallerTraceContext}). */
     private final ServerInterceptor serverSpans;
+    private final CallerTraceContext callerTrace;
 
-    public TracingInterceptor(Tracing tracing) {
-        this.serverSpans = GrpcTelemetry.create(tracing.openTelemetry()).createServerInterceptor();
+    public TracingInterceptor(Tracing tracing, TracingProperties properties) {
+        this.serverSpans = properties.exporting()
+                ? GrpcTelemetry.create(tracing.openTelemetry()).createServerInterceptor() : null;
+        this.callerTrace = new CallerTraceContext(tracing.openTelemetry().getPropagators().getTextMapPropagator());
     }
 
     @Override
@@ -45,6 +50,9 @@ public class TracingInterceptor implements ServerInterceptor, Ordered {
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                                                        ServerCallHandler<Q, R> next) {
+        if (serverSpans == null) {
+            return callerTrace.interceptCall(call, headers, next);
+        }
         return serverSpans.interceptCall(call, headers, (spanned, spannedHeaders) -> {
             Context traced = Context.current();  // current while the instrumentation starts the call
             Span span = Span.fromContext(traced);
@@ -57,7 +65,7 @@ public class TracingInterceptor implements ServerInterceptor, Ordered {
                     super.close(status, trailers);
                 }
             }, spannedHeaders);
-            // Tracing off and no traceparent: an invalid span, nothing a log line or a span could name.
+            // No valid span (none started, no traceparent): nothing a log line or a span could name.
             return span.getSpanContext().isValid() ? new SpanInCallbacks<>(listener, traced) : listener;
         });
     }

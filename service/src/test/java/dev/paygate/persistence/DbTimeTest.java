@@ -13,7 +13,10 @@ import java.time.ZoneOffset;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 
-/** Times bound as text by {@link DbTime#bind} are the same instants, to the microsecond, on a real PostgreSQL. */
+/**
+ * Times bound as text by {@link DbTime#bind}, and read back as epoch microseconds by
+ * {@link DbTime#timestampOfMicros}, are the same instants, to the microsecond, on a real PostgreSQL.
+ */
 class DbTimeTest {
 
     private final DataSource postgres = TestDatabase.postgres().dataSource();
@@ -44,6 +47,33 @@ class DbTimeTest {
             try (ResultSet row = ddl.executeQuery("SELECT count(*) FROM times WHERE at IS NULL")) {
                 row.next();
                 assertThat(row.getInt(1)).as("null binds as NULL").isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void timestampOfMicros_isTheStoredInstant_toTheMicrosecond_onBothSidesOfTheEpoch() throws SQLException {
+        OffsetDateTime[] times = {
+            OffsetDateTime.of(2026, 12, 7, 3, 38, 48, 187_123_000, ZoneOffset.UTC),
+            OffsetDateTime.of(1969, 12, 31, 23, 59, 59, 999_999_000, ZoneOffset.UTC),
+            OffsetDateTime.of(1901, 2, 3, 4, 5, 6, 1_000, ZoneOffset.ofHours(-7)),
+            OffsetDateTime.of(9999, 12, 31, 23, 59, 59, 999_999_000, ZoneOffset.UTC),
+        };
+        try (Connection connection = postgres.getConnection(); Statement ddl = connection.createStatement()) {
+            ddl.execute("CREATE TEMPORARY TABLE micros (at TIMESTAMP(6) WITH TIME ZONE)");
+            for (OffsetDateTime time : times) {
+                try (PreparedStatement insert = connection.prepareStatement("INSERT INTO micros VALUES (?)")) {
+                    DbTime.bind(insert, 1, time);
+                    insert.executeUpdate();
+                }
+                try (PreparedStatement read = connection.prepareStatement(
+                        "SELECT (EXTRACT(EPOCH FROM at) * 1000000)::int8 FROM micros WHERE at = ?")) {
+                    DbTime.bind(read, 1, time);
+                    try (ResultSet row = read.executeQuery()) {
+                        assertThat(row.next()).isTrue();
+                        assertThat(DbTime.timestampOfMicros(row.getLong(1))).as("%s", time).isEqualTo(DbTime.timestamp(time));
+                    }
+                }
             }
         }
     }

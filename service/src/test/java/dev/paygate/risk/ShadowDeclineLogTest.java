@@ -35,7 +35,7 @@ class ShadowDeclineLogTest {
     }
 
     private long record(int times, DeclineReason rule) {
-        return IntStream.range(0, times).filter(i -> log.record(rule, ACCOUNT, "21 authorizations")).count();
+        return IntStream.range(0, times).filter(i -> log.record(rule, ACCOUNT, () -> "21 authorizations")).count();
     }
 
     @Test
