@@ -14,6 +14,7 @@ import io.grpc.Deadline;
 import java.lang.reflect.InvocationHandler;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.reflect.InvocationTargetException;
+import java.math.BigDecimal;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
@@ -173,20 +174,81 @@ class DatabaseTest {
     }
 
     @Test
-    void readWithinALimit_thatAnswers_takesFourStatements_savepointLimitReadAndBack() throws Exception {
+    void readWithinALimit_thatAnswers_takesThreeRoundTrips_savepointWithLimit_read_backWithWhatFollows()
+            throws Exception {
         List<String> sent = new CopyOnWriteArrayList<>();
         Context.CancellableContext context = Context.current().withDeadlineAfter(5, TimeUnit.SECONDS, timer);
         try {
-            context.call(() -> database(noting(sent)).inTransaction(tx ->
-                    tx.readWithin(Duration.ofMillis(200), "SELECT 1", DatabaseTest::one)));
+            context.call(() -> database(noting(sent)).inTransaction(tx -> {
+                Optional<Integer> read = tx.readWithin(Duration.ofMillis(200), "SELECT 1", DatabaseTest::one);
+                tx.later("INSERT INTO balances VALUES (1)", 1, params -> { });
+                return read;
+            }));
 
-            assertThat(sent).as("BEGIN's bounds, savepoint, the limit, the read, back to the savepoint, commit")
-                    .hasSize(6).containsSubsequence("SELECT 1", "COMMIT");
-            assertThat(sent.get(1)).startsWith("SAVEPOINT");
-            assertThat(sent.get(4)).startsWith("ROLLBACK TO SAVEPOINT").contains("RELEASE SAVEPOINT");
+            assertThat(sent).as("BEGIN's bounds, savepoint and limit, the read, back to the savepoint with the"
+                    + " queued insert, commit").hasSize(5).containsSubsequence("SELECT 1", "COMMIT");
+            assertThat(sent.get(1)).startsWith("SAVEPOINT").contains("statement_timeout");
+            assertThat(sent.get(3)).startsWith("ROLLBACK TO SAVEPOINT").contains("RELEASE SAVEPOINT")
+                    .endsWith("INSERT INTO balances VALUES (1)");
+            assertThat(sum()).isEqualTo(1);
         } finally {
             context.cancel(null);
         }
+    }
+
+    @Test
+    void queuedWrites_goInOneRoundTrip_inOrder_beforeTheCommit() throws Exception {
+        List<String> sent = new CopyOnWriteArrayList<>();
+        Context.CancellableContext context = Context.current().withDeadlineAfter(5, TimeUnit.SECONDS, timer);
+        try {
+            context.call(() -> database(noting(sent)).inTransaction(tx -> {
+                tx.later("INSERT INTO balances VALUES (?)", 1, params -> params.decimal(BigDecimal.valueOf(4)));
+                tx.later("UPDATE balances SET amount = amount * ? WHERE amount = ?", 1,
+                        params -> params.decimal(BigDecimal.TEN).decimal(BigDecimal.valueOf(4)));
+                return null;
+            }));
+
+            assertThat(sent).as("BEGIN's bounds, both writes, commit").hasSize(3).endsWith("COMMIT");
+            assertThat(sum()).as("the update ran after the insert").isEqualTo(40);
+        } finally {
+            context.cancel(null);
+        }
+    }
+
+    @Test
+    void statementAfterQueuedWrites_seesThem() {
+        int seen = database(postgres).inTransaction(tx -> {
+            tx.later("INSERT INTO balances VALUES (7)", 1, params -> { });
+            return tx.with("SELECT COALESCE(SUM(amount), 0) FROM balances", DatabaseTest::one);
+        });
+
+        assertThat(seen).isEqualTo(7);
+    }
+
+    @Test
+    void queuedWrite_thatChangesNoRow_failsTheTransaction_andNothingCommits() throws Exception {
+        Throwable e = catchThrowable(() -> database(postgres).inTransaction(tx -> {
+            tx.later("INSERT INTO balances VALUES (1)", 1, params -> { });
+            // A careless caller's write that finds no row: it must not commit the rest as if it had.
+            tx.later("UPDATE balances SET amount = amount + 1 WHERE amount = 42", 1, params -> { });
+            return null;
+        }));
+
+        assertThat(e).isInstanceOf(IllegalStateException.class).hasMessageContaining("changed 0 rows, not 1");
+        assertThat(sum()).isZero();
+    }
+
+    @Test
+    void queuedWrite_thatViolatesAConstraint_failsTheTransaction_andNothingCommits() throws Exception {
+        Throwable e = catchThrowable(() -> database(postgres).inTransaction(tx -> {
+            tx.later("INSERT INTO balances VALUES (1)", 1, params -> { });
+            tx.later("INSERT INTO balances VALUES (-1)", 1, params -> { });
+            return null;
+        }));
+
+        assertThat(e).isInstanceOf(IllegalStateException.class).isNotInstanceOf(ApiException.class);
+        assertThat(((SQLException) e.getCause()).getSQLState()).startsWith("23");
+        assertThat(sum()).isZero();
     }
 
     @Test
@@ -200,12 +262,36 @@ class DatabaseTest {
                 // after the fallback the call's own bound is back and the transaction goes on
                 assertThat(millis(setting(tx, "statement_timeout"))).isGreaterThan(1_000L);
                 tx.with("INSERT INTO balances VALUES (2)", statement -> statement.executeUpdate());
+                // queued after the fallback: it goes after the rollback to the savepoint
+                tx.later("INSERT INTO balances VALUES (4)", 1, params -> { });
                 return slow;
             }));
 
             assertThat(answer).isEmpty();
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
-            assertThat(sum()).as("both inserts committed, around the abandoned statement").isEqualTo(3);
+            assertThat(sum()).as("every insert committed, around the abandoned statement").isEqualTo(7);
+        } finally {
+            context.cancel(null);
+        }
+    }
+
+    @Test
+    void statementWithinALimit_thatCannotAnswerInTime_thenQueuedWrites_runUnderTheCallsBound_andCommit()
+            throws Exception {
+        Context.CancellableContext context = Context.current().withDeadlineAfter(5, TimeUnit.SECONDS, timer);
+        try {
+            Optional<Integer> answer = context.call(() -> database(postgres).inTransaction(tx -> {
+                Optional<Integer> slow = tx.readWithin(Duration.ofMillis(200), "SELECT 1 FROM pg_sleep(2)",
+                        DatabaseTest::one);
+                // Sent in one round trip behind the rollback to the savepoint: each must run in the
+                // transaction again, and under the call's bound, not the 200 ms limit.
+                tx.later("SELECT 1 FROM pg_sleep(0.4)", Tx.ANY_ROWS, params -> { });
+                tx.later("INSERT INTO balances VALUES (5)", 1, params -> { });
+                return slow;
+            }));
+
+            assertThat(answer).isEmpty();
+            assertThat(sum()).isEqualTo(5);
         } finally {
             context.cancel(null);
         }
