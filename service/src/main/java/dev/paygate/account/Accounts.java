@@ -37,6 +37,15 @@ public class Accounts {
     static final String CREATE_SCOPE_PREFIX = "owner:";
     static final String CREATE_METHOD = "CreateAccount";
 
+    /**
+     * Adds two deltas to held and captured of the account of an id (parameters in that order) and
+     * returns its held and captured after: for a locked account, as its one statement or within another.
+     */
+    public static final String ADJUST = "UPDATE accounts SET held = held + ?, captured = captured + ? WHERE id = ?"
+            + " RETURNING held, captured";
+    /** The held and captured of the account of an id, as stored: for a locked account, within another statement. */
+    public static final String BALANCE = "SELECT held, captured FROM accounts WHERE id = ?";
+
     private final Database database;
     private final IdempotencyStore idempotency;
     private final Clock clock;
@@ -145,22 +154,10 @@ public class Accounts {
 
     /** Adds the deltas to held and captured of a locked account; returns its balance after. */
     public Balance adjust(Tx tx, String accountId, BigDecimal heldDelta, BigDecimal capturedDelta) throws SQLException {
-        return tx.with("UPDATE accounts SET held = held + ?, captured = captured + ? WHERE id = ?"
-                + " RETURNING held, captured", statement -> {
+        return tx.with(ADJUST, statement -> {
             statement.setBigDecimal(1, heldDelta);
             statement.setBigDecimal(2, capturedDelta);
             statement.setString(3, accountId);
-            try (ResultSet row = statement.executeQuery()) {
-                row.next();
-                return new Balance(row.getBigDecimal(1), row.getBigDecimal(2));
-            }
-        });
-    }
-
-    /** The balance of a locked account as stored. */
-    public Balance balance(Tx tx, String accountId) throws SQLException {
-        return tx.with("SELECT held, captured FROM accounts WHERE id = ?", statement -> {
-            statement.setString(1, accountId);
             try (ResultSet row = statement.executeQuery()) {
                 row.next();
                 return new Balance(row.getBigDecimal(1), row.getBigDecimal(2));
