@@ -1,5 +1,7 @@
 package dev.paygate.persistence;
 
+import static dev.paygate.testing.StatementLog.invoke;
+import static dev.paygate.testing.StatementLog.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -8,22 +10,18 @@ import dev.paygate.error.ApiException;
 import dev.paygate.error.ErrorReason;
 import dev.paygate.fallback.Fallbacks;
 import dev.paygate.grpc.ContextCallBudgets;
+import dev.paygate.testing.StatementLog;
 import dev.paygate.testing.TestDatabase;
 import io.grpc.Context;
 import io.grpc.Deadline;
-import java.lang.reflect.InvocationHandler;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.lang.reflect.InvocationTargetException;
 import java.math.BigDecimal;
 import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.time.Duration;
 import java.util.Optional;
@@ -365,21 +363,9 @@ class DatabaseTest {
      * driver each is one round trip (it waits for the server's answer; BEGIN goes with the first).
      */
     private DataSource noting(List<String> sent) {
-        return seenFirstBy((real, method, args) -> {
-            if (method.getName().equals("commit") || method.getName().equals("rollback")) {
-                sent.add(method.getName().toUpperCase(Locale.ROOT));
-            }
-            Object result = invoke(real, method, args);
-            if (!(result instanceof Statement statement)) {
-                return result;
-            }
-            Class<?> type = statement instanceof PreparedStatement ? PreparedStatement.class : Statement.class;
-            return proxy(type, (p, m, a) -> {
-                if (m.getName().startsWith("execute")) {
-                    sent.add((String) (a != null && a.length > 0 ? a[0] : args[0]));
-                }
-                return invoke(statement, m, a);
-            });
+        return proxy(DataSource.class, (p, method, args) -> {
+            Object result = invoke(postgres, method, args);
+            return result instanceof Connection connection ? StatementLog.noting(connection, sent::add) : result;
         });
     }
 
@@ -396,17 +382,5 @@ class DatabaseTest {
                     ? proxy(Connection.class, (p, m, a) -> onCall.on((Connection) result, m, a))
                     : result;
         });
-    }
-
-    private static <T> T proxy(Class<T> type, InvocationHandler handler) {
-        return type.cast(Proxy.newProxyInstance(DatabaseTest.class.getClassLoader(), new Class<?>[] {type}, handler));
-    }
-
-    private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
-        try {
-            return method.invoke(target, args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
-        }
     }
 }

@@ -19,6 +19,7 @@ import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import javax.sql.DataSource;
 
@@ -50,7 +51,11 @@ public class StatementLog implements BeanCreatedEventListener<DatasourceConfigur
                 properties, configuration.getUsername(), configuration.getPassword());
         configuration.setDataSource(proxy(DataSource.class, (p, method, args) -> {
             Object result = invoke(driver, method, args);
-            return result instanceof Connection connection ? noting(connection, connections.incrementAndGet()) : result;
+            if (!(result instanceof Connection connection)) {
+                return result;
+            }
+            int id = connections.incrementAndGet();
+            return noting(connection, sql -> sent.add(new Sent(id, sql)));
         }));
         return configuration;
     }
@@ -95,10 +100,11 @@ public class StatementLog implements BeanCreatedEventListener<DatasourceConfigur
         return sent.sql().equals("COMMIT") || sent.sql().equals("ROLLBACK");
     }
 
-    private Connection noting(Connection real, int id) {
+    /** {@code real}, telling {@code sent} each statement's text as executed, and COMMIT and ROLLBACK. */
+    public static Connection noting(Connection real, Consumer<String> sent) {
         return proxy(Connection.class, (p, method, args) -> {
             if (method.getName().equals("commit") || method.getName().equals("rollback")) {
-                sent.add(new Sent(id, method.getName().toUpperCase(Locale.ROOT)));
+                sent.accept(method.getName().toUpperCase(Locale.ROOT));
             }
             Object result = invoke(real, method, args);
             if (!(result instanceof Statement statement)) {
@@ -107,18 +113,20 @@ public class StatementLog implements BeanCreatedEventListener<DatasourceConfigur
             Class<?> type = statement instanceof PreparedStatement ? PreparedStatement.class : Statement.class;
             return proxy(type, (s, m, a) -> {
                 if (m.getName().startsWith("execute")) {
-                    sent.add(new Sent(id, (String) (a != null && a.length > 0 ? a[0] : args[0])));
+                    sent.accept((String) (a != null && a.length > 0 ? a[0] : args[0]));
                 }
                 return invoke(statement, m, a);
             });
         });
     }
 
-    private static <T> T proxy(Class<T> type, InvocationHandler handler) {
+    /** A dynamic proxy of {@code type}. */
+    public static <T> T proxy(Class<T> type, InvocationHandler handler) {
         return type.cast(Proxy.newProxyInstance(StatementLog.class.getClassLoader(), new Class<?>[] {type}, handler));
     }
 
-    private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
+    /** Calls {@code method} on {@code target}, throwing what it throws. */
+    public static Object invoke(Object target, Method method, Object[] args) throws Throwable {
         try {
             return method.invoke(target, args);
         } catch (InvocationTargetException e) {
