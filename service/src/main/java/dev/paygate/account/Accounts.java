@@ -37,6 +37,15 @@ public class Accounts {
     static final String CREATE_SCOPE_PREFIX = "owner:";
     static final String CREATE_METHOD = "CreateAccount";
 
+    /**
+     * Adds two deltas to held and captured of the account of an id (parameters in that order) and
+     * returns its held and captured after: for a locked account, as its one statement or within another.
+     */
+    public static final String ADJUST = "UPDATE accounts SET held = held + ?, captured = captured + ? WHERE id = ?"
+            + " RETURNING held, captured";
+    /** The held and captured of the account of an id, as stored: for a locked account, within another statement. */
+    public static final String BALANCE = "SELECT held, captured FROM accounts WHERE id = ?";
+
     private final Database database;
     private final IdempotencyStore idempotency;
     private final Clock clock;
@@ -108,6 +117,19 @@ public class Accounts {
     }
 
     /**
+     * {@link #lockOwned}, also telling whether the account has APPROVED holds past their
+     * expire_time that nothing released yet, as of the time its held amount leaves them out (same
+     * statement, same time): a writer then need not ask for them in a statement of its own.
+     */
+    public Locked lockOwnedSeeingDueHolds(Tx tx, String accountId, String owner) throws SQLException {
+        return findRow(tx, accountId, owner, Lock.WAIT).orElseThrow(() -> accessDenied(accountId));
+    }
+
+    /** A locked account, and whether it has holds past their expire_time not yet released. */
+    public record Locked(Account account, boolean holdsDue) {
+    }
+
+    /**
      * Locks the account row for work that acts for no caller (the hold expiry sweep), unless
      * another transaction holds it: then empty at once, so replicas sweeping together share the
      * work instead of queueing behind each other (SKIP LOCKED).
@@ -124,9 +146,13 @@ public class Accounts {
     private enum Lock {
         NONE(""), WAIT(" FOR NO KEY UPDATE"), SKIP_LOCKED(" FOR NO KEY UPDATE SKIP LOCKED");
 
+        private static final String EXPIRED_HOLDS = " FROM authorizations WHERE account_id = accounts.id"
+                + " AND state = 'APPROVED' AND expire_time <= ?";
         private static final String FIND = "SELECT id, currency_code, credit_limit, held, captured, state, display_name,"
-                + " (EXTRACT(EPOCH FROM create_time) * 1000000)::int8 AS create_time_micros, (SELECT COALESCE(SUM(amount - COALESCE(captured_amount, 0)), 0) FROM authorizations WHERE account_id = accounts.id"
-                + " AND state = 'APPROVED' AND expire_time <= ?) AS expired_held FROM accounts WHERE id = ?";
+                + " (EXTRACT(EPOCH FROM create_time) * 1000000)::int8 AS create_time_micros,"
+                + " (SELECT COALESCE(SUM(amount - COALESCE(captured_amount, 0)), 0)" + EXPIRED_HOLDS
+                + ") AS expired_held,"
+                + " EXISTS (SELECT 1" + EXPIRED_HOLDS + ") AS holds_due FROM accounts WHERE id = ?";
 
         private final String findById;
         private final String findByIdAndOwner;
@@ -145,22 +171,10 @@ public class Accounts {
 
     /** Adds the deltas to held and captured of a locked account; returns its balance after. */
     public Balance adjust(Tx tx, String accountId, BigDecimal heldDelta, BigDecimal capturedDelta) throws SQLException {
-        return tx.with("UPDATE accounts SET held = held + ?, captured = captured + ? WHERE id = ?"
-                + " RETURNING held, captured", statement -> {
+        return tx.with(ADJUST, statement -> {
             statement.setBigDecimal(1, heldDelta);
             statement.setBigDecimal(2, capturedDelta);
             statement.setString(3, accountId);
-            try (ResultSet row = statement.executeQuery()) {
-                row.next();
-                return new Balance(row.getBigDecimal(1), row.getBigDecimal(2));
-            }
-        });
-    }
-
-    /** The balance of a locked account as stored. */
-    public Balance balance(Tx tx, String accountId) throws SQLException {
-        return tx.with("SELECT held, captured FROM accounts WHERE id = ?", statement -> {
-            statement.setString(1, accountId);
             try (ResultSet row = statement.executeQuery()) {
                 row.next();
                 return new Balance(row.getBigDecimal(1), row.getBigDecimal(2));
@@ -179,14 +193,22 @@ public class Accounts {
      * reducing available credit at its expire_time, not when a job gets to it.
      */
     private Optional<Account> find(Tx tx, String id, String owner, Lock lock) throws SQLException {
+        return findRow(tx, id, owner, lock).map(Locked::account);
+    }
+
+    /** {@link #find}, with whether the holds its held amount leaves out exist (the same time, one statement). */
+    private Optional<Locked> findRow(Tx tx, String id, String owner, Lock lock) throws SQLException {
         return tx.with(owner == null ? lock.findById : lock.findByIdAndOwner, statement -> {
-            DbTime.bind(statement, 1, DbTime.now(clock));
-            statement.setString(2, id);
+            OffsetDateTime now = DbTime.now(clock);
+            DbTime.bind(statement, 1, now);
+            DbTime.bind(statement, 2, now);
+            statement.setString(3, id);
             if (owner != null) {
-                statement.setString(3, owner);
+                statement.setString(4, owner);
             }
             try (ResultSet row = statement.executeQuery()) {
-                return row.next() ? Optional.of(toAccount(row)) : Optional.empty();
+                return row.next() ? Optional.of(new Locked(toAccount(row), row.getBoolean("holds_due")))
+                        : Optional.empty();
             }
         });
     }

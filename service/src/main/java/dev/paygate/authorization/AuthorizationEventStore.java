@@ -35,12 +35,12 @@ class AuthorizationEventStore {
                     Balance before, Balance after) {
     }
 
-    private static final String APPEND = "INSERT INTO authorization_events (id, account_id, sequence, type,"
-            + " authorization_id, currency_code, held_before, held_after, captured_before, captured_after, actor,"
-            + " request_id, create_time) SELECT ?, ?, COALESCE(MAX(sequence), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
-            + " FROM authorization_events WHERE account_id = ?";
     private static final String COLUMNS = "id, account_id, sequence, type, authorization_id, currency_code,"
             + " held_before, held_after, captured_before, captured_after, actor, request_id, create_time";
+    /** The insert's head; the columns' values follow in this order. */
+    static final String INSERT = "INSERT INTO authorization_events (" + COLUMNS + ")";
+    private static final String APPEND = INSERT + " SELECT ?, ?, COALESCE(MAX(sequence), 0) + 1, ?, ?, ?, ?, ?, ?, ?,"
+            + " ?, ?, ? FROM authorization_events WHERE account_id = ?";
 
     /** Appends the events in order, numbered after the account's last one. */
     void append(Tx tx, String accountId, List<NewEvent> events, EventSource source, OffsetDateTime now)
@@ -52,10 +52,6 @@ class AuthorizationEventStore {
             }
             return statement.executeBatch();
         });
-    }
-
-    void append(Tx tx, String accountId, NewEvent event, EventSource source, OffsetDateTime now) throws SQLException {
-        append(tx, accountId, List.of(event), source, now);
     }
 
     private static void bind(PreparedStatement statement, String accountId, NewEvent event, EventSource source,

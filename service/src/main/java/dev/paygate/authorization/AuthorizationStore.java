@@ -40,23 +40,23 @@ class AuthorizationStore {
     record Row(Authorization authorization, OffsetDateTime createTime) {
     }
 
-    void insert(Tx tx, String accountId, Authorization authorization, OffsetDateTime now, OffsetDateTime expireTime)
-            throws SQLException {
-        tx.with("INSERT INTO authorizations (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)", statement -> {
-            statement.setString(1, ResourceNames.authorizationId(authorization.getName()));
-            statement.setString(2, accountId);
-            statement.setBigDecimal(3, Moneys.amount(authorization.getAmount()));
-            statement.setString(4, authorization.getAmount().getCurrencyCode());
-            statement.setString(5, authorization.getMerchantId());
-            statement.setString(6, authorization.getMerchantCategoryCode());
-            statement.setString(7, authorization.getState().name());
-            statement.setString(8, authorization.getState() == State.DECLINED
-                    ? authorization.getDeclineReason().name() : null);
-            DbTime.bind(statement, 9, now);
-            DbTime.bind(statement, 10, now);
-            DbTime.bind(statement, 11, expireTime);
-            return statement.executeUpdate();
-        });
+    private static final String INSERT = "INSERT INTO authorizations (" + COLUMNS + ")"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)";
+
+    /** Inserts a new authorization: queued ({@link Tx#later}), it goes with the next statement or the commit. */
+    void insert(Tx tx, String accountId, Authorization authorization, OffsetDateTime now, OffsetDateTime expireTime) {
+        tx.later(INSERT, 1, params -> params
+                .string(ResourceNames.authorizationId(authorization.getName()))
+                .string(accountId)
+                .decimal(Moneys.amount(authorization.getAmount()))
+                .string(authorization.getAmount().getCurrencyCode())
+                .string(authorization.getMerchantId())
+                .string(authorization.getMerchantCategoryCode())
+                .string(authorization.getState().name())
+                .string(authorization.getState() == State.DECLINED ? authorization.getDeclineReason().name() : null)
+                .time(now)
+                .time(now)
+                .time(expireTime));
     }
 
     Optional<Authorization> find(Tx tx, String accountId, String id) throws SQLException {

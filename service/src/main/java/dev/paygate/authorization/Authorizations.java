@@ -99,10 +99,14 @@ public class Authorizations {
         String accountId = ResourceNames.accountId(request.getParent());
         AtomicInteger expired = new AtomicInteger();
         Outcome<Authorization> outcome = database.inTransaction(!key.isEmpty(), tx -> {
-            Account account = accounts.lockOwned(tx, accountId, owner);
+            Accounts.Locked locked = accounts.lockOwnedSeeingDueHolds(tx, accountId, owner);
+            Account account = locked.account();
             // Holds past expiry leave the balance now, so the CHECK on held agrees with what
-            // available credit already says.
-            expired.set(releaseExpired(tx, accountId, EventSource.expiry()));
+            // available credit already says. The lock's statement says whether there are any: a
+            // hold that expires after it is left to the sweep, as one expiring after the call is.
+            if (locked.holdsDue()) {
+                expired.set(releaseExpired(tx, accountId, EventSource.expiry()));
+            }
             return idempotency.once(tx, accountId, key, CREATE, request, Authorization.parser(),
                     () -> Outcome.applied(authorize(tx, account, request.getAuthorization(), EventSource.call(owner))));
         });

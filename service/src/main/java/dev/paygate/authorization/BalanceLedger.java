@@ -10,6 +10,7 @@ import java.sql.SQLException;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 
 /**
  * The one way an authorization changes an account's balance: the change and the event that
@@ -25,6 +26,17 @@ class BalanceLedger {
     record DueHold(String authorizationId, BigDecimal amount, String currencyCode) {
     }
 
+    /**
+     * The event of one change, its balance after taken from {@code balance} (a CTE returning the
+     * account's held and captured), its balance before that less the deltas; numbered after the
+     * account's last event.
+     */
+    private static final String EVENT_OF_BALANCE = " " + AuthorizationEventStore.INSERT
+            + " SELECT ?, ?, (SELECT COALESCE(MAX(sequence), 0) + 1 FROM authorization_events WHERE account_id = ?),"
+            + " ?, ?, ?, held - ?, held, captured - ?, captured, ?, ?, ? FROM balance";
+    private static final String CHANGE_AND_EVENT = "WITH balance AS (" + Accounts.ADJUST + ")" + EVENT_OF_BALANCE;
+    private static final String EVENT_ONLY = "WITH balance AS (" + Accounts.BALANCE + ")" + EVENT_OF_BALANCE;
+
     private final Accounts accounts;
     private final AuthorizationEventStore events;
 
@@ -33,16 +45,24 @@ class BalanceLedger {
         this.events = events;
     }
 
-    /** Adds the deltas to the account's held and captured (none for a decline) and records the event. */
+    /**
+     * Adds the deltas to the account's held and captured (none for a decline) and records the
+     * event: one statement, queued ({@link Tx#later}) to go with the transaction's next statement or
+     * its commit. It must insert exactly one event: no account row, no event, and the transaction fails.
+     */
     void record(Tx tx, String accountId, AuthorizationEvent.Type type, String authorizationId, String currencyCode,
-                BigDecimal heldDelta, BigDecimal capturedDelta, EventSource source, OffsetDateTime now)
-            throws SQLException {
+                BigDecimal heldDelta, BigDecimal capturedDelta, EventSource source, OffsetDateTime now) {
         boolean unchanged = heldDelta.signum() == 0 && capturedDelta.signum() == 0;
-        Balance after = unchanged ? accounts.balance(tx, accountId)
-                : accounts.adjust(tx, accountId, heldDelta, capturedDelta);
-        Balance before = after.plus(heldDelta.negate(), capturedDelta.negate());
-        events.append(tx, accountId, new AuthorizationEventStore.NewEvent(type, authorizationId, currencyCode,
-                before, after), source, now);
+        String eventId = UUID.randomUUID().toString();
+        tx.later(unchanged ? EVENT_ONLY : CHANGE_AND_EVENT, 1, params -> {
+            if (!unchanged) {
+                params.decimal(heldDelta).decimal(capturedDelta);
+            }
+            params.string(accountId)
+                    .string(eventId).string(accountId).string(accountId).string(type.name()).string(authorizationId)
+                    .string(currencyCode).decimal(heldDelta).decimal(capturedDelta)
+                    .string(source.actor()).string(source.requestId()).time(now);
+        });
     }
 
     /** Releases the holds in one balance change and records one EXPIRED event per hold, in the given order. */

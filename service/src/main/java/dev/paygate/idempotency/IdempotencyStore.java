@@ -31,6 +31,9 @@ import java.util.Optional;
 @Singleton
 public class IdempotencyStore {
 
+    private static final String REMEMBER = "INSERT INTO idempotency_keys (scope, idem_key, method, request_hash,"
+            + " response, create_time, expire_time) VALUES (?, ?, ?, ?, ?, ?, ?)";
+
     private final IdempotencyProperties properties;
     private final Clock clock;
     private final MeterRegistry meters;
@@ -116,19 +119,18 @@ public class IdempotencyStore {
         });
     }
 
+    /**
+     * Remembers the key with the response: queued ({@link Tx#later}), it goes with the mutation's
+     * queued writes, before the commit. A concurrent first use of the same key then fails the
+     * transaction at that point (unique violation), as it would have failed here.
+     */
     private void remember(Tx tx, String scope, String key, String method, Message request, Message response,
-                          OffsetDateTime now) throws SQLException {
-        tx.with("INSERT INTO idempotency_keys (scope, idem_key, method, request_hash, response, create_time, expire_time)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?)", statement -> {
-            statement.setString(1, scope);
-            statement.setString(2, key);
-            statement.setString(3, method);
-            statement.setString(4, RequestFingerprint.of(method, request));
-            statement.setString(5, Base64.getEncoder().encodeToString(response.toByteArray()));
-            DbTime.bind(statement, 6, now);
-            DbTime.bind(statement, 7, now.plus(properties.retention()));
-            return statement.executeUpdate();
-        });
+                          OffsetDateTime now) {
+        String fingerprint = RequestFingerprint.of(method, request);
+        String encoded = Base64.getEncoder().encodeToString(response.toByteArray());
+        OffsetDateTime expireTime = now.plus(properties.retention());
+        tx.later(REMEMBER, 1, params -> params.string(scope).string(key).string(method).string(fingerprint)
+                .string(encoded).time(now).time(expireTime));
     }
 
     /**

@@ -76,6 +76,7 @@ public class Database {
         try (Tx tx = new Tx(connection, budget)) {
             DeadlineBridge.boundTransaction(connection, budget);
             result = work.run(tx);
+            tx.flush();
             DeadlineBridge.checkAlive(budget);
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(connection);

@@ -24,7 +24,8 @@ final class DeadlineBridge {
         return thread;
     });
 
-    private static final String BOUND_TRANSACTION =
+    /** Bounds the rest of the transaction's statements and lock waits; is_local = true ends them with it. */
+    static final String BOUND =
             "SELECT set_config('statement_timeout', ?, true), set_config('lock_timeout', ?, true)";
 
     private DeadlineBridge() {
@@ -51,17 +52,16 @@ final class DeadlineBridge {
         if (remaining.isEmpty()) {
             return;
         }
-        bound(connection, remaining.getAsLong());
-    }
-
-    /** Bounds the rest of the transaction's statements and lock waits by {@code limitMillis}, in one statement. */
-    static void bound(Connection connection, long limitMillis) throws SQLException {
-        String millis = Long.toString(Math.max(1, limitMillis));
-        try (PreparedStatement statement = connection.prepareStatement(BOUND_TRANSACTION)) {
-            statement.setString(1, millis);
-            statement.setString(2, millis);
+        try (PreparedStatement statement = connection.prepareStatement(BOUND)) {
+            bounds(remaining.getAsLong()).bind(new Params(statement));
             statement.execute();
         }
+    }
+
+    /** {@link #BOUND}'s parameters for a limit of {@code limitMillis}. */
+    static Tx.Binding bounds(long limitMillis) {
+        String millis = Long.toString(Math.max(1, limitMillis));
+        return params -> params.string(millis).string(millis);
     }
 
     /** Gives the statement the remaining budget as its timeout (whole seconds, rounded up; the cancel is exact). */

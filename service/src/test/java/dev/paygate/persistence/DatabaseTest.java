@@ -1,5 +1,7 @@
 package dev.paygate.persistence;
 
+import static dev.paygate.testing.StatementLog.invoke;
+import static dev.paygate.testing.StatementLog.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -8,21 +10,18 @@ import dev.paygate.error.ApiException;
 import dev.paygate.error.ErrorReason;
 import dev.paygate.fallback.Fallbacks;
 import dev.paygate.grpc.ContextCallBudgets;
+import dev.paygate.testing.StatementLog;
 import dev.paygate.testing.TestDatabase;
 import io.grpc.Context;
 import io.grpc.Deadline;
-import java.lang.reflect.InvocationHandler;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.lang.reflect.InvocationTargetException;
+import java.math.BigDecimal;
 import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.time.Duration;
 import java.util.Optional;
@@ -173,20 +172,81 @@ class DatabaseTest {
     }
 
     @Test
-    void readWithinALimit_thatAnswers_takesFourStatements_savepointLimitReadAndBack() throws Exception {
+    void readWithinALimit_thatAnswers_takesThreeRoundTrips_savepointWithLimit_read_backWithWhatFollows()
+            throws Exception {
         List<String> sent = new CopyOnWriteArrayList<>();
         Context.CancellableContext context = Context.current().withDeadlineAfter(5, TimeUnit.SECONDS, timer);
         try {
-            context.call(() -> database(noting(sent)).inTransaction(tx ->
-                    tx.readWithin(Duration.ofMillis(200), "SELECT 1", DatabaseTest::one)));
+            context.call(() -> database(noting(sent)).inTransaction(tx -> {
+                Optional<Integer> read = tx.readWithin(Duration.ofMillis(200), "SELECT 1", DatabaseTest::one);
+                tx.later("INSERT INTO balances VALUES (1)", 1, params -> { });
+                return read;
+            }));
 
-            assertThat(sent).as("BEGIN's bounds, savepoint, the limit, the read, back to the savepoint, commit")
-                    .hasSize(6).containsSubsequence("SELECT 1", "COMMIT");
-            assertThat(sent.get(1)).startsWith("SAVEPOINT");
-            assertThat(sent.get(4)).startsWith("ROLLBACK TO SAVEPOINT").contains("RELEASE SAVEPOINT");
+            assertThat(sent).as("BEGIN's bounds, savepoint and limit, the read, back to the savepoint with the"
+                    + " queued insert, commit").hasSize(5).containsSubsequence("SELECT 1", "COMMIT");
+            assertThat(sent.get(1)).startsWith("SAVEPOINT").contains("statement_timeout");
+            assertThat(sent.get(3)).startsWith("ROLLBACK TO SAVEPOINT").contains("RELEASE SAVEPOINT")
+                    .endsWith("INSERT INTO balances VALUES (1)");
+            assertThat(sum()).isEqualTo(1);
         } finally {
             context.cancel(null);
         }
+    }
+
+    @Test
+    void queuedWrites_goInOneRoundTrip_inOrder_beforeTheCommit() throws Exception {
+        List<String> sent = new CopyOnWriteArrayList<>();
+        Context.CancellableContext context = Context.current().withDeadlineAfter(5, TimeUnit.SECONDS, timer);
+        try {
+            context.call(() -> database(noting(sent)).inTransaction(tx -> {
+                tx.later("INSERT INTO balances VALUES (?)", 1, params -> params.decimal(BigDecimal.valueOf(4)));
+                tx.later("UPDATE balances SET amount = amount * ? WHERE amount = ?", 1,
+                        params -> params.decimal(BigDecimal.TEN).decimal(BigDecimal.valueOf(4)));
+                return null;
+            }));
+
+            assertThat(sent).as("BEGIN's bounds, both writes, commit").hasSize(3).endsWith("COMMIT");
+            assertThat(sum()).as("the update ran after the insert").isEqualTo(40);
+        } finally {
+            context.cancel(null);
+        }
+    }
+
+    @Test
+    void statementAfterQueuedWrites_seesThem() {
+        int seen = database(postgres).inTransaction(tx -> {
+            tx.later("INSERT INTO balances VALUES (7)", 1, params -> { });
+            return tx.with("SELECT COALESCE(SUM(amount), 0) FROM balances", DatabaseTest::one);
+        });
+
+        assertThat(seen).isEqualTo(7);
+    }
+
+    @Test
+    void queuedWrite_thatChangesNoRow_failsTheTransaction_andNothingCommits() throws Exception {
+        Throwable e = catchThrowable(() -> database(postgres).inTransaction(tx -> {
+            tx.later("INSERT INTO balances VALUES (1)", 1, params -> { });
+            // A careless caller's write that finds no row: it must not commit the rest as if it had.
+            tx.later("UPDATE balances SET amount = amount + 1 WHERE amount = 42", 1, params -> { });
+            return null;
+        }));
+
+        assertThat(e).isInstanceOf(IllegalStateException.class).hasMessageContaining("changed 0 rows, not 1");
+        assertThat(sum()).isZero();
+    }
+
+    @Test
+    void queuedWrite_thatViolatesAConstraint_failsTheTransaction_andNothingCommits() throws Exception {
+        Throwable e = catchThrowable(() -> database(postgres).inTransaction(tx -> {
+            tx.later("INSERT INTO balances VALUES (1)", 1, params -> { });
+            tx.later("INSERT INTO balances VALUES (-1)", 1, params -> { });
+            return null;
+        }));
+
+        assertThat(e).isInstanceOf(IllegalStateException.class).isNotInstanceOf(ApiException.class);
+        assertThat(((SQLException) e.getCause()).getSQLState()).startsWith("23");
+        assertThat(sum()).isZero();
     }
 
     @Test
@@ -200,12 +260,36 @@ class DatabaseTest {
                 // after the fallback the call's own bound is back and the transaction goes on
                 assertThat(millis(setting(tx, "statement_timeout"))).isGreaterThan(1_000L);
                 tx.with("INSERT INTO balances VALUES (2)", statement -> statement.executeUpdate());
+                // queued after the fallback: it goes after the rollback to the savepoint
+                tx.later("INSERT INTO balances VALUES (4)", 1, params -> { });
                 return slow;
             }));
 
             assertThat(answer).isEmpty();
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
-            assertThat(sum()).as("both inserts committed, around the abandoned statement").isEqualTo(3);
+            assertThat(sum()).as("every insert committed, around the abandoned statement").isEqualTo(7);
+        } finally {
+            context.cancel(null);
+        }
+    }
+
+    @Test
+    void statementWithinALimit_thatCannotAnswerInTime_thenQueuedWrites_runUnderTheCallsBound_andCommit()
+            throws Exception {
+        Context.CancellableContext context = Context.current().withDeadlineAfter(5, TimeUnit.SECONDS, timer);
+        try {
+            Optional<Integer> answer = context.call(() -> database(postgres).inTransaction(tx -> {
+                Optional<Integer> slow = tx.readWithin(Duration.ofMillis(200), "SELECT 1 FROM pg_sleep(2)",
+                        DatabaseTest::one);
+                // Sent in one round trip behind the rollback to the savepoint: each must run in the
+                // transaction again, and under the call's bound, not the 200 ms limit.
+                tx.later("SELECT 1 FROM pg_sleep(0.4)", Tx.ANY_ROWS, params -> { });
+                tx.later("INSERT INTO balances VALUES (5)", 1, params -> { });
+                return slow;
+            }));
+
+            assertThat(answer).isEmpty();
+            assertThat(sum()).isEqualTo(5);
         } finally {
             context.cancel(null);
         }
@@ -279,21 +363,9 @@ class DatabaseTest {
      * driver each is one round trip (it waits for the server's answer; BEGIN goes with the first).
      */
     private DataSource noting(List<String> sent) {
-        return seenFirstBy((real, method, args) -> {
-            if (method.getName().equals("commit") || method.getName().equals("rollback")) {
-                sent.add(method.getName().toUpperCase(Locale.ROOT));
-            }
-            Object result = invoke(real, method, args);
-            if (!(result instanceof Statement statement)) {
-                return result;
-            }
-            Class<?> type = statement instanceof PreparedStatement ? PreparedStatement.class : Statement.class;
-            return proxy(type, (p, m, a) -> {
-                if (m.getName().startsWith("execute")) {
-                    sent.add((String) (a != null && a.length > 0 ? a[0] : args[0]));
-                }
-                return invoke(statement, m, a);
-            });
+        return proxy(DataSource.class, (p, method, args) -> {
+            Object result = invoke(postgres, method, args);
+            return result instanceof Connection connection ? StatementLog.noting(connection, sent::add) : result;
         });
     }
 
@@ -310,17 +382,5 @@ class DatabaseTest {
                     ? proxy(Connection.class, (p, m, a) -> onCall.on((Connection) result, m, a))
                     : result;
         });
-    }
-
-    private static <T> T proxy(Class<T> type, InvocationHandler handler) {
-        return type.cast(Proxy.newProxyInstance(DatabaseTest.class.getClassLoader(), new Class<?>[] {type}, handler));
-    }
-
-    private static Object invoke(Object target, Method method, Object[] args) throws Throwable {
-        try {
-            return method.invoke(target, args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
-        }
     }
 }
