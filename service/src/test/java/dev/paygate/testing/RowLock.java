@@ -101,6 +101,17 @@ public final class RowLock implements AutoCloseable {
         }
     }
 
+    /** Ends the holding transaction keeping what it wrote meanwhile on its connection, letting waiters proceed. */
+    public void commit() {
+        try {
+            connection.commit();
+            connection.setAutoCommit(true);
+            held = false;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot commit the row lock's transaction", e);
+        }
+    }
+
     /** Releases the lock if still held and closes the connection. */
     @Override
     public void close() throws SQLException {
