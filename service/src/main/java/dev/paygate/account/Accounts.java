@@ -118,15 +118,27 @@ public class Accounts {
 
     /**
      * {@link #lockOwned}, also telling whether the account has APPROVED holds past their
-     * expire_time that nothing released yet, as of the time its held amount leaves them out (same
-     * statement, same time): a writer then need not ask for them in a statement of its own.
+     * expire_time that nothing released yet (same statement): a writer then need not ask for them in
+     * a statement of its own. When there are, see {@link Locked} before relying on the account.
      */
     public Locked lockOwnedSeeingDueHolds(Tx tx, String accountId, String owner) throws SQLException {
         return findRow(tx, accountId, owner, Lock.WAIT).orElseThrow(() -> accessDenied(accountId));
     }
 
-    /** A locked account, and whether it has holds past their expire_time not yet released. */
-    public record Locked(Account account, boolean holdsDue) {
+    /**
+     * A locked account, whether it has holds past their expire_time not yet released, and its held
+     * amount as stored. Under READ COMMITTED a locking statement that waited for the row reads the
+     * row as the lock holder committed it but its sub-selects from the statement's start (PostgreSQL,
+     * "Read Committed Isolation Level"): holds another transaction released meanwhile are then both
+     * gone from the stored held and still counted as due, so {@code account} may leave them out twice.
+     */
+    public record Locked(Account account, boolean holdsDue, BigDecimal storedHeld) {
+
+        /** The account once this transaction released {@code released} of the stored held (exact: the row is locked). */
+        public Account afterReleasing(BigDecimal released) {
+            return withBalance(account.toBuilder(), account.getCurrencyCode(), Moneys.amount(account.getCreditLimit()),
+                    storedHeld.subtract(released), Moneys.amount(account.getCaptured())).build();
+        }
     }
 
     /**
@@ -207,8 +219,8 @@ public class Accounts {
                 statement.setString(4, owner);
             }
             try (ResultSet row = statement.executeQuery()) {
-                return row.next() ? Optional.of(new Locked(toAccount(row), row.getBoolean("holds_due")))
-                        : Optional.empty();
+                return row.next() ? Optional.of(new Locked(toAccount(row), row.getBoolean("holds_due"),
+                        row.getBigDecimal("held"))) : Optional.empty();
             }
         });
     }
@@ -218,16 +230,20 @@ public class Accounts {
         BigDecimal limit = row.getBigDecimal("credit_limit");
         BigDecimal held = row.getBigDecimal("held").subtract(row.getBigDecimal("expired_held"));
         BigDecimal captured = row.getBigDecimal("captured");
-        return Account.newBuilder()
+        return withBalance(Account.newBuilder()
                 .setName(ResourceNames.account(row.getString("id")))
                 .setCurrencyCode(currency)
                 .setCreditLimit(Moneys.money(limit, currency))
-                .setHeld(Moneys.money(held, currency))
-                .setCaptured(Moneys.money(captured, currency))
-                .setAvailable(Moneys.money(limit.subtract(held).subtract(captured), currency))
                 .setState(Account.State.valueOf(row.getString("state")))
                 .setDisplayName(row.getString("display_name"))
-                .setCreateTime(DbTime.timestampOfMicros(row.getLong("create_time_micros")))
-                .build();
+                .setCreateTime(DbTime.timestampOfMicros(row.getLong("create_time_micros"))),
+                currency, limit, held, captured).build();
+    }
+
+    private static Account.Builder withBalance(Account.Builder account, String currency, BigDecimal limit,
+                                               BigDecimal held, BigDecimal captured) {
+        return account.setHeld(Moneys.money(held, currency))
+                .setCaptured(Moneys.money(captured, currency))
+                .setAvailable(Moneys.money(limit.subtract(held).subtract(captured), currency));
     }
 }

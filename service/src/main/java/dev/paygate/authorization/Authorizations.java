@@ -100,13 +100,7 @@ public class Authorizations {
         AtomicInteger expired = new AtomicInteger();
         Outcome<Authorization> outcome = database.inTransaction(!key.isEmpty(), tx -> {
             Accounts.Locked locked = accounts.lockOwnedSeeingDueHolds(tx, accountId, owner);
-            Account account = locked.account();
-            // Holds past expiry leave the balance now, so the CHECK on held agrees with what
-            // available credit already says. The lock's statement says whether there are any: a
-            // hold that expires after it is left to the sweep, as one expiring after the call is.
-            if (locked.holdsDue()) {
-                expired.set(releaseExpired(tx, accountId, EventSource.expiry()));
-            }
+            Account account = releaseDue(tx, locked, expired);
             return idempotency.once(tx, accountId, key, CREATE, request, Authorization.parser(),
                     () -> Outcome.applied(authorize(tx, account, request.getAuthorization(), EventSource.call(owner))));
         });
@@ -114,6 +108,23 @@ public class Authorizations {
         idempotency.countCommitted(CREATE, outcome);
         metrics.created(outcome);
         return outcome;
+    }
+
+    /**
+     * Holds past expiry leave the balance now, so the CHECK on held agrees with what available
+     * credit says. The lock's statement says whether there are any: a hold that expires after it is
+     * left to the sweep, as one expiring after the call is. The account is then the stored held less
+     * what this transaction released, not less what the lock's statement counted as due: another
+     * transaction may have released those while this one waited for the lock.
+     */
+    private Account releaseDue(Tx tx, Accounts.Locked locked, AtomicInteger expired) throws SQLException {
+        if (!locked.holdsDue()) {
+            return locked.account();
+        }
+        List<BalanceLedger.DueHold> released = releaseExpired(tx, ResourceNames.accountId(locked.account().getName()),
+                EventSource.expiry());
+        expired.set(released.size());
+        return locked.afterReleasing(BalanceLedger.total(released));
     }
 
     /** Approves (and holds the amount) or declines one payment on a locked account, and records which. */
@@ -290,17 +301,18 @@ public class Authorizations {
      * Expires the account's APPROVED holds whose expire_time has passed and releases exactly their
      * amounts, one EXPIRED event each; the caller holds the account lock.
      *
-     * @return how many holds were released
+     * @return the holds released, none if another transaction released them first
      */
-    private int releaseExpired(Tx tx, String accountId, EventSource source) throws SQLException {
+    private List<BalanceLedger.DueHold> releaseExpired(Tx tx, String accountId, EventSource source)
+            throws SQLException {
         OffsetDateTime now = DbTime.now(clock);
         List<BalanceLedger.DueHold> due = store.dueHolds(tx, accountId, now);
         if (due.isEmpty()) {
-            return 0;
+            return due;
         }
         store.expireDue(tx, accountId, now);
         ledger.expire(tx, accountId, due, source, now);
-        return due.size();
+        return due;
     }
 
     /**
@@ -309,7 +321,7 @@ public class Authorizations {
      */
     int releaseExpiredIfFree(String accountId) {
         int released = database.inTransaction(tx -> accounts.lockIfFree(tx, accountId).isPresent()
-                ? releaseExpired(tx, accountId, EventSource.expiry()) : 0);
+                ? releaseExpired(tx, accountId, EventSource.expiry()).size() : 0);
         metrics.expired(released);
         return released;
     }

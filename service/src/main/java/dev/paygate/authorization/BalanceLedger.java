@@ -65,10 +65,15 @@ class BalanceLedger {
         });
     }
 
+    /** What the holds still hold, together. */
+    static BigDecimal total(List<DueHold> holds) {
+        return holds.stream().map(DueHold::amount).reduce(BigDecimal.ZERO, BigDecimal::add);
+    }
+
     /** Releases the holds in one balance change and records one EXPIRED event per hold, in the given order. */
     void expire(Tx tx, String accountId, List<DueHold> holds, EventSource source, OffsetDateTime now)
             throws SQLException {
-        BigDecimal total = holds.stream().map(DueHold::amount).reduce(BigDecimal.ZERO, BigDecimal::add);
+        BigDecimal total = total(holds);
         Balance after = accounts.adjust(tx, accountId, total.negate(), BigDecimal.ZERO);
         Balance step = after.plus(total, BigDecimal.ZERO);
         List<AuthorizationEventStore.NewEvent> expired = new ArrayList<>();
