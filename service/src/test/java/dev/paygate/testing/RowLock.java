@@ -89,26 +89,27 @@ public final class RowLock implements AutoCloseable {
 
     /** Ends the holding transaction (rollback: it changed nothing), letting waiters proceed. */
     public void release() {
-        if (!held) {
-            return;
-        }
-        try {
-            connection.rollback();
-            connection.setAutoCommit(true);
-            held = false;
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot release the row lock", e);
+        if (held) {
+            end(false);
         }
     }
 
     /** Ends the holding transaction keeping what it wrote meanwhile on its connection, letting waiters proceed. */
     public void commit() {
+        end(true);
+    }
+
+    private void end(boolean commit) {
         try {
-            connection.commit();
+            if (commit) {
+                connection.commit();
+            } else {
+                connection.rollback();
+            }
             connection.setAutoCommit(true);
             held = false;
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot commit the row lock's transaction", e);
+            throw new IllegalStateException("cannot end the row lock's transaction", e);
         }
     }
 
