@@ -219,8 +219,10 @@ public class Authorizations {
         String name = request.getName();
         String accountId = ResourceNames.accountId(name);
         String authorizationId = ResourceNames.authorizationId(name);
+        AtomicInteger expired = new AtomicInteger();
         Outcome<AdjustAuthorizationResponse> outcome = database.inTransaction(!key.isEmpty(), tx -> {
-            Account account = accounts.lockOwned(tx, accountId, owner);
+            // An increase is held as a create's amount is: due holds leave held first (releaseDue).
+            Account account = releaseDue(tx, accounts.lockOwnedSeeingDueHolds(tx, accountId, owner), expired);
             return idempotency.once(tx, accountId, key, ADJUST, request, AdjustAuthorizationResponse.parser(), () -> {
                 Authorization current = store.find(tx, accountId, authorizationId)
                         .orElseThrow(() -> ApiException.notFound(ErrorReason.AUTHORIZATION_NOT_FOUND, name));
@@ -255,6 +257,7 @@ public class Authorizations {
                         .setUpdateTime(DbTime.timestamp(now))).build());
             });
         });
+        metrics.expired(expired.get());
         idempotency.countCommitted(ADJUST, outcome);
         metrics.adjusted(outcome);
         return outcome;
